@@ -1,0 +1,16 @@
+"""`ecr-cache rebuild` (not yet implemented)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ecr_cache_tui.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command."""
+    raise UsageError("ecr-cache rebuild is not implemented yet")

@@ -1,0 +1,109 @@
+"""Every failure the product expects, as one tree, and the exit code each one maps to.
+
+Boto, docker-py and subprocess exceptions are translated into these at the adapter edge
+(:mod:`ecr_cache_tui.adapters`) and nowhere else; the core and the commands only ever see
+this tree. :func:`ecr_cache_tui.cli.main` turns any of them into one line on stderr and the
+exit code below, never a traceback::
+
+    EcrCacheError                       exit code
+    ├── ConfigError                      2   bad input: an option, a value, an argument
+    │   └── UsageError                   2   a command-line argument the command cannot use
+    ├── BuildError                       1   `docker build` failed
+    ├── RemoteError                      3   AWS or the registry
+    │   ├── AccessDenied                 3   credentials missing or not allowed
+    │   ├── Throttled                    3   still throttled after retries
+    │   ├── RepositoryNotFound           3   the ECR repository does not exist
+    │   ├── TagNotFound                  3   the tag (image) does not exist
+    │   └── RegistryError                3   the registry (data plane) answered with an error
+    └── DaemonUnreachable                4   no Docker daemon at DOCKER_HOST / the socket
+
+"Not found" is a type, not a string match: a cache miss is ``TagNotFound`` (or the engine's
+``ImageNotFound`` outcome), never a failed pull that happened to say 404.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "EXIT_AWS",
+    "EXIT_BAD_INPUT",
+    "EXIT_BUILD",
+    "EXIT_DAEMON",
+    "EXIT_OK",
+    "AccessDenied",
+    "BuildError",
+    "ConfigError",
+    "DaemonUnreachable",
+    "EcrCacheError",
+    "RegistryError",
+    "RemoteError",
+    "RepositoryNotFound",
+    "TagNotFound",
+    "Throttled",
+    "UsageError",
+]
+
+EXIT_OK = 0
+EXIT_BUILD = 1
+EXIT_BAD_INPUT = 2
+EXIT_AWS = 3
+EXIT_DAEMON = 4
+
+
+class EcrCacheError(Exception):
+    """Base of every expected failure; ``exit_code`` is what the process exits with."""
+
+    exit_code: ClassVar[int] = EXIT_AWS
+
+
+class ConfigError(EcrCacheError):
+    """Bad input. The message names the option, the value and what is allowed."""
+
+    exit_code: ClassVar[int] = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+class UsageError(ConfigError):
+    """A command-line argument the command cannot use."""
+
+
+class BuildError(EcrCacheError):
+    """``docker build`` exited non-zero."""
+
+    exit_code: ClassVar[int] = EXIT_BUILD
+
+
+class RemoteError(EcrCacheError):
+    """AWS (ECR's control plane) or the registry (its data plane) failed."""
+
+    exit_code: ClassVar[int] = EXIT_AWS
+
+
+class AccessDenied(RemoteError):
+    """Credentials are missing, expired or not allowed to do this."""
+
+
+class Throttled(RemoteError):
+    """Still throttled after retrying with backoff."""
+
+
+class RepositoryNotFound(RemoteError):
+    """The ECR repository does not exist."""
+
+
+class TagNotFound(RemoteError):
+    """The image tag does not exist in the repository."""
+
+
+class RegistryError(RemoteError):
+    """The registry's HTTP API answered with an error."""
+
+
+class DaemonUnreachable(EcrCacheError):
+    """The Docker daemon cannot be reached."""
+
+    exit_code: ClassVar[int] = EXIT_DAEMON
