@@ -1,0 +1,110 @@
+"""boto3 sessions and clients, and botocore's exceptions translated into :mod:`errors`.
+
+Endpoints come from boto3's own configuration (``AWS_ENDPOINT_URL_ECR``, ``AWS_ENDPOINT_URL``,
+the profile), so the product needs no test-only switches to talk to moto. Retries use botocore's
+``adaptive`` mode: throttling is retried with backoff before it becomes :class:`Throttled`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ecr_cache_tui.errors import (
+    AccessDenied,
+    RemoteError,
+    RepositoryNotFound,
+    TagNotFound,
+    Throttled,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+
+__all__ = ["ecr_client", "translate_errors"]
+
+T = TypeVar("T")
+
+_ACCESS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+_THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+
+
+def ecr_client(
+    region: str | None = None, profile: str | None = None, *, max_attempts: int = 8
+) -> ECRClient:
+    """An ECR client for ``region`` (and ``profile``), retrying throttles adaptively."""
+    import boto3  # noqa: PLC0415  (imported on first use: keeps ``--help`` fast)
+    from botocore.config import Config  # noqa: PLC0415
+
+    session = boto3.session.Session(profile_name=profile, region_name=region)
+    config = Config(
+        retries={"max_attempts": max_attempts, "mode": "adaptive"},
+        connect_timeout=10,
+        read_timeout=60,
+        user_agent_extra="ecr-cache-tui",
+    )
+    return session.client("ecr", config=config)
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Turn botocore's exceptions raised inside the block into :mod:`errors` types.
+
+    Args:
+        action: what was being done, for the message (``"describe repository build-cache/x"``).
+    """
+    from botocore.exceptions import (  # noqa: PLC0415
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
+
+    try:
+        yield
+    except ClientError as exc:
+        raise _from_client_error(action, exc) from exc
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise AccessDenied(f"{action}: no AWS credentials found ({exc})") from exc
+    except NoRegionError as exc:
+        raise RemoteError(f"{action}: no AWS region configured (use --region)") from exc
+    except BotoCoreError as exc:
+        raise RemoteError(f"{action}: {exc}") from exc
+
+
+def call(action: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` inside :func:`translate_errors`."""
+    with translate_errors(action):
+        return fn(*args, **kwargs)
+
+
+def _from_client_error(action: str, exc: Any) -> RemoteError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    message = str(error.get("Message", "")) or code
+    text = f"{action}: {code}: {message}"
+    if code in _ACCESS_CODES:
+        return AccessDenied(text)
+    if code in _THROTTLE_CODES:
+        return Throttled(f"{text} (still throttled after retries)")
+    if code == "RepositoryNotFoundException":
+        return RepositoryNotFound(text)
+    if code in ("ImageNotFoundException", "ImageTagNotFoundException"):
+        return TagNotFound(text)
+    return RemoteError(text)

@@ -1,0 +1,105 @@
+"""ECR lifecycle policies for cache repositories: build, read, compare, and preview expiry.
+
+A cache repository has a single rule expiring any image more than N days after it was pushed
+(SPEC §4 step 4). These functions are pure: the ECR adapter reads and writes the text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+__all__ = [
+    "DEFAULT_MAX_AGE_DAYS",
+    "ExpiryPreview",
+    "max_age_days",
+    "policy_document",
+    "policy_text",
+    "preview_expiry",
+]
+
+DEFAULT_MAX_AGE_DAYS = 30
+RULE_DESCRIPTION = "ecr-cache: expire images {days} days after push"
+
+
+def policy_document(days: int) -> dict[str, Any]:
+    """The lifecycle policy for ``max-age-days: days``."""
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": RULE_DESCRIPTION.format(days=days),
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": days,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
+    }
+
+
+def policy_text(days: int) -> str:
+    """:func:`policy_document` as the JSON text ECR stores (stable key order)."""
+    return json.dumps(policy_document(days), sort_keys=True)
+
+
+def max_age_days(text: str | None) -> int | None:
+    """The max age in days a policy enforces, or ``None`` if it is not one we recognise.
+
+    Recognised: a policy whose rules include one ``sinceImagePushed``/``days`` rule with
+    ``tagStatus: any``. Policies written by hand with other rules are reported as ``None`` so
+    callers never mistake them for ours.
+    """
+    if not text:
+        return None
+    try:
+        doc = json.loads(text)
+        rules = doc["rules"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
+    if not isinstance(rules, list) or len(rules) != 1:
+        return None
+    sel = rules[0].get("selection", {}) if isinstance(rules[0], dict) else {}
+    if (
+        sel.get("tagStatus") == "any"
+        and sel.get("countType") == "sinceImagePushed"
+        and sel.get("countUnit") == "days"
+        and isinstance(sel.get("countNumber"), int)
+    ):
+        return int(sel["countNumber"])
+    return None
+
+
+@dataclass(frozen=True)
+class ExpiryPreview:
+    """What a max age would do to a repository's images right now."""
+
+    days: int
+    expire_now: tuple[str, ...]
+    """Tags (or digests of untagged images) pushed more than ``days`` days ago."""
+    kept: int
+
+
+def expires_at(pushed_at: datetime, days: int) -> datetime:
+    """When an image pushed at ``pushed_at`` expires under ``days``."""
+    return pushed_at + timedelta(days=days)
+
+
+def preview_expiry(
+    images: Iterable[tuple[str, datetime]], days: int, now: datetime
+) -> ExpiryPreview:
+    """Which of ``(name, pushed_at)`` would expire at once under ``days`` (ECR's own rule)."""
+    expire: list[str] = []
+    kept = 0
+    for name, pushed in images:
+        if expires_at(pushed, days) <= now:
+            expire.append(name)
+        else:
+            kept += 1
+    return ExpiryPreview(days=days, expire_now=tuple(sorted(expire)), kept=kept)

@@ -1,0 +1,250 @@
+"""The inputs manifest: what a cache tag was computed from, and how two of them differ.
+
+A manifest is the explainable side of the checksum (SPEC §3): one entry per input, in the
+order hashed, each with its kind, its name and a digest, never a secret or a build-arg value.
+It is printed in the hook's log, stored on the image as the label :data:`LABEL`, shown in the
+TUI and printed by ``ecr-cache checksum``; :func:`diff` answers "why did this build miss?".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "ADDITIONAL_BUILD_ARGS",
+    "BUILD_ARG",
+    "CACHE_ON",
+    "CONTEXT",
+    "DOCKERFILE",
+    "DOCKERFILE_INLINE",
+    "LABEL",
+    "PLATFORM",
+    "TARGET",
+    "Change",
+    "FileDigest",
+    "InputEntry",
+    "Manifest",
+    "describe_changes",
+    "diff",
+]
+
+#: The image label that carries a manifest as compact JSON.
+LABEL = "dev.ecr-cache-tui.inputs"
+
+#: A label longer than this drops per-file digests (entry digests stay, so diffs still work).
+MAX_LABEL_BYTES = 64 * 1024
+
+# Input kinds, in the order SPEC §3 hashes them.
+DOCKERFILE = "dockerfile"
+DOCKERFILE_INLINE = "dockerfile-inline"
+CONTEXT = "context"
+TARGET = "target"
+PLATFORM = "platform"
+BUILD_ARG = "build-arg"
+ADDITIONAL_BUILD_ARGS = "additional-build-args"
+CACHE_ON = "cache-on"
+
+_KIND_LABELS = {
+    DOCKERFILE: "Dockerfile",
+    DOCKERFILE_INLINE: "inline Dockerfile",
+    CONTEXT: "context",
+    TARGET: "target",
+    PLATFORM: "platform",
+    BUILD_ARG: "build arg",
+    ADDITIONAL_BUILD_ARGS: "additional build args",
+    CACHE_ON: "cache-on",
+}
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """One file matched by a ``cache-on`` pattern (path relative to the checkout)."""
+
+    path: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class InputEntry:
+    """One input of the checksum.
+
+    Attributes:
+        kind: one of the kind constants of this module.
+        name: what a person recognises: the Dockerfile's path, ``NODE_ENV`` for a build arg,
+            the pattern as written for ``cache-on``.
+        digest: lower-case hex digest of the input's serialised value.
+        files: for ``cache-on``, each matched file with its own digest (may be dropped from
+            a label that would be too large; ``digest`` still covers them).
+        note: a remark for people: ``"no match"``, ``"3 files"``, ``"unset in environment"``.
+    """
+
+    kind: str
+    name: str
+    digest: str
+    files: tuple[FileDigest, ...] = ()
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies this input across two manifests."""
+        return (self.kind, self.name)
+
+    def describe(self) -> str:
+        """``package-lock.json`` for files and patterns, ``build arg NODE_ENV`` otherwise."""
+        if self.kind in (CACHE_ON, DOCKERFILE):
+            return self.name
+        return f"{_KIND_LABELS.get(self.kind, self.kind)} {self.name}".strip()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The ordered inputs of one cache tag."""
+
+    tag: str
+    entries: tuple[InputEntry, ...]
+    version: int = 1
+    algorithm: str = "xxh3-128"
+
+    def to_dict(self, *, with_files: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict (the ``--json`` shape of ``ecr-cache checksum``)."""
+        inputs: list[dict[str, Any]] = []
+        for e in self.entries:
+            item: dict[str, Any] = {"kind": e.kind, "name": e.name, "digest": e.digest}
+            if e.note:
+                item["note"] = e.note
+            if with_files and e.files:
+                item["files"] = [{"path": f.path, "digest": f.digest} for f in e.files]
+            inputs.append(item)
+        return {
+            "tag": self.tag,
+            "version": self.version,
+            "algorithm": self.algorithm,
+            "inputs": inputs,
+        }
+
+    def to_label(self, max_bytes: int = MAX_LABEL_BYTES) -> str:
+        """Compact JSON for the image label, without per-file digests if it would be too big."""
+        text = _compact(self.to_dict())
+        if len(text.encode()) > max_bytes:
+            text = _compact(self.to_dict(with_files=False))
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        """Read what :meth:`to_dict` wrote. Raises ``ValueError`` on a malformed document."""
+        try:
+            entries = tuple(
+                InputEntry(
+                    kind=str(item["kind"]),
+                    name=str(item["name"]),
+                    digest=str(item["digest"]),
+                    files=tuple(
+                        FileDigest(str(f["path"]), str(f["digest"])) for f in item.get("files", ())
+                    ),
+                    note=str(item.get("note", "")),
+                )
+                for item in data["inputs"]
+            )
+            return cls(
+                tag=str(data["tag"]),
+                entries=entries,
+                version=int(data.get("version", 1)),
+                algorithm=str(data.get("algorithm", "xxh3-128")),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not an inputs manifest: {exc}") from exc
+
+    @classmethod
+    def from_label(cls, text: str) -> Manifest:
+        """Parse the image label. Raises ``ValueError`` if it is not a manifest."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not an inputs manifest: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError("not an inputs manifest: not a JSON object")
+        return cls.from_dict(data)
+
+    def render(self) -> list[str]:
+        """Aligned lines for people: ``kind  name  digest  note``."""
+        if not self.entries:
+            return []
+        kind_w = max(len(e.kind) for e in self.entries)
+        name_w = min(60, max(len(e.name) for e in self.entries))
+        lines = []
+        for e in self.entries:
+            note = f"  ({e.note})" if e.note else ""
+            lines.append(f"{e.kind:<{kind_w}}  {e.name:<{name_w}}  {e.digest[:16]}{note}")
+        return lines
+
+
+Status = Literal["added", "removed", "changed", "same"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One input compared across two manifests (``old`` is A, ``new`` is B)."""
+
+    status: Status
+    old: InputEntry | None
+    new: InputEntry | None
+    changed_files: tuple[str, ...] = field(default=())
+
+    @property
+    def entry(self) -> InputEntry:
+        """Whichever side exists (the new one when both do)."""
+        found = self.new or self.old
+        assert found is not None
+        return found
+
+    def describe(self) -> str:
+        """``package-lock.json changed``, ``build arg NODE_ENV added``, …"""
+        text = f"{self.entry.describe()} {self.status}"
+        if self.changed_files and self.entry.name not in self.changed_files:
+            shown = ", ".join(self.changed_files[:3])
+            more = len(self.changed_files) - 3
+            text += f" ({shown}{f' and {more} more' if more > 0 else ''})"
+        return text
+
+
+def diff(old: Manifest, new: Manifest) -> tuple[Change, ...]:
+    """Compare two manifests input by input, in ``new``'s order, then what only ``old`` has.
+
+    When ``version`` or ``algorithm`` differ, every input counts as changed: their digests are
+    not comparable.
+    """
+    comparable = old.version == new.version and old.algorithm == new.algorithm
+    old_by_key = {e.key: e for e in old.entries}
+    seen: set[tuple[str, str]] = set()
+    changes: list[Change] = []
+    for entry in new.entries:
+        seen.add(entry.key)
+        before = old_by_key.get(entry.key)
+        if before is None:
+            changes.append(Change("added", None, entry))
+        elif comparable and before.digest == entry.digest:
+            changes.append(Change("same", before, entry))
+        else:
+            changes.append(Change("changed", before, entry, _changed_files(before, entry)))
+    changes.extend(Change("removed", e, None) for e in old.entries if e.key not in seen)
+    return tuple(changes)
+
+
+def describe_changes(changes: Iterable[Change]) -> str:
+    """One line: ``package-lock.json changed; build arg NODE_ENV changed`` (or ``no change``)."""
+    parts = [c.describe() for c in changes if c.status != "same"]
+    return "; ".join(parts) if parts else "no input changed"
+
+
+def _changed_files(old: InputEntry, new: InputEntry) -> tuple[str, ...]:
+    before = {f.path: f.digest for f in old.files}
+    after = {f.path: f.digest for f in new.files}
+    paths: Sequence[str] = sorted(set(before) | set(after))
+    return tuple(p for p in paths if before.get(p) != after.get(p))
+
+
+def _compact(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
