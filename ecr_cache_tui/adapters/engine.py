@@ -1,0 +1,376 @@
+"""The Docker engine: the daemon through docker-py, and ``docker build`` through the CLI.
+
+Two seams live here:
+
+* :class:`Engine` talks to the daemon with the Docker SDK (image present? pull, tag, push),
+  with registry credentials handed over per request (``auth_config``): nothing is ever written
+  to the user's Docker config and ``docker login`` is never run.
+* :class:`DockerCli` runs the ``docker`` CLI for builds, because the SDK cannot use BuildKit,
+  secrets or ``--ssh``. It runs an argv list (never a shell) and streams the output line by line.
+
+docker-py's and subprocess's exceptions are translated into :mod:`ecr_cache_tui.errors` here:
+a pull of a tag that does not exist is :class:`~ecr_cache_tui.errors.TagNotFound`; any other
+pull or push failure is :class:`~ecr_cache_tui.errors.RegistryError`; no daemon is
+:class:`~ecr_cache_tui.errors.DaemonUnreachable`.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ecr_cache_tui.errors import (
+    AccessDenied,
+    BuildError,
+    DaemonUnreachable,
+    RegistryError,
+    TagNotFound,
+)
+
+if TYPE_CHECKING:
+    import docker
+
+__all__ = [
+    "Credentials",
+    "DockerCli",
+    "Engine",
+    "ProgressEvent",
+    "daemon_platform",
+    "docker_client",
+]
+
+#: The architecture names ``uname -m`` style values map to, for the variant of ARM daemons.
+_ARM_VARIANTS = {"armv5l": "v5", "armv6l": "v6", "armv7l": "v7", "armv8l": "v8"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A registry login handed to the daemon for one request. ``password`` is never logged."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # keep the secret out of tracebacks and debug output
+        return f"Credentials(username={self.username!r}, password=<redacted>)"
+
+    def auth_config(self) -> dict[str, str]:
+        """The ``auth_config`` docker-py sends with a pull or push."""
+        return {"username": self.username, "password": self.password}
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One line of pull/push progress from the daemon (already decoded)."""
+
+    layer: str
+    status: str
+    progress: str = ""
+
+
+def docker_client(
+    env: Mapping[str, str] | None = None, *, timeout: int = 120
+) -> docker.DockerClient:
+    """A docker-py client for ``env``'s ``DOCKER_HOST`` (the local socket by default), pinged.
+
+    Args:
+        env: the environment to read ``DOCKER_HOST``/``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``
+            from; ``None`` means docker-py's defaults (the process environment).
+        timeout: seconds for each API call.
+
+    Raises:
+        DaemonUnreachable: nothing answers at that address.
+    """
+    import docker  # noqa: PLC0415  (heavy: imported only by commands that talk to the daemon)
+    from docker.errors import DockerException  # noqa: PLC0415
+
+    where = (env or {}).get("DOCKER_HOST") or "the default socket"
+    try:
+        client = docker.from_env(
+            environment=dict(env) if env is not None else None, timeout=timeout
+        )
+        client.ping()
+    except DockerException as exc:
+        raise DaemonUnreachable(f"cannot reach the Docker daemon at {where}: {exc}") from exc
+    except OSError as exc:
+        raise DaemonUnreachable(f"cannot reach the Docker daemon at {where}: {exc}") from exc
+    return client
+
+
+def daemon_platform(client: docker.DockerClient) -> str:
+    """The daemon's own platform, ``os/arch[/variant]`` as OCI spells it (``linux/amd64``).
+
+    The daemon may be remote (``DOCKER_HOST``), so this is what a build without ``--platform``
+    targets, not the agent's ``uname -m``.
+    """
+    from docker.errors import DockerException  # noqa: PLC0415
+
+    try:
+        version = client.version()
+        os_name = str(version.get("Os") or "linux")
+        arch = str(version.get("Arch") or "amd64")
+        variant = ""
+        if arch == "arm":
+            machine = str(client.info().get("Architecture") or "")
+            variant = _ARM_VARIANTS.get(machine, "")
+    except DockerException as exc:
+        raise DaemonUnreachable(f"cannot ask the Docker daemon for its platform: {exc}") from exc
+    return f"{os_name}/{arch}/{variant}" if variant else f"{os_name}/{arch}"
+
+
+class Engine:
+    """The Docker daemon, as the hook needs it: presence, pull, tag, push.
+
+    Args:
+        client: a docker-py client (from :func:`docker_client`).
+    """
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The underlying docker-py client."""
+        return self._client
+
+    def platform(self) -> str:
+        """See :func:`daemon_platform`."""
+        return daemon_platform(self._client)
+
+    def image_exists(self, reference: str) -> bool:
+        """Whether the daemon has ``reference`` (``repo:tag``) locally."""
+        from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
+
+        try:
+            self._client.images.get(reference)
+        except (ImageNotFound, NotFound):
+            return False
+        except DockerException as exc:
+            raise DaemonUnreachable(f"cannot inspect image {reference}: {exc}") from exc
+        return True
+
+    def image_labels(self, reference: str) -> dict[str, str]:
+        """The labels of a local image (empty when it has none or is absent)."""
+        from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
+
+        try:
+            image = self._client.images.get(reference)
+        except (ImageNotFound, NotFound):
+            return {}
+        except DockerException as exc:
+            raise DaemonUnreachable(f"cannot inspect image {reference}: {exc}") from exc
+        return {str(k): str(v) for k, v in (image.labels or {}).items()}
+
+    def pull(
+        self,
+        repository: str,
+        tag: str,
+        credentials: Credentials | None,
+        *,
+        platform: str | None = None,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None:
+        """Pull ``repository:tag`` with ``credentials`` given to the daemon for this request.
+
+        Raises:
+            TagNotFound: the registry has no such tag (or repository): a cache miss.
+            AccessDenied: the registry refused the credentials.
+            RegistryError: any other failure (network, 5xx, …): worth retrying.
+        """
+        from docker.errors import APIError, DockerException, NotFound  # noqa: PLC0415
+
+        ref = f"{repository}:{tag}"
+        try:
+            stream = self._client.api.pull(
+                repository,
+                tag=tag,
+                stream=True,
+                decode=True,
+                auth_config=credentials.auth_config() if credentials else None,
+                platform=platform,
+            )
+            self._consume(stream, f"pull {ref}", on_progress)
+        except NotFound as exc:
+            raise TagNotFound(f"pull {ref}: not found ({_explain(exc)})") from exc
+        except APIError as exc:
+            raise _pull_error(f"pull {ref}", _explain(exc)) from exc
+        except DockerException as exc:
+            raise RegistryError(f"pull {ref}: {exc}") from exc
+
+    def tag(self, source: str, repository: str, tag: str) -> None:
+        """Tag the local image ``source`` as ``repository:tag``."""
+        from docker.errors import DockerException  # noqa: PLC0415
+
+        try:
+            ok = self._client.api.tag(source, repository, tag, force=True)
+        except DockerException as exc:
+            raise DaemonUnreachable(f"tag {source} as {repository}:{tag}: {exc}") from exc
+        if not ok:
+            raise DaemonUnreachable(f"tag {source} as {repository}:{tag}: the daemon refused")
+
+    def push(
+        self,
+        repository: str,
+        tag: str,
+        credentials: Credentials | None,
+        *,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None:
+        """Push ``repository:tag`` with ``credentials`` for this request.
+
+        Raises:
+            AccessDenied: the registry refused the credentials.
+            RegistryError: the push failed (registry down, 5xx, …).
+        """
+        from docker.errors import DockerException  # noqa: PLC0415
+
+        ref = f"{repository}:{tag}"
+        try:
+            stream = self._client.api.push(
+                repository,
+                tag=tag,
+                stream=True,
+                decode=True,
+                auth_config=credentials.auth_config() if credentials else None,
+            )
+            self._consume(stream, f"push {ref}", on_progress)
+        except DockerException as exc:
+            raise _pull_error(f"push {ref}", _explain(exc)) from exc
+
+    @staticmethod
+    def _consume(
+        stream: Iterable[Any],
+        action: str,
+        on_progress: Callable[[ProgressEvent], None] | None,
+    ) -> None:
+        # The daemon reports most pull/push failures inside a 200 stream, not as HTTP errors.
+        for item in stream:
+            if not isinstance(item, dict):
+                continue
+            error = item.get("error") or (item.get("errorDetail") or {}).get("message")
+            if error:
+                text = str(error)
+                if _NOT_FOUND.search(text):
+                    raise TagNotFound(f"{action}: not found ({text})")
+                raise _pull_error(action, text)
+            if on_progress is not None and item.get("status"):
+                on_progress(
+                    ProgressEvent(
+                        layer=str(item.get("id") or ""),
+                        status=str(item["status"]),
+                        progress=str(item.get("progress") or ""),
+                    )
+                )
+
+
+# What the daemon says when a registry has no such manifest (dockerd 20.10 to 28).
+_NOT_FOUND = re.compile(r"manifest unknown|not found: manifest|manifest for .* not found", re.I)
+_DENIED = re.compile(r"unauthorized|authentication required|denied|no basic auth", re.I)
+
+
+def _explain(exc: Exception) -> str:
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc)
+
+
+def _pull_error(action: str, text: str) -> RegistryError | AccessDenied:
+    if _DENIED.search(text) and not _NOT_FOUND.search(text):
+        return AccessDenied(f"{action}: {text}")
+    return RegistryError(f"{action}: {text}")
+
+
+class DockerCli:
+    """The ``docker`` CLI, for builds.
+
+    Args:
+        executable: the CLI to run (``docker`` on PATH, or ``ECR_CACHE_DOCKER_CLI``).
+        env: the complete environment the CLI runs with (``DOCKER_HOST`` and friends).
+        runner: ``subprocess.run``-alike for short probes; injected for tests.
+    """
+
+    def __init__(
+        self,
+        executable: str,
+        env: Mapping[str, str],
+        *,
+        runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+    ) -> None:
+        self.executable = executable
+        self.env = dict(env)
+        self._runner = runner
+        self._buildkit: bool | None = None
+
+    def has_buildkit(self) -> bool:
+        """Whether ``docker build`` here can use BuildKit.
+
+        True when ``docker buildx`` is installed (the CLI 23+ builder), or when the CLI predates
+        23.0 (BuildKit built in, switched on by ``DOCKER_BUILDKIT=1``). An explicit
+        ``DOCKER_BUILDKIT=0`` in the environment chooses the legacy builder.
+        """
+        if self._buildkit is None:
+            self._buildkit = self._detect_buildkit()
+        return self._buildkit
+
+    def _detect_buildkit(self) -> bool:
+        if self.env.get("DOCKER_BUILDKIT", "").strip() == "0":
+            return False
+        if self._probe(["buildx", "version"]) is not None:
+            return True
+        version = self._probe(["version", "--format", "{{.Client.Version}}"])
+        if version is None:
+            # `docker version` exits non-zero when the daemon is down, but still prints the client.
+            version = self._probe(["--version"]) or ""
+        match = re.search(r"(\d+)\.(\d+)", version)
+        return match is not None and int(match.group(1)) < 23
+
+    def _probe(self, args: list[str]) -> str | None:
+        try:
+            done = self._runner(
+                [self.executable, *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    def build(self, args: list[str], *, buildkit: bool, on_line: Callable[[str], None]) -> None:
+        """Run ``docker build ARGS`` and hand every output line to ``on_line``.
+
+        Raises:
+            BuildError: the build exited non-zero, or the CLI could not be started.
+        """
+        env = dict(self.env)
+        env["DOCKER_BUILDKIT"] = "1" if buildkit else "0"
+        if buildkit:
+            # Plain progress: one line per step event, no terminal redraws in the job log.
+            env.setdefault("BUILDKIT_PROGRESS", "plain")
+        argv = [self.executable, "build", *args]
+        try:
+            proc = subprocess.Popen(
+                argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+            )
+        except OSError as exc:
+            raise BuildError(f"cannot run {self.executable}: {exc}") from exc
+        assert proc.stdout is not None
+        for line in _lines(proc.stdout):
+            on_line(line)
+        code = proc.wait()
+        if code != 0:
+            raise BuildError(f"docker build exited with status {code}")
+
+
+def _lines(stream: Iterable[str]) -> Iterator[str]:
+    for line in stream:
+        yield line.rstrip("\n")

@@ -1,0 +1,308 @@
+"""A small client for the OCI distribution (Docker Registry v2) HTTP API.
+
+ECR's data plane speaks this protocol with Basic auth ``AWS:<token>``; GHCR, Artifact Registry and
+Harbor answer 401 with a ``Bearer`` challenge whose token endpoint takes the same Basic login.
+Both flows are handled: the first request goes out anonymous (or with the scheme learned from an
+earlier challenge), a 401 is answered once with the challenged scheme.
+
+Only reads are needed: does a tag exist (``HEAD``), what manifest does it name, and what labels
+does its image config carry (the inputs manifest lives in one). HTTP statuses are translated into
+:mod:`ecr_cache_tui.errors` here::
+
+    404 (MANIFEST_UNKNOWN)   TagNotFound
+    404 (NAME_UNKNOWN)       RepositoryNotFound
+    401 / 403                AccessDenied
+    anything else            RegistryError (including connection failures)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from ecr_cache_tui.errors import (
+    AccessDenied,
+    RegistryError,
+    RepositoryNotFound,
+    TagNotFound,
+)
+
+__all__ = [
+    "INDEX_TYPES",
+    "MANIFEST_ACCEPT",
+    "ManifestDocument",
+    "RegistryClient",
+    "default_scheme",
+]
+
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+#: Multi-platform manifest types: an index of per-platform manifests.
+INDEX_TYPES = frozenset({DOCKER_LIST, OCI_INDEX})
+
+#: Without every type here a registry converts the manifest, or answers 404 for OCI ones.
+MANIFEST_ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
+
+_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class ManifestDocument:
+    """A manifest as the registry served it (not to be confused with the inputs manifest)."""
+
+    media_type: str
+    document: dict[str, Any]
+    digest: str
+
+
+def default_scheme(host: str) -> str:
+    """``http`` for loopback hosts (what dockerd treats as insecure by default), else ``https``."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return "http"
+    try:
+        return "http" if ipaddress.ip_address(name).is_loopback else "https"
+    except ValueError:
+        return "https"
+
+
+class RegistryClient:
+    """Read manifests and image configs from one registry host.
+
+    Args:
+        host: ``host[:port]`` (what precedes the repository in an image reference).
+        credentials: ``(username, password)`` or ``None`` for anonymous access.
+        scheme: ``http`` or ``https``; by default :func:`default_scheme`.
+        session: a ``requests.Session`` to reuse (tests inject one).
+        timeout: seconds per request.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        credentials: tuple[str, str] | None = None,
+        *,
+        scheme: str | None = None,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.base = f"{scheme or default_scheme(host)}://{host}"
+        self._credentials = credentials
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        # Learned from the first challenge: "basic" sends the login up front from then on.
+        self._scheme: str | None = None
+        self._bearer: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"RegistryClient({self.host!r})"
+
+    # -- public API ---------------------------------------------------------------------
+
+    def manifest_exists(self, repository: str, reference: str) -> bool:
+        """Whether ``repository:reference`` exists (a ``HEAD``; no body transferred).
+
+        Raises:
+            AccessDenied: the registry refused the login.
+            RegistryError: any answer other than 200 or 404, or no answer.
+        """
+        response = self._request("HEAD", repository, f"manifests/{reference}", MANIFEST_ACCEPT)
+        if response.status_code == 404:
+            return False
+        self._check(response, repository, reference)
+        return True
+
+    def get_manifest(self, repository: str, reference: str) -> ManifestDocument:
+        """The manifest ``repository:reference`` names, with its media type and digest.
+
+        Raises:
+            TagNotFound, RepositoryNotFound, AccessDenied, RegistryError: see the module docs.
+        """
+        response = self._request("GET", repository, f"manifests/{reference}", MANIFEST_ACCEPT)
+        self._check(response, repository, reference)
+        try:
+            document = response.json()
+        except ValueError as exc:
+            raise RegistryError(f"{self._where(repository, reference)}: not JSON") from exc
+        if not isinstance(document, dict):
+            raise RegistryError(f"{self._where(repository, reference)}: not a manifest")
+        media_type = str(
+            document.get("mediaType")
+            or response.headers.get("Content-Type", "").split(";")[0]
+            or DOCKER_MANIFEST
+        )
+        digest = response.headers.get("Docker-Content-Digest", "")
+        return ManifestDocument(media_type=media_type, document=document, digest=digest)
+
+    def get_blob_json(self, repository: str, digest: str) -> dict[str, Any]:
+        """A JSON blob (an image config) by digest."""
+        response = self._request("GET", repository, f"blobs/{digest}", "*/*")
+        self._check(response, repository, digest)
+        try:
+            data = json.loads(response.content)
+        except ValueError as exc:
+            raise RegistryError(f"{self._where(repository, digest)}: blob is not JSON") from exc
+        if not isinstance(data, dict):
+            raise RegistryError(f"{self._where(repository, digest)}: blob is not a JSON object")
+        return data
+
+    def image_labels(
+        self, repository: str, reference: str, *, platform: str | None = None
+    ) -> dict[str, str]:
+        """The labels of the image ``repository:reference`` (``config.Labels``).
+
+        For a multi-platform index, the manifest for ``platform`` (``os/arch[/variant]``) is
+        read, or the first one when ``platform`` is ``None`` or absent from the index.
+        """
+        manifest = self.get_manifest(repository, reference)
+        if manifest.media_type in INDEX_TYPES or "manifests" in manifest.document:
+            child = _pick_platform(manifest.document.get("manifests") or [], platform)
+            if child is None:
+                return {}
+            manifest = self.get_manifest(repository, str(child["digest"]))
+        config = manifest.document.get("config") or {}
+        digest = config.get("digest") if isinstance(config, dict) else None
+        if not digest:
+            return {}
+        blob = self.get_blob_json(repository, str(digest))
+        labels = (blob.get("config") or {}).get("Labels") or {}
+        if not isinstance(labels, dict):
+            return {}
+        return {str(k): str(v) for k, v in labels.items()}
+
+    # -- HTTP and auth ------------------------------------------------------------------
+
+    def _request(self, method: str, repository: str, path: str, accept: str) -> requests.Response:
+        url = f"{self.base}/v2/{repository}/{path}"
+        headers = {"Accept": accept}
+        scope = f"repository:{repository}:pull"
+        self._authorize(headers, scope)
+        response = self._send(method, url, headers)
+        if response.status_code == 401 and self._answer_challenge(response, scope):
+            headers = {"Accept": accept}
+            self._authorize(headers, scope)
+            response = self._send(method, url, headers)
+        return response
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> requests.Response:
+        try:
+            return self._session.request(
+                method, url, headers=dict(headers), timeout=self._timeout, allow_redirects=True
+            )
+        except requests.RequestException as exc:
+            raise RegistryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+
+    def _authorize(self, headers: dict[str, str], scope: str) -> None:
+        if self._scheme == "basic" and self._credentials:
+            import base64  # noqa: PLC0415
+
+            raw = f"{self._credentials[0]}:{self._credentials[1]}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
+        elif self._scheme == "bearer" and scope in self._bearer:
+            headers["Authorization"] = f"Bearer {self._bearer[scope]}"
+
+    def _answer_challenge(self, response: requests.Response, scope: str) -> bool:
+        """Learn the scheme from a 401; fetch a bearer token if asked. False: cannot answer."""
+        challenge = response.headers.get("WWW-Authenticate", "")
+        kind, _, rest = challenge.partition(" ")
+        kind = kind.lower()
+        if kind == "basic":
+            if not self._credentials or self._scheme == "basic":
+                return False
+            self._scheme = "basic"
+            return True
+        if kind == "bearer":
+            if self._scheme == "bearer" and scope in self._bearer:
+                return False  # the token we just sent was refused
+            params = dict(_CHALLENGE_PARAM.findall(rest))
+            self._bearer[scope] = self._fetch_token(params, scope)
+            self._scheme = "bearer"
+            return True
+        return False
+
+    def _fetch_token(self, params: Mapping[str, str], scope: str) -> str:
+        realm = params.get("realm")
+        if not realm:
+            raise RegistryError(f"{self.host}: bearer challenge without a realm")
+        query = {"service": params.get("service", ""), "scope": params.get("scope") or scope}
+        try:
+            response = self._session.get(
+                realm, params=query, auth=self._credentials, timeout=self._timeout
+            )
+        except requests.RequestException as exc:
+            raise RegistryError(f"{self.host}: token endpoint: {type(exc).__name__}") from exc
+        if response.status_code in (401, 403):
+            raise AccessDenied(f"{self.host}: the token endpoint refused the login")
+        if response.status_code != 200:
+            raise RegistryError(f"{self.host}: token endpoint answered {response.status_code}")
+        try:
+            body = response.json()
+            token = body.get("token") or body.get("access_token")
+        except (ValueError, AttributeError) as exc:
+            raise RegistryError(f"{self.host}: token endpoint answered no token") from exc
+        if not token:
+            raise RegistryError(f"{self.host}: token endpoint answered no token")
+        return str(token)
+
+    def _check(self, response: requests.Response, repository: str, reference: str) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        where = self._where(repository, reference)
+        codes = _error_codes(response)
+        if status == 404:
+            if "NAME_UNKNOWN" in codes:
+                raise RepositoryNotFound(f"{where}: repository not found")
+            raise TagNotFound(f"{where}: not found")
+        if status in (401, 403):
+            raise AccessDenied(f"{where}: access denied ({status})")
+        raise RegistryError(f"{where}: HTTP {status}{' ' + ','.join(codes) if codes else ''}")
+
+    def _where(self, repository: str, reference: str) -> str:
+        sep = "@" if reference.startswith("sha256:") else ":"
+        return f"{self.host}/{repository}{sep}{reference}"
+
+
+def _error_codes(response: requests.Response) -> list[str]:
+    if not response.content:
+        return []
+    try:
+        errors = response.json().get("errors") or []
+        return [str(e.get("code")) for e in errors if isinstance(e, dict)]
+    except (ValueError, AttributeError):
+        return []
+
+
+def _pick_platform(entries: list[Any], platform: str | None) -> dict[str, Any] | None:
+    candidates = [e for e in entries if isinstance(e, dict) and e.get("digest")]
+    if not candidates:
+        return None
+    if platform:
+        want = platform.split("/")
+        # Exact first (variant included when asked for), then os/arch alone.
+        for size in (len(want), 2):
+            for entry in candidates:
+                p = entry.get("platform") or {}
+                have = [
+                    str(p.get("os", "")),
+                    str(p.get("architecture", "")),
+                    str(p.get("variant", "")),
+                ]
+                if have[:size] == want[:size]:
+                    return dict(entry)
+    # Attestation manifests (buildx) carry platform unknown/unknown: never pick one of those.
+    for entry in candidates:
+        if (entry.get("platform") or {}).get("os") != "unknown":
+            return dict(entry)
+    return dict(candidates[0])
