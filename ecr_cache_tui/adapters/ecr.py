@@ -1,0 +1,422 @@
+"""ECR's control plane: the one adapter every part of the product uses to talk to ECR.
+
+:class:`Ecr` wraps a boto3 ECR client (from :func:`ecr_cache_tui.adapters.aws.ecr_client`)
+and speaks the product's domain: repositories, their resource tags and lifecycle policy,
+images and their tags, registry credentials. Every call runs inside
+:func:`~ecr_cache_tui.adapters.aws.translate_errors`, so callers only see
+:mod:`ecr_cache_tui.errors`; results are frozen dataclasses, never boto's dicts.
+
+"Missing" is an answer where the caller asks a question (:meth:`Ecr.describe_repository`,
+:meth:`Ecr.get_lifecycle_policy`, :meth:`Ecr.image_tag_exists`) and an error
+(:class:`~ecr_cache_tui.errors.RepositoryNotFound`, :class:`~ecr_cache_tui.errors.TagNotFound`)
+where the caller assumed the thing exists.
+
+Listings are paginated with boto's paginators (thousands of repositories, thousands of images);
+they are generators, so a caller that stops early makes no further calls. ``registry_id``
+(the plugin's ``account-id``) selects another account's registry on every call that takes one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ecr_cache_tui.adapters.aws import translate_errors
+from ecr_cache_tui.errors import RemoteError, RepositoryNotFound, TagNotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.type_defs import ImageIdentifierTypeDef
+
+__all__ = [
+    "BATCH_DELETE_LIMIT",
+    "DeleteFailure",
+    "DeletedImage",
+    "Ecr",
+    "ImageDetail",
+    "ImageManifest",
+    "RegistryAuth",
+    "RepositoryInfo",
+]
+
+#: ECR's BatchDeleteImage takes at most this many image ids per call.
+BATCH_DELETE_LIMIT = 100
+
+#: Media types a manifest may be returned as (BatchGetImage's ``acceptedMediaTypes``).
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+)
+
+
+@dataclass(frozen=True)
+class RepositoryInfo:
+    """One ECR repository.
+
+    Attributes:
+        name: the repository name, e.g. ``build-cache/acme/web``.
+        arn: its ARN (what resource tags are attached to).
+        uri: the image reference without a tag,
+            ``123456789012.dkr.ecr.eu-west-1.amazonaws.com/build-cache/acme/web``.
+        registry_id: the AWS account id of the registry.
+        created_at: when it was created (timezone-aware).
+        tag_mutability: ``MUTABLE`` or ``IMMUTABLE``.
+    """
+
+    name: str
+    arn: str
+    uri: str
+    registry_id: str
+    created_at: datetime | None
+    tag_mutability: str
+
+    @property
+    def host(self) -> str:
+        """The registry host of :attr:`uri` (``<account>.dkr.ecr.<region>.amazonaws.com``)."""
+        return self.uri.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class RegistryAuth:
+    """Credentials for ECR's data plane (the registry), from an authorization token.
+
+    ``password`` is kept out of ``repr`` so a logged or printed value never shows it.
+    """
+
+    username: str
+    password: str = field(repr=False)
+    endpoint: str
+    expires_at: datetime | None
+
+    @property
+    def host(self) -> str:
+        """:attr:`endpoint` without its scheme (``123….dkr.ecr.eu-west-1.amazonaws.com``)."""
+        return self.endpoint.split("://", 1)[-1].rstrip("/")
+
+
+@dataclass(frozen=True)
+class ImageDetail:
+    """One image (manifest) in a repository: every tag pointing at it, size and times.
+
+    Attributes:
+        digest: ``sha256:…`` of the manifest.
+        tags: the tags pointing at it (empty for an untagged image), sorted.
+        pushed_at: when it was pushed.
+        size_bytes: ECR's compressed size of the image's layers.
+        last_pulled: ECR's ``lastRecordedPullTime`` (``None``: never pulled, or not recorded).
+    """
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: datetime | None
+    size_bytes: int
+    last_pulled: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeletedImage:
+    """An image id BatchDeleteImage removed (a tag, or a whole image by digest)."""
+
+    digest: str
+    tag: str | None
+
+
+@dataclass(frozen=True)
+class DeleteFailure:
+    """An image id BatchDeleteImage could not remove, with ECR's reason."""
+
+    tag: str | None
+    digest: str | None
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImageManifest:
+    """A tag's manifest as the registry stores it (BatchGetImage)."""
+
+    digest: str
+    media_type: str
+    text: str = field(repr=False)
+
+
+class Ecr:
+    """ECR's control plane in the product's terms.
+
+    Args:
+        client: a boto3 ECR client (``adapters.aws.ecr_client(region, profile)``, a moto
+            client in tests, or one with a ``botocore.stub.Stubber`` attached).
+        registry_id: the account id of the registry to use (the ``account-id`` option);
+            ``None`` means the caller's own account.
+    """
+
+    def __init__(self, client: ECRClient, *, registry_id: str | None = None) -> None:
+        self._client = client
+        self.registry_id = registry_id
+
+    @property
+    def client(self) -> ECRClient:
+        """The underlying boto3 client (for tests and the demo, which seed data with it)."""
+        return self._client
+
+    # -- repositories -------------------------------------------------------------------
+
+    def describe_repository(self, name: str) -> RepositoryInfo | None:
+        """The repository ``name``, or ``None`` if it does not exist."""
+        try:
+            with translate_errors(f"describe repository {name}"):
+                response = self._client.describe_repositories(
+                    repositoryNames=[name], **self._registry()
+                )
+        except RepositoryNotFound:
+            return None
+        repositories = response.get("repositories", [])
+        return _repository(repositories[0]) if repositories else None
+
+    def create_repository(self, name: str, tags: Mapping[str, str]) -> RepositoryInfo:
+        """Create ``name`` with mutable tags and resource ``tags``; return it.
+
+        A concurrent creator winning the race (``RepositoryAlreadyExistsException``) is
+        success: the existing repository is described and returned, its tags untouched.
+        """
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        action = f"create repository {name}"
+        kwargs: dict[str, Any] = {
+            "repositoryName": name,
+            "imageTagMutability": "MUTABLE",
+            **self._registry(),
+        }
+        if tags:
+            kwargs["tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        with translate_errors(action):
+            try:
+                response = self._client.create_repository(**kwargs)
+            except ClientError as exc:
+                if _code(exc) != "RepositoryAlreadyExistsException":
+                    raise
+                existing = self.describe_repository(name)
+                if existing is None:  # created and deleted again in between: say so
+                    raise RemoteError(f"{action}: created concurrently, then gone") from exc
+                return existing
+        return _repository(response["repository"])
+
+    def iter_repositories(self, prefix: str = "") -> Iterator[RepositoryInfo]:
+        """Every repository whose name starts with ``prefix``, page by page.
+
+        ECR cannot filter by prefix, so pages are filtered here; a consumer that stops early
+        stops the paging.
+        """
+        paginator = self._client.get_paginator("describe_repositories")
+        with translate_errors("list repositories"):
+            for page in paginator.paginate(**self._registry()):
+                for item in page.get("repositories", []):
+                    if item.get("repositoryName", "").startswith(prefix):
+                        yield _repository(item)
+
+    # -- resource tags ------------------------------------------------------------------
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        """The resource tags of the repository ``arn``."""
+        with translate_errors(f"list tags of {arn}"):
+            response = self._client.list_tags_for_resource(resourceArn=arn)
+        return {t["Key"]: t["Value"] for t in response.get("tags", [])}
+
+    def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
+        """Add or overwrite resource ``tags`` on the repository ``arn`` (others are kept)."""
+        if not tags:
+            return
+        with translate_errors(f"tag {arn}"):
+            self._client.tag_resource(
+                resourceArn=arn, tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+            )
+
+    # -- lifecycle policy ---------------------------------------------------------------
+
+    def get_lifecycle_policy(self, name: str) -> str | None:
+        """The lifecycle policy text of ``name``, or ``None`` if it has none.
+
+        Raises:
+            RepositoryNotFound: the repository does not exist.
+        """
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        with translate_errors(f"get lifecycle policy of {name}"):
+            try:
+                response = self._client.get_lifecycle_policy(
+                    repositoryName=name, **self._registry()
+                )
+            except ClientError as exc:
+                if _code(exc) == "LifecyclePolicyNotFoundException":
+                    return None
+                raise
+        return response.get("lifecyclePolicyText") or None
+
+    def put_lifecycle_policy(self, name: str, text: str) -> None:
+        """Replace the lifecycle policy of ``name`` with ``text``."""
+        with translate_errors(f"put lifecycle policy of {name}"):
+            self._client.put_lifecycle_policy(
+                repositoryName=name, lifecyclePolicyText=text, **self._registry()
+            )
+
+    # -- registry credentials -----------------------------------------------------------
+
+    def authorization(self, registry_id: str | None = None) -> RegistryAuth:
+        """Credentials for the registry of ``registry_id`` (default: this adapter's one).
+
+        The token is decoded (``user:password``); it is never put in a message or a repr.
+        """
+        registry = registry_id or self.registry_id
+        kwargs: dict[str, Any] = {"registryIds": [registry]} if registry else {}
+        with translate_errors("get ECR authorization token"):
+            response = self._client.get_authorization_token(**kwargs)
+        data = response.get("authorizationData", [])
+        if not data or "authorizationToken" not in data[0]:
+            raise RemoteError("get ECR authorization token: ECR returned no token")
+        try:
+            decoded = base64.b64decode(data[0]["authorizationToken"], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise RemoteError("get ECR authorization token: the token is not base64") from exc
+        username, sep, password = decoded.partition(":")
+        if not sep:
+            raise RemoteError("get ECR authorization token: the token is not user:password")
+        return RegistryAuth(
+            username=username,
+            password=password,
+            endpoint=data[0].get("proxyEndpoint", ""),
+            expires_at=_utc(data[0].get("expiresAt")),
+        )
+
+    # -- images -------------------------------------------------------------------------
+
+    def image_tag_exists(self, name: str, tag: str) -> bool:
+        """Whether ``name:tag`` exists. A missing repository means it does not."""
+        try:
+            with translate_errors(f"describe image {name}:{tag}"):
+                self._client.describe_images(
+                    repositoryName=name, imageIds=[{"imageTag": tag}], **self._registry()
+                )
+        except (TagNotFound, RepositoryNotFound):
+            return False
+        return True
+
+    def iter_images(self, name: str) -> Iterator[ImageDetail]:
+        """Every image of repository ``name`` (tagged or not), page by page.
+
+        Raises:
+            RepositoryNotFound: the repository does not exist.
+        """
+        paginator = self._client.get_paginator("describe_images")
+        with translate_errors(f"list images of {name}"):
+            for page in paginator.paginate(repositoryName=name, **self._registry()):
+                for item in page.get("imageDetails", []):
+                    yield ImageDetail(
+                        digest=item.get("imageDigest", ""),
+                        tags=tuple(sorted(item.get("imageTags", []))),
+                        pushed_at=_utc(item.get("imagePushedAt")),
+                        size_bytes=int(item.get("imageSizeInBytes", 0)),
+                        last_pulled=_utc(item.get("lastRecordedPullTime")),
+                    )
+
+    def batch_get_manifest(self, name: str, tag: str) -> ImageManifest:
+        """The manifest ``name:tag`` points at.
+
+        Raises:
+            RepositoryNotFound: the repository does not exist.
+            TagNotFound: the tag does not exist.
+        """
+        action = f"get manifest of {name}:{tag}"
+        with translate_errors(action):
+            response = self._client.batch_get_image(
+                repositoryName=name,
+                imageIds=[{"imageTag": tag}],
+                acceptedMediaTypes=list(MANIFEST_MEDIA_TYPES),
+                **self._registry(),
+            )
+        images = response.get("images", [])
+        if not images:
+            failures = response.get("failures", [])
+            reason = failures[0].get("failureReason", "not found") if failures else "not found"
+            raise TagNotFound(f"{action}: {reason}")
+        image = images[0]
+        return ImageManifest(
+            digest=image.get("imageId", {}).get("imageDigest", ""),
+            media_type=image.get("imageManifestMediaType", ""),
+            text=image.get("imageManifest", ""),
+        )
+
+    def batch_delete(
+        self, name: str, tags: Iterable[str] = (), *, digests: Iterable[str] = ()
+    ) -> tuple[tuple[DeletedImage, ...], tuple[DeleteFailure, ...]]:
+        """Delete ``tags`` (and whole images by ``digests``) from ``name``, 100 ids per call.
+
+        Deleting a tag removes only that tag; the image goes when its last tag does. Deleting
+        a digest removes the image with every tag on it.
+
+        Returns:
+            What was deleted, and what was not with ECR's reason (e.g. a tag already gone).
+
+        Raises:
+            RepositoryNotFound: the repository does not exist.
+        """
+        ids: list[ImageIdentifierTypeDef] = [{"imageTag": t} for t in tags]
+        ids += [{"imageDigest": d} for d in digests]
+        deleted: list[DeletedImage] = []
+        failures: list[DeleteFailure] = []
+        for chunk in _chunks(ids, BATCH_DELETE_LIMIT):
+            with translate_errors(f"delete images from {name}"):
+                response = self._client.batch_delete_image(
+                    repositoryName=name, imageIds=chunk, **self._registry()
+                )
+            deleted.extend(
+                DeletedImage(digest=i.get("imageDigest", ""), tag=i.get("imageTag"))
+                for i in response.get("imageIds", [])
+            )
+            failures.extend(
+                DeleteFailure(
+                    tag=f.get("imageId", {}).get("imageTag"),
+                    digest=f.get("imageId", {}).get("imageDigest"),
+                    code=str(f.get("failureCode", "")),
+                    reason=f.get("failureReason", ""),
+                )
+                for f in response.get("failures", [])
+            )
+        return tuple(deleted), tuple(failures)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _registry(self) -> dict[str, Any]:
+        return {"registryId": self.registry_id} if self.registry_id else {}
+
+
+def _repository(item: Mapping[str, Any]) -> RepositoryInfo:
+    return RepositoryInfo(
+        name=str(item.get("repositoryName", "")),
+        arn=str(item.get("repositoryArn", "")),
+        uri=str(item.get("repositoryUri", "")),
+        registry_id=str(item.get("registryId", "")),
+        created_at=_utc(item.get("createdAt")),
+        tag_mutability=str(item.get("imageTagMutability", "MUTABLE")),
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # botocore parses times into the local zone; everything downstream speaks UTC.
+    return value.astimezone(timezone.utc) if value is not None else None
+
+
+def _code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _chunks(
+    items: Sequence[ImageIdentifierTypeDef], size: int
+) -> Iterator[list[ImageIdentifierTypeDef]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
