@@ -1,0 +1,672 @@
+"""The maintainers' cache service: what ``ecr-cache ls|rebuild|policy|diff`` and the TUI do.
+
+One headless layer over the ECR adapter and a label reader, used by both the scripted commands
+and the Textual app (which calls it from workers): list the cache repositories and their tags,
+read and compare the inputs manifests stored on images, plan and carry out evictions, read and
+change max-age policies. Every destructive operation is split in two: ``plan_*`` says exactly
+what will happen (and has no side effect), the matching ``evict``/``apply_policy`` does it, so
+the CLI and the TUI can show the plan and ask before anything changes.
+
+The decisions are pure functions (:func:`split_repository`, :func:`monthly_cost_usd`,
+:func:`group_by_organisation`, :func:`build_eviction_plan`, :func:`tag_infos`, …) tested
+without AWS; :class:`CacheService` only fetches and hands over.
+
+Design for thousands of repositories: :meth:`CacheService.list_pipelines` is one paginated
+listing; the per-repository figures (:meth:`CacheService.pipeline_stats`, two calls each) are
+loaded lazily by the TUI, or all at once (on a small thread pool) with ``with_stats=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Protocol
+
+from ecr_cache_tui import lifecycle
+from ecr_cache_tui.errors import (
+    RegistryError,
+    RepositoryNotFound,
+    TagNotFound,
+    UsageError,
+)
+from ecr_cache_tui.manifest import LABEL, Change, Manifest
+from ecr_cache_tui.manifest import diff as diff_manifests
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.adapters.ecr import (
+        DeletedImage,
+        DeleteFailure,
+        Ecr,
+        ImageDetail,
+        RepositoryInfo,
+    )
+    from ecr_cache_tui.adapters.registry import RegistryClient
+
+__all__ = [
+    "DEFAULT_PREFIX",
+    "DEFAULT_PRICE_PER_GB_MONTH",
+    "CacheService",
+    "EvictionItem",
+    "EvictionPlan",
+    "EvictionResult",
+    "LabelReader",
+    "PipelineStats",
+    "PipelineSummary",
+    "PolicyPlan",
+    "PolicyView",
+    "RegistryLabelReader",
+    "TagInfo",
+    "build_eviction_plan",
+    "group_by_organisation",
+    "labels_from_mapping",
+    "monthly_cost_usd",
+    "open_service",
+    "pipeline_stats_from",
+    "split_repository",
+    "tag_infos",
+]
+
+DEFAULT_PREFIX = "build-cache/"
+#: ECR's storage price in USD per GB-month (us-east-1 and most regions, 2024).
+DEFAULT_PRICE_PER_GB_MONTH = 0.10
+_GB = 1024**3
+
+
+class LabelReader(Protocol):
+    """Reads the labels of ``repository:tag`` from the registry (``None``: no labels found).
+
+    Raises :class:`~ecr_cache_tui.errors.TagNotFound` when the registry has no such tag, or
+    another :class:`~ecr_cache_tui.errors.RemoteError` when it cannot be asked.
+    """
+
+    def __call__(self, repository: str, tag: str) -> dict[str, str] | None: ...
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    """The figures of one cache repository (two ECR calls: images and policy).
+
+    Attributes:
+        tag_count: tags in the repository (``latest`` included).
+        image_count: images (digests), tagged or not.
+        total_bytes: sum of the images' sizes; layers shared by images are counted once per
+            image, so this is an upper bound of what ECR bills.
+        newest_push: the most recent push, ``None`` for an empty repository.
+        max_age_days: what the lifecycle policy enforces, ``None`` when there is no policy or
+            one this tool did not write (see ``has_policy``).
+        has_policy: whether the repository has any lifecycle policy.
+        monthly_cost_usd: ``total_bytes`` at the configured price per GB-month.
+    """
+
+    tag_count: int
+    image_count: int
+    total_bytes: int
+    newest_push: datetime | None
+    max_age_days: int | None
+    has_policy: bool
+    monthly_cost_usd: float
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """One cache repository as a pipeline: ``build-cache/<organisation>/<pipeline>``.
+
+    ``stats`` is ``None`` until loaded (:meth:`CacheService.pipeline_stats`).
+    """
+
+    repository: str
+    organisation: str
+    pipeline: str
+    uri: str
+    created_at: datetime | None
+    stats: PipelineStats | None = None
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """One tag of a cache repository.
+
+    Attributes:
+        expires_at: when the current policy expires it (``None``: no recognised policy).
+        is_latest: the tag points at the same image as ``latest`` (``latest`` itself too).
+        other_tags: the other tags on the same image.
+        uri: the full image reference, ``<repository uri>:<tag>``.
+    """
+
+    tag: str
+    digest: str
+    pushed_at: datetime | None
+    size_bytes: int
+    last_pulled: datetime | None
+    expires_at: datetime | None
+    is_latest: bool
+    other_tags: tuple[str, ...]
+    uri: str
+
+
+@dataclass(frozen=True)
+class EvictionItem:
+    """One tag an eviction removes, and the tags on the same image that it does not."""
+
+    tag: str
+    digest: str
+    pushed_at: datetime | None
+    size_bytes: int
+    shared_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvictionPlan:
+    """Exactly what :meth:`CacheService.evict` will delete.
+
+    Attributes:
+        everything: every image of the repository goes (deleted by digest, tags and all,
+            untagged images included); otherwise only the listed tags are removed, and an
+            image that still carries another tag (``shared_with``) stays under that tag.
+        items: the tags removed, newest push first.
+        untagged: digests of untagged images deleted (only when ``everything``).
+    """
+
+    repository: str
+    uri: str
+    everything: bool
+    items: tuple[EvictionItem, ...]
+    untagged: tuple[str, ...] = ()
+
+    @property
+    def digests(self) -> tuple[str, ...]:
+        """Every digest the plan touches, in order, once."""
+        seen = dict.fromkeys([i.digest for i in self.items] + list(self.untagged))
+        return tuple(seen)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to delete."""
+        return not self.items and not self.untagged
+
+
+@dataclass(frozen=True)
+class EvictionResult:
+    """What ECR deleted, and what it refused with its reasons."""
+
+    repository: str
+    deleted: tuple[DeletedImage, ...]
+    failures: tuple[DeleteFailure, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Everything planned was deleted."""
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """A repository's lifecycle policy (``text`` ``None``: it has none)."""
+
+    repository: str
+    text: str | None
+    max_age_days: int | None
+
+
+@dataclass(frozen=True)
+class PolicyPlan:
+    """A max-age change, before and after, and what it would expire at once."""
+
+    repository: str
+    before_text: str | None
+    after_text: str
+    before_days: int | None
+    after_days: int
+    preview: lifecycle.ExpiryPreview
+
+    @property
+    def changed(self) -> bool:
+        """Whether applying it writes anything (the same policy is not rewritten)."""
+        return self.before_text is None or _canonical(self.before_text) != _canonical(
+            self.after_text
+        )
+
+
+# -- pure logic -----------------------------------------------------------------------------
+
+
+def split_repository(repository: str, prefix: str) -> tuple[str, str]:
+    """``("acme", "web")`` for ``build-cache/acme/web``; organisation ``""`` when there is none.
+
+    A deeper name keeps the rest as the pipeline (``build-cache/acme/web/deps`` → ``acme``,
+    ``web/deps``); a name outside ``prefix`` is split as it is.
+    """
+    rest = repository[len(prefix) :] if prefix and repository.startswith(prefix) else repository
+    organisation, sep, pipeline = rest.partition("/")
+    return (organisation, pipeline) if sep else ("", organisation)
+
+
+def monthly_cost_usd(total_bytes: int, price_per_gb_month: float) -> float:
+    """Storage cost of ``total_bytes`` for a month, in USD (GB = 2^30 bytes, as AWS bills)."""
+    return round(total_bytes / _GB * price_per_gb_month, 4)
+
+
+def pipeline_stats_from(
+    images: Sequence[ImageDetail], policy_text: str | None, price_per_gb_month: float
+) -> PipelineStats:
+    """The :class:`PipelineStats` of a repository's images and lifecycle policy."""
+    pushes = [i.pushed_at for i in images if i.pushed_at is not None]
+    total = sum(i.size_bytes for i in images)
+    return PipelineStats(
+        tag_count=sum(len(i.tags) for i in images),
+        image_count=len(images),
+        total_bytes=total,
+        newest_push=max(pushes) if pushes else None,
+        max_age_days=lifecycle.max_age_days(policy_text),
+        has_policy=policy_text is not None,
+        monthly_cost_usd=monthly_cost_usd(total, price_per_gb_month),
+    )
+
+
+def group_by_organisation(
+    pipelines: Iterable[PipelineSummary],
+) -> dict[str, list[PipelineSummary]]:
+    """Pipelines by organisation, organisations sorted, pipelines sorted within each."""
+    groups: dict[str, list[PipelineSummary]] = {}
+    for p in sorted(pipelines, key=lambda p: (p.organisation, p.pipeline)):
+        groups.setdefault(p.organisation, []).append(p)
+    return groups
+
+
+def tag_infos(
+    images: Iterable[ImageDetail], uri: str, max_age_days: int | None
+) -> list[TagInfo]:
+    """One :class:`TagInfo` per tag (untagged images left out), newest push first."""
+    images = list(images)
+    latest_digest = next((i.digest for i in images if "latest" in i.tags), None)
+    infos = [
+        TagInfo(
+            tag=tag,
+            digest=image.digest,
+            pushed_at=image.pushed_at,
+            size_bytes=image.size_bytes,
+            last_pulled=image.last_pulled,
+            expires_at=(
+                lifecycle.expires_at(image.pushed_at, max_age_days)
+                if max_age_days is not None and image.pushed_at is not None
+                else None
+            ),
+            is_latest=image.digest == latest_digest,
+            other_tags=tuple(t for t in image.tags if t != tag),
+            uri=f"{uri}:{tag}",
+        )
+        for image in images
+        for tag in image.tags
+    ]
+    return sorted(infos, key=_newest_first)
+
+
+def build_eviction_plan(
+    repository: str, uri: str, images: Sequence[ImageDetail], tags: Sequence[str] | None
+) -> EvictionPlan:
+    """What deleting ``tags`` (``None``: everything) from ``repository`` removes.
+
+    Raises:
+        TagNotFound: a named tag does not exist (nothing is planned then: all or nothing).
+    """
+    by_tag = {tag: image for image in images for tag in image.tags}
+    if tags is None:
+        chosen = sorted(by_tag)
+        untagged = tuple(i.digest for i in images if not i.tags)
+    else:
+        missing = [t for t in dict.fromkeys(tags) if t not in by_tag]
+        if missing:
+            raise TagNotFound(
+                f"{repository} has no tag {', '.join(missing)} (`ecr-cache ls {repository}` "
+                "lists its tags)"
+            )
+        chosen = list(dict.fromkeys(tags))
+        untagged = ()
+    selected = set(chosen)
+    items = [
+        EvictionItem(
+            tag=tag,
+            digest=by_tag[tag].digest,
+            pushed_at=by_tag[tag].pushed_at,
+            size_bytes=by_tag[tag].size_bytes,
+            shared_with=tuple(t for t in by_tag[tag].tags if t not in selected),
+        )
+        for tag in chosen
+    ]
+    return EvictionPlan(
+        repository=repository,
+        uri=uri,
+        everything=tags is None,
+        items=tuple(sorted(items, key=_newest_first)),
+        untagged=untagged,
+    )
+
+
+def _newest_first(item: TagInfo | EvictionItem) -> tuple[float, str]:
+    pushed = item.pushed_at.timestamp() if item.pushed_at else float("-inf")
+    return (-pushed, item.tag)
+
+
+def _canonical(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), sort_keys=True)
+    except json.JSONDecodeError:
+        return text
+
+
+# -- the service ----------------------------------------------------------------------------
+
+
+class CacheService:
+    """The maintainers' operations on the cache repositories under ``prefix``.
+
+    Args:
+        ecr: the ECR adapter.
+        labels: reads an image's labels from the registry (for inputs manifests).
+        prefix: the cache prefix; repositories outside it are listed by nobody and changed
+            only with ``force``.
+        clock: the current time (timezone-aware UTC), for expiry previews.
+        price_per_gb_month: for the monthly cost estimate.
+    """
+
+    def __init__(
+        self,
+        ecr: Ecr,
+        labels: LabelReader,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        price_per_gb_month: float = DEFAULT_PRICE_PER_GB_MONTH,
+    ) -> None:
+        self.ecr = ecr
+        self.labels = labels
+        self.prefix = prefix
+        self.clock = clock
+        self.price_per_gb_month = price_per_gb_month
+
+    # -- listing --------------------------------------------------------------------------
+
+    def list_pipelines(
+        self, *, with_stats: bool = False, workers: int = 8
+    ) -> list[PipelineSummary]:
+        """Every repository under the prefix, sorted by name.
+
+        Args:
+            with_stats: also load each one's :class:`PipelineStats` (two calls per repository,
+                ``workers`` at a time); otherwise ``stats`` is ``None``, for lazy loading.
+            workers: concurrent repositories when loading stats.
+        """
+        summaries = sorted(
+            (
+                PipelineSummary(
+                    repository=r.name,
+                    organisation=split_repository(r.name, self.prefix)[0],
+                    pipeline=split_repository(r.name, self.prefix)[1],
+                    uri=r.uri,
+                    created_at=r.created_at,
+                )
+                for r in self.ecr.iter_repositories(self.prefix)
+            ),
+            key=lambda s: s.repository,
+        )
+        if not with_stats or not summaries:
+            return summaries
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(summaries)))) as pool:
+            stats = list(pool.map(self.pipeline_stats, [s.repository for s in summaries]))
+        return [replace(s, stats=st) for s, st in zip(summaries, stats, strict=True)]
+
+    def pipeline_stats(self, repository: str) -> PipelineStats:
+        """Tag count, size, newest push, max age and cost of ``repository``."""
+        images = list(self.ecr.iter_images(repository))
+        policy = self.ecr.get_lifecycle_policy(repository)
+        return pipeline_stats_from(images, policy, self.price_per_gb_month)
+
+    def list_tags(self, repository: str) -> list[TagInfo]:
+        """The tags of ``repository``, newest push first, with expiry under its policy."""
+        info = self._describe(repository)
+        images = list(self.ecr.iter_images(repository))
+        days = lifecycle.max_age_days(self.ecr.get_lifecycle_policy(repository))
+        return tag_infos(images, info.uri, days)
+
+    def resolve(self, pipeline: str) -> str:
+        """The repository for ``org/pipeline`` or a full repository name.
+
+        A name is tried as given, then under the prefix (``acme/web`` →
+        ``build-cache/acme/web``).
+
+        Raises:
+            UsageError: ``pipeline`` is empty.
+            RepositoryNotFound: neither exists.
+        """
+        name = pipeline.strip().strip("/")
+        if not name:
+            raise UsageError("PIPELINE: empty; give org/pipeline or a repository name")
+        candidates = [name]
+        if self.prefix and not name.startswith(self.prefix):
+            candidates.insert(0, self.prefix + name)
+        for candidate in candidates:
+            if self.ecr.describe_repository(candidate) is not None:
+                return candidate
+        tried = " or ".join(candidates)
+        raise RepositoryNotFound(
+            f"no cache repository for {pipeline!r} (looked for {tried}); "
+            "`ecr-cache ls` lists the cached pipelines"
+        )
+
+    # -- inputs manifests -------------------------------------------------------------------
+
+    def read_manifest(self, repository: str, tag: str) -> Manifest | None:
+        """The inputs manifest on ``repository:tag``; ``None`` if the image carries none.
+
+        Raises:
+            TagNotFound: ECR has no such tag.
+            RegistryError: the label is there but is not a manifest.
+        """
+        if not self.ecr.image_tag_exists(repository, tag):
+            raise TagNotFound(
+                f"{repository} has no tag {tag!r} (`ecr-cache ls {repository}` lists its tags)"
+            )
+        labels = self.labels(repository, tag) or {}
+        text = labels.get(LABEL)
+        if text is None:
+            return None
+        try:
+            return Manifest.from_label(text)
+        except ValueError as exc:
+            raise RegistryError(f"{repository}:{tag}: label {LABEL} is unreadable: {exc}") from exc
+
+    def diff(self, repository: str, tag_a: str, tag_b: str) -> tuple[Change, ...]:
+        """How the inputs of ``tag_b`` differ from those of ``tag_a``.
+
+        Raises:
+            TagNotFound: either tag does not exist.
+            RegistryError: either image carries no inputs manifest (not built by this tool).
+        """
+        manifests = []
+        for tag in (tag_a, tag_b):
+            found = self.read_manifest(repository, tag)
+            if found is None:
+                raise RegistryError(
+                    f"{repository}:{tag} carries no inputs manifest (label {LABEL}); "
+                    "it was not built by ecr-cache"
+                )
+            manifests.append(found)
+        return diff_manifests(manifests[0], manifests[1])
+
+    # -- eviction ---------------------------------------------------------------------------
+
+    def plan_eviction(
+        self, repository: str, tags: Sequence[str] | None = None, *, force: bool = False
+    ) -> EvictionPlan:
+        """Exactly what evicting ``tags`` (``None``: every image) would delete. No side effect.
+
+        Raises:
+            UsageError: ``repository`` is outside the prefix and ``force`` is not set.
+            TagNotFound: a named tag does not exist.
+        """
+        self._guard(repository, force)
+        info = self._describe(repository)
+        images = list(self.ecr.iter_images(repository))
+        return build_eviction_plan(repository, info.uri, images, tags)
+
+    def evict(self, plan: EvictionPlan) -> EvictionResult:
+        """Carry out ``plan``: delete by digest when ``everything``, by tag otherwise."""
+        if plan.empty:
+            return EvictionResult(plan.repository, (), ())
+        if plan.everything:
+            deleted, failures = self.ecr.batch_delete(plan.repository, digests=plan.digests)
+        else:
+            deleted, failures = self.ecr.batch_delete(
+                plan.repository, [i.tag for i in plan.items]
+            )
+        return EvictionResult(plan.repository, deleted, failures)
+
+    # -- policy -----------------------------------------------------------------------------
+
+    def get_policy(self, repository: str) -> PolicyView:
+        """The lifecycle policy of ``repository`` and the max age it enforces."""
+        text = self.ecr.get_lifecycle_policy(repository)
+        return PolicyView(repository, text, lifecycle.max_age_days(text))
+
+    def plan_policy(self, repository: str, days: int, *, force: bool = False) -> PolicyPlan:
+        """The policy change to ``days`` and what it would expire at once. No side effect.
+
+        Raises:
+            UsageError: ``days`` < 1, or ``repository`` is outside the prefix without ``force``.
+        """
+        if days < 1:
+            raise UsageError(f"--max-age-days: {days} is not allowed; use a whole number >= 1")
+        self._guard(repository, force)
+        before = self.ecr.get_lifecycle_policy(repository)
+        images = list(self.ecr.iter_images(repository))
+        named = [
+            (", ".join(i.tags) or i.digest, i.pushed_at) for i in images if i.pushed_at is not None
+        ]
+        return PolicyPlan(
+            repository=repository,
+            before_text=before,
+            after_text=lifecycle.policy_text(days),
+            before_days=lifecycle.max_age_days(before),
+            after_days=days,
+            preview=lifecycle.preview_expiry(named, days, self.clock()),
+        )
+
+    def apply_policy(self, plan: PolicyPlan) -> bool:
+        """Write ``plan``'s policy; returns whether anything was written."""
+        if not plan.changed:
+            return False
+        self.ecr.put_lifecycle_policy(plan.repository, plan.after_text)
+        return True
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _describe(self, repository: str) -> RepositoryInfo:
+        info = self.ecr.describe_repository(repository)
+        if info is None:
+            raise RepositoryNotFound(
+                f"repository {repository} does not exist (`ecr-cache ls` lists the cached "
+                "pipelines)"
+            )
+        return info
+
+    def _guard(self, repository: str, force: bool) -> None:
+        if not force and not repository.startswith(self.prefix):
+            raise UsageError(
+                f"{repository}: outside the cache prefix {self.prefix!r}; "
+                "refusing to change it without --force"
+            )
+
+
+def labels_from_mapping(data: Mapping[tuple[str, str], Mapping[str, str]]) -> LabelReader:
+    """A :class:`LabelReader` over fixed data (the demo and fast tests)."""
+
+    def read(repository: str, tag: str) -> dict[str, str] | None:
+        found = data.get((repository, tag))
+        return dict(found) if found is not None else None
+
+    return read
+
+
+class RegistryLabelReader:
+    """Reads image labels from the registry that serves the ECR repositories.
+
+    The host is each repository URI's (ECR's data plane) unless ``registry_hostname`` is given
+    (a FIPS or dual-stack endpoint, a proxy, a local registry in tests); the login is an ECR
+    authorization token, fetched once and reused. Safe to call from several threads.
+
+    Args:
+        ecr: the ECR adapter (for the token and the repository URI).
+        registry_hostname: ``host[:port]`` to read from instead of the repository's host.
+        client_factory: builds a registry client for ``(host, (user, password))``; by
+            default :class:`ecr_cache_tui.adapters.registry.RegistryClient`.
+    """
+
+    def __init__(
+        self,
+        ecr: Ecr,
+        *,
+        registry_hostname: str | None = None,
+        client_factory: Callable[[str, tuple[str, str]], RegistryClient] | None = None,
+    ) -> None:
+        self._ecr = ecr
+        self._hostname = registry_hostname
+        self._factory = client_factory
+        self._clients: dict[str, RegistryClient] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, repository: str, tag: str) -> dict[str, str] | None:
+        """The labels of ``repository:tag`` (``None`` when the image has none)."""
+        return self._client(repository).image_labels(repository, tag) or None
+
+    def _client(self, repository: str) -> RegistryClient:
+        host = self._hostname
+        if host is None:
+            info = self._ecr.describe_repository(repository)
+            if info is None:
+                raise RepositoryNotFound(f"repository {repository} does not exist")
+            host = info.host
+        with self._lock:
+            client = self._clients.get(host)
+            if client is None:
+                auth = self._ecr.authorization()
+                factory = self._factory or _registry_client
+                client = factory(host, (auth.username, auth.password))
+                self._clients[host] = client
+            return client
+
+
+def _registry_client(host: str, credentials: tuple[str, str]) -> RegistryClient:
+    from ecr_cache_tui.adapters.registry import RegistryClient  # noqa: PLC0415
+
+    return RegistryClient(host, credentials)
+
+
+def open_service(
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    registry_hostname: str | None = None,
+    account_id: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> CacheService:
+    """A :class:`CacheService` on real AWS: what ``ecr-cache ls|rebuild|policy|diff|tui`` use.
+
+    The composition root: endpoints and credentials come from boto3's own configuration
+    (``AWS_ENDPOINT_URL_ECR`` reaches moto in tests).
+    """
+    from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
+    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
+
+    ecr = Ecr(ecr_client(region, profile), registry_id=account_id)
+    labels = RegistryLabelReader(ecr, registry_hostname=registry_hostname)
+    if clock is None:
+        return CacheService(ecr, labels, prefix=prefix)
+    return CacheService(ecr, labels, prefix=prefix, clock=clock)
