@@ -1,0 +1,313 @@
+"""The cache service: pure decisions without AWS, and the operations against moto in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ecr_cache_tui import lifecycle
+from ecr_cache_tui.adapters.ecr import Ecr, ImageDetail
+from ecr_cache_tui.errors import RegistryError, RepositoryNotFound, TagNotFound, UsageError
+from ecr_cache_tui.manifest import LABEL, InputEntry, Manifest
+from ecr_cache_tui.service import (
+    CacheService,
+    PipelineSummary,
+    build_eviction_plan,
+    group_by_organisation,
+    labels_from_mapping,
+    monthly_cost_usd,
+    pipeline_stats_from,
+    split_repository,
+    tag_infos,
+)
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+REPO = "build-cache/acme/web"
+
+
+def image(digest: str, *tags: str, days_ago: float = 1, size: int = 100) -> ImageDetail:
+    return ImageDetail(
+        digest=digest,
+        tags=tuple(sorted(tags)),
+        pushed_at=NOW - timedelta(days=days_ago),
+        size_bytes=size,
+    )
+
+
+# -- pure logic ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("build-cache/acme/web", ("acme", "web")),
+        ("build-cache/acme/web/deps", ("acme", "web/deps")),
+        ("build-cache/loner", ("", "loner")),
+        ("elsewhere/acme/web", ("elsewhere", "acme/web")),
+    ],
+)
+def test_split_repository(name: str, expected: tuple[str, str]) -> None:
+    assert split_repository(name, "build-cache/") == expected
+
+
+def test_monthly_cost_is_per_gibibyte() -> None:
+    assert monthly_cost_usd(5 * 1024**3, 0.10) == pytest.approx(0.5)
+    assert monthly_cost_usd(0, 0.10) == 0
+
+
+def test_pipeline_stats_from_images_and_policy() -> None:
+    images = [image("sha256:a", "t1", "latest", days_ago=1, size=2 * 1024**3),
+              image("sha256:b", "t0", days_ago=3, size=1024**3), image("sha256:c", days_ago=9)]
+
+    stats = pipeline_stats_from(images, lifecycle.policy_text(14), 0.10)
+
+    assert stats.tag_count == 3
+    assert stats.image_count == 3
+    assert stats.total_bytes == 3 * 1024**3 + 100
+    assert stats.newest_push == NOW - timedelta(days=1)
+    assert stats.max_age_days == 14 and stats.has_policy
+    assert stats.monthly_cost_usd == pytest.approx(0.3, abs=1e-3)
+
+
+def test_pipeline_stats_of_empty_repository_without_policy() -> None:
+    stats = pipeline_stats_from([], None, 0.10)
+    assert (stats.tag_count, stats.newest_push, stats.max_age_days, stats.has_policy) == (
+        0, None, None, False)
+
+
+def test_foreign_policy_is_reported_as_unknown_max_age() -> None:
+    foreign = json.dumps({"rules": [{"rulePriority": 1, "selection": {
+        "tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 5},
+        "action": {"type": "expire"}}]})
+    stats = pipeline_stats_from([], foreign, 0.10)
+    assert stats.max_age_days is None and stats.has_policy
+
+
+def test_group_by_organisation_sorts_groups_and_members() -> None:
+    def p(org: str, name: str) -> PipelineSummary:
+        return PipelineSummary(f"build-cache/{org}/{name}", org, name, "uri", None)
+
+    groups = group_by_organisation([p("zeta", "b"), p("acme", "web"), p("zeta", "a")])
+
+    assert list(groups) == ["acme", "zeta"]
+    assert [x.pipeline for x in groups["zeta"]] == ["a", "b"]
+
+
+def test_tag_infos_marks_latest_and_computes_expiry() -> None:
+    images = [image("sha256:new", "t2", "latest", days_ago=1), image("sha256:old", "t1",
+                                                                     days_ago=5)]
+
+    infos = tag_infos(images, "host/build-cache/acme/web", 30)
+
+    assert [(i.tag, i.is_latest) for i in infos] == [("latest", True), ("t2", True),
+                                                     ("t1", False)]
+    t1 = infos[-1]
+    assert t1.expires_at == NOW - timedelta(days=5) + timedelta(days=30)
+    assert t1.uri == "host/build-cache/acme/web:t1"
+    assert infos[1].other_tags == ("latest",)
+
+
+def test_tag_infos_without_policy_have_no_expiry() -> None:
+    (info,) = tag_infos([image("sha256:a", "t1")], "uri", None)
+    assert info.expires_at is None and not info.is_latest
+
+
+def test_eviction_plan_for_named_tags_lists_shared_tags() -> None:
+    images = [image("sha256:a", "t2", "latest", days_ago=1), image("sha256:b", "t1", days_ago=2)]
+
+    plan = build_eviction_plan(REPO, "uri", images, ["t1", "t2"])
+
+    assert not plan.everything
+    assert [(i.tag, i.digest, i.shared_with) for i in plan.items] == [
+        ("t2", "sha256:a", ("latest",)),
+        ("t1", "sha256:b", ()),
+    ]
+    assert plan.untagged == ()
+
+
+def test_eviction_plan_for_everything_includes_untagged_images() -> None:
+    images = [image("sha256:a", "t2", "latest"), image("sha256:c")]
+
+    plan = build_eviction_plan(REPO, "uri", images, None)
+
+    assert plan.everything
+    assert sorted(i.tag for i in plan.items) == ["latest", "t2"]
+    assert all(i.shared_with == () for i in plan.items)
+    assert plan.untagged == ("sha256:c",)
+    assert set(plan.digests) == {"sha256:a", "sha256:c"}
+
+
+def test_eviction_plan_with_an_unknown_tag_plans_nothing() -> None:
+    with pytest.raises(TagNotFound, match="nope"):
+        build_eviction_plan(REPO, "uri", [image("sha256:a", "t1")], ["t1", "nope"])
+
+
+# -- against moto -------------------------------------------------------------------------
+
+
+def manifest_text(seed: str) -> str:
+    return json.dumps({"schemaVersion": 2, "mediaType": MEDIA_TYPE, "config": {
+        "mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
+        "digest": "sha256:" + seed * 64}, "layers": [{
+            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1000,
+            "digest": "sha256:" + seed * 64}]})
+
+
+class World:
+    """moto's ECR seeded through the adapter, and a service over it."""
+
+    def __init__(self) -> None:
+        client: Any = boto3.client(
+            "ecr", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
+        )
+        self.ecr = Ecr(client)
+        self.labels: dict[tuple[str, str], dict[str, str]] = {}
+        self.service = CacheService(
+            self.ecr, labels_from_mapping(self.labels), clock=lambda: NOW
+        )
+
+    def push(self, repo: str, tag: str, seed: str) -> None:
+        if self.ecr.describe_repository(repo) is None:
+            self.ecr.create_repository(repo, {})
+        self.ecr.client.put_image(repositoryName=repo, imageManifest=manifest_text(seed),
+                                  imageTag=tag, imageManifestMediaType=MEDIA_TYPE)
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        yield World()
+
+
+def test_list_pipelines_only_under_prefix_and_stats_on_request(world: World) -> None:
+    world.push("build-cache/acme/web", "t1", "a")
+    world.push("build-cache/acme/web", "latest", "a")
+    world.push("build-cache/zeta/api", "t9", "b")
+    world.ecr.create_repository("not-a-cache/x", {})
+    world.ecr.put_lifecycle_policy("build-cache/acme/web", lifecycle.policy_text(14))
+
+    cheap = world.service.list_pipelines()
+    full = world.service.list_pipelines(with_stats=True)
+
+    assert [(p.organisation, p.pipeline) for p in cheap] == [("acme", "web"), ("zeta", "api")]
+    assert all(p.stats is None for p in cheap)
+    web = full[0].stats
+    assert web is not None and web.tag_count == 2 and web.max_age_days == 14
+
+
+def test_list_tags_of_missing_repository(world: World) -> None:
+    with pytest.raises(RepositoryNotFound):
+        world.service.list_tags("build-cache/none/here")
+
+
+def test_resolve_org_pipeline_and_full_name(world: World) -> None:
+    world.ecr.create_repository("build-cache/acme/web", {})
+    world.ecr.create_repository("custom/repo", {})
+
+    assert world.service.resolve("acme/web") == "build-cache/acme/web"
+    assert world.service.resolve("build-cache/acme/web") == "build-cache/acme/web"
+    assert world.service.resolve("custom/repo") == "custom/repo"
+    with pytest.raises(RepositoryNotFound, match="build-cache/acme/nope"):
+        world.service.resolve("acme/nope")
+    with pytest.raises(UsageError):
+        world.service.resolve("  ")
+
+
+def test_evict_named_tag_keeps_the_image_under_its_other_tag(world: World) -> None:
+    world.push(REPO, "t1", "a")
+    world.push(REPO, "latest", "a")
+    world.push(REPO, "t0", "b")
+
+    plan = world.service.plan_eviction(REPO, ["t1"])
+    result = world.service.evict(plan)
+
+    assert result.ok and [d.tag for d in result.deleted] == ["t1"]
+    assert sorted(t.tag for t in world.service.list_tags(REPO)) == ["latest", "t0"]
+
+
+def test_evict_everything_empties_the_repository(world: World) -> None:
+    world.push(REPO, "t1", "a")
+    world.push(REPO, "latest", "a")
+    world.push(REPO, "t0", "b")
+
+    result = world.service.evict(world.service.plan_eviction(REPO))
+
+    assert result.ok
+    assert list(world.ecr.iter_images(REPO)) == []
+
+
+def test_eviction_outside_prefix_needs_force(world: World) -> None:
+    world.push("custom/repo", "t1", "a")
+
+    with pytest.raises(UsageError, match="outside the cache prefix"):
+        world.service.plan_eviction("custom/repo", ["t1"])
+    assert world.service.plan_eviction("custom/repo", ["t1"], force=True).items
+
+
+def test_policy_plan_and_apply(world: World) -> None:
+    world.push(REPO, "t1", "a")
+
+    plan = world.service.plan_policy(REPO, 7)
+    assert plan.before_text is None and plan.after_days == 7 and plan.changed
+    assert world.service.apply_policy(plan)
+
+    view = world.service.get_policy(REPO)
+    assert view.max_age_days == 7
+    again = world.service.plan_policy(REPO, 7)
+    assert again.before_days == 7 and not again.changed
+    assert not world.service.apply_policy(again)
+
+
+def test_policy_preview_counts_images_that_would_expire_now(world: World) -> None:
+    world.push(REPO, "t1", "a")
+    # moto stamps every push "now"; a clock 10 days ahead makes them 10 days old.
+    later = CacheService(world.ecr, labels_from_mapping({}),
+                         clock=lambda: datetime.now(timezone.utc) + timedelta(days=10))
+
+    assert later.plan_policy(REPO, 7).preview.expire_now == ("t1",)
+    assert later.plan_policy(REPO, 30).preview.expire_now == ()
+
+
+def test_policy_rejects_bad_days_and_outside_prefix(world: World) -> None:
+    world.push("custom/repo", "t1", "a")
+    with pytest.raises(UsageError, match="max-age-days"):
+        world.service.plan_policy(REPO, 0)
+    with pytest.raises(UsageError, match="--force"):
+        world.service.plan_policy("custom/repo", 7)
+
+
+def _manifest(tag: str, lock_digest: str) -> Manifest:
+    return Manifest(tag=tag, entries=(
+        InputEntry("dockerfile", "Dockerfile", "d1"),
+        InputEntry("cache-on", "package-lock.json", lock_digest),
+    ))
+
+
+def test_diff_reads_both_labels(world: World) -> None:
+    world.push(REPO, "aaa", "a")
+    world.push(REPO, "bbb", "b")
+    world.labels[(REPO, "aaa")] = {LABEL: _manifest("aaa", "x").to_label()}
+    world.labels[(REPO, "bbb")] = {LABEL: _manifest("bbb", "y").to_label()}
+
+    changes = world.service.diff(REPO, "aaa", "bbb")
+
+    assert [(c.entry.name, c.status) for c in changes] == [
+        ("Dockerfile", "same"), ("package-lock.json", "changed")]
+
+
+def test_diff_of_missing_tag_and_unlabelled_image(world: World) -> None:
+    world.push(REPO, "aaa", "a")
+    world.push(REPO, "plain", "b")
+    world.labels[(REPO, "aaa")] = {LABEL: _manifest("aaa", "x").to_label()}
+
+    with pytest.raises(TagNotFound, match="nope"):
+        world.service.diff(REPO, "aaa", "nope")
+    with pytest.raises(RegistryError, match="no inputs manifest"):
+        world.service.diff(REPO, "aaa", "plain")
