@@ -1,0 +1,402 @@
+"""The real ``hooks/pre-command``, sourced by bash as the Buildkite agent does, with a fake Python.
+
+``ECR_CACHE_PYTHON`` points at a small bash script that plays the package: it records how it was
+called and copies a crafted ``NAME\\0VALUE\\0`` file to ``--export-file``. That keeps these tests
+fast while everything the shim itself does (exports, refusals, exit codes, leaving the job's shell
+as it found it) runs for real.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HOOK = REPO / "hooks" / "pre-command"
+# Absolute: some tests run the hook with a PATH that holds nothing else.
+BASH = shutil.which("bash") or "/bin/bash"
+
+FAKE_PYTHON = r"""#!/bin/bash
+# Plays `python -m ecr_cache_tui hook pre-command --export-file FILE`.
+printf '%s\0' "$PWD" "$@" >"$FAKE_ARGV"
+out=
+while (($#)); do
+  if [[ $1 == --export-file ]]; then out=$2; shift; fi
+  shift
+done
+if [[ -n ${FAKE_RECORDS:-} && -n $out ]]; then cat -- "$FAKE_RECORDS" >"$out"; fi
+echo "fake hook output"
+exit "${FAKE_RC:-0}"
+"""
+
+# Runs after the hook is sourced: its status, then the job shell's state, NUL-separated, to a file.
+DUMP = r"""
+{
+  printf 'rc\0%s\0' "$__t_rc"
+  printf 'flags\0%s\0' "$-"
+  printf 'set_o\0%s\0' "$(set +o)"
+  printf 'shopt\0%s\0' "$(shopt -p)"
+  printf 'ifs\0%s\0' "$IFS"
+  printf 'pwd\0%s\0' "$PWD"
+  printf 'args\0%s\0' "$*"
+  printf 'traps\0%s\0' "$(trap -p)"
+  printf 'functions\0%s\0' "$(declare -F)"
+  printf 'vars\0%s\0' "$(compgen -v | grep -v -e '^__t_' -e '^_$' -e '^BASH_' -e '^FUNCNAME$' \
+      -e '^PIPESTATUS$' -e '^LINENO$' -e '^RANDOM$' -e '^SRANDOM$' -e '^SECONDS$' \
+      -e '^EPOCH' -e '^COLUMNS$' -e '^LINES$')"
+  for __t_name in $__T_WANT; do
+    if [[ -v $__t_name ]]; then printf 'var:%s\0%s\0' "$__t_name" "${!__t_name}"; fi
+  done
+} >"$__T_OUT"
+"""
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """What one sourcing of the hook left behind."""
+
+    rc: int
+    state: Mapping[str, str]
+    values: Mapping[str, bytes]
+    stdout: str
+    stderr: str
+    argv: tuple[str, ...]
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "checkout").mkdir()
+    fake = tmp_path / "fake-python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    return tmp_path
+
+
+def records(*pairs: tuple[bytes, bytes]) -> bytes:
+    return b"".join(name + b"\0" + value + b"\0" for name, value in pairs)
+
+
+def source_hook(
+    work: Path,
+    export_file: bytes | None,
+    *,
+    before: str = "",
+    want: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    rc: int = 0,
+    args: str = "",
+) -> Sourced:
+    """Source the real hook in ``bash -c`` after ``before``; return its status and shell state."""
+    out = work / "state"
+    argv_log = work / "argv"
+    records_file = work / "records"
+    for stale in (out, argv_log, records_file):
+        stale.unlink(missing_ok=True)
+    if export_file is not None:
+        records_file.write_bytes(export_file)
+    # With a failure expected, `||` keeps a caller's `set -e` from ending the shell before the dump.
+    source = '. "$__T_HOOK" || __t_rc=$?' if rc else '. "$__T_HOOK"; __t_rc=$?'
+    script = f"{before}\nset -- {args}\n__t_rc=0\n{source}\n{DUMP}"
+    full_env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(work),
+        "ECR_CACHE_PYTHON": str(work / "fake-python"),
+        "FAKE_ARGV": str(argv_log),
+        "FAKE_RC": str(rc),
+        "__T_HOOK": str(HOOK),
+        "__T_OUT": str(out),
+        "__T_WANT": " ".join(want),
+        "LC_ALL": "C.UTF-8",
+    }
+    if export_file is not None:
+        full_env["FAKE_RECORDS"] = str(records_file)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [BASH, "-c", script],
+        cwd=work / "checkout",
+        env=full_env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    fields = out.read_bytes().split(b"\0")[:-1] if out.exists() else []
+    pairs = dict(zip(fields[::2], fields[1::2], strict=True))
+    state = {k.decode(): v.decode() for k, v in pairs.items() if not k.startswith(b"var:")}
+    values = {k[4:].decode(): v for k, v in pairs.items() if k.startswith(b"var:")}
+    argv = (
+        tuple(a.decode() for a in argv_log.read_bytes().split(b"\0")[:-1])
+        if argv_log.exists()
+        else ()
+    )
+    return Sourced(
+        rc=int(state["rc"]) if "rc" in state else proc.returncode,
+        state=state,
+        values=values,
+        stdout=proc.stdout.decode(errors="replace"),
+        stderr=proc.stderr.decode(errors="replace"),
+        argv=argv,
+    )
+
+
+HOSTILE: dict[str, bytes] = {
+    "SINGLE_QUOTES": b"it's 'quoted'",
+    "DOUBLE_QUOTES": b'say "hi" \\"there\\"',
+    "COMMAND_SUBST": b"$(touch {marker})",
+    "BACKTICKS": b"`touch {marker}`",
+    "PARAM_EXPANSION": b"${HOME} $HOME ${IFS} $0 $$ $@",
+    "NEWLINES": b"line one\nline two\n\n",
+    "CARRIAGE_RETURN_ESC": b"a\r\x1b[31mred\x1b[0m\tb",
+    "UNICODE": "h\u00e9llo \u2713 \u65e5\u672c \U0001f433".encode(),
+    "EQUALS": b"a=b==c=",
+    "SEMICOLONS": b"x; touch {marker} # && || | &",
+    "GLOB": b"* ? [a-z] ~ **/*",
+    "BACKSLASHES": b"C:\\path\\n\\t\\\\",
+    "SPACES": b"  padded  ",
+    "DASH": b"-n",
+    "EMPTY": b"",
+    "LONG": b"x" * 100_000,
+}
+
+
+def hostile_records(marker: Path) -> bytes:
+    return records(
+        *(
+            (name.encode(), value.replace(b"{marker}", str(marker).encode()))
+            for name, value in HOSTILE.items()
+        )
+    )
+
+
+def test_hostile_values_are_exported_byte_for_byte_and_run_nothing(work: Path) -> None:
+    marker = work / "pwned"
+
+    result = source_hook(work, hostile_records(marker), want=list(HOSTILE))
+
+    assert result.rc == 0, result.stderr
+    for name, value in HOSTILE.items():
+        assert result.values[name] == value.replace(b"{marker}", str(marker).encode()), name
+    assert not marker.exists()
+
+
+def test_exported_values_reach_child_processes_of_the_job(work: Path) -> None:
+    (work / "records").write_bytes(
+        records((b"BUILDKITE_PLUGIN_DOCKER_IMAGE", b"reg/cache/a/b:0123"))
+    )
+
+    # Exported, not just set: a child of the job's shell (the docker plugin) sees the value.
+    child = subprocess.run(
+        [BASH, "-c", f'. "{HOOK}" && bash -c \'printf "<%s>" "$BUILDKITE_PLUGIN_DOCKER_IMAGE"\''],
+        cwd=work / "checkout",
+        env={
+            "PATH": os.environ["PATH"],
+            "ECR_CACHE_PYTHON": str(work / "fake-python"),
+            "FAKE_ARGV": str(work / "argv"),
+            "FAKE_RECORDS": str(work / "records"),
+        },
+        capture_output=True,
+        check=True,
+    )
+
+    assert child.stdout.endswith(b"<reg/cache/a/b:0123>")
+
+
+def test_the_package_is_run_as_contracted_from_the_checkout(work: Path) -> None:
+    result = source_hook(work, records())
+
+    assert result.rc == 0
+    cwd, *argv = result.argv
+    assert Path(cwd) == work / "checkout"
+    assert argv[:5] == ["-m", "ecr_cache_tui", "hook", "pre-command", "--export-file"]
+    assert len(argv) == 6
+    # The export file is a temporary the shim cleans up.
+    assert not Path(argv[5]).exists()
+
+
+def test_package_output_passes_through_and_the_shim_adds_nothing(work: Path) -> None:
+    result = source_hook(work, records((b"A", b"1")))
+
+    assert result.stdout == "fake hook output\n"
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "bad_name",
+    [
+        b"1FOO",
+        b"A B",
+        b"FOO;rm",
+        b"FOO$(touch x)",
+        b"",
+        b"\xc3\x89T\xc3\x89",
+        b"FOO=BAR",
+        b"-n",
+        b"__ecr_name",
+    ],
+    ids=[
+        "digit-first",
+        "space",
+        "semicolon",
+        "subst",
+        "empty",
+        "non-ascii",
+        "equals",
+        "dash",
+        "shim-local",
+    ],
+)
+def test_an_invalid_name_is_refused_and_nothing_is_exported(work: Path, bad_name: bytes) -> None:
+    marker = work / "pwned"
+    payload = records((b"GOOD_BEFORE", b"1"), (bad_name, b"$(touch " + str(marker).encode() + b")"))
+
+    result = source_hook(work, payload, want=["GOOD_BEFORE"])
+
+    assert result.rc == 2
+    assert "refusing to export" in result.stderr
+    assert "GOOD_BEFORE" not in result.values
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"NAME_ONLY\0", "no value for NAME_ONLY"),
+        (b"A\x001\x00B\x002", "no value for B"),
+        (b"A\x001\x00TRAILING", "trailing data"),
+    ],
+    ids=["odd-fields", "unterminated-value", "unterminated-name"],
+)
+def test_a_malformed_export_file_fails_the_hook_and_exports_nothing(
+    work: Path, payload: bytes, message: str
+) -> None:
+    result = source_hook(work, payload, want=["A", "NAME_ONLY"])
+
+    assert result.rc == 5
+    assert message in result.stderr
+    assert result.values == {}
+
+
+def test_a_missing_export_file_after_success_fails_the_hook(work: Path) -> None:
+    result = source_hook(work, None)
+
+    assert result.rc == 5
+    assert "wrote no export file" in result.stderr
+
+
+@pytest.mark.parametrize("code", [1, 2, 3, 4, 130])
+def test_the_package_exit_code_propagates_and_nothing_is_exported(work: Path, code: int) -> None:
+    result = source_hook(
+        work,
+        records((b"BUILDKITE_PLUGIN_DOCKER_IMAGE", b"x")),
+        rc=code,
+        want=["BUILDKITE_PLUGIN_DOCKER_IMAGE"],
+    )
+
+    assert result.rc == code
+    assert result.values == {}
+
+
+def test_a_failure_returns_to_the_agents_wrapper_instead_of_exiting_it(work: Path) -> None:
+    # The agent's wrapper runs `. hook`, then records the environment and the status: an `exit`
+    # inside the hook would skip that, so the line after the `.` must still run.
+    result = source_hook(work, records(), rc=3)
+
+    assert result.rc == 3
+    assert result.state["pwd"] == str(work / "checkout")
+
+
+CALLER_SETUPS = {
+    "plain": "",
+    "strict": "set -euo pipefail",
+    "errexit-only": "set -e",
+    "nounset-only": "set -u",
+    "noglob-and-shopts": "set -f; shopt -s nullglob failglob extglob dotglob",
+    "odd-ifs": "IFS=$':\\n'",
+    "xtrace": "set -x",
+    "trap-and-function": "trap 'echo bye' EXIT; mine() { :; }; MY_VAR=1",
+}
+
+
+@pytest.mark.parametrize("setup", list(CALLER_SETUPS.values()), ids=list(CALLER_SETUPS))
+@pytest.mark.parametrize("code", [0, 3])
+def test_the_job_shell_is_left_as_it_was_but_for_the_exports(
+    work: Path, setup: str, code: int
+) -> None:
+    baseline = source_hook(
+        work, records(), before=setup, env={"__T_HOOK": "/dev/null"}, args="one 'two three'"
+    )
+    after = source_hook(
+        work,
+        records((b"NEW_EXPORT", b"v")),
+        before=setup,
+        want=["NEW_EXPORT"],
+        rc=code,
+        args="one 'two three'",
+    )
+
+    assert after.rc == code
+    for key in ("flags", "set_o", "shopt", "ifs", "pwd", "args", "traps", "functions"):
+        assert after.state[key] == baseline.state[key], key
+    added = set(after.state["vars"].split()) - set(baseline.state["vars"].split())
+    removed = set(baseline.state["vars"].split()) - set(after.state["vars"].split())
+    assert added == ({"NEW_EXPORT"} if code == 0 else set())
+    assert removed == set()
+
+
+def test_ecr_cache_python_that_is_not_executable_is_an_environment_error(work: Path) -> None:
+    result = source_hook(
+        work, records(), env={"ECR_CACHE_PYTHON": str(work / "nowhere" / "python")}
+    )
+
+    assert result.rc == 5
+    assert "ECR_CACHE_PYTHON" in result.stderr
+    assert result.argv == ()
+
+
+def test_ecr_cache_python_may_be_a_command_name_on_path(work: Path) -> None:
+    bin_dir = work / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "my-python").symlink_to(work / "fake-python")
+
+    result = source_hook(
+        work,
+        records((b"A", b"1")),
+        want=["A"],
+        env={"ECR_CACHE_PYTHON": "my-python", "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )
+
+    assert result.rc == 0
+    assert result.values == {"A": b"1"}
+
+
+def test_without_python3_on_path_the_hook_says_so(work: Path) -> None:
+    empty = work / "empty-bin"
+    empty.mkdir()
+
+    result = source_hook(work, records(), env={"ECR_CACHE_PYTHON": "", "PATH": str(empty)})
+
+    assert result.rc == 5
+    assert "python3 (3.10 or newer) is not on PATH" in result.stderr
+
+
+@pytest.mark.parametrize("version", ["Python 3.9.18", "Python 2.7.18", "Python 3.6.15"])
+def test_a_python3_older_than_3_10_is_refused_with_its_version(work: Path, version: str) -> None:
+    bin_dir = work / "old-bin"
+    bin_dir.mkdir()
+    old = bin_dir / "python3"
+    # Python 2 printed its version on stderr; the shim reads both.
+    old.write_text(f"#!/bin/bash\necho '{version}' >&2\n")
+    old.chmod(0o755)
+
+    result = source_hook(work, records(), env={"ECR_CACHE_PYTHON": "", "PATH": str(bin_dir)})
+
+    assert result.rc == 5
+    assert (
+        f"needs Python 3.10 or newer, but {bin_dir / 'python3'} is {version.split()[1]}"
+        in result.stderr
+    )
