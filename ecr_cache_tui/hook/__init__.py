@@ -1,0 +1,12 @@
+"""Hook mode: the whole plugin behaviour of SPEC §4, run by ``ecr-cache hook pre-command``.
+
+* :mod:`.flow` orchestrates the steps with injected collaborators (ECR, the engine, the
+  registry, a clock, a log);
+* :mod:`.decision` is the pure hit/miss ladder and the retry policy;
+* :mod:`.repository` ensures the repository, its tags and its lifecycle policy;
+* :mod:`.build` builds the ``docker build`` argv;
+* :mod:`.log` writes Buildkite log groups through a redactor;
+* :mod:`.exports` writes the exported variables for the bash shim.
+
+Nothing here imports ``textual``; boto3 and docker are only reached through adapters.
+"""

@@ -1,0 +1,490 @@
+"""The pre-command hook, step by step (SPEC §4), with every collaborator injected.
+
+:func:`run_pre_command` receives a validated configuration and the things that talk to the world
+(ECR, the Docker engine and CLI, a registry client factory, Docker-config credentials, Buildkite,
+a clock, a log). It reads no environment variable and creates no client itself, so the same flow
+runs against moto and a local registry in the tests and against AWS on an agent.
+
+Where a hit looks: the local daemon, then the registry (a ``HEAD`` of the manifest), never
+``DescribeImages``. That keeps a hit at three AWS calls (``DescribeRepositories``,
+``GetLifecyclePolicy``, ``GetAuthorizationToken``), works the same for any OCI registry, and
+means tests need not mirror pushes into moto.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ecr_cache_tui.adapters.engine import Credentials, ProgressEvent
+from ecr_cache_tui.config import PluginConfig
+from ecr_cache_tui.errors import (
+    BuildError,
+    ConfigError,
+    RemoteError,
+    RepositoryNotFound,
+    TagNotFound,
+)
+from ecr_cache_tui.hook.build import build_args
+from ecr_cache_tui.hook.decision import Outcome, RetryPolicy, decide, retry
+from ecr_cache_tui.hook.exports import validate_name
+from ecr_cache_tui.hook.log import HookLog, ProgressCollapser
+from ecr_cache_tui.hook.repository import EcrApi, ensure_policy, ensure_repository
+from ecr_cache_tui.manifest import LABEL, Manifest, describe_changes, diff
+
+__all__ = [
+    "EXPORT_IMAGE",
+    "EXPORT_TAG",
+    "Builder",
+    "ChecksumResultLike",
+    "EngineApi",
+    "HookDeps",
+    "HookResult",
+    "RegistryApi",
+    "run_pre_command",
+]
+
+EXPORT_IMAGE = "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE"
+EXPORT_TAG = "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG"
+LATEST = "latest"
+
+
+class EngineApi(Protocol):
+    """What the flow needs from the Docker daemon (:class:`.adapters.engine.Engine`)."""
+
+    def platform(self) -> str: ...
+
+    def image_exists(self, reference: str) -> bool: ...
+
+    def pull(
+        self,
+        repository: str,
+        tag: str,
+        credentials: Credentials | None,
+        *,
+        platform: str | None = None,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None: ...
+
+    def tag(self, source: str, repository: str, tag: str) -> None: ...
+
+    def push(
+        self,
+        repository: str,
+        tag: str,
+        credentials: Credentials | None,
+        *,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None: ...
+
+
+class Builder(Protocol):
+    """What the flow needs from the ``docker`` CLI (:class:`.adapters.engine.DockerCli`)."""
+
+    def has_buildkit(self) -> bool: ...
+
+    def build(self, args: list[str], *, buildkit: bool, on_line: Callable[[str], None]) -> None: ...
+
+
+class RegistryApi(Protocol):
+    """What the flow needs from the registry (:class:`.adapters.registry.RegistryClient`)."""
+
+    def manifest_exists(self, repository: str, reference: str) -> bool: ...
+
+    def image_labels(
+        self, repository: str, reference: str, *, platform: str | None = None
+    ) -> dict[str, str]: ...
+
+
+class ChecksumResultLike(Protocol):
+    """What :func:`ecr_cache_tui.checksum.compute` returns."""
+
+    @property
+    def manifest(self) -> Manifest: ...
+
+    @property
+    def warnings(self) -> tuple[str, ...] | list[str]: ...
+
+
+class Annotator(Protocol):
+    """``buildkite-agent annotate`` (:class:`~ecr_cache_tui.adapters.buildkite.Buildkite`)."""
+
+    def annotate(self, body: str, *, style: str, context: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class HookDeps:
+    """The hook's collaborators.
+
+    Attributes:
+        engine: the Docker daemon.
+        builder: the ``docker`` CLI.
+        registry: makes a registry client for ``(host, login)``.
+        ecr: ECR's control plane; ``None`` for ``registry-provider: oci``.
+        stored_login: a login the user's Docker config has for a host (credential helpers
+            only, for ECR; ``auths`` too, for OCI), or ``None``.
+        checksum: :func:`ecr_cache_tui.checksum.compute`.
+        log: the job log.
+        clock: monotonic seconds.
+        sleep: waits between retries.
+        annotator: Buildkite annotations, or ``None`` when there is no agent.
+        annotation_context: the annotation's context (one per job).
+        retry: retry policy for registry reads and pulls.
+        tempdir: where an inline Dockerfile is written.
+    """
+
+    engine: EngineApi
+    builder: Builder
+    registry: Callable[[str, Credentials | None], RegistryApi]
+    ecr: EcrApi | None
+    stored_login: Callable[[str, bool], Credentials | None]
+    checksum: Callable[..., ChecksumResultLike]
+    log: HookLog
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    annotator: Annotator | None = None
+    annotation_context: str = "ecr-cache"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    tempdir: Path | None = None
+
+
+@dataclass(frozen=True)
+class HookResult:
+    """What the hook did.
+
+    Attributes:
+        outcome: hit or miss, and from where.
+        image: the repository reference, ``host/name``.
+        tag: the checksum tag.
+        exports: the variables to export, in order.
+        seconds: how long the hook took.
+        built: whether an image was built.
+        pushed: whether the built image reached the registry.
+        why: on a miss, which inputs changed against ``latest`` (or why that is unknown).
+    """
+
+    outcome: Outcome
+    image: str
+    tag: str
+    exports: tuple[tuple[str, str], ...]
+    seconds: float
+    built: bool = False
+    pushed: bool = False
+    why: str = ""
+
+    @property
+    def reference(self) -> str:
+        """``image:tag``."""
+        return f"{self.image}:{self.tag}"
+
+
+def register_secrets(config: PluginConfig, env: Mapping[str, str], log: HookLog) -> None:
+    """Mask every value the log must never show: env build args, unhashed args, secrets."""
+    for arg in config.build_args:
+        if arg.from_env:
+            log.redactor.add(arg.value)
+    for arg in config.unhashed_build_args:
+        log.redactor.add(arg.value)
+    for secret in config.secrets:
+        for part in secret.spec.split(","):
+            key, _, value = part.partition("=")
+            if key.strip() == "env":
+                log.redactor.add(env.get(value.strip()))
+
+
+def run_pre_command(
+    config: PluginConfig, checkout: Path, *, env: Mapping[str, str], deps: HookDeps
+) -> HookResult:
+    """Run SPEC §4 steps 2–9 for a configuration ``config.load`` has already validated.
+
+    Args:
+        config: the validated plugin configuration.
+        checkout: the job's checkout.
+        env: the job's environment (only read for secret values, to mask them).
+        deps: the collaborators.
+
+    Raises:
+        ConfigError: an input only this step can check (secrets without BuildKit), before any
+            side effect.
+        BuildError: the build failed (after printing ``^^^ +++``).
+        RemoteError, DaemonUnreachable: ECR, the registry or the daemon failed.
+    """
+    log = deps.log
+    start = deps.clock()
+    register_secrets(config, env, log)
+    validate_name(config.export_env_variable)
+    if config.secrets and not deps.builder.has_buildkit():
+        raise ConfigError(
+            f"secrets: {config.secrets[0].id!r} needs BuildKit, which the docker CLI here lacks "
+            "(install docker buildx, or unset DOCKER_BUILDKIT=0)",
+            option="secrets",
+        )
+    if config.registry_provider == "oci" and not config.registry_hostname:
+        raise ConfigError(
+            "registry-hostname: required when registry-provider is 'oci'",
+            option="registry-hostname",
+        )
+
+    # Step 2: the checksum and its inputs, collapsed.
+    platform = config.platform or deps.engine.platform()
+    computed = deps.checksum(config, checkout, platform=platform)
+    manifest = computed.manifest
+    tag = manifest.tag
+    log.quiet_group(f":docker: ecr-cache: inputs of tag {tag} ({platform})")
+    for line in manifest.render():
+        log.line(line)
+    for warning in computed.warnings:
+        log.warn(warning)
+
+    # Steps 3-5: repository, lifecycle policy, login.
+    host, registry_id = _ensure_remote(config, deps)
+    image = f"{host}/{config.ecr_name}"
+    reference = f"{image}:{tag}"
+    login = _login(config, deps, host, registry_id)
+    registry = deps.registry(host, login)
+
+    # Step 6: hit or miss.
+    log.group(f":docker: ecr-cache: looking for {reference}")
+    collapse = ProgressCollapser(log.line, deps.clock)
+    outcome = decide(
+        force=config.force_rebuild,
+        skip_pull=config.skip_pull_from_cache,
+        in_daemon=lambda: deps.engine.image_exists(reference),
+        tag_exists=lambda: registry.manifest_exists(config.ecr_name, tag),
+        pull=lambda: deps.engine.pull(
+            image, tag, login, platform=config.platform, on_progress=collapse
+        ),
+        policy=deps.retry,
+        sleep=deps.sleep,
+        warn=log.warn,
+        on_retry=lambda n, exc: log.info(f"attempt {n} failed ({exc}); retrying"),
+    )
+    log.info(f"{outcome.word} ({outcome.source})")
+
+    built = pushed = False
+    why = ""
+    if not outcome.hit:
+        why = _why(
+            config, deps, registry=registry, manifest=manifest, platform=platform, outcome=outcome
+        )
+        log.info(f"why: {why}")
+        cache_from = _cache_from(config, deps, image=image, login=login, outcome=outcome)
+        _build(
+            config,
+            checkout,
+            deps,
+            reference=reference,
+            manifest=manifest,
+            cache_from=cache_from,
+            outcome=outcome,
+        )
+        built = True
+        pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login)
+
+    exports = (
+        (config.export_env_variable, reference),
+        (EXPORT_IMAGE, image),
+        (EXPORT_TAG, tag),
+    )
+    result = HookResult(
+        outcome=outcome,
+        image=image,
+        tag=tag,
+        exports=exports,
+        seconds=deps.clock() - start,
+        built=built,
+        pushed=pushed,
+        why=why,
+    )
+    log.line(f"ecr-cache: {summary(result)}")
+    _annotate(deps, result)
+    return result
+
+
+def summary(result: HookResult) -> str:
+    """The one summary line: ``hit (local) host/name:tag in 0.4s``."""
+    text = f"{result.outcome.word} ({result.outcome.source}) {result.reference}"
+    if result.built:
+        text += ", built" + (" and pushed" if result.pushed else ", push failed: local image used")
+    return f"{text} in {result.seconds:.1f}s"
+
+
+def _ensure_remote(config: PluginConfig, deps: HookDeps) -> tuple[str, str | None]:
+    """Steps 3-4 for ECR; nothing for a plain OCI registry. Returns (host, registry id)."""
+    if config.registry_provider == "oci" or deps.ecr is None:
+        assert config.registry_hostname is not None
+        return config.registry_hostname, None
+    deps.log.group(f":ecr: ecr-cache: repository {config.ecr_name} ({config.region})")
+    repo, created = ensure_repository(deps.ecr, config, deps.log)
+    ensure_policy(deps.ecr, config, deps.log, created=created)
+    return config.registry_hostname or repo.host, repo.registry_id or config.account_id
+
+
+def _login(
+    config: PluginConfig, deps: HookDeps, host: str, registry_id: str | None
+) -> Credentials | None:
+    """Step 5: a credential helper that serves ``host``, else (ECR) an authorization token."""
+    is_ecr = config.registry_provider == "ecr" and deps.ecr is not None
+    login = deps.stored_login(host, is_ecr)
+    if login is None and is_ecr:
+        assert deps.ecr is not None
+        auth = deps.ecr.authorization(registry_id)
+        login = Credentials(auth.username, auth.password)
+    if login is not None:
+        deps.log.redactor.add_login(login.username, login.password)
+    return login
+
+
+def _why(
+    config: PluginConfig,
+    deps: HookDeps,
+    *,
+    registry: RegistryApi,
+    manifest: Manifest,
+    platform: str,
+    outcome: Outcome,
+) -> str:
+    """Which inputs changed against ``latest``'s label (SPEC: "on a miss, say why")."""
+    if outcome.source == "forced":
+        return "force-rebuild is on"
+    try:
+        labels = registry.image_labels(config.ecr_name, LATEST, platform=platform)
+    except RemoteError as exc:
+        return f"no previous image to compare with ({type(exc).__name__})"
+    text = labels.get(LABEL)
+    if not text:
+        return "latest carries no inputs manifest to compare with"
+    try:
+        previous = Manifest.from_label(text)
+    except ValueError:
+        return "latest's inputs manifest is unreadable"
+    return describe_changes(diff(previous, manifest))
+
+
+def _cache_from(
+    config: PluginConfig,
+    deps: HookDeps,
+    *,
+    image: str,
+    login: Credentials | None,
+    outcome: Outcome,
+) -> str | None:
+    """Pull ``latest`` so the build can reuse its layers; ``None`` when off or unavailable."""
+    if not config.cache_from or outcome.source == "forced":
+        return None
+    deps.log.group(f":docker: ecr-cache: pulling {image}:{LATEST} for --cache-from")
+    collapse = ProgressCollapser(deps.log.line, deps.clock)
+    try:
+        retry(
+            lambda: deps.engine.pull(
+                image, LATEST, login, platform=config.platform, on_progress=collapse
+            ),
+            deps.retry,
+            deps.sleep,
+        )
+    except (TagNotFound, RepositoryNotFound):
+        deps.log.info("no latest image yet: building without --cache-from")
+        return None
+    except RemoteError as exc:
+        deps.log.warn(f"cannot pull {image}:{LATEST} for --cache-from ({exc})")
+        return None
+    return f"{image}:{LATEST}"
+
+
+def _build(
+    config: PluginConfig,
+    checkout: Path,
+    deps: HookDeps,
+    *,
+    reference: str,
+    manifest: Manifest,
+    cache_from: str | None,
+    outcome: Outcome,
+) -> None:
+    """Step 7: ``docker build`` through the CLI, output streamed through the redactor."""
+    log = deps.log
+    buildkit = deps.builder.has_buildkit()
+    with tempfile.TemporaryDirectory(prefix="ecr-cache-", dir=deps.tempdir) as tmp:
+        if config.dockerfile_inline is not None:
+            dockerfile = Path(tmp) / "Dockerfile"
+            dockerfile.write_text(config.dockerfile_inline, encoding="utf-8")
+        else:
+            dockerfile = checkout / (config.dockerfile or "Dockerfile")
+        args = build_args(
+            config,
+            checkout=checkout,
+            dockerfile=dockerfile,
+            reference=reference,
+            label=manifest.to_label(),
+            buildkit=buildkit,
+            cache_from=cache_from,
+            force=outcome.source == "forced",
+        )
+        builder = "BuildKit" if buildkit else "legacy builder"
+        log.group(f":docker: ecr-cache: building {reference} ({builder})")
+        try:
+            deps.builder.build(args, buildkit=buildkit, on_line=log.line)
+        except BuildError as exc:
+            log.line(f"ecr-cache: build failed: {exc}")
+            log.expand_previous()
+            _annotate_failure(deps, reference, str(exc))
+            raise
+
+
+def _push(
+    config: PluginConfig,
+    deps: HookDeps,
+    *,
+    image: str,
+    tag: str,
+    reference: str,
+    login: Credentials | None,
+) -> bool:
+    """Step 8: push the tag (and ``latest``); a failure is a warning, the local image is used."""
+    log = deps.log
+    tags = [tag]
+    if config.push_latest:
+        deps.engine.tag(reference, image, LATEST)
+        tags.append(LATEST)
+    log.group(f":docker: ecr-cache: pushing {image} ({', '.join(tags)})")
+    for name in tags:
+        collapse = ProgressCollapser(log.line, deps.clock)
+        try:
+            deps.engine.push(image, name, login, on_progress=collapse)
+        except RemoteError as exc:
+            log.warn(
+                f"push of {image}:{name} failed ({exc}); the step goes on with the local image"
+            )
+            return False
+    return True
+
+
+def _annotate(deps: HookDeps, result: HookResult) -> None:
+    if deps.annotator is None:
+        return
+    body = f"**ecr-cache** {summary(result)}"
+    if not result.outcome.hit and result.why:
+        body += f"\n\nWhy: {result.why}"
+    if deps.log.warnings:
+        body += "\n\n" + "\n".join(f"- ⚠️ {w}" for w in deps.log.warnings)
+    style = "warning" if deps.log.warnings else ("success" if result.outcome.hit else "info")
+    _send_annotation(deps, deps.log.redactor(body), style)
+
+
+def _annotate_failure(deps: HookDeps, reference: str, error: str) -> None:
+    if deps.annotator is not None:
+        _send_annotation(
+            deps,
+            deps.log.redactor(f"**ecr-cache** build of `{reference}` failed: {error}"),
+            "error",
+        )
+
+
+def _send_annotation(deps: HookDeps, body: str, style: str) -> None:
+    assert deps.annotator is not None
+    problem = deps.annotator.annotate(body, style=style, context=deps.annotation_context)
+    if problem:
+        deps.log.line(f"ecr-cache: annotation skipped: {problem}")
