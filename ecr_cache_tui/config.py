@@ -1,19 +1,97 @@
 """The plugin's configuration: a typed, immutable model of every option in SPEC §2.1.
 
-Reading and validation live in :func:`load` (to be completed): every bad input raises
-:class:`~ecr_cache_tui.errors.ConfigError` naming the option, the value and what is allowed,
-before anything has a side effect.
+:func:`load` reads the options a Buildkite job hands the plugin (see
+:mod:`ecr_cache_tui.config_sources` for where they come from); :func:`parse` validates an
+already-decoded mapping (``ecr-cache checksum --config``, tests). Both check everything before
+anything has a side effect and raise :class:`~ecr_cache_tui.errors.ConfigError` with one line
+naming the option, the value and what is allowed. Defaults are resolved here and only here:
+
+* ``ecr-name``: ``build-cache/$BUILDKITE_ORGANIZATION_SLUG/$BUILDKITE_PIPELINE_SLUG``;
+* ``region``: the option, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the AWS profile's region
+  (``profile_region()``, asked only when needed), then ``eu-west-1``;
+* ``force-rebuild``: the option, or ``ECR_CACHE_FORCE_REBUILD=true`` in the job environment;
+* ``context``: the Dockerfile's directory (``.`` for ``dockerfile-inline``);
+* bare ``build-args``/``unhashed-build-args`` names read their value from the environment.
+
+Types are checked as the plugin's JSON schema (``plugin.yml``) declares them: a pipeline that
+Buildkite's plugin linter accepts is the pipeline this accepts, and the other way round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import json
+import posixpath
+import re
+import shlex
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-__all__ = ["BuildArg", "PluginConfig", "Secret"]
+from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.globbing import PatternError, compile_pattern
+from ecr_cache_tui.jsonselect import SelectorError, parse_selector, split_entry
+
+__all__ = [
+    "DEFAULT_REGION",
+    "FORCE_REBUILD_ENV",
+    "OPTIONS",
+    "BuildArg",
+    "PluginConfig",
+    "Secret",
+    "check_platform",
+    "load",
+    "parse",
+]
 
 RegistryProvider = Literal["ecr", "oci"]
+
+#: Every option the plugin accepts, in SPEC §2.1's order (``plugin.yml`` declares the same set).
+OPTIONS: tuple[str, ...] = (
+    "dockerfile",
+    "dockerfile-inline",
+    "context",
+    "target",
+    "build-args",
+    "additional-build-args",
+    "secrets",
+    "cache-on",
+    "ecr-name",
+    "ecr-tags",
+    "max-age-days",
+    "export-env-variable",
+    "region",
+    "skip-pull-from-cache",
+    "registry-hostname",
+    "registry-provider",
+    "platform",
+    "account-id",
+    "cache-from",
+    "unhashed-build-args",
+    "force-rebuild",
+    "push-latest",
+)
+
+DEFAULT_REGION = "eu-west-1"
+#: The job environment variable that forces a rebuild (settable from "New Build").
+FORCE_REBUILD_ENV = "ECR_CACHE_FORCE_REBUILD"
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_SECRET_ID = re.compile(r"[A-Za-z0-9_.-]+")
+_SECRET_KEYS = ("id", "src", "source", "env", "type")
+# ECR's own rule for repository names (CreateRepository's repositoryName pattern).
+_ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_HOSTNAME = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?P<port>\d{1,5}))?"
+)
+_MAX_TAGS = 50
+_MAX_TAG_KEY = 128
+_MAX_TAG_VALUE = 256
 
 
 @dataclass(frozen=True)
@@ -30,6 +108,10 @@ class BuildArg:
     from_env: bool = False
     unset: bool = False
 
+    def __repr__(self) -> str:  # keep environment values out of tracebacks and debug output
+        shown = "<from environment>" if self.from_env else repr(self.value)
+        return f"BuildArg(name={self.name!r}, value={shown}, unset={self.unset})"
+
 
 @dataclass(frozen=True)
 class Secret:
@@ -41,7 +123,12 @@ class Secret:
 
 @dataclass(frozen=True)
 class PluginConfig:
-    """Every option, defaults resolved (SPEC §2.1). Paths are relative to the checkout."""
+    """Every option, defaults resolved (SPEC §2.1). Paths are relative to the checkout.
+
+    ``dockerfile`` and ``context`` are normalised (``./docker/Dockerfile`` is
+    ``docker/Dockerfile``); ``dockerfile`` is ``None`` when ``dockerfile_inline`` is used.
+    ``cache_on`` holds the entries as written (pattern, then ``#selector`` if any).
+    """
 
     dockerfile: str | None = "Dockerfile"
     dockerfile_inline: str | None = None
@@ -57,7 +144,7 @@ class PluginConfig:
     max_age_days: int = 30
     max_age_days_explicit: bool = False
     export_env_variable: str = "BUILDKITE_PLUGIN_DOCKER_IMAGE"
-    region: str = "eu-west-1"
+    region: str = DEFAULT_REGION
     skip_pull_from_cache: bool = False
     registry_hostname: str | None = None
     registry_provider: RegistryProvider = "ecr"
@@ -67,3 +154,430 @@ class PluginConfig:
     unhashed_build_args: tuple[BuildArg, ...] = ()
     force_rebuild: bool = False
     push_latest: bool = True
+
+
+def load(
+    env: Mapping[str, str],
+    checkout: Path,
+    *,
+    profile_region: Callable[[], str | None] | None = None,
+    repository_required: bool = True,
+) -> PluginConfig:
+    """Read and validate the plugin configuration of the current Buildkite job.
+
+    The options come from ``BUILDKITE_PLUGIN_CONFIGURATION`` (JSON), else from the flattened
+    ``BUILDKITE_PLUGIN_<NAME>_*`` variables (:func:`ecr_cache_tui.config_sources.from_env`).
+
+    Args:
+        env: the job's environment.
+        checkout: the checkout directory (what relative paths are relative to).
+        profile_region: asked for the AWS profile's region when neither the option nor
+            ``AWS_REGION``/``AWS_DEFAULT_REGION`` give one.
+        repository_required: when false (``ecr-cache checksum`` outside a job), a missing
+            organisation or pipeline slug leaves ``ecr_name`` empty instead of failing.
+
+    Raises:
+        ConfigError: the first invalid option, as one line.
+    """
+    from ecr_cache_tui.config_sources import from_env  # noqa: PLC0415  (it imports us)
+
+    return parse(
+        from_env(env),
+        env,
+        checkout,
+        profile_region=profile_region,
+        repository_required=repository_required,
+    )
+
+
+def parse(
+    raw: Mapping[str, Any],
+    env: Mapping[str, str],
+    checkout: Path,
+    *,
+    profile_region: Callable[[], str | None] | None = None,
+    repository_required: bool = True,
+) -> PluginConfig:
+    """Validate decoded options (``{"cache-on": [...], ...}``) into a :class:`PluginConfig`.
+
+    Args:
+        raw: the options with their JSON types, as a pipeline would give them.
+        env: the job's environment (slugs, build-arg values, region, force rebuild).
+        checkout: the checkout directory.
+        profile_region: see :func:`load`.
+        repository_required: see :func:`load`.
+
+    Raises:
+        ConfigError: the first invalid option, as one line.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"plugin configuration: {_show(raw)} is not valid: expected a mapping of options",
+            option=None,
+        )
+    for key in raw:
+        if key not in OPTIONS:
+            raise _unknown(key)
+    return _Parser(raw, env, checkout, profile_region, repository_required).config()
+
+
+class _Parser:
+    """One validation run; each method checks one option and returns its resolved value."""
+
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        env: Mapping[str, str],
+        checkout: Path,
+        profile_region: Callable[[], str | None] | None,
+        repository_required: bool,
+    ) -> None:
+        self.repository_required = repository_required
+        self.raw = raw
+        self.env = env
+        self.checkout = checkout
+        self.profile_region = profile_region
+
+    def config(self) -> PluginConfig:
+        dockerfile, inline = self._dockerfile()
+        additional_raw = self._string("additional-build-args", allow_empty=True) or ""
+        provider = self._registry_provider()
+        hostname = self._registry_hostname(provider)
+        max_age = self._max_age_days()
+        return PluginConfig(
+            dockerfile=dockerfile,
+            dockerfile_inline=inline,
+            context=self._context(dockerfile),
+            target=self._string("target"),
+            build_args=self._build_args("build-args"),
+            additional_build_args=self._additional_build_args(additional_raw),
+            additional_build_args_raw=additional_raw,
+            secrets=self._secrets(),
+            cache_on=self._cache_on(),
+            ecr_name=self._ecr_name(),
+            ecr_tags=self._ecr_tags(),
+            max_age_days=max_age if max_age is not None else 30,
+            max_age_days_explicit=max_age is not None,
+            export_env_variable=self._export_env_variable(),
+            region=self._region(),
+            skip_pull_from_cache=self._bool("skip-pull-from-cache", False),
+            registry_hostname=hostname,
+            registry_provider=provider,
+            platform=self._platform(),
+            account_id=self._account_id(),
+            cache_from=self._bool("cache-from", True),
+            unhashed_build_args=self._build_args("unhashed-build-args"),
+            force_rebuild=self._force_rebuild(),
+            push_latest=self._bool("push-latest", True),
+        )
+
+    # -- generic shapes ------------------------------------------------------------------
+
+    def _string(self, option: str, *, allow_empty: bool = False) -> str | None:
+        if option not in self.raw:
+            return None
+        value = self.raw[option]
+        if not isinstance(value, str):
+            raise _bad(option, value, "expected a string")
+        if not value and not allow_empty:
+            raise _bad(option, value, "expected a non-empty string")
+        return value
+
+    def _bool(self, option: str, default: bool) -> bool:
+        if option not in self.raw:
+            return default
+        value = self.raw[option]
+        if not isinstance(value, bool):
+            raise _bad(option, value, "expected true or false")
+        return value
+
+    def _string_list(self, option: str) -> tuple[str, ...]:
+        """A string or a list of strings (each item non-empty)."""
+        if option not in self.raw:
+            return ()
+        value = self.raw[option]
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise _bad(option, value, "expected a string or a list of strings")
+        for item in items:
+            if not isinstance(item, str) or not item:
+                raise _bad(option, item, "expected each item to be a non-empty string")
+        return tuple(items)
+
+    # -- the options ---------------------------------------------------------------------
+
+    def _dockerfile(self) -> tuple[str | None, str | None]:
+        inline = self._string("dockerfile-inline")
+        if inline is not None:
+            if "dockerfile" in self.raw:
+                raise ConfigError(
+                    f"dockerfile: {_show(self.raw['dockerfile'])} is not allowed together with "
+                    "dockerfile-inline: set one of them",
+                    option="dockerfile",
+                )
+            return None, inline
+        written = self._string("dockerfile") or "Dockerfile"
+        path = self._inside_checkout("dockerfile", written)
+        if not (self.checkout / path).is_file():
+            raise _bad(
+                "dockerfile",
+                written,
+                f"no such file in the checkout ({self.checkout / path}); expected the path of "
+                "a Dockerfile relative to the checkout",
+            )
+        return path, None
+
+    def _context(self, dockerfile: str | None) -> str:
+        written = self._string("context")
+        if written is None:
+            return (posixpath.dirname(dockerfile) or ".") if dockerfile else "."
+        path = self._inside_checkout("context", written)
+        if not (self.checkout / path).is_dir():
+            raise _bad("context", written, "expected a directory in the checkout")
+        return path
+
+    def _inside_checkout(self, option: str, written: str) -> str:
+        normal = posixpath.normpath(written)
+        if written.startswith("/") or normal == ".." or normal.startswith("../"):
+            raise _bad(option, written, "expected a path inside the checkout (relative, no '..')")
+        return normal
+
+    def _build_args(self, option: str) -> tuple[BuildArg, ...]:
+        args = []
+        for item in self._string_list(option):
+            name, sep, value = item.partition("=")
+            if not _ARG_NAME.fullmatch(name):
+                raise _bad(
+                    option,
+                    item if not sep else f"{name}=…",
+                    "expected NAME or NAME=value, NAME of letters, digits, '_', '.', '-' "
+                    "not starting with a digit",
+                )
+            if sep:
+                args.append(BuildArg(name, value))
+            else:
+                found = self.env.get(name)
+                args.append(BuildArg(name, found or "", from_env=True, unset=found is None))
+        return tuple(args)
+
+    def _additional_build_args(self, raw: str) -> tuple[str, ...]:
+        try:
+            return tuple(shlex.split(raw, comments=False, posix=True))
+        except ValueError as exc:
+            raise _bad("additional-build-args", raw, f"expected shell-style words ({exc})") from exc
+
+    def _secrets(self) -> tuple[Secret, ...]:
+        secrets = []
+        for item in self._string_list("secrets"):
+            if "=" not in item:
+                if not _IDENTIFIER.fullmatch(item):
+                    raise _bad("secrets", item, _SECRET_ALLOWED)
+                secrets.append(Secret(item, f"id={item},env={item}"))
+                continue
+            fields: dict[str, str] = {}
+            for part in item.split(","):
+                key, sep, value = part.partition("=")
+                if not sep or key not in _SECRET_KEYS or not value or key in fields:
+                    raise _bad("secrets", item, _SECRET_ALLOWED)
+                fields[key] = value
+            if not _SECRET_ID.fullmatch(fields.get("id", "")):
+                raise _bad("secrets", item, _SECRET_ALLOWED)
+            secrets.append(Secret(fields["id"], item))
+        return tuple(secrets)
+
+    def _cache_on(self) -> tuple[str, ...]:
+        entries = self._string_list("cache-on")
+        for entry in entries:
+            pattern, selector = split_entry(entry)
+            try:
+                compile_pattern(pattern)
+            except PatternError as exc:
+                raise _bad(
+                    "cache-on", entry, f"{exc}; expected a glob relative to the checkout"
+                ) from exc
+            if selector is not None:
+                try:
+                    parse_selector(selector)
+                except SelectorError as exc:
+                    raise _bad(
+                        "cache-on", entry, f"bad JSON selector: {exc} (e.g. file.json#.a.b)"
+                    ) from exc
+        return entries
+
+    def _ecr_name(self) -> str:
+        name = self._string("ecr-name")
+        if name is None:
+            slugs = {
+                k: self.env.get(k, "")
+                for k in ("BUILDKITE_ORGANIZATION_SLUG", "BUILDKITE_PIPELINE_SLUG")
+            }
+            missing = [k for k, v in slugs.items() if not v]
+            if missing and not self.repository_required:
+                return ""
+            if missing:
+                raise ConfigError(
+                    f"ecr-name: not set, and {' and '.join(missing)} missing from the "
+                    "environment: set ecr-name, or run inside a Buildkite job",
+                    option="ecr-name",
+                )
+            name = "build-cache/{}/{}".format(*slugs.values())
+            origin = "ecr-name (default from the organization and pipeline slugs)"
+        else:
+            origin = "ecr-name"
+        if not (2 <= len(name) <= 256 and _ECR_NAME.fullmatch(name)):
+            raise ConfigError(
+                f"{origin}: {_show(name)} is not valid: expected 2-256 characters of lower-case "
+                "letters, digits and '.', '_', '-' between them, '/'-separated",
+                option="ecr-name",
+            )
+        return name
+
+    def _ecr_tags(self) -> dict[str, str]:
+        if "ecr-tags" not in self.raw:
+            return {}
+        tags = self.raw["ecr-tags"]
+        if not isinstance(tags, Mapping):
+            raise _bad("ecr-tags", tags, "expected a map of tag names to string values")
+        if len(tags) > _MAX_TAGS:
+            raise _bad("ecr-tags", f"{len(tags)} tags", f"expected at most {_MAX_TAGS} tags")
+        for key, value in tags.items():
+            if not isinstance(key, str) or not 1 <= len(key) <= _MAX_TAG_KEY:
+                raise _bad("ecr-tags", key, f"expected tag names of 1-{_MAX_TAG_KEY} characters")
+            if key.lower().startswith("aws:"):
+                raise _bad("ecr-tags", key, "tag names starting with 'aws:' are reserved")
+            if not isinstance(value, str):
+                raise _bad(f"ecr-tags.{key}", value, "expected a string (quote it in YAML)")
+            if len(value) > _MAX_TAG_VALUE:
+                raise _bad(
+                    f"ecr-tags.{key}",
+                    value,
+                    f"expected at most {_MAX_TAG_VALUE} characters",
+                )
+        return dict(tags)
+
+    def _max_age_days(self) -> int | None:
+        if "max-age-days" not in self.raw:
+            return None
+        value = self.raw["max-age-days"]
+        # bool is an int in Python; 14.0 is a whole number (JSON schema agrees on both).
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole or value < 1:
+            raise _bad("max-age-days", value, "expected a whole number >= 1")
+        return int(value)
+
+    def _export_env_variable(self) -> str:
+        name = self._string("export-env-variable")
+        if name is None:
+            return "BUILDKITE_PLUGIN_DOCKER_IMAGE"
+        if not _IDENTIFIER.fullmatch(name):
+            raise _bad(
+                "export-env-variable",
+                name,
+                "expected a shell variable name (letters, digits, '_', not starting with a digit)",
+            )
+        return name
+
+    def _region(self) -> str:
+        option = self._string("region")
+        candidates: list[tuple[str, str | None]] = [
+            ("region", option),
+            ("AWS_REGION", self.env.get("AWS_REGION") or None),
+            ("AWS_DEFAULT_REGION", self.env.get("AWS_DEFAULT_REGION") or None),
+        ]
+        for origin, value in candidates:
+            if value is not None:
+                return _check_region(origin, value)
+        if self.profile_region is not None:
+            found = self.profile_region()
+            if found:
+                return _check_region("region (from the AWS profile)", found)
+        return DEFAULT_REGION
+
+    def _registry_provider(self) -> RegistryProvider:
+        value = self.raw.get("registry-provider", "ecr")
+        if value == "ecr":
+            return "ecr"
+        if value == "oci":
+            return "oci"
+        raise _bad("registry-provider", value, "expected one of: ecr, oci")
+
+    def _registry_hostname(self, provider: RegistryProvider) -> str | None:
+        host = self._string("registry-hostname")
+        if host is None:
+            if provider == "oci":
+                raise ConfigError(
+                    "registry-hostname: not set, but registry-provider is oci: set the "
+                    "registry's host[:port]",
+                    option="registry-hostname",
+                )
+            return None
+        match = _HOSTNAME.fullmatch(host)
+        if match is None or not 1 <= int(match["port"] or 1) <= 65535:
+            raise _bad("registry-hostname", host, "expected host[:port], e.g. ghcr.io or x:5000")
+        return host
+
+    def _platform(self) -> str | None:
+        value = self._string("platform")
+        if value is not None:
+            check_platform("platform", value)
+        return value
+
+    def _account_id(self) -> str | None:
+        value = self._string("account-id")
+        if value is not None and not _ACCOUNT_ID.fullmatch(value):
+            raise _bad("account-id", value, 'expected 12 digits, quoted ("123456789012")')
+        return value
+
+    def _force_rebuild(self) -> bool:
+        if self._bool("force-rebuild", False):
+            return True
+        value = self.env.get(FORCE_REBUILD_ENV, "").strip().lower()
+        if value in ("true", "1", "yes"):
+            return True
+        if value in ("", "false", "0", "no"):
+            return False
+        raise ConfigError(
+            f"{FORCE_REBUILD_ENV}: {_show(self.env[FORCE_REBUILD_ENV])} is not valid: "
+            "expected true or false",
+            option=FORCE_REBUILD_ENV,
+        )
+
+
+_SECRET_ALLOWED = (
+    "expected ID (an environment variable name) or id=ID,src=PATH / id=ID,env=NAME "
+    f"(keys: {', '.join(_SECRET_KEYS)})"
+)
+
+
+def check_platform(origin: str, value: str) -> str:
+    """``value`` if it is an ``os/arch[/variant]`` platform, else a :class:`ConfigError`."""
+    if not _PLATFORM.fullmatch(value):
+        raise _bad(origin, value, "expected os/arch[/variant], e.g. linux/amd64 or linux/arm64")
+    return value
+
+
+def _check_region(origin: str, value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise _bad(origin, value, "expected an AWS region such as eu-west-1")
+    return value
+
+
+def _unknown(key: object) -> ConfigError:
+    name = str(key)
+    normal = name.lower().replace("_", "-").replace(" ", "-")
+    close = difflib.get_close_matches(normal, OPTIONS, n=1, cutoff=0.6)
+    hint = f'did you mean "{close[0]}"?' if close else f"allowed: {', '.join(OPTIONS)}"
+    return ConfigError(f"{_show(name)} is not an option of this plugin: {hint}", option=name)
+
+
+def _bad(option: str, value: object, allowed: str) -> ConfigError:
+    return ConfigError(f"{option}: {_show(value)} is not valid: {allowed}", option=option)
+
+
+def _show(value: object, limit: int = 80) -> str:
+    """The value as one short line (JSON escapes newlines and control characters)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

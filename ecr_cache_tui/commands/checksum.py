@@ -1,16 +1,106 @@
-"""`ecr-cache checksum` (not yet implemented)."""
+"""``ecr-cache checksum``: the cache tag and inputs manifest of a plugin configuration.
+
+The configuration comes from ``--config '<json>'``, ``--config-file FILE`` (JSON, or YAML: a
+plain mapping of options, a ``{<plugin ref>: {options}}`` mapping, or a ``pipeline.yml`` with
+one ``ecr-cache`` block; see :mod:`ecr_cache_tui.config_sources`), else from the job's
+environment exactly as the hook reads it. The tag is computed by the same
+:func:`ecr_cache_tui.config.parse`/:func:`~ecr_cache_tui.config.load` and
+:func:`ecr_cache_tui.checksum.compute` calls the hook makes, so it is the tag the hook would use.
+
+Data goes to stdout (the tag then the manifest, or ``--json``); warnings to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
 
 from ecr_cache_tui.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--config",
+        metavar="JSON",
+        help="the plugin's options as a JSON object (default: BUILDKITE_PLUGIN_CONFIGURATION)",
+    )
+    source.add_argument(
+        "--config-file",
+        metavar="FILE",
+        type=Path,
+        help="a JSON or YAML file: options, or a pipeline.yml with one ecr-cache plugin block",
+    )
+    parser.add_argument(
+        "--platform",
+        metavar="OS/ARCH",
+        help="platform to hash (default: the platform option, else the Docker daemon's own)",
+    )
+    parser.add_argument(
+        "--checkout",
+        metavar="DIR",
+        type=Path,
+        help="the checkout the paths are relative to (default: the current directory)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command."""
-    raise UsageError("ecr-cache checksum is not implemented yet")
+    """Print the tag and the inputs manifest."""
+    from ecr_cache_tui.checksum import compute, resolve_platform  # noqa: PLC0415
+    from ecr_cache_tui.config import check_platform, load, parse  # noqa: PLC0415
+    from ecr_cache_tui.config_sources import read_config_file  # noqa: PLC0415
+
+    env = dict(os.environ)
+    checkout: Path = args.checkout if args.checkout is not None else Path.cwd()
+    if not checkout.is_dir():
+        raise UsageError(f"--checkout: {str(checkout)!r} is not valid: expected a directory")
+    cli_platform = check_platform("--platform", args.platform) if args.platform else None
+    # The region is neither hashed nor used here, so the AWS profile is not asked for it; and
+    # the repository is not needed, so this also works outside a job (no pipeline slugs).
+    if args.config is not None:
+        config = parse(_json_option(args.config), env, checkout, repository_required=False)
+    elif args.config_file is not None:
+        raw = read_config_file(args.config_file)
+        config = parse(raw, env, checkout, repository_required=False)
+    else:
+        config = load(env, checkout, repository_required=False)
+    platform = cli_platform or resolve_platform(config, lambda: _daemon_platform(env))
+    result = compute(config, checkout, platform=platform)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.manifest.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(result.tag)
+        for line in result.manifest.render():
+            print(line)
+    return 0
+
+
+def _json_option(text: str) -> dict[str, Any]:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"--config: not valid JSON ({exc.msg} at character {exc.pos}): expected an object "
+            "of plugin options",
+            option="--config",
+        ) from exc
+    if not isinstance(raw, dict):
+        raise UsageError(
+            f"--config: a JSON {type(raw).__name__} is not valid: expected an object of options",
+            option="--config",
+        )
+    return raw
+
+
+def _daemon_platform(env: dict[str, str]) -> str:
+    from ecr_cache_tui.adapters.engine import daemon_platform, docker_client  # noqa: PLC0415
+
+    return daemon_platform(docker_client(env))

@@ -1,0 +1,275 @@
+"""The cache tag: an XXH3-128 checksum of everything that defines the image (SPEC §3).
+
+:func:`compute` is pure apart from reading the checkout: it prints nothing, asks no daemon
+(the caller passes the platform; :func:`resolve_platform` is the one place that asks) and
+returns the tag with its inputs manifest and the warnings for people.
+
+Serialisation, version 1
+------------------------
+
+``F(b)`` frames bytes ``b`` as its length (8 bytes, big-endian) followed by ``b``;
+``H(b)`` is the lower-case hex XXH3-128 (seed 0) of ``b``. Text is UTF-8; paths are the bytes
+on disk, ``/``-separated, relative to the checkout.
+
+Each input is an entry ``(kind, name, digest)`` with ``digest = H(value)``:
+
+==========================  ======================  ============================================
+kind                        name                    value
+==========================  ======================  ============================================
+``dockerfile``              path of the Dockerfile  its content
+``dockerfile-inline``       ``inline``              the text
+``context``                 the context path        the context path
+``target`` (when set)       the target              the target
+``platform``                the platform            the platform
+``build-arg`` (each)        ``NAME``                ``NAME=value``
+``additional-build-args``   the string as written   the string as written
+``cache-on`` (each)         the entry as written    ``F(status)`` then ``F(path) F(H(content))``
+                                                    per file in byte order
+==========================  ======================  ============================================
+
+``status`` is ``files``, ``no-match`` or ``directories-only``. With a JSON selector
+(``file.json#.a.b``) a file's ``H(content)`` is ``H(canonical JSON of the selected value)``.
+A dangling symlink is hashed as ``H("symlink:" + its target)``.
+
+The tag is ``H(F("ecr-cache-tui checksum") F("1") F(kind) F(name) F(digest) …)`` over the
+entries in SPEC §3's order, so it can be recomputed from a manifest (:func:`tag_of`) and no
+two different input lists frame to the same bytes. A future serialisation bumps the version.
+File contents are hashed in 1 MiB chunks, so a 50 MB lock file is never held in memory whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from ecr_cache_tui.config import PluginConfig, check_platform
+from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.globbing import Match, compile_pattern, expand
+from ecr_cache_tui.jsonselect import Selector, canonical_json, parse_selector, split_entry
+from ecr_cache_tui.manifest import (
+    ADDITIONAL_BUILD_ARGS,
+    BUILD_ARG,
+    CACHE_ON,
+    CONTEXT,
+    DOCKERFILE,
+    DOCKERFILE_INLINE,
+    PLATFORM,
+    TARGET,
+    FileDigest,
+    InputEntry,
+    Manifest,
+)
+
+__all__ = ["ALGORITHM", "VERSION", "ChecksumResult", "compute", "resolve_platform", "tag_of"]
+
+VERSION = 1
+ALGORITHM = "xxh3-128"
+_DOMAIN = b"ecr-cache-tui checksum"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ChecksumResult:
+    """The tag (``manifest.tag``), its inputs, and what people should be warned about."""
+
+    manifest: Manifest
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def tag(self) -> str:
+        """The cache tag: 32 lower-case hex characters."""
+        return self.manifest.tag
+
+
+def resolve_platform(config: PluginConfig, daemon_platform: Callable[[], str]) -> str:
+    """The platform to hash and build for: the option, else the Docker daemon's own.
+
+    ``daemon_platform`` is only called when the option is not set (it may be a remote call).
+
+    Raises:
+        ConfigError: the daemon reports a platform that is not ``os/arch[/variant]``.
+    """
+    if config.platform is not None:
+        return config.platform
+    return check_platform("platform (from the Docker daemon)", daemon_platform())
+
+
+def compute(config: PluginConfig, checkout: Path, *, platform: str) -> ChecksumResult:
+    """Compute the cache tag of ``config`` in ``checkout`` for ``platform``.
+
+    Raises:
+        ConfigError: a file the configuration names cannot be read (the Dockerfile, a JSON
+            file of a ``cache-on`` selector, an unreadable match), or JSON that is invalid.
+    """
+    check_platform("platform", platform)
+    entries: list[InputEntry] = []
+    warnings: list[str] = []
+    hasher = _Hasher()
+    if config.dockerfile_inline is not None:
+        text = config.dockerfile_inline
+        entries.append(
+            InputEntry(DOCKERFILE_INLINE, "inline", _h(text.encode()), note=_lines(text))
+        )
+    else:
+        path = config.dockerfile or "Dockerfile"
+        digest = hasher.file(checkout / path, "dockerfile", path)
+        entries.append(InputEntry(DOCKERFILE, path, digest))
+    entries.append(InputEntry(CONTEXT, config.context, _h(config.context.encode())))
+    if config.target is not None:
+        entries.append(InputEntry(TARGET, config.target, _h(config.target.encode())))
+    entries.append(InputEntry(PLATFORM, platform, _h(platform.encode())))
+    for arg in config.build_args:
+        note = ""
+        if arg.unset:
+            note = "unset in environment"
+            warnings.append(f"build arg {arg.name} is not set in the environment: hashed as empty")
+        elif arg.from_env:
+            note = "from environment"
+        value = f"{arg.name}={arg.value}".encode("utf-8", "surrogateescape")
+        entries.append(InputEntry(BUILD_ARG, arg.name, _h(value), note=note))
+    if config.additional_build_args_raw:
+        raw = config.additional_build_args_raw
+        entries.append(InputEntry(ADDITIONAL_BUILD_ARGS, raw, _h(raw.encode())))
+    for entry in config.cache_on:
+        cache_entry, warning = _cache_on(checkout, entry, hasher)
+        entries.append(cache_entry)
+        if warning:
+            warnings.append(warning)
+    frozen = tuple(entries)
+    manifest = Manifest(tag=tag_of(frozen), entries=frozen, version=VERSION, algorithm=ALGORITHM)
+    return ChecksumResult(manifest, tuple(warnings))
+
+
+def tag_of(entries: Iterable[InputEntry], version: int = VERSION) -> str:
+    """The tag of a list of entries (what :func:`compute` returns as ``manifest.tag``)."""
+    if version != VERSION:
+        raise ValueError(f"checksum version {version} is not known (this is {VERSION})")
+    h = xxhash.xxh3_128()
+    h.update(_frame(_DOMAIN))
+    h.update(_frame(str(version).encode()))
+    for entry in entries:
+        h.update(_frame(entry.kind.encode()))
+        h.update(_frame(entry.name.encode("utf-8", "surrogateescape")))
+        h.update(_frame(entry.digest.encode()))
+    return str(h.hexdigest())
+
+
+def _cache_on(checkout: Path, entry: str, hasher: _Hasher) -> tuple[InputEntry, str]:
+    pattern_text, selector_text = split_entry(entry)
+    pattern = compile_pattern(pattern_text)
+    selector = parse_selector(selector_text) if selector_text is not None else None
+    matches = expand(checkout, pattern)
+    files = [m for m in matches if not m.is_dir]
+    if selector is not None and pattern.is_literal and not matches:
+        raise ConfigError(
+            f"cache-on: {entry}: no such file {pattern_text!r} in the checkout",
+            option="cache-on",
+        )
+    digests = tuple(
+        FileDigest(m.path, _match_digest(checkout, m, selector, entry, hasher)) for m in files
+    )
+    if files:
+        status, note, warning = b"files", f"{len(files)} file{'s' * (len(files) != 1)}", ""
+    elif matches:
+        status, note = b"directories-only", "directories only"
+        warning = f"cache-on {entry!r} matches only directories: no file is hashed"
+    else:
+        status, note = b"no-match", "no match"
+        warning = f"cache-on {entry!r} matches nothing (a file appearing there changes the tag)"
+    h = xxhash.xxh3_128()
+    h.update(_frame(status))
+    for item in digests:
+        h.update(_frame(item.path.encode("utf-8", "surrogateescape")))
+        h.update(_frame(item.digest.encode()))
+    return InputEntry(CACHE_ON, entry, str(h.hexdigest()), files=digests, note=note), warning
+
+
+def _match_digest(
+    checkout: Path, match: Match, selector: Selector | None, entry: str, hasher: _Hasher
+) -> str:
+    path = checkout / match.path
+    if selector is None:
+        return hasher.file(path, "cache-on", match.path)
+    document = _read_json(path, entry, match.path)
+    try:
+        return _h(canonical_json(selector.select(document)))
+    except ValueError as exc:  # NaN or Infinity: not JSON, though Python's parser allows them
+        raise ConfigError(
+            f"cache-on: {entry}: {match.path} is not valid JSON ({exc})", option="cache-on"
+        ) from exc
+
+
+def _read_json(path: Path, entry: str, shown: str) -> Any:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"cache-on: {entry}: cannot read {shown}: {exc.strerror or exc}", option="cache-on"
+        ) from exc
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cache-on: {entry}: {shown} is not valid JSON ({exc})", option="cache-on"
+        ) from exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class _Hasher:
+    """Hashes files in 1 MiB chunks through one reused buffer."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray(_CHUNK)
+        self._view = memoryview(self._buffer)
+
+    def file(self, path: Path, option: str, shown: str) -> str:
+        """The digest of ``path``'s content (of its target text, for a dangling symlink)."""
+        raw = os.fsencode(path)
+        try:
+            # O_NONBLOCK: a FIFO matched by a pattern must not hang us (regular files ignore it).
+            fd = os.open(raw, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError as exc:
+            try:
+                return _h(b"symlink:" + os.readlink(raw))  # noqa: PTH115  (bytes, as on disk)
+            except OSError:
+                raise _unreadable(option, shown, exc) from exc
+        except OSError as exc:
+            raise _unreadable(option, shown, exc) from exc
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(f"{option}: {shown} is not a regular file", option=option)
+            h = xxhash.xxh3_128()
+            while n := os.readv(fd, [self._buffer]):
+                h.update(self._view[:n])
+            return str(h.hexdigest())
+        except OSError as exc:
+            raise _unreadable(option, shown, exc) from exc
+        finally:
+            os.close(fd)
+
+
+def _unreadable(option: str, shown: str, exc: OSError) -> ConfigError:
+    return ConfigError(f"{option}: cannot read {shown}: {exc.strerror or exc}", option=option)
+
+
+def _frame(data: bytes) -> bytes:
+    return len(data).to_bytes(8, "big") + data
+
+
+def _h(data: bytes) -> str:
+    return str(xxhash.xxh3_128_hexdigest(data))
+
+
+def _lines(text: str) -> str:
+    count = len(text.splitlines())
+    return f"{count} line{'s' * (count != 1)}"

@@ -1,0 +1,217 @@
+"""Where the plugin's options come from, before :mod:`ecr_cache_tui.config` validates them.
+
+* ``BUILDKITE_PLUGIN_CONFIGURATION``: the agent's JSON of the plugin's block, with the original
+  keys and types. Always preferred.
+* The flattened variables, for agents that do not set it. The agent upper-cases the plugin's
+  name (``BUILDKITE_PLUGIN_NAME``, e.g. ``ECR_CACHE``) and each key, turns every other character
+  into ``_``, and walks the values: a list item is ``<KEY>_<index>``, a map entry
+  ``<KEY>_<MAPKEY>``, a scalar is ``<KEY>`` with ``true``/``false``/``14`` as text. We read that
+  back by longest option prefix (``DOCKERFILE_INLINE`` before ``DOCKERFILE``), list items in
+  numeric order (``_2`` before ``_10``), ``true``/``false`` as booleans for boolean options and
+  digits as a number for ``max-age-days``. Map keys cannot be recovered as written: ``ecr-tags``
+  keys read this way arrive upper-cased with ``_`` for punctuation, so pipelines that care use
+  an agent that sets ``BUILDKITE_PLUGIN_CONFIGURATION`` (any agent v3 does).
+* A file for ``ecr-cache checksum --config-file``: JSON, or YAML that is either a plain mapping
+  of options, a single ``{<plugin ref>: {options}}`` mapping, or a whole ``pipeline.yml`` whose
+  one ``ecr-cache`` plugin block is used.
+
+A plugin block is recognised by its reference: the last path segment before ``#``, less a
+``-buildkite-plugin`` suffix, contains ``ecr-cache`` (``acme/ecr-cache#v1.0.0``,
+``seek-oss/docker-ecr-cache#v2.2.0``, ``./plugins/ecr-cache``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ecr_cache_tui.config import OPTIONS
+from ecr_cache_tui.errors import ConfigError
+
+__all__ = [
+    "CONFIGURATION_ENV",
+    "find_plugin_blocks",
+    "from_env",
+    "is_plugin_reference",
+    "read_config_file",
+]
+
+CONFIGURATION_ENV = "BUILDKITE_PLUGIN_CONFIGURATION"
+_BOOL_OPTIONS = frozenset({"skip-pull-from-cache", "cache-from", "force-rebuild", "push-latest"})
+_LIST_OPTIONS = frozenset({"build-args", "secrets", "cache-on", "unhashed-build-args"})
+# What the plugin itself exports under the reference's prefix: not configuration.
+_NOT_OPTIONS = frozenset({"EXPORT_IMAGE", "EXPORT_TAG"})
+
+
+def _env_key(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).upper()
+
+
+_BY_ENV_KEY = sorted(((_env_key(o), o) for o in OPTIONS), key=lambda kv: -len(kv[0]))
+
+
+def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The raw options of the running plugin, from the job's environment.
+
+    Raises:
+        ConfigError: ``BUILDKITE_PLUGIN_CONFIGURATION`` is not a JSON object.
+    """
+    text = env.get(CONFIGURATION_ENV, "").strip()
+    if text:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{CONFIGURATION_ENV}: not valid JSON ({exc.msg} at character {exc.pos})",
+                option=CONFIGURATION_ENV,
+            ) from exc
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise ConfigError(
+                f"{CONFIGURATION_ENV}: a JSON {type(raw).__name__} is not valid: expected an "
+                "object of options",
+                option=CONFIGURATION_ENV,
+            )
+        return raw
+    name = env.get("BUILDKITE_PLUGIN_NAME", "")
+    if not name:
+        return {}
+    return _unflatten(f"BUILDKITE_PLUGIN_{_env_key(name)}_", env)
+
+
+def _unflatten(prefix: str, env: Mapping[str, str]) -> dict[str, Any]:
+    scalars: dict[str, Any] = {}
+    items: dict[str, list[tuple[int, str]]] = {}
+    maps: dict[str, dict[str, str]] = {}
+    for key, value in env.items():
+        if not key.startswith(prefix) or key[len(prefix) :] in _NOT_OPTIONS:
+            continue
+        suffix = key[len(prefix) :]
+        option, rest = _split_option(suffix)
+        if option is None:
+            # Not ours to interpret: let validation name it (and suggest the closest option).
+            scalars[suffix.lower().replace("_", "-")] = value
+        elif option == "ecr-tags" and rest:
+            maps.setdefault(option, {})[rest] = value
+        elif option in _LIST_OPTIONS and rest.isdigit():
+            items.setdefault(option, []).append((int(rest), value))
+        elif rest:
+            scalars[f"{option}-{rest.lower().replace('_', '-')}"] = value
+        else:
+            scalars[option] = _scalar(option, value)
+    raw: dict[str, Any] = dict(scalars)
+    raw.update(maps)
+    for option, indexed in items.items():
+        listed = [value for _, value in sorted(indexed)]
+        single = raw.get(option)
+        raw[option] = ([single] if isinstance(single, str) else []) + listed
+    return raw
+
+
+def _split_option(suffix: str) -> tuple[str | None, str]:
+    for env_key, option in _BY_ENV_KEY:
+        if suffix == env_key:
+            return option, ""
+        if suffix.startswith(env_key + "_"):
+            return option, suffix[len(env_key) + 1 :]
+    return None, ""
+
+
+def _scalar(option: str, value: str) -> Any:
+    if option in _BOOL_OPTIONS and value in ("true", "false"):
+        return value == "true"
+    if option == "max-age-days" and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
+def is_plugin_reference(ref: object) -> bool:
+    """True for a plugin reference naming this plugin (see the module docstring)."""
+    if not isinstance(ref, str):
+        return False
+    name = ref.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    name = name.removesuffix("-buildkite-plugin")
+    return "ecr-cache" in name
+
+
+def find_plugin_blocks(document: Any) -> list[dict[str, Any]]:
+    """Every configuration of this plugin in a pipeline-like document, in document order.
+
+    Looks at every ``plugins:`` (list or mapping) at any depth, so ``group`` steps and step
+    lists without ``steps:`` work too. A block with no options (``- acme/ecr-cache#v1``) is ``{}``.
+    """
+    blocks: list[dict[str, Any]] = []
+    for plugins in _plugin_lists(document):
+        pairs: list[tuple[Any, Any]] = []
+        if isinstance(plugins, Mapping):
+            pairs.extend(plugins.items())
+        else:
+            for item in plugins:
+                if isinstance(item, str):
+                    pairs.append((item, None))
+                elif isinstance(item, Mapping) and len(item) == 1:
+                    pairs.extend(item.items())
+        for ref, options in pairs:
+            if is_plugin_reference(ref):
+                blocks.append(dict(options) if isinstance(options, Mapping) else {})
+    return blocks
+
+
+def _plugin_lists(node: Any) -> Iterator[Any]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "plugins" and isinstance(value, (list, Mapping)):
+                yield value
+            else:
+                yield from _plugin_lists(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _plugin_lists(item)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The options in ``path`` (JSON or YAML; see the module docstring for the shapes).
+
+    Raises:
+        ConfigError: unreadable, not JSON/YAML, or not exactly one plugin configuration.
+    """
+    import yaml  # noqa: PLC0415  (only this command path reads YAML)
+
+    option = "--config-file"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{option}: cannot read {path}: {exc}", option=option) from exc
+    try:
+        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        detail = " ".join(str(exc).split())
+        raise ConfigError(
+            f"{option}: {path} is not valid JSON/YAML: {detail}", option=option
+        ) from exc
+    if document is None:
+        return {}
+    if isinstance(document, Mapping) and not _looks_like_pipeline(document):
+        if len(document) == 1:
+            ((ref, options),) = document.items()
+            if is_plugin_reference(ref) and (options is None or isinstance(options, Mapping)):
+                return dict(options or {})
+        return dict(document)
+    blocks = find_plugin_blocks(document)
+    if len(blocks) != 1:
+        raise ConfigError(
+            f"{option}: {path} has {len(blocks)} ecr-cache plugin blocks: expected exactly one "
+            "(or a plain mapping of options)",
+            option=option,
+        )
+    return blocks[0]
+
+
+def _looks_like_pipeline(document: Mapping[Any, Any]) -> bool:
+    return any(key in document for key in ("steps", "plugins")) and not any(
+        key in OPTIONS for key in document
+    )

@@ -1,0 +1,353 @@
+"""``cache-on`` patterns: bash ``globstar`` semantics, without bash, and fast on big trees.
+
+The model is ``bash -O globstar -O nullglob`` with ``dotglob`` off in a UTF-8 locale (SPEC §3):
+
+* ``*``, ``?`` and ``[…]`` (``!``/``^`` negation, ranges by code point, ``[:alpha:]``-style
+  classes) stay within one path component; ``\\x`` escapes ``x``.
+* ``**`` as a whole component matches zero or more directories. As the last component it
+  matches everything below (and the directory it starts from, as bash prints ``a/`` for
+  ``a/**``). It never descends into a symlinked directory, though it lists the link itself.
+* A wildcard never matches a leading ``.``: the pattern component must start with a literal
+  ``.`` (``.*``, ``.github``). ``**`` does not enter hidden directories.
+* Other components follow symlinks, as bash does (``*/x`` finds ``link/x``).
+* A trailing ``/`` matches directories only. ``.`` components and repeated slashes are dropped;
+  ``..`` and absolute patterns are refused (a pattern must stay inside the checkout).
+* Unreadable directories are skipped, as bash skips them.
+
+Matching works on the names' bytes decoded as UTF-8 (undecodable bytes kept by
+``surrogateescape``), never on the process locale, so results do not depend on ``LC_ALL``.
+Results are sorted by their UTF-8 bytes (bash sorts by locale collation: the set is the same).
+
+Speed comes from walking only where a pattern can match: literal components are looked up
+directly (one ``lstat``, no directory listing), and ``**`` lists each directory once with
+:func:`os.scandir`, reusing that listing for the component after it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Match", "Pattern", "PatternError", "compile_pattern", "expand", "has_magic"]
+
+
+class PatternError(ValueError):
+    """A pattern that is not allowed (absolute, escaping with ``..``, or empty)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One path a pattern matched: ``path`` is relative to the root, ``/``-separated."""
+
+    path: str
+    is_dir: bool
+
+    @property
+    def path_bytes(self) -> bytes:
+        """The path's bytes on disk (what is hashed and sorted)."""
+        return self.path.encode("utf-8", "surrogateescape")
+
+
+@dataclass(frozen=True)
+class _Literal:
+    name: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class _Wild:
+    regex: re.Pattern[str]
+    allow_hidden: bool
+
+
+@dataclass(frozen=True)
+class _GlobStar:
+    pass
+
+
+_Part = _Literal | _Wild | _GlobStar
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled pattern: ``text`` as written, its components, and ``dirs_only`` for ``…/``."""
+
+    text: str
+    parts: tuple[_Part, ...]
+    dirs_only: bool
+
+    @property
+    def is_literal(self) -> bool:
+        """True when no component has a wildcard: the pattern names one path."""
+        return all(isinstance(p, _Literal) for p in self.parts)
+
+
+# ASCII definitions except where bash in a UTF-8 locale is Unicode-aware (alpha, alnum, word).
+_CLASSES = {
+    "alpha": r"[^\W\d_]",
+    "alnum": r"[^\W_]",
+    "word": r"\w",
+    "digit": r"[0-9]",
+    "upper": r"[A-Z]",
+    "lower": r"[a-z]",
+    "space": r"[ \t\n\r\f\v]",
+    "blank": r"[ \t]",
+    "punct": r"[!-/:-@\[-`{-~]",
+    "xdigit": r"[0-9A-Fa-f]",
+    "cntrl": r"[\x00-\x1f\x7f]",
+    "print": r"[\x20-\x7e]",
+    "graph": r"[\x21-\x7e]",
+}
+
+
+def has_magic(component: str) -> bool:
+    """True when ``component`` holds an unescaped wildcard that bash would expand."""
+    i = 0
+    while i < len(component):
+        ch = component[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in "*?":
+            return True
+        if ch == "[" and _bracket(component, i) is not None:
+            return True
+        i += 1
+    return False
+
+
+def compile_pattern(text: str) -> Pattern:
+    """Compile one ``cache-on`` pattern.
+
+    Raises:
+        PatternError: the pattern is empty, absolute, or uses ``..``.
+    """
+    if not text:
+        raise PatternError("an empty pattern matches nothing")
+    if text.startswith("/"):
+        raise PatternError("an absolute path is outside the checkout")
+    dirs_only = text.endswith("/")
+    parts: list[_Part] = []
+    for component in text.split("/"):
+        if component in ("", "."):
+            continue
+        if component == "..":
+            raise PatternError('".." would leave the checkout')
+        if component == "**":
+            if parts and isinstance(parts[-1], _GlobStar):
+                continue  # `**/**` means the same as `**`
+            parts.append(_GlobStar())
+        elif has_magic(component):
+            allow_hidden = component.startswith(".") or component.startswith("\\.")
+            parts.append(_Wild(re.compile(_translate(component), re.DOTALL), allow_hidden))
+        else:
+            name = _unescape(component)
+            parts.append(_Literal(name, name.encode("utf-8", "surrogateescape")))
+    if not parts:
+        raise PatternError("the pattern names the checkout itself")
+    return Pattern(text, tuple(parts), dirs_only)
+
+
+def expand(root: Path, pattern: Pattern) -> list[Match]:
+    """Every path under ``root`` that ``pattern`` matches, sorted by UTF-8 bytes, no duplicates."""
+    found: dict[str, bool] = {}
+    _Expander(os.fsencode(root), pattern, found).at(b"", "", 0, None)
+    return [
+        Match(path, is_dir)
+        for path, is_dir in sorted(
+            found.items(), key=lambda item: item[0].encode("utf-8", "surrogateescape")
+        )
+    ]
+
+
+class _Expander:
+    """One expansion: walks from ``root`` and records matches into ``found`` (path → is_dir)."""
+
+    def __init__(self, root: bytes, pattern: Pattern, found: dict[str, bool]) -> None:
+        self.root = root
+        self.parts = pattern.parts
+        self.dirs_only = pattern.dirs_only
+        self.found = found
+
+    def at(
+        self, rel: bytes, rel_text: str, i: int, listing: list[os.DirEntry[bytes]] | None
+    ) -> None:
+        """Match ``parts[i:]`` inside the directory ``rel`` (whose listing may be known)."""
+        part = self.parts[i]
+        last = i == len(self.parts) - 1
+        if isinstance(part, _Literal):
+            self._literal(rel, rel_text, i, part, last)
+        elif isinstance(part, _Wild):
+            entries = listing if listing is not None else _list(self._abs(rel))
+            for entry in entries:
+                name = entry.name
+                if name[:1] == b"." and not part.allow_hidden:
+                    continue
+                text = name.decode("utf-8", "surrogateescape")
+                if part.regex.fullmatch(text) is None:
+                    continue
+                child, child_text = _join(rel, rel_text, name, text)
+                is_dir = _entry_is_dir(entry)
+                if last:
+                    self._emit(child_text, is_dir)
+                elif is_dir:
+                    self.at(child, child_text, i + 1, None)
+        elif last:
+            self._globstar_tail(rel, rel_text)
+        else:
+            for sub, sub_text, sub_listing in self._walk(rel, rel_text):
+                self.at(sub, sub_text, i + 1, sub_listing)
+
+    def _literal(self, rel: bytes, rel_text: str, i: int, part: _Literal, last: bool) -> None:
+        child, child_text = _join(rel, rel_text, part.raw, part.name)
+        try:
+            st = os.stat(self._abs(child))  # noqa: PTH116  (bytes paths: no Path objects)
+        except OSError:
+            # A dangling symlink still "exists" for bash's expansion of a last component.
+            if last and not self.dirs_only and os.path.islink(self._abs(child)):  # noqa: PTH114
+                self._emit(child_text, False)
+            return
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if last:
+            self._emit(child_text, is_dir)
+        elif is_dir:
+            self.at(child, child_text, i + 1, None)
+
+    def _globstar_tail(self, rel: bytes, rel_text: str) -> None:
+        # `a/**` prints `a/` too; `**` at the root does not print the root.
+        if rel:
+            self._emit(rel_text, True)
+        for sub, sub_text, listing in self._walk(rel, rel_text):
+            for entry in listing:
+                if entry.name[:1] == b".":
+                    continue
+                child_text = _join(sub, sub_text, entry.name, None)[1]
+                self._emit(child_text, _entry_is_dir(entry))
+
+    def _walk(
+        self, rel: bytes, rel_text: str
+    ) -> Iterator[tuple[bytes, str, list[os.DirEntry[bytes]]]]:
+        """``rel`` and every non-hidden, non-symlinked directory below, each with its listing."""
+        stack = [(rel, rel_text)]
+        while stack:
+            here, here_text = stack.pop()
+            listing = _list(self._abs(here))
+            yield here, here_text, listing
+            for entry in listing:
+                if entry.name[:1] != b"." and _is_real_dir(entry):
+                    stack.append(_join(here, here_text, entry.name, None))
+
+    def _emit(self, path: str, is_dir: bool) -> None:
+        if is_dir or not self.dirs_only:
+            self.found[path] = is_dir
+
+    def _abs(self, rel: bytes) -> bytes:
+        return self.root + b"/" + rel if rel else self.root
+
+
+def _join(rel: bytes, rel_text: str, name: bytes, text: str | None) -> tuple[bytes, str]:
+    if text is None:
+        text = name.decode("utf-8", "surrogateescape")
+    if not rel:
+        return name, text
+    return rel + b"/" + name, f"{rel_text}/{text}"
+
+
+def _list(path: bytes) -> list[os.DirEntry[bytes]]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except OSError:
+        return []
+
+
+def _entry_is_dir(entry: os.DirEntry[bytes]) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks: `link/` is a directory match
+    except OSError:
+        return False
+
+
+def _is_real_dir(entry: os.DirEntry[bytes]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _unescape(component: str) -> str:
+    return re.sub(r"\\(.)", r"\1", component, flags=re.DOTALL)
+
+
+def _bracket(component: str, start: int) -> tuple[str, int] | None:
+    """The regex for the bracket expression at ``start`` and the index after it, or None."""
+    i = start + 1
+    negate = i < len(component) and component[i] in "!^"
+    if negate:
+        i += 1
+    pieces: list[str] = []
+    chars: list[str] = []
+    first = True
+    while i < len(component):
+        ch = component[i]
+        if ch == "]" and not first:
+            # Only reversed ranges (`[z-a]`) leave nothing: bash then matches nothing.
+            body = "|".join(([f"[{''.join(chars)}]"] if chars else []) + pieces) or "(?!)"
+            regex = f"(?:(?!{body}).)" if negate else f"(?:{body})"
+            return regex, i + 1
+        first = False
+        if ch == "[" and component.startswith("[:", i):
+            end = component.find(":]", i + 2)
+            name = component[i + 2 : end] if end != -1 else ""
+            if name in _CLASSES:
+                pieces.append(_CLASSES[name])
+                i = end + 2
+                continue
+        if ch == "\\" and i + 1 < len(component):
+            i += 1
+            ch = component[i]
+        if i + 2 < len(component) and component[i + 1] == "-" and component[i + 2] != "]":
+            hi = component[i + 2]
+            if hi == "\\" and i + 3 < len(component):
+                hi = component[i + 3]
+                i += 1
+            if ord(hi) >= ord(ch):
+                chars.append(f"{_class_char(ch)}-{_class_char(hi)}")
+            i += 3
+            continue
+        chars.append(_class_char(ch))
+        i += 1
+    return None
+
+
+def _class_char(ch: str) -> str:
+    return "\\" + ch if ch in "\\]^-[" else ch
+
+
+def _translate(component: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(component):
+        ch = component[i]
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        elif ch == "[":
+            bracket = _bracket(component, i)
+            if bracket is not None:
+                out.append(bracket[0])
+                i = bracket[1]
+                continue
+            out.append(re.escape(ch))
+        elif ch == "\\" and i + 1 < len(component):
+            i += 1
+            out.append(re.escape(component[i]))
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "".join(out)
