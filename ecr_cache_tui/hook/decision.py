@@ -49,7 +49,7 @@ class Outcome:
 class RetryPolicy:
     """How often to retry a failed registry request, and how long to wait before each retry."""
 
-    delays: tuple[float, ...] = (1.0, 3.0, 9.0)
+    delays: tuple[float, ...] = (0.5, 1.0, 2.0)
 
     @property
     def attempts(self) -> int:
