@@ -42,7 +42,13 @@ def manifest(seed: str) -> str:
                 "size": 10,
                 "digest": "sha256:" + seed * 64,
             },
-            "layers": [],
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 100,
+                    "digest": "sha256:" + seed * 64,
+                }
+            ],
         }
     )
 

@@ -1,16 +1,171 @@
-"""`ecr-cache ls` (not yet implemented)."""
+"""``ecr-cache ls [PIPELINE]``: the cached pipelines, or the tags of one.
+
+Without ``PIPELINE``: every repository under the prefix with its tag count, total size, newest
+push, max age and estimated monthly storage cost. With ``PIPELINE`` (``org/pipeline`` or a
+repository name): its tags, newest first, with digest, push time, size, last pull, expiry under
+the current policy and which ones are ``latest``. ``--json`` shapes::
+
+    {"prefix": "build-cache/", "pipelines": [{"repository", "organisation", "pipeline", "uri",
+      "created_at", "tag_count", "image_count", "total_bytes", "newest_push", "max_age_days",
+      "has_policy", "monthly_cost_usd"}, ...]}
+    {"repository", "uri", "max_age_days", "tags": [{"tag", "digest", "pushed_at", "size_bytes",
+      "last_pulled", "expires_at", "latest", "other_tags", "uri"}, ...]}
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING, Any
 
-from ecr_cache_tui.errors import UsageError
+from ecr_cache_tui.commands._maintainer import (
+    add_aws_arguments,
+    human_size,
+    iso,
+    print_json,
+    service_from_args,
+    short_time,
+    table,
+)
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.service import CacheService, PipelineSummary, TagInfo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
+    parser.add_argument(
+        "pipeline", nargs="?", metavar="PIPELINE", help="org/pipeline or a repository name"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_aws_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command."""
-    raise UsageError("ecr-cache ls is not implemented yet")
+    """List pipelines, or one pipeline's tags."""
+    service = service_from_args(args)
+    if args.pipeline is None:
+        _pipelines(service, as_json=args.json)
+    else:
+        _tags(service, service.resolve(args.pipeline), as_json=args.json)
+    return 0
+
+
+def _pipelines(service: CacheService, *, as_json: bool) -> None:
+    pipelines = service.list_pipelines(with_stats=True)
+    if as_json:
+        print_json({"prefix": service.prefix, "pipelines": [_pipeline_json(p) for p in pipelines]})
+        return
+    if not pipelines:
+        print(f"No cached pipelines under {service.prefix!r}.", file=sys.stderr)
+        return
+    rows = []
+    total_bytes = 0
+    total_cost = 0.0
+    for p in pipelines:
+        s = p.stats
+        assert s is not None
+        total_bytes += s.total_bytes
+        total_cost += s.monthly_cost_usd
+        rows.append(
+            [
+                p.organisation or "-",
+                p.pipeline,
+                str(s.tag_count),
+                human_size(s.total_bytes),
+                short_time(s.newest_push),
+                _max_age(s.max_age_days, s.has_policy),
+                f"${s.monthly_cost_usd:.2f}",
+            ]
+        )
+    headers = ["ORGANISATION", "PIPELINE", "TAGS", "SIZE", "NEWEST PUSH", "MAX AGE", "$/MONTH"]
+    for line in table(headers, rows, right={"TAGS", "SIZE", "$/MONTH"}):
+        print(line)
+    print(
+        f"{len(pipelines)} pipeline{'s' if len(pipelines) != 1 else ''}, "
+        f"{human_size(total_bytes)}, about ${total_cost:.2f}/month"
+    )
+
+
+def _tags(service: CacheService, repository: str, *, as_json: bool) -> None:
+    tags = service.list_tags(repository)
+    view = service.get_policy(repository)
+    uri = tags[0].uri.rsplit(":", 1)[0] if tags else _uri(service, repository)
+    if as_json:
+        print_json(
+            {
+                "repository": repository,
+                "uri": uri,
+                "max_age_days": view.max_age_days,
+                "tags": [_tag_json(t) for t in tags],
+            }
+        )
+        return
+    print(f"{repository}  ({uri}, max age {_max_age(view.max_age_days, view.text is not None)})")
+    if not tags:
+        print("No tags.")
+        return
+    rows = [
+        [
+            t.tag,
+            _short_digest(t.digest),
+            short_time(t.pushed_at),
+            human_size(t.size_bytes),
+            short_time(t.last_pulled),
+            short_time(t.expires_at),
+            "latest" if t.is_latest else "",
+        ]
+        for t in tags
+    ]
+    headers = ["TAG", "DIGEST", "PUSHED", "SIZE", "LAST PULL", "EXPIRES", "LATEST"]
+    for line in table(headers, rows, right={"SIZE"}):
+        print(line)
+
+
+def _uri(service: CacheService, repository: str) -> str:
+    info = service.ecr.describe_repository(repository)
+    return info.uri if info is not None else repository
+
+
+def _max_age(days: int | None, has_policy: bool) -> str:
+    if days is not None:
+        return f"{days}d"
+    return "custom" if has_policy else "none"
+
+
+def _short_digest(digest: str) -> str:
+    algorithm, _, hex_part = digest.partition(":")
+    return f"{algorithm}:{hex_part[:12]}" if hex_part else digest
+
+
+def _pipeline_json(p: PipelineSummary) -> dict[str, Any]:
+    s = p.stats
+    assert s is not None
+    return {
+        "repository": p.repository,
+        "organisation": p.organisation,
+        "pipeline": p.pipeline,
+        "uri": p.uri,
+        "created_at": iso(p.created_at),
+        "tag_count": s.tag_count,
+        "image_count": s.image_count,
+        "total_bytes": s.total_bytes,
+        "newest_push": iso(s.newest_push),
+        "max_age_days": s.max_age_days,
+        "has_policy": s.has_policy,
+        "monthly_cost_usd": s.monthly_cost_usd,
+    }
+
+
+def _tag_json(t: TagInfo) -> dict[str, Any]:
+    return {
+        "tag": t.tag,
+        "digest": t.digest,
+        "pushed_at": iso(t.pushed_at),
+        "size_bytes": t.size_bytes,
+        "last_pulled": iso(t.last_pulled),
+        "expires_at": iso(t.expires_at),
+        "latest": t.is_latest,
+        "other_tags": list(t.other_tags),
+        "uri": t.uri,
+    }

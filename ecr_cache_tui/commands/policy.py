@@ -1,16 +1,164 @@
-"""`ecr-cache policy` (not yet implemented)."""
+"""``ecr-cache policy get|set PIPELINE``: a cache repository's max-age lifecycle policy.
+
+``policy get`` shows the policy and the max age it enforces (``none`` without a policy,
+``custom`` for one this tool did not write). ``policy set --max-age-days N`` shows the rule before
+and after and how many existing images would expire at once, then writes it; when the change
+would expire images at once it asks first (``--yes`` skips the question), since ECR deletes them
+within a day. ``--dry-run`` only shows. A repository outside the cache prefix is refused unless
+``--force``. A later build of the pipeline keeps this value unless its pipeline sets
+``max-age-days`` (SPEC §4 step 4).
+
+``--json`` shapes::
+
+    get: {"repository", "max_age_days", "policy": <the policy document> | null}
+    set: {"repository", "before": {"max_age_days", "policy"}, "after": {"max_age_days",
+          "policy"}, "expire_now": [names], "kept": N, "changed": bool, "applied": bool,
+          "dry_run": bool}
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import IO, TYPE_CHECKING, Any
 
+from ecr_cache_tui.commands._maintainer import (
+    add_aws_arguments,
+    ask,
+    print_json,
+    service_from_args,
+)
 from ecr_cache_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.service import PolicyPlan
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; use a whole number >= 1")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+    sub.required = True
+    get = sub.add_parser("get", help="show the policy", description="show the policy")
+    get.add_argument("pipeline", metavar="PIPELINE", help="org/pipeline or a repository name")
+    get.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_aws_arguments(get)
+    put = sub.add_parser("set", help="set the max age", description="set the max age")
+    put.add_argument("pipeline", metavar="PIPELINE", help="org/pipeline or a repository name")
+    put.add_argument(
+        "--max-age-days", type=_days, required=True, metavar="N", help="expire images N days "
+        "after push (a whole number >= 1)"
+    )
+    put.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    put.add_argument("--dry-run", action="store_true", help="only show the change")
+    put.add_argument(
+        "--force", action="store_true", help="allow a repository outside the cache prefix"
+    )
+    put.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_aws_arguments(put)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command."""
-    raise UsageError("ecr-cache policy is not implemented yet")
+    """Show or set the policy."""
+    service = service_from_args(args)
+    repository = service.resolve(args.pipeline)
+    if args.action == "get":
+        view = service.get_policy(repository)
+        if args.json:
+            print_json(
+                {
+                    "repository": repository,
+                    "max_age_days": view.max_age_days,
+                    "policy": _document(view.text),
+                }
+            )
+        else:
+            print(f"{repository}: max age {_days_text(view.max_age_days, view.text)}")
+            if view.text:
+                print(_pretty(view.text))
+        return 0
+    if args.action != "set":  # pragma: no cover - argparse only allows get and set
+        raise UsageError(f"policy: unknown action {args.action!r}; use get or set")
+    plan = service.plan_policy(repository, args.max_age_days, force=args.force)
+    out = sys.stderr if args.json else sys.stdout
+    _print_plan(plan, out)
+    applied = False
+    if args.dry_run:
+        print("Dry run: policy not changed.", file=sys.stderr)
+    elif not plan.changed:
+        print(f"{repository}: already {plan.after_days} days; nothing to change.", file=sys.stderr)
+    elif (
+        plan.preview.expire_now
+        and not args.yes
+        and not ask(f"Set max age of {repository} to {plan.after_days} days?")
+    ):
+        print("Policy not changed.", file=sys.stderr)
+    else:
+        applied = service.apply_policy(plan)
+        print(f"{repository}: max age set to {plan.after_days} days.", file=out)
+    if args.json:
+        print_json(_plan_json(plan, applied=applied, dry_run=args.dry_run))
+    return 0
+
+
+def _print_plan(plan: PolicyPlan, out: IO[str]) -> None:
+    print(f"{plan.repository}", file=out)
+    print(f"  before: max age {_days_text(plan.before_days, plan.before_text)}", file=out)
+    if plan.before_text:
+        print(_indent(_pretty(plan.before_text)), file=out)
+    print(f"  after:  max age {plan.after_days} days", file=out)
+    print(_indent(_pretty(plan.after_text)), file=out)
+    expiring = plan.preview.expire_now
+    total = len(expiring) + plan.preview.kept
+    line = f"  {len(expiring)} of {total} image{'s' if total != 1 else ''} would expire at once"
+    if expiring:
+        shown = ", ".join(expiring[:10])
+        line += f": {shown}" + (f" and {len(expiring) - 10} more" if len(expiring) > 10 else "")
+    print(line, file=out)
+
+
+def _plan_json(plan: PolicyPlan, *, applied: bool, dry_run: bool) -> dict[str, Any]:
+    return {
+        "repository": plan.repository,
+        "before": {"max_age_days": plan.before_days, "policy": _document(plan.before_text)},
+        "after": {"max_age_days": plan.after_days, "policy": _document(plan.after_text)},
+        "expire_now": list(plan.preview.expire_now),
+        "kept": plan.preview.kept,
+        "changed": plan.changed,
+        "applied": applied,
+        "dry_run": dry_run,
+    }
+
+
+def _days_text(days: int | None, text: str | None) -> str:
+    if days is not None:
+        return f"{days} days"
+    return "custom policy (not written by ecr-cache)" if text else "none (no lifecycle policy)"
+
+
+def _document(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _pretty(text: str) -> str:
+    document = _document(text)
+    return json.dumps(document, indent=2, sort_keys=True) if not isinstance(document, str) else text
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines())

@@ -1,16 +1,175 @@
-"""`ecr-cache rebuild` (not yet implemented)."""
+"""``ecr-cache rebuild``: evict cached tags so the next build rebuilds, or rebuild now.
+
+``rebuild PIPELINE --tag T [--tag T …]`` or ``rebuild PIPELINE --all`` lists exactly what it will
+delete and asks (``--yes`` skips the question, ``--dry-run`` only lists). Deleting a tag removes
+that tag; an image that also carries ``latest`` stays under ``latest`` (so the next build can
+still use it as ``--cache-from``). ``--all`` deletes every image by digest, untagged ones
+included. A repository outside the prefix is refused unless ``--force``.
+
+A refused confirmation deletes nothing and exits 0; no answer at all (stdin at its end, e.g. a
+cron job without ``--yes``) deletes nothing and exits 2. Deletions ECR refused exit 3.
+
+``rebuild --here`` (in a checkout) computes the current tag from the plugin configuration, as
+``ecr-cache checksum`` does, builds it with ``--pull --no-cache`` and pushes it over the cached
+one: for base-image security patches without waiting for expiry.
+
+``--json`` prints ``{"repository", "uri", "everything", "dry_run", "tags": [{"tag", "digest",
+"pushed_at", "size_bytes", "shared_with"}], "untagged": [digest], "deleted": [{"tag",
+"digest"}], "failures": [{"tag", "digest", "code", "reason"}]}``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import IO, TYPE_CHECKING, Any
 
-from ecr_cache_tui.errors import UsageError
+from ecr_cache_tui.commands._maintainer import (
+    add_aws_arguments,
+    ask,
+    human_size,
+    iso,
+    print_json,
+    service_from_args,
+    short_time,
+    table,
+)
+from ecr_cache_tui.errors import RemoteError, UsageError
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.service import EvictionPlan, EvictionResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
+    parser.add_argument(
+        "pipeline", nargs="?", metavar="PIPELINE", help="org/pipeline or a repository name"
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--tag", action="append", default=[], metavar="TAG", help="a tag to evict (repeatable)"
+    )
+    which.add_argument("--all", action="store_true", help="evict every image of the pipeline")
+    which.add_argument(
+        "--here",
+        action="store_true",
+        help="in a checkout: build the current tag with --pull --no-cache and push it now",
+    )
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    parser.add_argument(
+        "--force", action="store_true", help="allow a repository outside the cache prefix"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    here = parser.add_argument_group("--here")
+    here.add_argument(
+        "--checkout", default=".", help="the checkout (default: the current directory)"
+    )
+    here.add_argument(
+        "--config-file",
+        help="a pipeline YAML to read the plugin configuration from (default: "
+        "BUILDKITE_PLUGIN_CONFIGURATION)",
+    )
+    add_aws_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command."""
-    raise UsageError("ecr-cache rebuild is not implemented yet")
+    """Evict tags (or rebuild now with ``--here``)."""
+    if args.here:
+        from ecr_cache_tui.commands._rebuild_here import rebuild_here  # noqa: PLC0415
+
+        return rebuild_here(args)
+    if args.pipeline is None:
+        raise UsageError("PIPELINE: missing; give org/pipeline or a repository name (or --here)")
+    if not args.tag and not args.all:
+        raise UsageError("rebuild: say what to evict: --tag TAG (repeatable) or --all")
+    service = service_from_args(args)
+    repository = service.resolve(args.pipeline)
+    plan = service.plan_eviction(repository, None if args.all else args.tag, force=args.force)
+    if plan.empty:
+        _report(plan, None, dry_run=args.dry_run, as_json=args.json)
+        if not args.json:
+            print(f"{repository}: nothing to delete.", file=sys.stderr)
+        return 0
+    if args.dry_run:
+        if args.json:
+            _report(plan, None, dry_run=True, as_json=True)
+        else:
+            _print_plan(plan, sys.stdout)
+            print("Dry run: nothing deleted.", file=sys.stderr)
+        return 0
+    if not args.json:
+        _print_plan(plan, sys.stdout)
+    if not args.yes:
+        if args.json:  # stdout is for the JSON result; the person answering reads stderr
+            _print_plan(plan, sys.stderr)
+        if not ask(_question(plan)):
+            print("Nothing deleted.", file=sys.stderr)
+            return 0
+    result = service.evict(plan)
+    _report(plan, result, dry_run=False, as_json=args.json)
+    if not result.ok:
+        raise RemoteError(
+            f"{repository}: {len(result.failures)} of {len(plan.items) or len(plan.digests)} "
+            "not deleted: "
+            + "; ".join(f"{f.tag or f.digest}: {f.code} {f.reason}" for f in result.failures)
+        )
+    return 0
+
+
+def _question(plan: EvictionPlan) -> str:
+    if plan.everything:
+        count = len(plan.digests)
+        return f"Delete all {count} image{'s' if count != 1 else ''} of {plan.repository}?"
+    count = len(plan.items)
+    return f"Delete {count} tag{'s' if count != 1 else ''} from {plan.repository}?"
+
+
+def _print_plan(plan: EvictionPlan, out: IO[str]) -> None:
+    what = "every image" if plan.everything else "these tags"
+    print(f"Will delete {what} of {plan.repository} ({plan.uri}):", file=out)
+    rows = [
+        [
+            item.tag,
+            item.digest,
+            short_time(item.pushed_at),
+            human_size(item.size_bytes),
+            f"image stays: also tagged {', '.join(item.shared_with)}" if item.shared_with else "",
+        ]
+        for item in plan.items
+    ]
+    rows += [["<untagged>", d, "-", "-", ""] for d in plan.untagged]
+    for line in table(["TAG", "DIGEST", "PUSHED", "SIZE", "NOTE"], rows, right={"SIZE"}):
+        print(f"  {line}", file=out)
+
+
+def _report(
+    plan: EvictionPlan, result: EvictionResult | None, *, dry_run: bool, as_json: bool
+) -> None:
+    if not as_json:
+        if result is not None:
+            print(f"Deleted {len(result.deleted)} from {plan.repository}.")
+        return
+    data: dict[str, Any] = {
+        "repository": plan.repository,
+        "uri": plan.uri,
+        "everything": plan.everything,
+        "dry_run": dry_run,
+        "tags": [
+            {
+                "tag": i.tag,
+                "digest": i.digest,
+                "pushed_at": iso(i.pushed_at),
+                "size_bytes": i.size_bytes,
+                "shared_with": list(i.shared_with),
+            }
+            for i in plan.items
+        ],
+        "untagged": list(plan.untagged),
+        "deleted": [{"tag": d.tag, "digest": d.digest} for d in (result.deleted if result else ())],
+        "failures": [
+            {"tag": f.tag, "digest": f.digest, "code": f.code, "reason": f.reason}
+            for f in (result.failures if result else ())
+        ],
+    }
+    print_json(data)

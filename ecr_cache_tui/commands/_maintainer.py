@@ -1,0 +1,149 @@
+"""What ``ls``, ``rebuild``, ``policy`` and ``diff`` share: AWS options, output, confirmation.
+
+Output conventions (SPEC §6): data on stdout, errors and questions on stderr. ``--json`` prints
+one JSON object with stable keys and ISO-8601 UTC times (``2025-03-01T12:00:00Z``); people get
+aligned columns. A confirmation reads one line from stdin: ``y``/``yes`` goes ahead, anything
+else is a refusal (exit 0, nothing changed), and end of input without an answer is a usage
+error (exit 2, nothing changed) so that a script that forgot ``--yes`` fails loudly instead of
+silently doing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Collection, Sequence
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING, Any
+
+from ecr_cache_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.service import CacheService
+
+__all__ = [
+    "add_aws_arguments",
+    "ask",
+    "human_size",
+    "iso",
+    "print_json",
+    "service_from_args",
+    "short_time",
+    "table",
+]
+
+DEFAULT_PREFIX = "build-cache/"  # the same as service.DEFAULT_PREFIX, without importing it
+
+
+def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) -> None:
+    """``--region``, ``--profile``, ``--prefix``, ``--account-id`` (and ``--registry-hostname``)."""
+    group = parser.add_argument_group("AWS")
+    group.add_argument("--region", help="AWS region (default: AWS_REGION, the profile's)")
+    group.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default)")
+    group.add_argument(
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        help=f"repository name prefix of the caches (default: {DEFAULT_PREFIX})",
+    )
+    group.add_argument(
+        "--account-id", help="AWS account id of the registry (default: the caller's)"
+    )
+    if labels:
+        group.add_argument(
+            "--registry-hostname",
+            help="host[:port] to read image labels from instead of the ECR registry host",
+        )
+
+
+def service_from_args(args: argparse.Namespace) -> CacheService:
+    """The cache service for the AWS options on ``args``."""
+    from ecr_cache_tui.service import open_service  # noqa: PLC0415  (pulls in boto3)
+
+    prefix = str(args.prefix)
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return open_service(
+        region=args.region,
+        profile=args.profile,
+        prefix=prefix,
+        registry_hostname=getattr(args, "registry_hostname", None),
+        account_id=args.account_id,
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a ``Z`` (``None`` stays ``None``): the ``--json`` time format."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def short_time(value: datetime | None) -> str:
+    """``2025-03-01 12:00`` (UTC) for people; ``-`` for none."""
+    if value is None:
+        return "-"
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def human_size(size: int) -> str:
+    """``512 B``, ``3.4 MiB``, ``1.2 GiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: Collection[str] = ()
+) -> list[str]:
+    """Aligned columns, two spaces apart, no trailing blanks.
+
+    Args:
+        headers: column headers.
+        rows: cells, already strings.
+        right: the headers of the columns to right-align (numbers).
+    """
+    right_aligned = set(right)
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(w) if h in right_aligned else c.ljust(w)
+            for c, w, h in zip(cells, widths, headers, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), *(line(r) for r in rows)]
+
+
+def print_json(data: Any, out: IO[str] | None = None) -> None:
+    """``data`` as indented JSON with a trailing newline (keys in the order given)."""
+    stream = out or sys.stdout
+    stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def ask(question: str, *, stdin: IO[str] | None = None, stderr: IO[str] | None = None) -> bool:
+    """Ask ``question [y/N]`` on stderr and read the answer from stdin.
+
+    Returns:
+        True for ``y``/``yes`` (any case), False for any other answer.
+
+    Raises:
+        UsageError: stdin ended without an answer (not a terminal and no ``--yes``).
+    """
+    err = stderr or sys.stderr
+    err.write(f"{question} [y/N] ")
+    err.flush()
+    answer = (stdin or sys.stdin).readline()
+    if not answer:
+        err.write("\n")
+        raise UsageError(
+            "no answer on stdin (not a terminal?); nothing was changed; pass --yes to go ahead "
+            "without asking"
+        )
+    return answer.strip().lower() in ("y", "yes")
