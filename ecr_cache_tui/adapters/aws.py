@@ -99,8 +99,10 @@ def _from_client_error(action: str, exc: Any) -> RemoteError:
     code = str(error.get("Code", ""))
     message = str(error.get("Message", "")) or code
     text = f"{action}: {code}: {message}"
-    if code in _ACCESS_CODES:
-        return AccessDenied(text)
+    # An IAM denial that the JSON protocol could not parse (an XML body) only has its status.
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in _ACCESS_CODES or (code == "403" and status == 403):
+        return AccessDenied(f"{action}: access denied (HTTP 403)" if code == "403" else text)
     if code in _THROTTLE_CODES:
         return Throttled(f"{text} (still throttled after retries)")
     if code == "RepositoryNotFoundException":
