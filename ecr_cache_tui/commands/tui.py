@@ -1,16 +1,98 @@
-"""`ecr-cache tui` (not yet implemented)."""
+"""``ecr-cache tui``: browse and maintain the caches in a terminal UI.
+
+``--demo`` runs on an embedded in-process ECR (moto) filled with realistic pipelines, so the
+TUI can be tried with no AWS account. Textual, boto3 and moto are imported inside :func:`run`.
+"""
 
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timezone
 
-from ecr_cache_tui.errors import UsageError
+from ecr_cache_tui.errors import ConfigError
+
+__all__ = ["add_arguments", "run"]
+
+DEFAULT_REGION = "eu-west-1"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run on an embedded in-process ECR (moto) with generated pipelines: no AWS needed",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="hide and disable every action that changes ECR"
+    )
+    parser.add_argument(
+        "--region",
+        help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, then eu-west-1)",
+    )
+    parser.add_argument("--profile", help="AWS profile to use")
+    parser.add_argument(
+        "--prefix",
+        default="build-cache/",
+        help="cache repository prefix (default: build-cache/)",
+    )
+    parser.add_argument(
+        "--registry-hostname",
+        metavar="HOST",
+        help="host[:port] to read image labels from instead of the ECR registry host",
+    )
+
+
+def _validate(args: argparse.Namespace) -> None:
+    if args.demo and args.profile:
+        raise ConfigError(f"--profile: {args.profile!r} cannot be used with --demo (no AWS)")
+    if args.prefix and not args.prefix.endswith("/"):
+        raise ConfigError(
+            f"--prefix: {args.prefix!r} is not allowed; use a repository prefix ending in /"
+        )
+
+
+def _region(args: argparse.Namespace) -> str:
+    """``--region``, else what boto3 finds (environment, profile), else eu-west-1."""
+    if args.region:
+        return str(args.region)
+    import boto3  # noqa: PLC0415
+    from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
+
+    try:
+        found = boto3.session.Session(profile_name=args.profile).region_name
+    except ProfileNotFound as exc:
+        raise ConfigError(f"--profile: {args.profile!r} is not a configured AWS profile") from exc
+    return found or DEFAULT_REGION
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command."""
-    raise UsageError("ecr-cache tui is not implemented yet")
+    """Run the TUI until the user quits."""
+    _validate(args)
+    from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
+
+    if args.demo:
+        from ecr_cache_tui.demo import DEMO_REGION, DemoEcr, demo_service  # noqa: PLC0415
+
+        now = datetime.now(timezone.utc)
+        with DemoEcr(now=now, region=args.region or DEMO_REGION, prefix=args.prefix) as demo:
+            service = demo_service(demo, clock=lambda: datetime.now(timezone.utc))
+            CacheApp(
+                service,
+                read_only=args.read_only,
+                source=f"demo: in-process ECR (moto) · {demo.region}",
+            ).run()
+        return 0
+
+    from ecr_cache_tui.service import open_service  # noqa: PLC0415
+
+    region = _region(args)
+    service = open_service(
+        region=region,
+        profile=args.profile,
+        prefix=args.prefix,
+        registry_hostname=args.registry_hostname,
+    )
+    source = f"AWS {region}" + (f" · profile {args.profile}" if args.profile else "")
+    CacheApp(service, read_only=args.read_only, source=source).run()
+    return 0

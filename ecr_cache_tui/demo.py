@@ -1,0 +1,553 @@
+"""An embedded, in-process ECR (moto) filled with realistic cache repositories: ``tui --demo``.
+
+Anyone can try the TUI with no AWS account: :class:`DemoEcr` starts ``moto.mock_aws()``, creates
+repositories under ``build-cache/<organisation>/<pipeline>`` with images and lifecycle policies,
+and hands out a boto3 ECR client for the rest of the product to use exactly as it would use AWS
+(every read and every change the product makes goes through boto3 and moto's API handlers).
+
+The fill itself calls moto's backend model (``create_repository``, ``put_image``,
+``put_lifecycle_policy``: the methods moto's API handlers call) rather than boto3: a boto3 call
+through ``mock_aws`` costs about 6 ms of request signing and serialising, which made the default
+demo take 5 s to start and the benchmark's 12,000-image fill over a minute.
+
+Everything is generated from a seeded :class:`random.Random` and an injected ``now``, so two
+demos with the same :class:`DemoScale` hold the same data (snapshot tests rely on it).
+
+Two things moto cannot show, and how the demo gets them:
+
+* moto stamps every image ``imagePushedAt = now`` and has no ``lastRecordedPullTime``. After
+  each ``put_image`` the demo sets ``image_pushed_at`` and ``last_recorded_pull_time`` on
+  moto's own image object; moto's serialiser then returns them from ``describe_images`` like
+  ECR does. The alternative, wrapping the boto3 client to rewrite responses, would put a demo-only
+  layer between the product and its client; this keeps the client untouched.
+* moto reports an image's size as its *config* blob's size (ECR sums the layers). The demo's
+  manifests therefore carry the intended total size in ``config.size``.
+
+Image labels (where the hook stores the inputs manifest, :data:`manifest.LABEL`) live in the
+config blob, which a real reader fetches from the registry. The demo keeps its generated config
+blobs in memory; :meth:`DemoEcr.read_labels` resolves ``repository:tag`` with ECR's
+``batch_get_image`` to the manifest, then the config digest to the blob, as a registry-backed
+reader would.
+
+moto is in the ``demo`` extra and is imported only when a demo starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ecr_cache_tui import lifecycle
+from ecr_cache_tui import manifest as mf
+from ecr_cache_tui.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+
+    from ecr_cache_tui.service import CacheService
+
+__all__ = [
+    "BENCH_SCALE",
+    "DEMO_ACCOUNT",
+    "DEMO_NOW",
+    "DEMO_REGION",
+    "DemoEcr",
+    "DemoScale",
+    "demo_service",
+]
+
+#: moto's fixed account id.
+DEMO_ACCOUNT = "123456789012"
+DEMO_REGION = "eu-west-1"
+#: The instant the demo's data is generated around when no clock is given (tests pin it).
+DEMO_NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+CONFIG_V1 = "application/vnd.docker.container.image.v1+json"
+LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+_ORGANISATIONS = ("acme", "globex", "initech", "umbrella", "hooli", "wayne-ent", "stark-ind")
+_PIPELINES = (
+    "web",
+    "api",
+    "worker",
+    "mobile-app",
+    "payments",
+    "search",
+    "checkout",
+    "docs",
+    "data-pipeline",
+    "ml-training",
+    "infra",
+    "billing",
+    "auth-service",
+    "notifications",
+    "frontend",
+    "backend",
+    "admin",
+    "reporting",
+    "etl",
+    "gateway",
+    "inventory",
+    "analytics",
+    "cli",
+    "sdk-python",
+    "sdk-node",
+    "e2e-tests",
+    "storybook",
+    "marketing-site",
+)
+_STACKS: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
+    # (cache-on patterns, files matched, build args)
+    (
+        ("package-lock.json", "**/package.json"),
+        (
+            "package-lock.json",
+            "package.json",
+            "packages/ui/package.json",
+            "packages/core/package.json",
+        ),
+        ("NODE_ENV", "NPM_REGISTRY"),
+    ),
+    (("requirements*.txt",), ("requirements.txt", "requirements-dev.txt"), ("PYTHON_VERSION",)),
+    (("go.sum", "go.mod"), ("go.sum", "go.mod"), ("GOPROXY",)),
+    (("Gemfile.lock", ".ruby-version"), ("Gemfile.lock", ".ruby-version"), ("BUNDLE_WITHOUT",)),
+    (
+        ("poetry.lock", "pyproject.toml#.tool.poetry.dependencies"),
+        ("poetry.lock", "pyproject.toml"),
+        ("POETRY_VERSION",),
+    ),
+    (("Cargo.lock",), ("Cargo.lock",), ("RUST_VERSION", "TARGET_ARCH=x86_64")),
+)
+_MAX_AGES = (30, 30, 30, 14, 14, 7, 60, 90)
+
+
+@dataclass(frozen=True)
+class DemoScale:
+    """How much data the demo generates.
+
+    Attributes:
+        pipelines: repositories to create, spread over ``organisations``.
+        organisations: how many organisations (first of a fixed list, then ``org-N``).
+        min_tags: fewest checksum tags in a repository.
+        max_tags: most checksum tags in a repository.
+        big_pipeline_tags: if non-zero, the first repository gets this many tags instead
+            (the benchmark's "one pipeline with 10,000 tags").
+        seed: seed of the generator: same scale, same seed, same data.
+    """
+
+    pipelines: int = 64
+    organisations: int = 5
+    min_tags: int = 1
+    max_tags: int = 24
+    big_pipeline_tags: int = 0
+    seed: int = 6
+
+
+#: The benchmark's scale: 2,000 pipelines, one of them with 10,000 tags.
+BENCH_SCALE = DemoScale(pipelines=2000, organisations=7, max_tags=6, big_pipeline_tags=10_000)
+
+
+@dataclass(frozen=True)
+class _DemoImage:
+    repository: str
+    tag: str
+    pushed_at: datetime
+    last_pull: datetime | None
+    size: int
+    config_blob: bytes
+    layers: tuple[int, ...] = field(default=())
+
+
+class DemoEcr:
+    """moto's ECR in this process, filled with cache repositories; a context manager.
+
+    Args:
+        scale: how much to generate.
+        now: the instant ages are measured from (defaults to :data:`DEMO_NOW`).
+        region: the region of the client and of every repository URI.
+        prefix: the cache prefix repositories are created under.
+
+    Attributes:
+        client: a boto3 ECR client served by moto (valid while the demo runs).
+        repositories: every repository name created, in creation order.
+    """
+
+    def __init__(
+        self,
+        scale: DemoScale | None = None,
+        *,
+        now: datetime | None = None,
+        region: str = DEMO_REGION,
+        prefix: str = "build-cache/",
+    ) -> None:
+        self.scale = scale or DemoScale()
+        self.now = now or DEMO_NOW
+        self.region = region
+        self.prefix = prefix
+        self.repositories: list[str] = []
+        self._blobs: dict[str, bytes] = {}
+        self._mock: Any = None
+        self._backend: Any = None
+        self._client: ECRClient | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> DemoEcr:
+        """Start moto and fill it. Raises :class:`ConfigError` when moto is not installed."""
+        try:
+            import boto3  # noqa: PLC0415  (heavy, and only the demo needs moto)
+            from moto import mock_aws  # noqa: PLC0415
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise ConfigError(
+                "--demo needs moto: pip install 'ecr_cache_tui[demo]'", option="--demo"
+            ) from exc
+        from moto.ecr.models import ecr_backends  # noqa: PLC0415
+
+        self._mock = mock_aws()
+        self._mock.start()
+        self._backend = ecr_backends[DEMO_ACCOUNT][self.region]
+        self._client = boto3.client(
+            "ecr",
+            region_name=self.region,
+            aws_access_key_id="demo",
+            aws_secret_access_key="demo",  # noqa: S106  (moto accepts anything)
+        )
+        self._fill()
+        return self
+
+    def stop(self) -> None:
+        """Stop moto; its data is dropped."""
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+            self._client = None
+
+    def __enter__(self) -> DemoEcr:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def client(self) -> ECRClient:
+        """The boto3 client (moto-served). Raises ``RuntimeError`` before :meth:`start`."""
+        if self._client is None:
+            raise RuntimeError("the demo ECR is not running")
+        return self._client
+
+    @property
+    def registry_hostname(self) -> str:
+        """The registry host of the demo's repository URIs."""
+        return f"{DEMO_ACCOUNT}.dkr.ecr.{self.region}.amazonaws.com"
+
+    # -- labels --------------------------------------------------------------------------
+
+    def read_labels(self, repository: str, tag: str) -> dict[str, str] | None:
+        """The image labels of ``repository:tag`` (a ``LabelReader``), or ``None`` if unknown.
+
+        Resolves the tag with ``batch_get_image`` to its manifest, then the manifest's config
+        digest to the generated config blob.
+        """
+        found = self.client.batch_get_image(
+            repositoryName=repository,
+            imageIds=[{"imageTag": tag}],
+            acceptedMediaTypes=[MANIFEST_V2],
+        )
+        images = found.get("images", [])
+        if not images:
+            return None
+        doc = json.loads(images[0].get("imageManifest", "{}"))
+        blob = self._blobs.get(str(doc.get("config", {}).get("digest", "")))
+        if blob is None:
+            return None
+        labels = json.loads(blob).get("config", {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}
+
+    # -- generation ----------------------------------------------------------------------
+
+    def _fill(self) -> None:
+        rng = random.Random(self.scale.seed)  # noqa: S311  (demo data, not secrets)
+        orgs = _organisations(self.scale.organisations)
+        names = _pipeline_names(rng, orgs, self.scale.pipelines)
+        for index, (org, pipeline) in enumerate(names):
+            repository = f"{self.prefix}{org}/{pipeline}"
+            self._create(repository, org, pipeline)
+            days = self._policy(rng, repository, index)
+            if index == 0 and self.scale.big_pipeline_tags:
+                count = self.scale.big_pipeline_tags
+            else:
+                count = rng.randint(self.scale.min_tags, self.scale.max_tags)
+            self._images(rng, repository, count, days or 30)
+
+    def _create(self, repository: str, org: str, pipeline: str) -> None:
+        self._backend.create_repository(
+            repository_name=repository,
+            registry_id=None,
+            encryption_config={"encryptionType": "AES256"},
+            image_scan_config={"scanOnPush": False},
+            image_tag_mutability="MUTABLE",
+            tags=[
+                {"Key": "buildkite:organization", "Value": org},
+                {"Key": "buildkite:pipeline", "Value": pipeline},
+            ],
+        )
+        self.repositories.append(repository)
+
+    def _policy(self, rng: random.Random, repository: str, index: int) -> int | None:
+        """Most repositories get the plugin's rule; a few none, one a hand-written policy."""
+        roll = rng.random()
+        if index % 23 == 7:
+            text = json.dumps(
+                {
+                    "rules": [
+                        {
+                            "rulePriority": 1,
+                            "description": "keep last 20",
+                            "selection": {
+                                "tagStatus": "any",
+                                "countType": "imageCountMoreThan",
+                                "countNumber": 20,
+                            },
+                            "action": {"type": "expire"},
+                        }
+                    ]
+                }
+            )
+            self._backend.put_lifecycle_policy(None, repository, text)
+            return None
+        if roll < 0.08:
+            return None
+        days = rng.choice(_MAX_AGES)
+        self._backend.put_lifecycle_policy(None, repository, lifecycle.policy_text(days))
+        return days
+
+    def _images(self, rng: random.Random, repository: str, count: int, max_age: int) -> None:
+        stack = rng.choice(_STACKS)
+        dockerfile = rng.choice(
+            ("Dockerfile", "Dockerfile", "docker/ci.Dockerfile", ".buildkite/Dockerfile")
+        )
+        target = rng.choice(("", "", "deps", "test"))
+        base_size = int(rng.lognormvariate(19.3, 0.8))  # ~250 MB median
+        # Pushed times, oldest first, within the policy's window (ECR would have expired the rest).
+        window = max_age * 86400
+        ages = sorted((rng.random() ** 1.6 * window for _ in range(count)), reverse=True)
+        state = _InputsState.initial(rng, dockerfile, target, stack)
+        for n, age in enumerate(ages):
+            if n:
+                state = state.evolve(rng)
+            pushed = self.now - timedelta(seconds=age + rng.randint(60, 3600))
+            last_pull = _last_pull(rng, pushed, self.now)
+            size = max(5_000_000, int(base_size * rng.uniform(0.9, 1.15)))
+            tag = f"{rng.getrandbits(128):032x}"
+            labels = {mf.LABEL: state.manifest(tag).to_label()}
+            image = _image(
+                repository=repository,
+                tag=tag,
+                pushed=pushed,
+                last_pull=last_pull,
+                size=size,
+                labels=labels,
+                rng=rng,
+            )
+            self._put(image, also_latest=n == count - 1)
+
+    def _put(self, image: _DemoImage, *, also_latest: bool) -> None:
+        digest = "sha256:" + hashlib.sha256(image.config_blob).hexdigest()
+        self._blobs[digest] = image.config_blob
+        doc = {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_V2,
+            # moto reports config.size as the image's size: see the module docstring.
+            "config": {"mediaType": CONFIG_V1, "size": image.size, "digest": digest},
+            "layers": [
+                {"mediaType": LAYER, "size": size, "digest": _layer_digest(image.tag, i)}
+                for i, size in enumerate(image.layers)
+            ],
+        }
+        text = json.dumps(doc)
+        tags = [image.tag, "latest"] if also_latest else [image.tag]
+        stored: Any = None
+        for tag in tags:
+            stored = self._backend.put_image(image.repository, text, tag, MANIFEST_V2)
+        # Give moto's image object the generated push and pull times (module docstring).
+        stored.image_pushed_at = image.pushed_at.timestamp()
+        if image.last_pull is not None:
+            stored.last_recorded_pull_time = image.last_pull.timestamp()
+
+
+@dataclass(frozen=True)
+class _InputsState:
+    """The inputs of a pipeline's image; each new tag changes one or two of them."""
+
+    dockerfile: str
+    dockerfile_digest: str
+    target: str
+    build_args: tuple[tuple[str, str], ...]
+    cache_on: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    @classmethod
+    def initial(
+        cls,
+        rng: random.Random,
+        dockerfile: str,
+        target: str,
+        stack: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+    ) -> _InputsState:
+        patterns, files, args = stack
+        per_pattern: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        for i, pattern in enumerate(patterns):
+            # The first pattern takes the first file; a later one the rest (e.g. **/package.json).
+            mine = files[:1] if i == 0 else files[1:] or files[:1]
+            per_pattern.append((pattern, tuple((f, _hex(rng)) for f in mine)))
+        return cls(
+            dockerfile=dockerfile,
+            dockerfile_digest=_hex(rng),
+            target=target,
+            build_args=tuple((a.split("=")[0], _hex(rng)) for a in args),
+            cache_on=tuple(per_pattern),
+        )
+
+    def evolve(self, rng: random.Random) -> _InputsState:
+        roll = rng.random()
+        if roll < 0.15:
+            return _replace(self, dockerfile_digest=_hex(rng))
+        if roll < 0.25 and self.build_args:
+            i = rng.randrange(len(self.build_args))
+            args = list(self.build_args)
+            args[i] = (args[i][0], _hex(rng))
+            return _replace(self, build_args=tuple(args))
+        i = rng.randrange(len(self.cache_on))
+        pattern, files = self.cache_on[i]
+        j = rng.randrange(len(files))
+        changed = list(files)
+        changed[j] = (changed[j][0], _hex(rng))
+        cache_on = list(self.cache_on)
+        cache_on[i] = (pattern, tuple(changed))
+        return _replace(self, cache_on=tuple(cache_on))
+
+    def manifest(self, tag: str) -> mf.Manifest:
+        entries = [
+            mf.InputEntry(mf.DOCKERFILE, self.dockerfile, self.dockerfile_digest),
+            mf.InputEntry(mf.CONTEXT, ".", "d41d8cd98f00b204e9800998ecf8427e"[:32]),
+        ]
+        if self.target:
+            entries.append(mf.InputEntry(mf.TARGET, self.target, _digest_of(self.target)))
+        entries.append(mf.InputEntry(mf.PLATFORM, "linux/amd64", _digest_of("linux/amd64")))
+        entries.extend(mf.InputEntry(mf.BUILD_ARG, name, d) for name, d in self.build_args)
+        for pattern, files in self.cache_on:
+            combined = _digest_of("".join(d for _, d in files))
+            note = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+            entries.append(
+                mf.InputEntry(
+                    mf.CACHE_ON,
+                    pattern,
+                    combined,
+                    files=tuple(mf.FileDigest(p, d) for p, d in files),
+                    note=note,
+                )
+            )
+        return mf.Manifest(tag=tag, entries=tuple(entries))
+
+
+def _replace(state: _InputsState, **changes: Any) -> _InputsState:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(state, **changes)
+
+
+def _organisations(count: int) -> list[str]:
+    named = list(_ORGANISATIONS[:count])
+    return named + [f"org-{i}" for i in range(len(named), count)]
+
+
+def _pipeline_names(rng: random.Random, orgs: list[str], count: int) -> list[tuple[str, str]]:
+    """``count`` distinct (organisation, pipeline) pairs, deterministic for the seed."""
+    seen: set[tuple[str, str]] = set()
+    out: list[tuple[str, str]] = []
+    suffix = 0
+    while len(out) < count:
+        org = orgs[len(out) % len(orgs)] if len(out) < len(orgs) else rng.choice(orgs)
+        name = rng.choice(_PIPELINES)
+        if (org, name) in seen:
+            suffix += 1
+            name = f"{name}-{suffix}"
+        if (org, name) in seen:
+            continue
+        seen.add((org, name))
+        out.append((org, name))
+    return out
+
+
+def _last_pull(rng: random.Random, pushed: datetime, now: datetime) -> datetime | None:
+    if rng.random() < 0.2:
+        return None  # never pulled since push (a build that nobody reran)
+    span = (now - pushed).total_seconds()
+    # Most pulls are recent: caches in use are pulled by every build.
+    return now - timedelta(seconds=span * rng.random() ** 3)
+
+
+def _image(
+    *,
+    repository: str,
+    tag: str,
+    pushed: datetime,
+    last_pull: datetime | None,
+    size: int,
+    labels: dict[str, str],
+    rng: random.Random,
+) -> _DemoImage:
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": pushed.isoformat(),
+        "config": {"Labels": labels, "Cmd": ["/bin/sh"]},
+        "rootfs": {"type": "layers", "diff_ids": []},
+    }
+    blob = json.dumps(config, sort_keys=True).encode()
+    cut = sorted(rng.random() for _ in range(3))
+    layers = (int(size * cut[0]), int(size * (cut[1] - cut[0])), int(size * (1 - cut[1])))
+    return _DemoImage(repository, tag, pushed, last_pull, size, blob, layers)
+
+
+def _hex(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def _digest_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _layer_digest(tag: str, index: int) -> str:
+    return "sha256:" + hashlib.sha256(f"{tag}/{index}".encode()).hexdigest()
+
+
+def demo_service(demo: DemoEcr, clock: Callable[[], datetime] | None = None) -> CacheService:
+    """A :class:`~ecr_cache_tui.service.CacheService` over a running demo ECR.
+
+    Args:
+        demo: a started :class:`DemoEcr`.
+        clock: the service's clock (default: the demo's fixed ``now``, so expiry previews
+            agree with the generated ages).
+    """
+    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
+    from ecr_cache_tui.service import CacheService  # noqa: PLC0415
+
+    fixed = demo.now
+    return CacheService(
+        Ecr(demo.client),
+        demo.read_labels,
+        prefix=demo.prefix,
+        clock=clock or (lambda: fixed),
+    )

@@ -1,0 +1,333 @@
+"""The Textual app: a thin shell over :class:`ecr_cache_tui.service.CacheService`.
+
+Three levels (pipelines → tags → tag detail) and the modals (help, confirmation, max-age
+editor, diff picker) live in :mod:`.screens`; the reusable table in :mod:`.widgets`. Every AWS
+call runs in a thread worker and comes back as a typed message (:mod:`.messages`).
+
+Changes (evicting tags, setting a max age) are driven from here so that every screen and the
+command palette share one path: plan (no side effect) → the confirmation modal states exactly
+what will happen → only then the service changes anything. ``read_only`` hides and disables
+every such action, and this class refuses them before the service is reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from ecr_cache_tui.tui import format as fmt
+from ecr_cache_tui.tui.commands import PipelineCommands
+from ecr_cache_tui.tui.messages import (
+    BackendFailed,
+    CacheChanged,
+    EvictionDone,
+    EvictionPlanned,
+    PolicyApplied,
+    PolicyLoaded,
+)
+from ecr_cache_tui.tui.screens.base import ServiceScreen, show_error
+from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
+from ecr_cache_tui.tui.screens.detail import TagDetailScreen
+from ecr_cache_tui.tui.screens.help import HelpScreen, KeyHelp
+from ecr_cache_tui.tui.screens.max_age import MaxAgeScreen, preview_text
+from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
+from ecr_cache_tui.tui.screens.tags import TagsScreen
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.service import (
+        CacheService,
+        EvictionPlan,
+        PipelineSummary,
+        PolicyPlan,
+        TagInfo,
+    )
+
+__all__ = ["CacheApp", "eviction_text"]
+
+#: Tags listed one by one in the confirmation (the count and the rest are always stated).
+CONFIRM_LIST_LIMIT = 500
+
+
+def eviction_text(plan: EvictionPlan) -> Text:
+    """What an eviction deletes, for the confirmation modal: every tag, then the untagged."""
+    text = Text()
+    if plan.everything:
+        text.append(f"Every image of {plan.repository} will be deleted from ECR", style="bold")
+    else:
+        text.append(f"These tags will be deleted from {plan.repository}", style="bold")
+    text.append(": the next build of the pipeline rebuilds its image.\n\n")
+    for item in plan.items[:CONFIRM_LIST_LIMIT]:
+        text.append(
+            f"  {item.tag:<34} {fmt.timestamp(item.pushed_at)}  {fmt.size(item.size_bytes):>9}"
+        )
+        if item.shared_with:
+            text.append(
+                f"  (image stays: also tagged {', '.join(item.shared_with)})", style="italic"
+            )
+        text.append("\n")
+    if len(plan.items) > CONFIRM_LIST_LIMIT:
+        text.append(f"  … and {len(plan.items) - CONFIRM_LIST_LIMIT} more tags\n")
+    if plan.untagged:
+        text.append(f"  and {len(plan.untagged)} untagged image(s)\n")
+    text.append(f"\n{len(plan.items)} tag(s) in all.")
+    return text
+
+
+class CacheApp(App[None]):
+    """``ecr-cache tui``.
+
+    Args:
+        service: every AWS call goes through it.
+        read_only: hide and disable every action that changes a repository.
+        clock: the current time (timezone-aware); injected for deterministic tests.
+        source: what the sub-title says the data comes from (``AWS eu-west-1``, ``demo``).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ecr-cache"
+    COMMANDS: ClassVar = App.COMMANDS | {PipelineCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        service: CacheService,
+        *,
+        read_only: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        source: str = "AWS",
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.read_only = read_only
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
+        self.source = source + (" · read-only" if read_only else "")
+        #: Every pipeline listed so far (the palette's commands are made from it).
+        self.pipelines: list[PipelineSummary] = []
+
+    def get_default_screen(self) -> Screen[None]:
+        return PipelinesScreen()
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def open_pipeline(self, repository: str) -> None:
+        """Show the tags of ``repository`` (from anywhere: back to the list, then in)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        base = self.screen_stack[0]
+        if isinstance(base, PipelinesScreen):
+            base.select(repository)
+        self.push_screen(TagsScreen(repository))
+
+    def open_tag(self, repository: str, info: TagInfo) -> None:
+        """Show the detail of one tag; the diff picker offers the pipeline's other tags."""
+        others: list[TagInfo] = []
+        if isinstance(self.screen, TagsScreen):
+            others = list(self.screen.tags.values())
+        self.push_screen(TagDetailScreen(repository, info, others))
+
+    def copy_uri(self, uri: str) -> None:
+        """Copy an image URI to the clipboard and say so."""
+        self.copy_to_clipboard(uri)
+        self.notify(uri, title="Copied image URI")
+
+    async def action_refresh(self) -> None:
+        """Refresh the current screen (the palette's "Refresh")."""
+        if isinstance(self.screen, ServiceScreen):
+            await self.screen.run_action("refresh")
+
+    def action_help(self) -> None:
+        """Help for the current screen."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(_screen_name(screen), _screen_keys(screen), self.read_only))
+
+    # -- eviction -------------------------------------------------------------------------
+
+    def start_eviction(self, repository: str, tags: list[str] | None) -> None:
+        """Plan evicting ``tags`` (``None``: every image), then ask; nothing changes yet."""
+        if self.read_only:
+            self.notify("read-only: nothing can be changed", severity="warning")
+            return
+        self._plan_eviction(repository, tags)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
+    def _plan_eviction(self, repository: str, tags: list[str] | None) -> None:
+        try:
+            plan = self.service.plan_eviction(repository, tags)
+        except Exception as exc:  # shown in the app, never a crash
+            self.post_message(BackendFailed(f"plan eviction from {repository}", exc))
+            return
+        self.post_message(EvictionPlanned(plan))
+
+    @on(EvictionPlanned)
+    def _eviction_planned(self, event: EvictionPlanned) -> None:
+        plan = event.plan
+        if plan.empty:
+            self.notify(f"{plan.repository} has no images: nothing to evict")
+            return
+        what = "every image" if plan.everything else f"{len(plan.items)} tag(s)"
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and not self.read_only:
+                self._evict(plan)
+            else:
+                self.notify("Nothing was changed", title="Cancelled")
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Evict {what} from {plan.repository}?", eviction_text(plan), confirm="Evict"
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
+    def _evict(self, plan: EvictionPlan) -> None:
+        try:
+            result = self.service.evict(plan)
+        except Exception as exc:  # shown in the app, never a crash
+            self.post_message(BackendFailed(f"evict from {plan.repository}", exc))
+            return
+        self.post_message(EvictionDone(result))
+
+    @on(EvictionDone)
+    def _eviction_done(self, event: EvictionDone) -> None:
+        result = event.result
+        if result.ok:
+            self.notify(
+                f"{len(result.deleted)} deleted from {result.repository}: the next build rebuilds",
+                title="Evicted",
+            )
+        else:
+            reasons = "; ".join(f"{f.tag or f.digest}: {f.reason}" for f in result.failures[:3])
+            self.notify(
+                f"{len(result.failures)} not deleted: {reasons}",
+                title="Partly evicted",
+                severity="warning",
+                timeout=10,
+            )
+        for screen in self.screen_stack:
+            if isinstance(screen, TagsScreen):
+                screen.evicted()
+        if isinstance(self.screen, TagDetailScreen):
+            self.pop_screen()  # the tag it showed is gone
+        self._changed(result.repository)
+
+    # -- max age --------------------------------------------------------------------------
+
+    def edit_max_age(self, repository: str) -> None:
+        """Open the max-age editor for ``repository`` (after reading its current policy)."""
+        if self.read_only:
+            self.notify("read-only: nothing can be changed", severity="warning")
+            return
+        self._load_policy(repository)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
+    def _load_policy(self, repository: str) -> None:
+        try:
+            view = self.service.get_policy(repository)
+        except Exception as exc:  # shown in the app, never a crash
+            self.post_message(BackendFailed(f"read the policy of {repository}", exc))
+            return
+        self.post_message(PolicyLoaded(repository, view.max_age_days))
+
+    @on(PolicyLoaded)
+    def _policy_loaded(self, event: PolicyLoaded) -> None:
+        def planned(plan: PolicyPlan | None) -> None:
+            if plan is not None:
+                self._confirm_policy(plan)
+
+        self.push_screen(MaxAgeScreen(event.repository, event.days), planned)
+
+    def _confirm_policy(self, plan: PolicyPlan) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes and not self.read_only:
+                self._apply_policy(plan)
+            else:
+                self.notify("Nothing was changed", title="Cancelled")
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Set max age of {plan.repository} to {plan.after_days} days?",
+                preview_text(plan),
+                confirm="Apply",
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
+    def _apply_policy(self, plan: PolicyPlan) -> None:
+        try:
+            written = self.service.apply_policy(plan)
+        except Exception as exc:  # shown in the app, never a crash
+            self.post_message(BackendFailed(f"set the max age of {plan.repository}", exc))
+            return
+        self.post_message(PolicyApplied(plan, written))
+
+    @on(PolicyApplied)
+    def _policy_applied(self, event: PolicyApplied) -> None:
+        plan = event.plan
+        if event.written:
+            self.notify(
+                f"{plan.repository}: images expire {plan.after_days} days after push",
+                title="Max age set",
+            )
+        else:
+            self.notify(f"{plan.repository} already had that policy", title="Unchanged")
+        self._changed(plan.repository)
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def _changed(self, repository: str) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(CacheChanged(repository))
+
+    @on(BackendFailed)
+    def _backend_failed(self, event: BackendFailed) -> None:
+        screen = self.screen
+        if isinstance(screen, ServiceScreen):
+            screen.show_error(event.doing, event.error)
+        else:
+            show_error(self, event.doing, event.error)
+
+    def on_worker_state_changed(self, event: object) -> None:
+        from textual.worker import Worker, WorkerState  # noqa: PLC0415
+
+        if (
+            isinstance(event, Worker.StateChanged)
+            and event.state == WorkerState.ERROR
+            and event.worker.error is not None
+        ):
+            show_error(self, event.worker.name or "background task", event.worker.error)
+
+
+def _screen_name(screen: Screen[object]) -> str:
+    if isinstance(screen, PipelinesScreen):
+        return "pipelines"
+    if isinstance(screen, TagsScreen):
+        return f"tags of {screen.repository}"
+    if isinstance(screen, TagDetailScreen):
+        return f"tag {screen.info.tag}"
+    return type(screen).__name__
+
+
+def _screen_keys(screen: Screen[object]) -> list[KeyHelp]:
+    """The screen's own keys that are enabled now (read-only hides the actions)."""
+    keys: list[KeyHelp] = []
+    for binding in getattr(screen, "BINDINGS", []):
+        if not isinstance(binding, Binding):
+            continue
+        if screen.check_action(binding.action, ()) is False:
+            continue
+        keys.append((binding.key_display or binding.key, binding.description))
+    return keys

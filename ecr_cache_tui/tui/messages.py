@@ -1,0 +1,142 @@
+"""Typed messages workers post back to the screens (results of AWS calls, and failures).
+
+Workers run the blocking service calls in threads; they never touch widgets. Each result comes
+back as one of these, handled on the event loop by the screen (or app) that started the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.manifest import Change, Manifest
+    from ecr_cache_tui.service import (
+        EvictionPlan,
+        EvictionResult,
+        PipelineStats,
+        PipelineSummary,
+        PolicyPlan,
+        TagInfo,
+    )
+
+__all__ = [
+    "BackendFailed",
+    "CacheChanged",
+    "DiffLoaded",
+    "EvictionDone",
+    "EvictionPlanned",
+    "ManifestLoaded",
+    "PipelinesLoaded",
+    "PolicyApplied",
+    "PolicyLoaded",
+    "PolicyPlanned",
+    "StatsLoaded",
+    "TagsLoaded",
+]
+
+
+class PipelinesLoaded(Message):
+    """The cache repositories (figures not loaded yet)."""
+
+    def __init__(self, pipelines: Sequence[PipelineSummary]) -> None:
+        super().__init__()
+        self.pipelines = list(pipelines)
+
+
+class StatsLoaded(Message):
+    """Figures of some repositories, by repository name (posted in batches while loading)."""
+
+    def __init__(self, stats: Mapping[str, PipelineStats]) -> None:
+        super().__init__()
+        self.stats = dict(stats)
+
+
+class TagsLoaded(Message):
+    """The tags of ``repository``."""
+
+    def __init__(self, repository: str, tags: Sequence[TagInfo]) -> None:
+        super().__init__()
+        self.repository = repository
+        self.tags = list(tags)
+
+
+class ManifestLoaded(Message):
+    """The inputs manifest of ``repository:tag`` (``None``: the image carries none)."""
+
+    def __init__(self, repository: str, tag: str, manifest: Manifest | None) -> None:
+        super().__init__()
+        self.repository = repository
+        self.tag = tag
+        self.manifest = manifest
+
+
+class DiffLoaded(Message):
+    """How ``tag_b``'s inputs differ from ``tag_a``'s."""
+
+    def __init__(self, tag_a: str, tag_b: str, changes: Sequence[Change]) -> None:
+        super().__init__()
+        self.tag_a = tag_a
+        self.tag_b = tag_b
+        self.changes = tuple(changes)
+
+
+class EvictionPlanned(Message):
+    """What an eviction would delete; the app asks for confirmation next."""
+
+    def __init__(self, plan: EvictionPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+class EvictionDone(Message):
+    """What an eviction deleted."""
+
+    def __init__(self, result: EvictionResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class PolicyPlanned(Message):
+    """A max-age change and its preview (for the editor's preview pane)."""
+
+    def __init__(self, plan: PolicyPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+class PolicyApplied(Message):
+    """A max-age change was written (``written`` false: it was already so)."""
+
+    def __init__(self, plan: PolicyPlan, written: bool) -> None:
+        super().__init__()
+        self.plan = plan
+        self.written = written
+
+
+class CacheChanged(Message):
+    """``repository`` changed (tags evicted, policy set): screens showing it reload."""
+
+    def __init__(self, repository: str) -> None:
+        super().__init__()
+        self.repository = repository
+
+
+class BackendFailed(Message):
+    """An AWS call failed; ``doing`` says what was being done."""
+
+    def __init__(self, doing: str, error: BaseException) -> None:
+        super().__init__()
+        self.doing = doing
+        self.error = error
+
+
+class PolicyLoaded(Message):
+    """The current lifecycle policy of ``repository`` (to start the max-age editor from)."""
+
+    def __init__(self, repository: str, days: int | None) -> None:
+        super().__init__()
+        self.repository = repository
+        self.days = days

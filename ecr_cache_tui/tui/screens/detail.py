@@ -1,0 +1,207 @@
+"""One tag: its inputs manifest (from the image label), the ``docker pull`` line, and a diff of
+its inputs against another tag of the pipeline ("why did this build miss?")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ecr_cache_tui.manifest import LABEL, Change, Manifest, describe_changes
+from ecr_cache_tui.tui import format as fmt
+from ecr_cache_tui.tui.messages import BackendFailed, DiffLoaded, ManifestLoaded
+from ecr_cache_tui.tui.screens.base import ServiceScreen
+from ecr_cache_tui.tui.screens.diff_picker import DiffPickerScreen
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.service import TagInfo
+
+__all__ = ["TagDetailScreen", "diff_lines", "info_lines"]
+
+_STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "same": "dim"}
+
+
+def info_lines(info: TagInfo, now_text: str, expires: str, pulled: str) -> Text:
+    """The facts about a tag, one per line."""
+    text = Text()
+    rows = [
+        ("Image", info.uri),
+        ("Pull", f"docker pull {info.uri}"),
+        ("Digest", info.digest),
+        ("Pushed", f"{fmt.timestamp(info.pushed_at)} UTC ({now_text})"),
+        ("Size", fmt.size(info.size_bytes)),
+        ("Last pulled", pulled),
+        ("Expires", expires),
+        ("Other tags", ", ".join(info.other_tags) or "—"),
+    ]
+    for name, value in rows:
+        text.append(f"{name:<12}", style="bold")
+        text.append(value + "\n")
+    text.rstrip()
+    return text
+
+
+def diff_lines(tag_a: str, tag_b: str, changes: Sequence[Change]) -> Text:
+    """The diff of two manifests for people: a summary line, then one line per input."""
+    text = Text()
+    text.append(f"{tag_a[:16]} → {tag_b[:16]}: ", style="bold")
+    text.append(describe_changes(changes) + "\n")
+    for change in changes:
+        entry = change.entry
+        text.append(f"  {change.status:<8}", style=_STATUS_STYLE.get(change.status, ""))
+        text.append(f"{entry.kind:<22}{entry.name}")
+        if change.changed_files and entry.name not in change.changed_files:
+            text.append(f"  ({', '.join(change.changed_files)})", style="italic")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+class TagDetailScreen(ServiceScreen):
+    """The detail of ``repository:tag``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("c", "copy_uri", "Copy URI"),
+        Binding("x", "diff", "Diff with…"),
+        Binding("d", "evict", "Rebuild (evict)"),
+    ]
+
+    def __init__(self, repository: str, info: TagInfo, others: Sequence[TagInfo]) -> None:
+        super().__init__(id="detail")
+        self.repository = repository
+        self.info = info
+        self.others = [o for o in others if o.tag != info.tag]
+        self.manifest: Manifest | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="error", classes="error")
+        with VerticalScroll(id="detail-body"):
+            yield Static(self._info(), id="info")
+            yield Static(Text("Inputs manifest", style="bold"), classes="section")
+            yield Static("Loading the image label…", id="manifest-note")
+            table: DataTable[Text] = DataTable(id="manifest", cursor_type="row", zebra_stripes=True)
+            yield table
+            yield Static(Text("Diff", style="bold"), classes="section")
+            yield Static(
+                Text("x: compare these inputs with another tag", style="italic"), id="diff"
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_error("")
+        self.title = f"{self.repository}:{self.info.tag[:16]}"
+        self.sub_title = self.cache_app.source
+        table = self.query_one("#manifest", DataTable)
+        table.add_column("Kind", key="kind", width=22)
+        table.add_column("Name", key="name", width=40)
+        table.add_column("Digest", key="digest", width=16)
+        table.add_column("Note", key="note", width=16)
+        table.focus()
+        self.load()
+
+    def _info(self) -> Text:
+        now = self.now()
+        return info_lines(
+            self.info,
+            fmt.ago(self.info.pushed_at, now),
+            fmt.expires_in(self.info.expires_at, now),
+            fmt.ago(self.info.last_pulled, now),
+        )
+
+    # -- loading --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="manifest")
+    def load(self) -> None:
+        """Read the inputs manifest from the image's label (a worker)."""
+        try:
+            found = self.service.read_manifest(self.repository, self.info.tag)
+        except Exception as exc:  # shown in the app, never a crash
+            self.post_message(BackendFailed(f"read the inputs of {self.info.tag}", exc))
+            return
+        self.post_message(ManifestLoaded(self.repository, self.info.tag, found))
+
+    @on(ManifestLoaded)
+    def _loaded(self, event: ManifestLoaded) -> None:
+        self.set_error("")
+        self.manifest = event.manifest
+        note = self.query_one("#manifest-note", Static)
+        table = self.query_one("#manifest", DataTable)
+        table.clear()
+        if event.manifest is None:
+            note.update(
+                Text(
+                    f"This image carries no inputs manifest (label {LABEL}): "
+                    "it was not built by ecr-cache."
+                )
+            )
+            return
+        m = event.manifest
+        note.update(Text(f"{len(m.entries)} inputs · checksum {m.algorithm} v{m.version}"))
+        for e in m.entries:
+            table.add_row(
+                Text(e.kind),
+                Text(e.name),
+                Text(e.digest[:16]),
+                Text(e.note),
+                key=f"{e.kind}/{e.name}",
+            )
+            for f in e.files:
+                if f.path != e.name:
+                    table.add_row(
+                        Text(""),
+                        Text(f"  {f.path}", style="dim"),
+                        Text(f.digest[:16], style="dim"),
+                        Text(""),
+                    )
+
+    def action_refresh(self) -> None:
+        self.query_one("#info", Static).update(self._info())
+        self.load()
+
+    # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "evict" and self.read_only:
+            return False
+        return not (action == "diff" and not self.others)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_copy_uri(self) -> None:
+        self.cache_app.copy_uri(self.info.uri)
+
+    def action_evict(self) -> None:
+        self.cache_app.start_eviction(self.repository, [self.info.tag])
+
+    def action_diff(self) -> None:
+        def chosen(tag: str | None) -> None:
+            if tag:
+                self.query_one("#diff", Static).update(Text("Comparing…", style="italic"))
+                self.load_diff(tag)
+
+        self.app.push_screen(DiffPickerScreen(self.info.tag, self.others), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diff")
+    def load_diff(self, other: str) -> None:
+        """Compare ``other``'s inputs (A) with this tag's (B) (a worker)."""
+        try:
+            changes = self.service.diff(self.repository, other, self.info.tag)
+        except Exception as exc:  # shown in the app, never a crash
+            self.post_message(BackendFailed(f"compare {other[:16]} with {self.info.tag[:16]}", exc))
+            return
+        self.post_message(DiffLoaded(other, self.info.tag, changes))
+
+    @on(DiffLoaded)
+    def _diff_loaded(self, event: DiffLoaded) -> None:
+        self.set_error("")
+        self.query_one("#diff", Static).update(diff_lines(event.tag_a, event.tag_b, event.changes))

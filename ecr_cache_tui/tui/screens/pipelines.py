@@ -1,0 +1,273 @@
+"""The first screen: every cache repository as a pipeline, grouped by organisation.
+
+The listing is one paginated call; each repository's figures (tags, size, newest push,
+max age, cost: two calls each) load lazily afterwards, rows on screen first, in batches, so a
+registry with thousands of repositories is browsable at once and fills in as it loads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
+
+from ecr_cache_tui.tui import format as fmt
+from ecr_cache_tui.tui.messages import (
+    BackendFailed,
+    CacheChanged,
+    PipelinesLoaded,
+    StatsLoaded,
+)
+from ecr_cache_tui.tui.screens.base import ServiceScreen
+from ecr_cache_tui.tui.widgets.rows import Column, TableRow
+from ecr_cache_tui.tui.widgets.table import FilterTable
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.service import PipelineStats, PipelineSummary
+
+__all__ = ["COLUMNS", "PipelinesScreen", "pipeline_row"]
+
+COLUMNS = (
+    Column("org", "Organisation", 14),
+    Column("pipeline", "Pipeline", 26),
+    Column("tags", "Tags", 6, "right"),
+    Column("size", "Size", 9, "right"),
+    Column("pushed", "Newest push", 11),
+    Column("max_age", "Max age", 8, "right"),
+    Column("cost", "Cost/month", 10, "right"),
+)
+
+#: Repositories whose figures load at once (ECR's API rate allows far more; moto is one thread).
+STATS_WORKERS = 4
+#: How often loaded figures are pushed to the screen while loading.
+STATS_BATCH_SECONDS = 0.3
+
+
+def pipeline_row(p: PipelineSummary) -> TableRow:
+    """The row of one pipeline (figures ``…`` until loaded)."""
+    s = p.stats
+    if s is None:
+        cells = [p.organisation, p.pipeline, "…", "…", "…", "…", "…"]
+        values: list[int | float | str | None] = [
+            p.organisation,
+            p.pipeline,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]
+    else:
+        max_age = (
+            f"{s.max_age_days}d"
+            if s.max_age_days is not None
+            else ("custom" if s.has_policy else "none")
+        )
+        cells = [
+            p.organisation,
+            p.pipeline,
+            str(s.tag_count),
+            fmt.size(s.total_bytes),
+            s.newest_push.strftime("%Y-%m-%d") if s.newest_push else "—",
+            max_age,
+            fmt.cost(s.monthly_cost_usd),
+        ]
+        values = [
+            p.organisation,
+            p.pipeline,
+            s.tag_count,
+            s.total_bytes,
+            s.newest_push.timestamp() if s.newest_push else None,
+            s.max_age_days,
+            s.monthly_cost_usd,
+        ]
+    texts = [
+        Text(c, justify=col.justify, no_wrap=True) for c, col in zip(cells, COLUMNS, strict=True)
+    ]
+    row = TableRow.build(p.repository, texts, values, data=p)
+    # ``org:acme`` and ``acme/web`` both find it: the repository name is searchable too.
+    return replace(
+        row, texts=(*row.texts[:1], f"{p.repository.lower()} {row.texts[1]}", *row.texts[2:])
+    )
+
+
+class PipelinesScreen(ServiceScreen):
+    """Cache repositories under the prefix, one row per pipeline."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh"),
+        Binding("c", "copy_uri", "Copy URI"),
+        Binding("D", "evict_all", "Rebuild (evict all)", key_display="D"),
+        Binding("m", "max_age", "Max age"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="pipelines")
+        self.pipelines: dict[str, PipelineSummary] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading repositories…", id="summary")
+        yield Static("", id="error", classes="error")
+        yield FilterTable(COLUMNS, sort_column=None, id="pipelines-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_error("")
+        self.title = "ecr-cache"
+        self.sub_title = self.cache_app.source
+        self.query_one(FilterTable).table.focus()
+        self.load()
+
+    @property
+    def table(self) -> FilterTable:
+        """The pipelines table."""
+        return self.query_one(FilterTable)
+
+    # -- loading --------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Reload everything; cursor, sort and filter stay."""
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="list")
+    def load(self) -> None:
+        """List the repositories (one paginated call), then load figures."""
+        try:
+            pipelines = self.service.list_pipelines()
+        except Exception as exc:  # shown in the app, never a crash
+            self.post_message(BackendFailed("list repositories", exc))
+            return
+        self.post_message(PipelinesLoaded(pipelines))
+
+    @on(PipelinesLoaded)
+    def _loaded(self, event: PipelinesLoaded) -> None:
+        self.set_error("")
+        previous = self.pipelines
+        # Figures already known stay on screen until reloaded: no flash of "…" on refresh.
+        self.pipelines = {
+            p.repository: replace(p, stats=previous[p.repository].stats)
+            if p.repository in previous
+            else p
+            for p in event.pipelines
+        }
+        self.cache_app.pipelines = list(self.pipelines.values())
+        self.table.set_rows(self._rows())
+        self._summary()
+        order = [r.key for r in self.table.shown_rows]
+        self.load_stats(order)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
+    def load_stats(self, order: Sequence[str]) -> None:
+        """Figures of every repository in ``order``, posted in batches."""
+        worker = get_current_worker()
+        batch: dict[str, PipelineStats] = {}
+        last = time.monotonic()
+        failed: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
+            futures = {pool.submit(self.service.pipeline_stats, r): r for r in order}
+            for future in as_completed(futures):
+                if worker.is_cancelled:
+                    for f in futures:
+                        f.cancel()
+                    return
+                try:
+                    batch[futures[future]] = future.result()
+                except Exception as exc:  # one repository failing does not stop the rest
+                    failed = exc
+                if batch and time.monotonic() - last >= STATS_BATCH_SECONDS:
+                    self.post_message(StatsLoaded(batch))
+                    batch = {}
+                    last = time.monotonic()
+        if batch:
+            self.post_message(StatsLoaded(batch))
+        if failed is not None:
+            self.post_message(BackendFailed("load repository figures", failed))
+
+    @on(StatsLoaded)
+    def _stats_loaded(self, event: StatsLoaded) -> None:
+        updated = []
+        for repository, stats in event.stats.items():
+            if repository in self.pipelines:
+                p = replace(self.pipelines[repository], stats=stats)
+                self.pipelines[repository] = p
+                updated.append(pipeline_row(p))
+        self.cache_app.pipelines = list(self.pipelines.values())
+        self.table.update_rows(updated)
+        self._summary()
+
+    @on(CacheChanged)
+    def _changed(self, event: CacheChanged) -> None:
+        if event.repository in self.pipelines:
+            self.load_stats([event.repository])
+
+    def _rows(self) -> list[TableRow]:
+        # Grouped by organisation: that is the order rows come in until sorted otherwise.
+        ordered = sorted(self.pipelines.values(), key=lambda p: (p.organisation, p.pipeline))
+        return [pipeline_row(p) for p in ordered]
+
+    def _summary(self) -> None:
+        pipelines = list(self.pipelines.values())
+        orgs = len({p.organisation for p in pipelines})
+        loaded = [p.stats for p in pipelines if p.stats is not None]
+        total = sum(s.total_bytes for s in loaded)
+        tags = sum(s.tag_count for s in loaded)
+        monthly = sum(s.monthly_cost_usd for s in loaded)
+        text = (
+            f"{orgs} organisations · {len(pipelines)} pipelines · {tags} tags · "
+            f"{fmt.size(total)} · {fmt.cost(monthly)}/month"
+        )
+        if len(loaded) < len(pipelines):
+            text += f"  (figures {len(loaded)}/{len(pipelines)} loaded)"
+        if self.read_only:
+            text += "  [read-only]"
+        self.query_one("#summary", Static).update(Text(text))
+
+    # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only: hidden from the footer and disabled.
+        return not (action in ("evict_all", "max_age") and self.read_only)
+
+    def _current(self) -> PipelineSummary | None:
+        row = self.table.current
+        return self.pipelines.get(row.key) if row is not None else None
+
+    @on(FilterTable.Chosen)
+    def _chosen(self, event: FilterTable.Chosen) -> None:
+        event.stop()
+        self.cache_app.open_pipeline(event.row.key)
+
+    def action_copy_uri(self) -> None:
+        p = self._current()
+        if p is not None:
+            self.cache_app.copy_uri(p.uri)
+
+    def action_evict_all(self) -> None:
+        p = self._current()
+        if p is not None:
+            self.cache_app.start_eviction(p.repository, None)
+
+    def action_max_age(self) -> None:
+        p = self._current()
+        if p is not None:
+            self.cache_app.edit_max_age(p.repository)
+
+    def select(self, repository: str) -> None:
+        """Put the cursor on ``repository`` (clearing a filter that hides it)."""
+        table = self.table
+        keys = [r.key for r in table.shown_rows]
+        if repository not in keys and table.filter_text:
+            table.action_clear_filter()
+            keys = [r.key for r in table.shown_rows]
+        if repository in keys:
+            table.table.move_cursor(row=keys.index(repository))
