@@ -1,0 +1,150 @@
+"""Fixtures for tests that run against the real services ``scripts/test`` starts.
+
+A test needs the services when it is marked ``@pytest.mark.services`` or uses the ``services``
+fixture (directly or through another fixture below; such tests are marked automatically, so
+``-m "not services"`` deselects them). Without the services it is skipped on a developer's
+machine and *fails* under ``scripts/test`` or in CI (``CI`` set): a service that did not start is
+a broken run, never a skip.
+
+Fixtures:
+
+- ``services`` (session): :class:`tests.services.Services`: addresses, CLIs, registry control.
+- ``docker_client`` (session): Docker SDK client on the run's dockerd. Shared: do not
+  ``login()`` with it (the SDK would remember the credentials); pass ``auth_config=``.
+- ``busybox_image`` (session): ``local/busybox:latest``, present in that daemon (no Docker Hub).
+- ``moto_reset``: moto's state emptied before the test.
+- ``ecr_client``: boto3 ECR client on moto, after ``moto_reset``.
+- ``moto_env``: the process environment pointed at moto (``AWS_ENDPOINT_URL_ECR``, fake
+  credentials, region), after ``moto_reset``; returns the variables it set.
+- ``unique_repo``: ``unique_repo("build-cache")`` gives a fresh repository name for this test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.services import Services, ServicesUnavailable, requirement, unique_name
+
+if TYPE_CHECKING:
+    import docker
+    from mypy_boto3_ecr import ECRClient
+
+_RESOLVED = pytest.StashKey["Services | ServicesUnavailable"]()
+
+
+def _resolve(config: pytest.Config) -> Services | ServicesUnavailable:
+    """Read and check the services once per session."""
+    if _RESOLVED not in config.stash:
+        try:
+            found = Services.from_environ(os.environ)
+            found.check()
+            config.stash[_RESOLVED] = found
+        except ServicesUnavailable as error:
+            config.stash[_RESOLVED] = error
+    return config.stash[_RESOLVED]
+
+
+def _require(config: pytest.Config) -> Services:
+    resolved = _resolve(config)
+    if isinstance(resolved, Services):
+        return resolved
+    if requirement(os.environ) == "required":
+        pytest.fail(
+            f"the test services are required here but unavailable: {resolved}", pytrace=False
+        )
+    pytest.skip(f"needs the real services: {resolved}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if requirement(os.environ) == "optional" and not os.environ.get("DOCKER_HOST"):
+        return "services: not started (tests that need them are skipped; use scripts/test)"
+    resolved = _resolve(config)
+    if isinstance(resolved, ServicesUnavailable):
+        return f"services: UNAVAILABLE: {resolved}"
+    return (
+        f"services: dockerd {resolved.docker_host} ({resolved.storage_driver or '?'}), "
+        f"registry {resolved.registry}, auth registry {resolved.auth_registry}, "
+        f"moto {resolved.moto_url}"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        uses = "services" in getattr(item, "fixturenames", ())
+        if uses and item.get_closest_marker("services") is None:
+            item.add_marker(pytest.mark.services)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("services") is not None:
+        _require(item.config)
+
+
+@pytest.fixture(scope="session")
+def services(pytestconfig: pytest.Config) -> Services:
+    return _require(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def docker_client(services: Services) -> Iterator[docker.DockerClient]:
+    import docker
+
+    client = docker.DockerClient(base_url=services.docker_host, timeout=120)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def busybox_image(services: Services, docker_client: docker.DockerClient) -> str:
+    import docker
+
+    try:
+        docker_client.images.get(services.busybox_image)
+    except docker.errors.ImageNotFound:
+        pytest.fail(
+            f"{services.busybox_image} is missing from {services.docker_host}", pytrace=False
+        )
+    return services.busybox_image
+
+
+@pytest.fixture
+def moto_reset(services: Services) -> None:
+    services.reset_moto()
+
+
+@pytest.fixture
+def ecr_client(services: Services, moto_reset: None) -> ECRClient:
+    import boto3
+
+    return boto3.client(
+        "ecr",
+        endpoint_url=services.moto_url,
+        region_name=services.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+    )
+
+
+@pytest.fixture
+def moto_env(
+    services: Services, moto_reset: None, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    env = services.aws_env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return env
+
+
+@pytest.fixture
+def unique_repo(request: pytest.FixtureRequest) -> Callable[..., str]:
+    def make(prefix: str = "t") -> str:
+        return unique_name(prefix, request.node.name)
+
+    return make
