@@ -119,7 +119,7 @@ def compute(config: PluginConfig, checkout: Path, *, platform: str) -> ChecksumR
         )
     else:
         path = config.dockerfile or "Dockerfile"
-        digest = hasher.file(checkout / path, "dockerfile", path)
+        digest = hasher.file(_on_disk(checkout, path), "dockerfile", path)
         entries.append(InputEntry(DOCKERFILE, path, digest))
     entries.append(InputEntry(CONTEXT, config.context, _h(config.context.encode())))
     if config.target is not None:
@@ -194,7 +194,7 @@ def _cache_on(checkout: Path, entry: str, hasher: _Hasher) -> tuple[InputEntry, 
 def _match_digest(
     checkout: Path, match: Match, selector: Selector | None, entry: str, hasher: _Hasher
 ) -> str:
-    path = checkout / match.path
+    path = _on_disk(checkout, match.path)
     if selector is None:
         return hasher.file(path, "cache-on", match.path)
     document = _read_json(path, entry, match.path)
@@ -206,9 +206,10 @@ def _match_digest(
         ) from exc
 
 
-def _read_json(path: Path, entry: str, shown: str) -> Any:
+def _read_json(path: bytes, entry: str, shown: str) -> Any:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:  # noqa: PTH123  (a bytes path, as on disk)
+            data = f.read()
     except OSError as exc:
         raise ConfigError(
             f"cache-on: {entry}: cannot read {shown}: {exc.strerror or exc}", option="cache-on"
@@ -232,9 +233,8 @@ class _Hasher:
         self._buffer = bytearray(_CHUNK)
         self._view = memoryview(self._buffer)
 
-    def file(self, path: Path, option: str, shown: str) -> str:
-        """The digest of ``path``'s content (of its target text, for a dangling symlink)."""
-        raw = os.fsencode(path)
+    def file(self, raw: bytes, option: str, shown: str) -> str:
+        """The digest of ``raw``'s content (of its target text, for a dangling symlink)."""
         try:
             # O_NONBLOCK: a FIFO matched by a pattern must not hang us (regular files ignore it).
             fd = os.open(raw, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -260,6 +260,11 @@ class _Hasher:
 
 def _unreadable(option: str, shown: str, exc: OSError) -> ConfigError:
     return ConfigError(f"{option}: cannot read {shown}: {exc.strerror or exc}", option=option)
+
+
+def _on_disk(checkout: Path, relative: str) -> bytes:
+    """The path's bytes, joined without the locale: matched names are UTF-8 (surrogateescape)."""
+    return os.fsencode(checkout) + b"/" + relative.encode("utf-8", "surrogateescape")
 
 
 def _frame(data: bytes) -> bytes:

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ecr_cache_tui.errors import UsageError
 
@@ -73,14 +73,19 @@ def run(args: argparse.Namespace) -> int:
     platform = cli_platform or resolve_platform(config, lambda: _daemon_platform(env))
     result = compute(config, checkout, platform=platform)
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        _write(sys.stderr, f"warning: {warning}")
     if args.json:
-        print(json.dumps(result.manifest.to_dict(), indent=2, ensure_ascii=False))
+        _write(sys.stdout, json.dumps(result.manifest.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(result.tag)
-        for line in result.manifest.render():
-            print(line)
+        _write(sys.stdout, "\n".join([result.tag, *result.manifest.render()]))
     return 0
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """Write UTF-8 whatever the locale: paths are UTF-8 (undecodable bytes kept as they were)."""
+    stream.flush()
+    stream.buffer.write(text.encode("utf-8", "surrogateescape") + b"\n")
+    stream.buffer.flush()
 
 
 def _json_option(text: str) -> dict[str, Any]:
