@@ -1,4 +1,4 @@
-"""``cache-on`` globbing matches real bash (globstar on, dotglob off, nullglob on), pattern by pattern.
+"""``cache-on`` globbing matches real bash (globstar on, dotglob off, nullglob on).
 
 The expected answer is not written down: each test runs ``bash -O globstar -O nullglob`` over
 the same fixture tree and compares. Order is not compared (bash sorts by locale collation, we
@@ -203,4 +203,3 @@ def test_trailing_slash_matches_directories_only(tree: Path) -> None:
 def test_patterns_outside_the_checkout_or_empty_are_refused(pattern: str) -> None:
     with pytest.raises(PatternError):
         compile_pattern(pattern)
-

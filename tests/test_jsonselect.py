@@ -12,7 +12,7 @@ DOC: dict[str, Any] = {
     "a": {"b": 1, "list": [{"x": "first"}, {"x": "second"}]},
     "key.with.dots": {"v": True},
     "dependencies": {"react": "^18.2.0"},
-    "quote\"d": 3,
+    'quote"d': 3,
 }
 
 
