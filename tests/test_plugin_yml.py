@@ -1,0 +1,203 @@
+"""``plugin.yml``: its schema, the README's examples, and agreement with the configuration model.
+
+Buildkite's plugin linter validates each example pipeline's plugin block against the schema in
+``plugin.yml``; these tests do the same with jsonschema, and check that the schema and
+:mod:`ecr_cache_tui.config` accept and refuse the same things.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from ecr_cache_tui.config import OPTIONS, PluginConfig, parse
+from ecr_cache_tui.config_sources import find_plugin_blocks, is_plugin_reference
+from ecr_cache_tui.errors import ConfigError
+from tests.test_checksum_command import BAD
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = yaml.safe_load((ROOT / "plugin.yml").read_text())
+SCHEMA = PLUGIN["configuration"]
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
+
+# Examples of our own, so the example test never passes on zero examples.
+OWN_EXAMPLES = """
+```yaml
+steps:
+  - command: npm test
+    plugins:
+      - acme/ecr-cache#v1.0.0:
+          cache-on:
+            - '**/package.json'
+            - package-lock.json
+          build-args: [NODE_ENV, REGISTRY=internal]
+          target: deps
+          max-age-days: 14
+      - docker#v5.12.0:
+          volumes: [/workdir/node_modules]
+```
+
+```yaml
+steps:
+  - plugins:
+      - acme/ecr-cache#v1.0.0
+      - docker#v5.12.0
+```
+
+```yml
+steps:
+  - label: inline
+    plugins:
+      - acme/ecr-cache#v1.0.0:
+          dockerfile-inline: |
+            FROM node:20
+            RUN npm ci
+          cache-on: package.json#.dependencies
+          secrets: [NPM_TOKEN, "id=ssh,src=/root/.ssh/id_rsa"]
+          unhashed-build-args: BUILD_TOKEN
+          additional-build-args: '--label "team=web platform" --network=host'
+```
+
+```yaml
+steps:
+  - group: arm
+    steps:
+      - command: make
+        plugins:
+          - acme/ecr-cache#v1.0.0:
+              dockerfile: docker/ci.Dockerfile
+              context: .
+              platform: linux/arm64
+              account-id: "123456789012"
+              region: ap-southeast-2
+              ecr-name: shared/ci-images
+              ecr-tags: {Team: Web, "cost:centre": "42"}
+              export-env-variable: CI_IMAGE
+              cache-from: false
+              push-latest: false
+              force-rebuild: true
+              skip-pull-from-cache: true
+```
+
+```yaml
+steps:
+  - command: make
+    plugins:
+      - acme/ecr-cache#v1.0.0:
+          registry-provider: oci
+          registry-hostname: 127.0.0.1:5000
+          cache-on: ['config/*.json#."key.with.dots"[0]']
+```
+"""
+
+_FENCE = re.compile(r"^```(?:yaml|yml)[ \t]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def examples(markdown: str) -> list[dict[str, Any]]:
+    """Every configuration of this plugin in the markdown's fenced YAML blocks."""
+    found: list[dict[str, Any]] = []
+    for block in _FENCE.findall(markdown):
+        try:
+            document = yaml.safe_load(block)
+        except yaml.YAMLError:
+            continue  # a fragment that is not a document (e.g. a lone option list)
+        found.extend(find_plugin_blocks(document))
+    return found
+
+
+def test_the_plugin_metadata_is_complete() -> None:
+    assert PLUGIN["name"] == "ecr-cache"
+    assert PLUGIN["description"]
+    assert PLUGIN["author"]
+    assert "docker" in PLUGIN["requirements"]
+    assert SCHEMA["additionalProperties"] is False
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+
+
+def test_the_schema_declares_exactly_the_models_options() -> None:
+    assert set(SCHEMA["properties"]) == set(OPTIONS)
+
+
+def test_every_option_has_a_type_and_a_description() -> None:
+    for name, spec in SCHEMA["properties"].items():
+        assert "type" in spec or "oneOf" in spec, name
+        assert spec.get("description"), name
+
+
+def test_schema_defaults_are_the_models_defaults() -> None:
+    defaults = PluginConfig()
+    for name, spec in SCHEMA["properties"].items():
+        if "default" in spec:
+            assert getattr(defaults, name.replace("-", "_")) == spec["default"], name
+
+
+def test_our_examples_are_found_and_valid() -> None:
+    found = examples(OWN_EXAMPLES)
+    assert len(found) == 5
+    for config in found:
+        VALIDATOR.validate(config)
+
+
+def test_every_readme_example_validates_against_the_schema() -> None:
+    readme = (ROOT / "README.md").read_text()
+    found = examples(readme)
+    mentions = [ref for ref in re.findall(r"[\w./-]+#v[\w.]+", readme) if is_plugin_reference(ref)]
+    if mentions:
+        # The README shows this plugin in a pipeline: its examples must be found, not skipped.
+        assert found, "README mentions the plugin but no yaml example was found"
+    for config in found:
+        errors = sorted(VALIDATOR.iter_errors(config), key=str)
+        assert not errors, f"{config}: {errors[0].message}"
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/ci.Dockerfile").write_text("FROM scratch\n")
+    return tmp_path
+
+
+def test_what_the_schema_accepts_the_configuration_accepts(checkout: Path) -> None:
+    env = {"BUILDKITE_ORGANIZATION_SLUG": "acme", "BUILDKITE_PIPELINE_SLUG": "web"}
+    for config in examples(OWN_EXAMPLES):
+        parse(config, env, checkout)
+
+
+# Refused by the configuration but not expressible in JSON schema (they need the checkout, the
+# environment, or a parser), so the schema accepts them.
+NOT_EXPRESSIBLE = {
+    "missing dockerfile",
+    "selector missing file",
+    "selector invalid json",
+    "cache-on bad selector",
+    "unbalanced quote",
+    "bad port",
+    "region env",
+    "force env",
+    "not an object",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [(b[0], b[1]) for b in BAD if b[0] not in NOT_EXPRESSIBLE],
+    ids=[b[0] for b in BAD if b[0] not in NOT_EXPRESSIBLE],
+)
+def test_the_schema_refuses_what_the_configuration_refuses(
+    checkout: Path, name: str, config: dict[str, Any]
+) -> None:
+    assert not VALIDATOR.is_valid(config), name
+    with pytest.raises(ConfigError):
+        parse(
+            config, {"BUILDKITE_ORGANIZATION_SLUG": "a", "BUILDKITE_PIPELINE_SLUG": "b"}, checkout
+        )
+
+
+def test_the_not_expressible_list_names_real_cases() -> None:
+    assert {b[0] for b in BAD} >= NOT_EXPRESSIBLE
