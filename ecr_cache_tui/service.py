@@ -280,9 +280,7 @@ def group_by_organisation(
     return groups
 
 
-def tag_infos(
-    images: Iterable[ImageDetail], uri: str, max_age_days: int | None
-) -> list[TagInfo]:
+def tag_infos(images: Iterable[ImageDetail], uri: str, max_age_days: int | None) -> list[TagInfo]:
     """One :class:`TagInfo` per tag (untagged images left out), newest push first."""
     images = list(images)
     latest_digest = next((i.digest for i in images if "latest" in i.tags), None)
@@ -469,10 +467,16 @@ class CacheService:
             TagNotFound: ECR has no such tag.
             RegistryError: the label is there but is not a manifest.
         """
+        self._require_tag(repository, tag)
+        return self._manifest_label(repository, tag)
+
+    def _require_tag(self, repository: str, tag: str) -> None:
         if not self.ecr.image_tag_exists(repository, tag):
             raise TagNotFound(
                 f"{repository} has no tag {tag!r} (`ecr-cache ls {repository}` lists its tags)"
             )
+
+    def _manifest_label(self, repository: str, tag: str) -> Manifest | None:
         labels = self.labels(repository, tag) or {}
         text = labels.get(LABEL)
         if text is None:
@@ -489,9 +493,12 @@ class CacheService:
             TagNotFound: either tag does not exist.
             RegistryError: either image carries no inputs manifest (not built by this tool).
         """
+        # Both tags are checked in ECR before the registry is asked about either.
+        for tag in (tag_a, tag_b):
+            self._require_tag(repository, tag)
         manifests = []
         for tag in (tag_a, tag_b):
-            found = self.read_manifest(repository, tag)
+            found = self._manifest_label(repository, tag)
             if found is None:
                 raise RegistryError(
                     f"{repository}:{tag} carries no inputs manifest (label {LABEL}); "
@@ -523,9 +530,7 @@ class CacheService:
         if plan.everything:
             deleted, failures = self.ecr.batch_delete(plan.repository, digests=plan.digests)
         else:
-            deleted, failures = self.ecr.batch_delete(
-                plan.repository, [i.tag for i in plan.items]
-            )
+            deleted, failures = self.ecr.batch_delete(plan.repository, [i.tag for i in plan.items])
         return EvictionResult(plan.repository, deleted, failures)
 
     # -- policy -----------------------------------------------------------------------------

@@ -99,9 +99,22 @@ def test_lifecycle_policy_absent_then_written(ecr: Ecr) -> None:
     ecr.create_repository("build-cache/acme/web", {})
     assert ecr.get_lifecycle_policy("build-cache/acme/web") is None
 
-    text = json.dumps({"rules": [{"rulePriority": 1, "selection": {
-        "tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
-        "countNumber": 7}, "action": {"type": "expire"}}]})
+    text = json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": 7,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ]
+        }
+    )
     ecr.put_lifecycle_policy("build-cache/acme/web", text)
 
     assert json.loads(ecr.get_lifecycle_policy("build-cache/acme/web") or "") == json.loads(text)
@@ -242,11 +255,20 @@ def test_iter_repositories_follows_every_page() -> None:
 def test_iter_images_follows_every_page() -> None:
     ecr, stub = _stubbed()
     pushed = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    for token, next_token, digest in ((None, "p2", "sha256:a"), ("p2", "p3", "sha256:b"),
-                                      ("p3", None, "sha256:c")):
+    for token, next_token, digest in (
+        (None, "p2", "sha256:a"),
+        ("p2", "p3", "sha256:b"),
+        ("p3", None, "sha256:c"),
+    ):
         response: dict[str, Any] = {
-            "imageDetails": [{"imageDigest": digest, "imageTags": ["t" + digest[-1]],
-                              "imagePushedAt": pushed, "imageSizeInBytes": 5}]
+            "imageDetails": [
+                {
+                    "imageDigest": digest,
+                    "imageTags": ["t" + digest[-1]],
+                    "imagePushedAt": pushed,
+                    "imageSizeInBytes": 5,
+                }
+            ]
         }
         if next_token:
             response["nextToken"] = next_token
@@ -268,8 +290,10 @@ def test_batch_delete_sends_at_most_100_ids_per_call() -> None:
     for chunk in (tags[:100], tags[100:200], tags[200:]):
         stub.add_response(
             "batch_delete_image",
-            {"imageIds": [{"imageTag": t, "imageDigest": "sha256:x"} for t in chunk],
-             "failures": []},
+            {
+                "imageIds": [{"imageTag": t, "imageDigest": "sha256:x"} for t in chunk],
+                "failures": [],
+            },
             {"repositoryName": "build-cache/a/1", "imageIds": [{"imageTag": t} for t in chunk]},
         )
 

@@ -63,8 +63,11 @@ def test_monthly_cost_is_per_gibibyte() -> None:
 
 
 def test_pipeline_stats_from_images_and_policy() -> None:
-    images = [image("sha256:a", "t1", "latest", days_ago=1, size=2 * 1024**3),
-              image("sha256:b", "t0", days_ago=3, size=1024**3), image("sha256:c", days_ago=9)]
+    images = [
+        image("sha256:a", "t1", "latest", days_ago=1, size=2 * 1024**3),
+        image("sha256:b", "t0", days_ago=3, size=1024**3),
+        image("sha256:c", days_ago=9),
+    ]
 
     stats = pipeline_stats_from(images, lifecycle.policy_text(14), 0.10)
 
@@ -79,13 +82,29 @@ def test_pipeline_stats_from_images_and_policy() -> None:
 def test_pipeline_stats_of_empty_repository_without_policy() -> None:
     stats = pipeline_stats_from([], None, 0.10)
     assert (stats.tag_count, stats.newest_push, stats.max_age_days, stats.has_policy) == (
-        0, None, None, False)
+        0,
+        None,
+        None,
+        False,
+    )
 
 
 def test_foreign_policy_is_reported_as_unknown_max_age() -> None:
-    foreign = json.dumps({"rules": [{"rulePriority": 1, "selection": {
-        "tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 5},
-        "action": {"type": "expire"}}]})
+    foreign = json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "selection": {
+                        "tagStatus": "untagged",
+                        "countType": "imageCountMoreThan",
+                        "countNumber": 5,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ]
+        }
+    )
     stats = pipeline_stats_from([], foreign, 0.10)
     assert stats.max_age_days is None and stats.has_policy
 
@@ -101,13 +120,14 @@ def test_group_by_organisation_sorts_groups_and_members() -> None:
 
 
 def test_tag_infos_marks_latest_and_computes_expiry() -> None:
-    images = [image("sha256:new", "t2", "latest", days_ago=1), image("sha256:old", "t1",
-                                                                     days_ago=5)]
+    images = [
+        image("sha256:new", "t2", "latest", days_ago=1),
+        image("sha256:old", "t1", days_ago=5),
+    ]
 
     infos = tag_infos(images, "host/build-cache/acme/web", 30)
 
-    assert [(i.tag, i.is_latest) for i in infos] == [("latest", True), ("t2", True),
-                                                     ("t1", False)]
+    assert [(i.tag, i.is_latest) for i in infos] == [("latest", True), ("t2", True), ("t1", False)]
     t1 = infos[-1]
     assert t1.expires_at == NOW - timedelta(days=5) + timedelta(days=30)
     assert t1.uri == "host/build-cache/acme/web:t1"
@@ -153,11 +173,24 @@ def test_eviction_plan_with_an_unknown_tag_plans_nothing() -> None:
 
 
 def manifest_text(seed: str) -> str:
-    return json.dumps({"schemaVersion": 2, "mediaType": MEDIA_TYPE, "config": {
-        "mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
-        "digest": "sha256:" + seed * 64}, "layers": [{
-            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1000,
-            "digest": "sha256:" + seed * 64}]})
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MEDIA_TYPE,
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7,
+                "digest": "sha256:" + seed * 64,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 1000,
+                    "digest": "sha256:" + seed * 64,
+                }
+            ],
+        }
+    )
 
 
 class World:
@@ -169,15 +202,17 @@ class World:
         )
         self.ecr = Ecr(client)
         self.labels: dict[tuple[str, str], dict[str, str]] = {}
-        self.service = CacheService(
-            self.ecr, labels_from_mapping(self.labels), clock=lambda: NOW
-        )
+        self.service = CacheService(self.ecr, labels_from_mapping(self.labels), clock=lambda: NOW)
 
     def push(self, repo: str, tag: str, seed: str) -> None:
         if self.ecr.describe_repository(repo) is None:
             self.ecr.create_repository(repo, {})
-        self.ecr.client.put_image(repositoryName=repo, imageManifest=manifest_text(seed),
-                                  imageTag=tag, imageManifestMediaType=MEDIA_TYPE)
+        self.ecr.client.put_image(
+            repositoryName=repo,
+            imageManifest=manifest_text(seed),
+            imageTag=tag,
+            imageManifestMediaType=MEDIA_TYPE,
+        )
 
 
 @pytest.fixture
@@ -268,8 +303,11 @@ def test_policy_plan_and_apply(world: World) -> None:
 def test_policy_preview_counts_images_that_would_expire_now(world: World) -> None:
     world.push(REPO, "t1", "a")
     # moto stamps every push "now"; a clock 10 days ahead makes them 10 days old.
-    later = CacheService(world.ecr, labels_from_mapping({}),
-                         clock=lambda: datetime.now(timezone.utc) + timedelta(days=10))
+    later = CacheService(
+        world.ecr,
+        labels_from_mapping({}),
+        clock=lambda: datetime.now(timezone.utc) + timedelta(days=10),
+    )
 
     assert later.plan_policy(REPO, 7).preview.expire_now == ("t1",)
     assert later.plan_policy(REPO, 30).preview.expire_now == ()
@@ -284,10 +322,13 @@ def test_policy_rejects_bad_days_and_outside_prefix(world: World) -> None:
 
 
 def _manifest(tag: str, lock_digest: str) -> Manifest:
-    return Manifest(tag=tag, entries=(
-        InputEntry("dockerfile", "Dockerfile", "d1"),
-        InputEntry("cache-on", "package-lock.json", lock_digest),
-    ))
+    return Manifest(
+        tag=tag,
+        entries=(
+            InputEntry("dockerfile", "Dockerfile", "d1"),
+            InputEntry("cache-on", "package-lock.json", lock_digest),
+        ),
+    )
 
 
 def test_diff_reads_both_labels(world: World) -> None:
@@ -299,7 +340,9 @@ def test_diff_reads_both_labels(world: World) -> None:
     changes = world.service.diff(REPO, "aaa", "bbb")
 
     assert [(c.entry.name, c.status) for c in changes] == [
-        ("Dockerfile", "same"), ("package-lock.json", "changed")]
+        ("Dockerfile", "same"),
+        ("package-lock.json", "changed"),
+    ]
 
 
 def test_diff_of_missing_tag_and_unlabelled_image(world: World) -> None:

@@ -38,9 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pipeline", metavar="PIPELINE", help="org/pipeline or a repository name")
     parser.add_argument("tag_a", metavar="TAG_A", help="the older tag (e.g. the last hit)")
     parser.add_argument("tag_b", metavar="TAG_B", help="the newer tag (e.g. the build that missed)")
-    parser.add_argument(
-        "--changed", action="store_true", help="show only the inputs that differ"
-    )
+    parser.add_argument("--changed", action="store_true", help="show only the inputs that differ")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     add_aws_arguments(parser, labels=True)
 
@@ -76,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                 _digest(change.new),
             ]
         )
-        rows.extend(["", "", f"  {path}", "", ""] for path in change.changed_files)
+        if change.changed_files != (change.entry.name,):  # a pattern: name its files
+            rows.extend(["", "", f"  {path}", "", ""] for path in change.changed_files)
     headers = [" ", "KIND", "INPUT", _head(args.tag_a), _head(args.tag_b)]
     print(f"{repository}: {args.tag_a} -> {args.tag_b}")
     for line in table(headers, rows):

@@ -56,8 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     put = sub.add_parser("set", help="set the max age", description="set the max age")
     put.add_argument("pipeline", metavar="PIPELINE", help="org/pipeline or a repository name")
     put.add_argument(
-        "--max-age-days", type=_days, required=True, metavar="N", help="expire images N days "
-        "after push (a whole number >= 1)"
+        "--max-age-days",
+        type=_days,
+        required=True,
+        metavar="N",
+        help="expire images N days after push (a whole number >= 1)",
     )
     put.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     put.add_argument("--dry-run", action="store_true", help="only show the change")

@@ -25,11 +25,24 @@ MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
 def manifest_text(seed: str, size: int = 1000) -> str:
     """A well-formed, distinct image manifest for ``put_image``."""
-    return json.dumps({"schemaVersion": 2, "mediaType": MEDIA_TYPE, "config": {
-        "mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
-        "digest": "sha256:" + seed * 64}, "layers": [{
-            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": size,
-            "digest": "sha256:" + seed * 64}]})
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MEDIA_TYPE,
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7,
+                "digest": "sha256:" + seed * 64,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": size,
+                    "digest": "sha256:" + seed * 64,
+                }
+            ],
+        }
+    )
 
 
 class MotoEcr:
@@ -46,8 +59,12 @@ class MotoEcr:
 
     def push(self, name: str, tag: str, seed: str) -> None:
         self.repo(name)
-        self.client.put_image(repositoryName=name, imageManifest=manifest_text(seed),
-                              imageTag=tag, imageManifestMediaType=MEDIA_TYPE)
+        self.client.put_image(
+            repositoryName=name,
+            imageManifest=manifest_text(seed),
+            imageTag=tag,
+            imageManifestMediaType=MEDIA_TYPE,
+        )
 
     def age(self, name: str, tag: str, days: float) -> None:
         """Make the image tagged ``tag`` look pushed ``days`` ago (moto stamps pushes now)."""
@@ -82,9 +99,7 @@ class Result:
 
 
 @pytest.fixture
-def ecr_cache(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Any:
+def ecr_cache(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
     """``ecr_cache("ls", "--json", stdin="y\\n")`` runs the CLI in-process."""
 
     def run(*argv: str, stdin: str = "") -> Result:
@@ -98,6 +113,12 @@ def ecr_cache(
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def ecr_cache_cli(ecr_cache: Any) -> Any:
+    """The same as ``ecr_cache``, for modules where that name is a helper."""
+    return ecr_cache
 
 
 @pytest.fixture

@@ -11,11 +11,30 @@ from .conftest import MotoEcr
 WEB = "build-cache/acme/web"
 
 PIPELINE_KEYS = [
-    "repository", "organisation", "pipeline", "uri", "created_at", "tag_count", "image_count",
-    "total_bytes", "newest_push", "max_age_days", "has_policy", "monthly_cost_usd",
+    "repository",
+    "organisation",
+    "pipeline",
+    "uri",
+    "created_at",
+    "tag_count",
+    "image_count",
+    "total_bytes",
+    "newest_push",
+    "max_age_days",
+    "has_policy",
+    "monthly_cost_usd",
 ]
-TAG_KEYS = ["tag", "digest", "pushed_at", "size_bytes", "last_pulled", "expires_at", "latest",
-            "other_tags", "uri"]
+TAG_KEYS = [
+    "tag",
+    "digest",
+    "pushed_at",
+    "size_bytes",
+    "last_pulled",
+    "expires_at",
+    "latest",
+    "other_tags",
+    "uri",
+]
 
 
 def seed(moto: MotoEcr) -> None:
@@ -39,7 +58,11 @@ def test_ls_lists_cached_pipelines_as_json(moto_ecr: MotoEcr, ecr_cache: Any) ->
     web = data["pipelines"][0]
     assert list(web) == PIPELINE_KEYS
     assert (web["organisation"], web["pipeline"], web["tag_count"], web["image_count"]) == (
-        "acme", "web", 3, 2)
+        "acme",
+        "web",
+        3,
+        2,
+    )
     assert web["max_age_days"] == 14
     assert web["newest_push"].endswith("Z") and web["created_at"].endswith("Z")
 
@@ -51,8 +74,17 @@ def test_ls_lists_pipelines_in_aligned_columns(moto_ecr: MotoEcr, ecr_cache: Any
 
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0].split() == ["ORGANISATION", "PIPELINE", "TAGS", "SIZE", "NEWEST", "PUSH",
-                                "MAX", "AGE", "$/MONTH"]
+    assert lines[0].split() == [
+        "ORGANISATION",
+        "PIPELINE",
+        "TAGS",
+        "SIZE",
+        "NEWEST",
+        "PUSH",
+        "MAX",
+        "AGE",
+        "$/MONTH",
+    ]
     assert lines[1].split()[:3] == ["acme", "web", "3"]
     assert "14d" in lines[1] and "none" in lines[2]
     # Aligned: every row's PIPELINE column starts where the header's does.

@@ -72,8 +72,16 @@ def test_set_that_expires_images_with_yes_json(web: MotoEcr, ecr_cache: Any) -> 
 
     assert result.code == 0, result.err
     data = result.json()
-    assert list(data) == ["repository", "before", "after", "expire_now", "kept", "changed",
-                          "applied", "dry_run"]
+    assert list(data) == [
+        "repository",
+        "before",
+        "after",
+        "expire_now",
+        "kept",
+        "changed",
+        "applied",
+        "dry_run",
+    ]
     assert data["before"] == {"max_age_days": None, "policy": None}
     assert data["after"]["max_age_days"] == 7
     assert (data["expire_now"], data["kept"], data["applied"]) == (["old"], 1, True)

@@ -56,8 +56,16 @@ def test_dry_run_json_is_the_plan(web: MotoEcr, ecr_cache: Any) -> None:
     result = ecr_cache("rebuild", WEB, "--tag", "aaaa", "--dry-run", "--json")
 
     data = result.json()
-    assert list(data) == ["repository", "uri", "everything", "dry_run", "tags", "untagged",
-                          "deleted", "failures"]
+    assert list(data) == [
+        "repository",
+        "uri",
+        "everything",
+        "dry_run",
+        "tags",
+        "untagged",
+        "deleted",
+        "failures",
+    ]
     assert data["dry_run"] and not data["everything"]
     assert [(t["tag"], t["shared_with"]) for t in data["tags"]] == [("aaaa", ["latest"])]
     assert data["deleted"] == []
@@ -118,9 +126,7 @@ def test_a_repository_outside_the_prefix_needs_force(moto_ecr: MotoEcr, ecr_cach
     assert forced.code == 0 and moto_ecr.tags("team/app") == []
 
 
-def test_access_denied_is_exit_3(
-    web: MotoEcr, ecr_cache: Any, denied_credentials: None
-) -> None:
+def test_access_denied_is_exit_3(web: MotoEcr, ecr_cache: Any, denied_credentials: None) -> None:
     result = ecr_cache("rebuild", "acme/web", "--all", "--yes")
 
     assert result.code == 3 and "access denied" in result.err.lower()

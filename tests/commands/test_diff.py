@@ -1,0 +1,219 @@
+"""``ecr-cache diff``: two tags' inputs manifests read from the real registry, side by side.
+
+The registry is the htpasswd one holding moto's ECR token, so the label is read with the real
+ECR login flow (``get_authorization_token`` → Basic ``AWS:<token>``). moto does not know what was
+pushed there: each pushed manifest is recorded in moto with ``put_image``, as ECR would have it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ecr_cache_tui.adapters.registry import RegistryClient
+from ecr_cache_tui.manifest import LABEL, FileDigest, InputEntry, Manifest
+
+from .conftest import MotoEcr
+
+if TYPE_CHECKING:
+    import docker
+    from mypy_boto3_ecr import ECRClient
+
+    from tests.services import Services
+
+WEB = "build-cache/acme/web"
+
+
+def inputs(tag: str, lock: str, node_env: str | None) -> Manifest:
+    entries = [
+        InputEntry("dockerfile", "Dockerfile", "d" * 32),
+        InputEntry(
+            "cache-on", "**/package.json", "p" * 32, files=(FileDigest("package.json", "p1"),)
+        ),
+        InputEntry(
+            "cache-on",
+            "package-lock.json",
+            lock * 32,
+            files=(FileDigest("package-lock.json", lock),),
+        ),
+    ]
+    if node_env is not None:
+        entries.insert(1, InputEntry("build-arg", "NODE_ENV", node_env * 32))
+    return Manifest(tag=tag, entries=tuple(entries))
+
+
+class Pusher:
+    """Builds ``busybox + labels``, pushes it to the auth registry, records the push in moto."""
+
+    def __init__(
+        self,
+        services: Services,
+        docker_client: docker.DockerClient,
+        ecr_client: ECRClient,
+        workdir: Path,
+    ) -> None:
+        self.services = services
+        self.docker = docker_client
+        self.ecr = ecr_client
+        self.workdir = workdir
+
+    def push(self, repository: str, tag: str, labels: dict[str, str]) -> None:
+        services = self.services
+        context = self.workdir / tag
+        context.mkdir()
+        (context / "Dockerfile").write_text(f"FROM {services.busybox_image}\n")
+        reference = f"{services.auth_registry}/{repository}"
+        self.docker.images.build(
+            path=str(context), labels=labels, tag=f"{reference}:{tag}", rm=True
+        )
+        for line in self.docker.images.push(
+            reference, tag=tag, auth_config=services.auth_config, stream=True, decode=True
+        ):
+            assert "error" not in line, line
+        document = RegistryClient(
+            services.auth_registry, (services.auth_username, services.auth_password)
+        ).get_manifest(repository, tag)
+        with contextlib.suppress(self.ecr.exceptions.RepositoryAlreadyExistsException):
+            self.ecr.create_repository(repositoryName=repository)
+        self.ecr.put_image(
+            repositoryName=repository,
+            imageManifest=json.dumps(document.document),
+            imageManifestMediaType=document.media_type,
+            imageTag=tag,
+        )
+
+
+def ecr_cache(services: Services, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ecr_cache_tui",
+            *argv,
+            "--registry-hostname",
+            services.auth_registry,
+        ],
+        env=services.env(moto=True),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def pusher(
+    services: Services, docker_client: docker.DockerClient, ecr_client: ECRClient, tmp_path: Path
+) -> Pusher:
+    return Pusher(services, docker_client, ecr_client, tmp_path)
+
+
+@pytest.fixture
+def two_builds(pusher: Pusher, busybox_image: str, unique_repo: Any) -> str:
+    repository = unique_repo("build-cache/acme")
+    pusher.push(repository, "aaaa1111", {LABEL: inputs("aaaa1111", "1", None).to_label()})
+    pusher.push(repository, "bbbb2222", {LABEL: inputs("bbbb2222", "2", "p").to_label()})
+    pusher.push(repository, "plain", {"x": "y"})
+    return repository
+
+
+def test_diff_shows_both_manifests_with_changes_marked(services: Services, two_builds: str) -> None:
+    result = ecr_cache(services, "diff", two_builds, "aaaa1111", "bbbb2222")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{two_builds}: aaaa1111 -> bbbb2222"
+    assert lines[1].split() == ["KIND", "INPUT", "aaaa1111", "bbbb2222"]
+    assert len(lines) == 7  # header, four inputs, summary: a lone file is not listed again
+    rows = {line[2:].split()[1]: line for line in lines[2:-1]}
+    assert rows["Dockerfile"].startswith(" ") and rows["Dockerfile"].count("d" * 16) == 2
+    assert rows["NODE_ENV"].startswith("+")
+    assert rows["package-lock.json"].startswith("~")
+    assert rows["**/package.json"].startswith(" ")
+    assert lines[-1] == "build arg NODE_ENV added; package-lock.json changed"
+
+
+def test_diff_json(services: Services, two_builds: str) -> None:
+    result = ecr_cache(services, "diff", two_builds, "aaaa1111", "bbbb2222", "--json")
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["repository", "a", "b", "summary", "changes"]
+    assert [(c["status"], c["name"]) for c in data["changes"]] == [
+        ("same", "Dockerfile"),
+        ("added", "NODE_ENV"),
+        ("same", "**/package.json"),
+        ("changed", "package-lock.json"),
+    ]
+    lock = data["changes"][3]
+    assert (lock["a_digest"], lock["b_digest"]) == ("1" * 32, "2" * 32)
+    assert lock["changed_files"] == ["package-lock.json"]
+    assert all(
+        list(c) == ["status", "kind", "name", "a_digest", "b_digest", "changed_files"]
+        for c in data["changes"]
+    )
+
+
+def test_diff_with_a_tag_missing_is_exit_3(services: Services, two_builds: str) -> None:
+    result = ecr_cache(services, "diff", two_builds, "aaaa1111", "nope")
+
+    assert result.returncode == 3
+    assert "nope" in result.stderr and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+def test_diff_with_an_image_without_manifest_is_exit_3(services: Services, two_builds: str) -> None:
+    result = ecr_cache(services, "diff", two_builds, "aaaa1111", "plain")
+
+    assert result.returncode == 3
+    assert "no inputs manifest" in result.stderr
+
+
+def test_diff_with_a_wrong_registry_login_is_exit_3(services: Services, two_builds: str) -> None:
+    # The plain registry holds nothing: ECR says the tag exists, the registry does not.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ecr_cache_tui",
+            "diff",
+            two_builds,
+            "aaaa1111",
+            "bbbb2222",
+            "--registry-hostname",
+            services.registry,
+        ],
+        env=services.env(moto=True),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 3 and result.stderr.count("\n") == 1
+
+
+# -- without the registry (moto in-process) ------------------------------------------------
+
+
+def test_diff_of_a_missing_pipeline_is_exit_3(moto_ecr: MotoEcr, ecr_cache_cli: Any) -> None:
+    result = ecr_cache_cli("diff", "acme/nope", "a", "b")
+    assert result.code == 3 and "acme/nope" in result.err
+
+
+def test_diff_of_a_missing_tag_asks_no_registry(moto_ecr: MotoEcr, ecr_cache_cli: Any) -> None:
+    moto_ecr.push(WEB, "aaaa", "a")
+
+    result = ecr_cache_cli("diff", "acme/web", "aaaa", "zzzz", "--registry-hostname", "127.0.0.1:9")
+
+    assert result.code == 3 and "zzzz" in result.err
+
+
+def test_diff_needs_two_tags(ecr_cache_cli: Any) -> None:
+    result = ecr_cache_cli("diff", "acme/web", "aaaa")
+    assert result.code == 2 and "TAG_B" in result.err
