@@ -1,0 +1,414 @@
+"""Hook benchmark: this plugin's hit against the reference plugin's call pattern, side by side.
+
+Run it with the services that ``scripts/test`` starts (dockerd, the htpasswd registry playing
+ECR's data plane, moto playing its control plane)::
+
+    scripts/test --with-services .venv/bin/python bench/hook_bench.py [--runs 10]
+
+What it measures, in one invocation, rounds interleaved so drift hits every scenario alike:
+
+* ``hook, hit (local)``: the real ``hooks/pre-command`` (``ECR_CACHE_PYTHON`` = this venv's
+  python) sourced by bash, the image already in the daemon;
+* ``hook, hit (pull)``: the same after ``docker rmi`` (not timed): the hook pulls;
+* ``reference, image local`` / ``reference, pull``: the reference plugin's calls for the same hit
+  (``aws sts get-caller-identity``, ``aws ecr get-login-password | docker login
+  --password-stdin`` into a throwaway ``DOCKER_CONFIG``, two ``aws ecr describe-repositories``,
+  ``aws ecr put-lifecycle-policy``, ``docker pull``), with the ``aws`` CLI from PyPI in
+  ``bench/.venv-awscli`` (created on first use).
+
+AWS API calls are counted outside the product: every client talks to moto through a counting
+HTTP proxy started here. The hook's peak RSS is the ``ru_maxrss`` of the largest process in the
+hook's tree (its Python: a hit runs no other big process). A separate run under ``python -X
+importtime`` lists what the hook imports and checks that ``textual`` is not among it. Start-up:
+``python -c pass`` vs ``python -m ecr_cache_tui --version`` vs importing what the hook imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.server
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+HOOK = REPO / "hooks" / "pre-command"
+AWSCLI_VENV = REPO / "bench" / ".venv-awscli"
+PYTHON = sys.executable
+ECR_NAME = "build-cache/bench/web"
+REGION = "eu-west-1"
+ECR_PASSWORD = "123456789012-auth-token"  # what moto's GetAuthorizationToken returns
+BLOB_MB = 16
+
+
+# --- counting proxy in front of moto ----------------------------------------------------------
+
+
+@dataclass
+class CallLog:
+    """AWS API calls seen by the proxy, by operation name."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def add(self, name: str) -> None:
+        with self.lock:
+            self.calls[name] += 1
+
+    def take(self) -> Counter[str]:
+        with self.lock:
+            taken, self.calls = self.calls, Counter()
+        return taken
+
+
+def operation(headers: Mapping[str, str], body: bytes) -> str:
+    """The API operation of one request: JSON protocol (ECR) or query protocol (STS)."""
+    target = headers.get("X-Amz-Target") or headers.get("x-amz-target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action")
+    return action[0] if action else "other"
+
+
+def start_proxy(upstream: str, calls: CallLog) -> tuple[http.server.ThreadingHTTPServer, str]:
+    target = urllib.parse.urlsplit(upstream)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if not self.path.startswith("/moto-api"):
+                calls.add(operation(dict(self.headers), body))
+            conn = http.client.HTTPConnection(target.netloc, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            headers["Host"] = target.netloc
+            conn.request(self.command, self.path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            self.send_response(response.status)
+            for key, value in response.getheaders():
+                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            conn.close()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+# --- the scenarios ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    calls: Counter[str]
+    maxrss_kb: int = 0
+
+
+def timed(argv: list[str], env: Mapping[str, str], cwd: Path, calls: CallLog) -> Sample:
+    """Run argv, return wall time, the AWS calls it made, and its tree's largest maxrss."""
+    calls.take()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"{argv[:3]} failed ({proc.returncode}):\n{output.decode(errors='replace')}")
+    return Sample(seconds, calls.take(), usage.ru_maxrss)
+
+
+def hook_argv() -> list[str]:
+    # As the agent does: source the hook, then print what it exported.
+    return [
+        "bash",
+        "-c",
+        '. "$1" || exit $?; printf "exported %s\\n" "$BUILDKITE_PLUGIN_DOCKER_IMAGE"',
+        "bash",
+        str(HOOK),
+    ]
+
+
+REFERENCE_SCRIPT = r"""
+set -euo pipefail
+aws=$AWSCLI_BIN/aws
+account=$("$aws" sts get-caller-identity --query Account --output text)
+"$aws" ecr get-login-password --region "$REGION" |
+  docker login --username AWS --password-stdin "$REGISTRY" >/dev/null
+"$aws" ecr describe-repositories --repository-names "$ECR_NAME" --output text \
+  --query 'repositories[0].registryId' >/dev/null
+"$aws" ecr describe-repositories --repository-names "$ECR_NAME" --output text \
+  --query 'repositories[0].repositoryUri' >/dev/null
+"$aws" ecr put-lifecycle-policy --repository-name "$ECR_NAME" \
+  --lifecycle-policy-text "$POLICY" >/dev/null || true
+docker pull --quiet "$REGISTRY/$ECR_NAME:$TAG" >/dev/null
+echo "account $account"
+"""
+
+
+def ensure_awscli() -> Path:
+    aws = AWSCLI_VENV / "bin" / "aws"
+    if not aws.exists():
+        print(f"installing awscli into {AWSCLI_VENV} (once)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(AWSCLI_VENV)], check=True)
+        subprocess.run(
+            [str(AWSCLI_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "awscli"],
+            check=True,
+        )
+    return aws.parent
+
+
+# --- start-up and imports ---------------------------------------------------------------------
+
+HOOK_IMPORTS = (
+    "import ecr_cache_tui.cli, ecr_cache_tui.commands.hook, ecr_cache_tui.config,"
+    " ecr_cache_tui.checksum, ecr_cache_tui.hook.flow, ecr_cache_tui.hook.exports,"
+    " ecr_cache_tui.adapters.engine, ecr_cache_tui.adapters.registry, ecr_cache_tui.adapters.ecr,"
+    " ecr_cache_tui.adapters.aws, ecr_cache_tui.adapters.dockerconfig, boto3, docker"
+)
+
+
+def startup(runs: int) -> dict[str, float]:
+    cases = {
+        "python -c pass": [PYTHON, "-c", "pass"],
+        "python -m ecr_cache_tui --version": [PYTHON, "-m", "ecr_cache_tui", "--version"],
+        "import what the hook imports": [PYTHON, "-c", HOOK_IMPORTS],
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, argv in cases.items():
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def importtime(env: Mapping[str, str], cwd: Path) -> tuple[bool, float, list[tuple[str, int]]]:
+    """One hook run under ``-X importtime``: textual imported?, total seconds, top imports."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "importtime.log"
+        wrapper = Path(tmp) / "python"
+        wrapper.write_text(f'#!/bin/bash\nexec "{PYTHON}" -X importtime "$@" 2>>"{log}"\n')
+        wrapper.chmod(0o755)
+        subprocess.run(
+            hook_argv(),
+            env={**env, "ECR_CACHE_PYTHON": str(wrapper)},
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+        )
+        rows: list[tuple[str, int, int]] = []
+        for line in log.read_text().splitlines():
+            if not line.startswith("import time:") or "cumulative" in line:
+                continue
+            self_us, cumulative_us, name = line.split(":", 1)[1].split("|", 2)
+            rows.append((name[1:].rstrip(), int(self_us), int(cumulative_us)))
+    indent = min(len(name) - len(name.lstrip()) for name, _, _ in rows)
+    modules = {name.strip() for name, _, _ in rows}
+    textual = any(m == "textual" or m.startswith("textual.") for m in modules)
+    total = sum(self_us for _, self_us, _ in rows) / 1e6
+    top_level = [
+        (name.strip(), cum) for name, _, cum in rows if len(name) - len(name.lstrip()) == indent
+    ]
+    top = sorted(top_level, key=lambda item: -item[1])[:6]
+    return textual, total, top
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def setup(env: dict[str, str], checkout: Path) -> str:
+    """A checkout, its cached image built and pushed by the hook itself (a miss); the tag."""
+    (checkout / "package-lock.json").write_text('{"lockfileVersion": 3, "bench": true}\n')
+    (checkout / "blob.bin").write_bytes(os.urandom(BLOB_MB * 1024 * 1024))
+    proc = subprocess.run(
+        hook_argv(), env=env, cwd=checkout, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        sys.exit(f"setup: the hook failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    out = proc.stdout
+    reference = out.rsplit("exported ", 1)[1].strip()
+    return reference.rsplit(":", 1)[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per scenario")
+    args = parser.parse_args(argv)
+
+    for var in ("DOCKER_HOST", "ECR_CACHE_TEST_AUTH_REGISTRY", "ECR_CACHE_TEST_MOTO_URL"):
+        if not os.environ.get(var):
+            sys.exit(f"{var} is not set: run under `scripts/test --with-services`")
+    registry = os.environ["ECR_CACHE_TEST_AUTH_REGISTRY"]
+    calls = CallLog()
+    server, proxy = start_proxy(os.environ["ECR_CACHE_TEST_MOTO_URL"], calls)
+    awscli_bin = ensure_awscli()
+
+    work = Path(tempfile.mkdtemp(prefix="hook-bench."))
+    checkout = work / "checkout"
+    checkout.mkdir()
+    config = {
+        "dockerfile-inline": "FROM local/busybox:latest\nCOPY blob.bin package-lock.json /data/\n",
+        "cache-on": ["package-lock.json"],
+        "registry-hostname": registry,
+        "ecr-name": ECR_NAME,
+        "region": REGION,
+        "max-age-days": 14,
+    }
+    base_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BUILDKITE_", "ECR_"))
+    }
+    env = {
+        **base_env,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": proxy,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "ECR_CACHE_PYTHON": PYTHON,
+        "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config),
+        "BUILDKITE_ORGANIZATION_SLUG": "bench",
+        "BUILDKITE_PIPELINE_SLUG": "web",
+        "DOCKER_CONFIG": str(work / "docker-config-hook"),
+        "PATH": f"{Path(PYTHON).parent}:{os.environ['PATH']}",
+    }
+    (work / "docker-config-hook").mkdir()
+    tag = setup(env, checkout)
+    image = f"{registry}/{ECR_NAME}:{tag}"
+    policy = json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": "Expire images older than 14 days",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": 14,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ]
+        }
+    )
+
+    def rmi() -> None:
+        subprocess.run(
+            ["docker", "rmi", "--force", image], env=env, capture_output=True, check=False
+        )
+
+    def reference(local: bool) -> Callable[[], Sample]:
+        def run() -> Sample:
+            if not local:
+                rmi()
+            with tempfile.TemporaryDirectory() as docker_config:
+                ref_env = {
+                    **env,
+                    "DOCKER_CONFIG": docker_config,
+                    "AWSCLI_BIN": str(awscli_bin),
+                    "REGISTRY": registry,
+                    "ECR_NAME": ECR_NAME,
+                    "REGION": REGION,
+                    "TAG": tag,
+                    "POLICY": policy,
+                }
+                return timed(["bash", "-c", REFERENCE_SCRIPT], ref_env, checkout, calls)
+
+        return run
+
+    def hook(local: bool) -> Callable[[], Sample]:
+        def run() -> Sample:
+            if not local:
+                rmi()
+            return timed(hook_argv(), env, checkout, calls)
+
+        return run
+
+    scenarios: dict[str, Callable[[], Sample]] = {
+        "hook, hit (image local)": hook(local=True),
+        "reference, hit (image local)": reference(local=True),
+        "hook, hit (pull)": hook(local=False),
+        "reference, hit (pull)": reference(local=False),
+    }
+    for run in scenarios.values():  # warm-up: page cache, moto's first-request costs
+        run()
+    samples: dict[str, list[Sample]] = {name: [] for name in scenarios}
+    for _ in range(args.runs):
+        for name, run in scenarios.items():
+            samples[name].append(run())
+    rmi()
+    subprocess.run(
+        ["docker", "pull", "--quiet", image],
+        env={**env, "DOCKER_CONFIG": ""},
+        capture_output=True,
+        check=False,
+    )
+
+    textual, import_total, top = importtime(env, checkout)
+    start = startup(args.runs)
+    server.shutdown()
+
+    med = {name: statistics.median(s.seconds for s in values) for name, values in samples.items()}
+    print(f"\nhook benchmark: {args.runs} runs per scenario, interleaved; median wall time")
+    print(f"image {BLOB_MB} MiB + busybox; registry {registry} (htpasswd); moto via counting proxy")
+    print()
+    header = f"{'scenario':32} {'median':>8} {'min':>8} {'vs ref':>8} {'AWS calls':>9}  calls"
+    print(header)
+    print("-" * len(header))
+    pairs = {
+        "hook, hit (image local)": "reference, hit (image local)",
+        "hook, hit (pull)": "reference, hit (pull)",
+    }
+    for name, values in samples.items():
+        baseline = pairs.get(name)
+        ratio = f"{med[baseline] / med[name]:.1f}x" if baseline else "1.0x"
+        last = values[-1].calls
+        detail = ", ".join(f"{op} {n}" for op, n in sorted(last.items()))
+        print(
+            f"{name:32} {med[name]:7.3f}s {min(s.seconds for s in values):7.3f}s {ratio:>8} "
+            f"{sum(last.values()):>9}  {detail}"
+        )
+    print()
+    print("'vs ref': how many times faster than the reference pattern for the same hit")
+    rss = max(s.maxrss_kb for key in pairs for s in samples[key]) / 1024
+    print(f"hook peak RSS (largest process of the hook's tree, all hook runs): {rss:.1f} MiB")
+    print(f"textual imported by the hook: {'YES' if textual else 'no'}")
+    print(f"hook import time (sum of -X importtime self times): {import_total:.3f}s; top:")
+    for name, cumulative in top:
+        print(f"    {name:40} {cumulative / 1e6:6.3f}s cumulative")
+    print()
+    print(f"{'start-up':40} {'median':>8} {'vs python -c pass':>18}")
+    for name, seconds in start.items():
+        print(f"{name:40} {seconds:7.3f}s {seconds / start['python -c pass']:17.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
