@@ -1,0 +1,153 @@
+"""Run the real ``hooks/pre-command`` as the Buildkite agent does, and read what it exported.
+
+The hook is *sourced* by ``bash`` in a Buildkite-like environment: cwd is a checkout,
+``BUILDKITE_PLUGIN_CONFIGURATION`` holds the plugin's JSON, ``ECR_CACHE_PYTHON`` is this test
+interpreter (so the shim skips its bootstrap), AWS points at moto and ``registry-hostname`` at
+the htpasswd registry that plays ECR's data plane. After the hook returns, the job shell's
+environment is dumped with ``env -0``: what a later hook or the command would see.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.services import ECR_PASSWORD, ECR_USER, Services
+
+REPO = Path(__file__).resolve().parents[2]
+HOOK = REPO / "hooks" / "pre-command"
+EXPORT_VARS = (
+    "BUILDKITE_PLUGIN_DOCKER_IMAGE",
+    "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE",
+    "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG",
+)
+
+#: What must never appear in a job log: moto's token, alone and in its base64 forms.
+TOKEN_FORMS = (
+    ECR_PASSWORD,
+    base64.b64encode(f"{ECR_USER}:{ECR_PASSWORD}".encode()).decode().rstrip("="),
+    base64.b64encode(ECR_PASSWORD.encode()).decode().rstrip("="),
+)
+
+_SCRIPT = r"""
+source "$1"
+rc=$?
+env -0 >"$2"
+exit "$rc"
+"""
+
+
+@dataclass(frozen=True)
+class HookRun:
+    """One sourcing of the hook: its status, its whole output, and the job's env afterwards."""
+
+    rc: int
+    output: str
+    env: dict[str, str]
+
+    @property
+    def exported(self) -> dict[str, str]:
+        """The three variables SPEC §2.2 names, as far as they were exported."""
+        return {k: self.env[k] for k in EXPORT_VARS if k in self.env}
+
+    @property
+    def reference(self) -> str:
+        return self.env["BUILDKITE_PLUGIN_DOCKER_IMAGE"]
+
+    @property
+    def tag(self) -> str:
+        return self.env["BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG"]
+
+    @property
+    def image(self) -> str:
+        return self.env["BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE"]
+
+
+@dataclass
+class Agent:
+    """A Buildkite-like job environment on the test services.
+
+    Attributes:
+        services: the run's services.
+        home: ``HOME`` for the job (an empty Docker config unless a test writes one).
+        transcript: every run's output, scanned for secrets when the test ends.
+        builder: ``legacy`` or ``buildkit``: which docker CLI builds.
+    """
+
+    services: Services
+    home: Path
+    transcript: list[str]
+    builder: str = "legacy"
+
+    def environment(
+        self, config: Mapping[str, Any], pipeline: str, extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "LANG": "C.UTF-8",
+            "BUILDKITE": "true",
+            "BUILDKITE_ORGANIZATION_SLUG": "acme",
+            "BUILDKITE_PIPELINE_SLUG": pipeline,
+            "BUILDKITE_JOB_ID": "job-1",
+            "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config),
+            "ECR_CACHE_PYTHON": sys.executable,
+        }
+        env.update(self.services.env(moto=True, base=env))
+        env.pop("AWS_REGION", None)
+        if self.builder == "buildkit":
+            env["ECR_CACHE_DOCKER_CLI"] = self.services.buildkit_cli
+        else:
+            env["ECR_CACHE_DOCKER_CLI"] = self.services.legacy_cli
+            env["DOCKER_BUILDKIT"] = "0"
+        env.update(extra or {})
+        return env
+
+    def start(
+        self,
+        checkout: Path,
+        config: Mapping[str, Any],
+        pipeline: str,
+        extra: Mapping[str, str] | None = None,
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        """Start sourcing the hook; :meth:`finish` collects it (lets tests run several at once)."""
+        dump = checkout.parent / f".env-{pipeline}-{len(self.transcript)}-{os.urandom(4).hex()}"
+        proc = subprocess.Popen(
+            ["bash", "-c", _SCRIPT, "job", str(HOOK), str(dump)],
+            cwd=checkout,
+            env=self.environment(config, pipeline, extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        return proc, dump
+
+    def finish(self, proc: subprocess.Popen[bytes], dump: Path) -> HookRun:
+        out, _ = proc.communicate(timeout=280)
+        output = out.decode("utf-8", "replace")
+        self.transcript.append(output)
+        env: dict[str, str] = {}
+        if dump.exists():
+            fields = dump.read_bytes().split(b"\0")
+            for item in fields:
+                name, sep, value = item.decode("utf-8", "replace").partition("=")
+                if sep:
+                    env[name] = value
+            dump.unlink()
+        return HookRun(proc.returncode, output, env)
+
+    def run(
+        self,
+        checkout: Path,
+        config: Mapping[str, Any],
+        pipeline: str,
+        extra: Mapping[str, str] | None = None,
+    ) -> HookRun:
+        """Source the hook once and wait for it."""
+        return self.finish(*self.start(checkout, config, pipeline, extra))
