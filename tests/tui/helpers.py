@@ -1,0 +1,43 @@
+"""Helpers for the TUI tests: a spying service, waiting for workers, reading moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from ecr_cache_tui.demo import DemoEcr, DemoScale
+from ecr_cache_tui.service import CacheService
+
+#: Small enough to fill in a blink, varied enough for every screen.
+SMALL = DemoScale(pipelines=12, organisations=3, max_tags=9, seed=6)
+SIZE = (120, 40)
+
+MUTATIONS = ("plan_eviction", "evict", "plan_policy", "apply_policy")
+
+
+class SpyService(CacheService):
+    """The real service, recording which methods were called (read-only tests assert none)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[str] = []
+
+    def __getattribute__(self, name: str) -> Any:
+        value = super().__getattribute__(name)
+        if name in MUTATIONS or name in ("list_pipelines", "list_tags", "get_policy"):
+            super().__getattribute__("calls").append(name)
+        return value
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until every worker is done and the screen has caught up with their messages."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def image_tags(demo: DemoEcr, repository: str) -> set[str]:
+    """Every tag of ``repository`` as moto has it now."""
+    details = demo.client.describe_images(repositoryName=repository)["imageDetails"]
+    return {t for d in details for t in d.get("imageTags", [])}
