@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ecr_cache_tui.adapters.engine import Credentials
     from ecr_cache_tui.adapters.registry import RegistryClient
     from ecr_cache_tui.config import PluginConfig
+    from ecr_cache_tui.hook.flow import HookResult
 
 __all__ = ["add_arguments", "run"]
 
@@ -69,17 +70,26 @@ def run(args: argparse.Namespace) -> int:
 
 def run_hook(env: Mapping[str, str], checkout: Path, export_file: Path) -> int:
     """Load and validate the configuration, wire the adapters, run the flow, write the exports."""
+    from ecr_cache_tui.config import load  # noqa: PLC0415
+    from ecr_cache_tui.hook.exports import write_exports  # noqa: PLC0415
+
+    # Step 1: every option validated before anything has a side effect.
+    plugin = load(env, checkout, profile_region=lambda: _profile_region(env))
+    result = run_configured(plugin, env, checkout)
+    write_exports(export_file, result.exports)
+    return 0
+
+
+def run_configured(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) -> HookResult:
+    """Wire the adapters for a validated configuration and run the flow (also what
+    ``ecr-cache rebuild --here`` runs, with ``force_rebuild`` set)."""
     from ecr_cache_tui.adapters.buildkite import Buildkite  # noqa: PLC0415
     from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
     from ecr_cache_tui.adapters.engine import DockerCli, Engine, docker_client  # noqa: PLC0415
     from ecr_cache_tui.checksum import compute  # noqa: PLC0415
-    from ecr_cache_tui.config import load  # noqa: PLC0415
-    from ecr_cache_tui.hook.exports import write_exports  # noqa: PLC0415
     from ecr_cache_tui.hook.flow import HookDeps, run_pre_command  # noqa: PLC0415
     from ecr_cache_tui.hook.log import HookLog  # noqa: PLC0415
 
-    # Step 1: every option validated before anything has a side effect.
-    plugin = load(env, checkout, profile_region=lambda: _profile_region(env))
     log = HookLog(sys.stdout)
     cli_path = env.get("ECR_CACHE_DOCKER_CLI") or shutil.which("docker", path=env.get("PATH"))
     if not cli_path:
@@ -104,9 +114,7 @@ def run_hook(env: Mapping[str, str], checkout: Path, export_file: Path) -> int:
         annotator=buildkite if buildkite.available else None,
         annotation_context=f"ecr-cache-{env.get('BUILDKITE_JOB_ID', 'job')}",
     )
-    result = run_pre_command(plugin, checkout, env=env, deps=deps)
-    write_exports(export_file, result.exports)
-    return 0
+    return run_pre_command(plugin, checkout, env=env, deps=deps)
 
 
 def _registry_factory(host: str, login: Credentials | None) -> RegistryClient:
