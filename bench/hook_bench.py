@@ -30,6 +30,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -125,6 +126,13 @@ class Sample:
     seconds: float
     calls: Counter[str]
     maxrss_kb: int = 0
+    output: str = ""
+
+    @property
+    def inner(self) -> float | None:
+        """The hook's own duration, from its summary line (``... in 0.4s``)."""
+        found = re.findall(r"^ecr-cache: (?:hit|miss) .* in ([0-9.]+)s$", self.output, re.M)
+        return float(found[-1]) if found else None
 
 
 def timed(argv: list[str], env: Mapping[str, str], cwd: Path, calls: CallLog) -> Sample:
@@ -141,7 +149,7 @@ def timed(argv: list[str], env: Mapping[str, str], cwd: Path, calls: CallLog) ->
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"{argv[:3]} failed ({proc.returncode}):\n{output.decode(errors='replace')}")
-    return Sample(seconds, calls.take(), usage.ru_maxrss)
+    return Sample(seconds, calls.take(), usage.ru_maxrss, output.decode(errors="replace"))
 
 
 def hook_argv() -> list[str]:
@@ -379,7 +387,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nhook benchmark: {args.runs} runs per scenario, interleaved; median wall time")
     print(f"image {BLOB_MB} MiB + busybox; registry {registry} (htpasswd); moto via counting proxy")
     print()
-    header = f"{'scenario':32} {'median':>8} {'min':>8} {'vs ref':>8} {'AWS calls':>9}  calls"
+    columns = ("median", "min", "flow", "vs ref", "AWS calls")
+    widths = (8, 8, 6, 7, 9)
+    header = (
+        f"{'scenario':30} "
+        + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
+        + "  calls"
+    )
     print(header)
     print("-" * len(header))
     pairs = {
@@ -391,12 +405,15 @@ def main(argv: list[str] | None = None) -> int:
         ratio = f"{med[baseline] / med[name]:.1f}x" if baseline else "1.0x"
         last = values[-1].calls
         detail = ", ".join(f"{op} {n}" for op, n in sorted(last.items()))
+        inner = [s.inner for s in values if s.inner is not None]
+        flow = f"{statistics.median(inner):5.1f}s" if inner else "-"
         print(
-            f"{name:32} {med[name]:7.3f}s {min(s.seconds for s in values):7.3f}s {ratio:>8} "
-            f"{sum(last.values()):>9}  {detail}"
+            f"{name:30} {med[name]:7.3f}s {min(s.seconds for s in values):7.3f}s {flow:>6} "
+            f"{ratio:>7} {sum(last.values()):>9}  {detail}"
         )
     print()
     print("'vs ref': how many times faster than the reference pattern for the same hit")
+    print("'flow': the hook's own summary line (Python flow after imports, 0.1 s resolution)")
     rss = max(s.maxrss_kb for key in pairs for s in samples[key]) / 1024
     print(f"hook peak RSS (largest process of the hook's tree, all hook runs): {rss:.1f} MiB")
     print(f"textual imported by the hook: {'YES' if textual else 'no'}")
