@@ -66,8 +66,10 @@ class ManifestDocument:
 
 def default_scheme(host: str) -> str:
     """``http`` for loopback hosts (what dockerd treats as insecure by default), else ``https``."""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.strip("[]")
+    if host.startswith("["):  # [::1]:5000
+        name = host[1:].partition("]")[0]
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     if name == "localhost":
         return "http"
     try:
