@@ -1,12 +1,78 @@
-"""``ecr-cache rebuild --here``: build the checkout's current tag now and push it."""
+"""``ecr-cache rebuild --here``: build the checkout's current tag now and push it over the cache.
+
+The hook's own flow does the work, with ``force-rebuild`` on (SPEC §2.1): the configuration is
+read and validated as the hook and ``ecr-cache checksum`` read it (``--config``,
+``--config-file``, else ``BUILDKITE_PLUGIN_CONFIGURATION`` and friends), the tag is computed by
+the same checksum, the image is built with ``--pull --no-cache`` and pushed (with ``latest``
+unless ``push-latest: false``). So the replaced image is exactly what the next build of the
+pipeline will find, e.g. after a base-image security patch, without waiting for expiry.
+
+Outside a Buildkite job the default repository name needs the organisation and pipeline slugs:
+``rebuild --here acme/web`` gives them (``ecr-name`` in the configuration also works). Unlike the
+hook, a failed push is an error here (exit 3): the cached image was not replaced.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+from dataclasses import replace
+from pathlib import Path
 
-from ecr_cache_tui.errors import UsageError
+from ecr_cache_tui.errors import RegistryError, UsageError
+
+__all__ = ["rebuild_here"]
 
 
 def rebuild_here(args: argparse.Namespace) -> int:
     """Build with ``--pull --no-cache`` and push over the cached tag."""
-    raise UsageError("rebuild --here is not implemented yet")
+    from ecr_cache_tui.commands.checksum import _json_option  # noqa: PLC0415
+    from ecr_cache_tui.commands.hook import _profile_region, run_configured  # noqa: PLC0415
+    from ecr_cache_tui.config import load, parse  # noqa: PLC0415
+    from ecr_cache_tui.config_sources import read_config_file  # noqa: PLC0415
+
+    for option, value in (("--tag", args.tag), ("--all", args.all), ("--dry-run", args.dry_run)):
+        if value:
+            raise UsageError(f"{option}: not used with --here (which rebuilds the current tag)")
+    if args.account_id:
+        raise UsageError("--account-id: not used with --here; set account-id in the configuration")
+    checkout = Path(args.checkout).resolve()
+    if not checkout.is_dir():
+        raise UsageError(f"--checkout: {str(checkout)!r} is not valid: expected a directory")
+    env = _environment(dict(os.environ), args)
+    if args.config is not None:
+        raw = _json_option(args.config)
+        plugin = parse(raw, env, checkout, profile_region=lambda: _profile_region(env))
+    elif args.config_file is not None:
+        raw = read_config_file(Path(args.config_file))
+        plugin = parse(raw, env, checkout, profile_region=lambda: _profile_region(env))
+    else:
+        plugin = load(env, checkout, profile_region=lambda: _profile_region(env))
+    result = run_configured(replace(plugin, force_rebuild=True), env, checkout)
+    if not result.pushed:
+        raise RegistryError(
+            f"built {result.reference} but could not push it: the cached image was not replaced"
+        )
+    return 0
+
+
+def _environment(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
+    """The job-like environment the configuration is read from (the process's, adjusted)."""
+    env["ECR_CACHE_FORCE_REBUILD"] = "true"
+    if args.region:
+        env["AWS_REGION"] = args.region
+    if args.profile:
+        env["AWS_PROFILE"] = args.profile
+    if args.pipeline:
+        prefix = args.prefix if args.prefix.endswith("/") else args.prefix + "/"
+        name = args.pipeline.strip("/")
+        name = name[len(prefix) :] if name.startswith(prefix) else name
+        organisation, sep, pipeline = name.partition("/")
+        if not sep or not organisation or not pipeline or "/" in pipeline:
+            raise UsageError(
+                f"PIPELINE: {args.pipeline!r} is not valid with --here: expected org/pipeline "
+                "(or set ecr-name in the configuration and leave PIPELINE out)"
+            )
+        env["BUILDKITE_ORGANIZATION_SLUG"] = organisation
+        env["BUILDKITE_PIPELINE_SLUG"] = pipeline
+    return env

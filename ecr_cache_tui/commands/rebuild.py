@@ -65,10 +65,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     here.add_argument(
         "--checkout", default=".", help="the checkout (default: the current directory)"
     )
-    here.add_argument(
+    source = here.add_mutually_exclusive_group()
+    source.add_argument(
+        "--config",
+        metavar="JSON",
+        help="the plugin's options as a JSON object (default: BUILDKITE_PLUGIN_CONFIGURATION)",
+    )
+    source.add_argument(
         "--config-file",
-        help="a pipeline YAML to read the plugin configuration from (default: "
-        "BUILDKITE_PLUGIN_CONFIGURATION)",
+        metavar="FILE",
+        help="a JSON or YAML file: options, or a pipeline.yml with one ecr-cache plugin block",
     )
     add_aws_arguments(parser)
 
@@ -79,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         from ecr_cache_tui.commands._rebuild_here import rebuild_here  # noqa: PLC0415
 
         return rebuild_here(args)
+    if args.config is not None or args.config_file is not None:
+        raise UsageError("--config/--config-file: only used with --here")
     if args.pipeline is None:
         raise UsageError("PIPELINE: missing; give org/pipeline or a repository name (or --here)")
     if not args.tag and not args.all:
