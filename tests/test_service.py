@@ -354,3 +354,123 @@ def test_diff_of_missing_tag_and_unlabelled_image(world: World) -> None:
         world.service.diff(REPO, "aaa", "nope")
     with pytest.raises(RegistryError, match="no inputs manifest"):
         world.service.diff(REPO, "aaa", "plain")
+
+
+# -- paging (moto ignores maxResults/nextToken: botocore's Stubber over several pages) -------
+
+
+def _stubbed_service() -> tuple[CacheService, Any]:
+    from botocore.stub import Stubber
+
+    client: Any = boto3.client(
+        "ecr", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    return CacheService(Ecr(client), labels_from_mapping({}), clock=lambda: NOW), Stubber(client)
+
+
+def _repo(name: str) -> dict[str, Any]:
+    return {
+        "repositoryName": name,
+        "repositoryArn": f"arn:aws:ecr:eu-west-1:123456789012:repository/{name}",
+        "registryId": "123456789012",
+        "repositoryUri": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{name}",
+        "createdAt": NOW,
+        "imageTagMutability": "MUTABLE",
+    }
+
+
+def _images_page(*tags: str, next_token: str | None = None) -> dict[str, Any]:
+    page: dict[str, Any] = {
+        "imageDetails": [
+            {
+                "imageDigest": f"sha256:{tag}",
+                "imageTags": [tag],
+                "imagePushedAt": NOW - timedelta(days=i),
+                "imageSizeInBytes": 1024**3,
+            }
+            for i, tag in enumerate(tags)
+        ]
+    }
+    if next_token:
+        page["nextToken"] = next_token
+    return page
+
+
+def test_list_pipelines_with_stats_follows_every_page() -> None:
+    service, stub = _stubbed_service()
+    stub.add_response(
+        "describe_repositories",
+        {"repositories": [_repo("build-cache/a/one")], "nextToken": "r2"},
+        {},
+    )
+    stub.add_response(
+        "describe_repositories",
+        {"repositories": [_repo("build-cache/b/two")]},
+        {"nextToken": "r2"},
+    )
+    for name in ("build-cache/a/one", "build-cache/b/two"):
+        stub.add_response(
+            "describe_images", _images_page("t1", "t2", next_token="i2"), {"repositoryName": name}
+        )
+        stub.add_response(
+            "describe_images", _images_page("t3"), {"repositoryName": name, "nextToken": "i2"}
+        )
+        stub.add_response(
+            "get_lifecycle_policy",
+            {"repositoryName": name, "lifecyclePolicyText": lifecycle.policy_text(9)},
+            {"repositoryName": name},
+        )
+
+    with stub:
+        pipelines = service.list_pipelines(with_stats=True, workers=1)
+
+    stub.assert_no_pending_responses()
+    assert [p.repository for p in pipelines] == ["build-cache/a/one", "build-cache/b/two"]
+    for p in pipelines:
+        assert p.stats is not None
+        assert (p.stats.tag_count, p.stats.total_bytes, p.stats.max_age_days) == (3, 3 * 1024**3, 9)
+        assert p.stats.monthly_cost_usd == pytest.approx(0.3)
+
+
+def test_list_tags_follows_every_page() -> None:
+    service, stub = _stubbed_service()
+    stub.add_response(
+        "describe_repositories", {"repositories": [_repo(REPO)]}, {"repositoryNames": [REPO]}
+    )
+    stub.add_response("describe_images", _images_page("a", "b", next_token="p2"), None)
+    stub.add_response("describe_images", _images_page("c", next_token="p3"), None)
+    stub.add_response("describe_images", _images_page("d"), None)
+    stub.add_client_error("get_lifecycle_policy", "LifecyclePolicyNotFoundException")
+
+    with stub:
+        tags = service.list_tags(REPO)
+
+    assert sorted(t.tag for t in tags) == ["a", "b", "c", "d"]
+    assert all(t.expires_at is None for t in tags)
+
+
+def test_evict_reports_what_ecr_refused() -> None:
+    service, stub = _stubbed_service()
+    plan = build_eviction_plan(
+        REPO, "uri", [image("sha256:a", "t1"), image("sha256:b", "t2")], ["t1", "t2"]
+    )
+    stub.add_response(
+        "batch_delete_image",
+        {
+            "imageIds": [{"imageTag": "t1", "imageDigest": "sha256:a"}],
+            "failures": [
+                {
+                    "imageId": {"imageTag": "t2"},
+                    "failureCode": "ImageReferencedByManifestList",
+                    "failureReason": "in use",
+                }
+            ],
+        },
+        {"repositoryName": REPO, "imageIds": [{"imageTag": "t1"}, {"imageTag": "t2"}]},
+    )
+
+    with stub:
+        result = service.evict(plan)
+
+    assert not result.ok
+    assert [(f.tag, f.code) for f in result.failures] == [("t2", "ImageReferencedByManifestList")]

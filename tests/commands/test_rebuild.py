@@ -130,3 +130,44 @@ def test_access_denied_is_exit_3(web: MotoEcr, ecr_cache: Any, denied_credential
     result = ecr_cache("rebuild", "acme/web", "--all", "--yes")
 
     assert result.code == 3 and "access denied" in result.err.lower()
+
+
+def test_deletions_ecr_refuses_are_exit_3(ecr_cache: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto never refuses a deletion it has planned: ECR's answer comes from botocore's Stubber.
+    import boto3
+    from botocore.stub import Stubber
+
+    client: Any = boto3.client(
+        "ecr", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    stub = Stubber(client)
+    repo = {
+        "repositoryName": WEB,
+        "repositoryArn": "arn",
+        "registryId": "123456789012",
+        "repositoryUri": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{WEB}",
+        "imageTagMutability": "MUTABLE",
+    }
+    stub.add_response("describe_repositories", {"repositories": [repo]}, None)
+    stub.add_response("describe_repositories", {"repositories": [repo]}, None)
+    stub.add_response(
+        "describe_images",
+        {"imageDetails": [{"imageDigest": "sha256:a", "imageTags": ["t1"]}]},
+        None,
+    )
+    stub.add_response(
+        "batch_delete_image",
+        {
+            "failures": [
+                {"imageId": {"imageTag": "t1"}, "failureCode": "KmsError", "failureReason": "no"}
+            ],
+        },
+        None,
+    )
+    monkeypatch.setattr("ecr_cache_tui.adapters.aws.ecr_client", lambda *a, **k: client)
+
+    with stub:
+        result = ecr_cache("rebuild", WEB, "--tag", "t1", "--yes")
+
+    assert result.code == 3
+    assert "t1: KmsError no" in result.err
