@@ -198,9 +198,46 @@ class _Expander:
                     self.at(child, child_text, i + 1, None)
         elif last:
             self._globstar_tail(rel, rel_text)
+        elif i + 2 == len(self.parts):
+            last_part = self.parts[i + 1]
+            assert not isinstance(last_part, _GlobStar)  # `**/**` was folded into one
+            self._globstar_then(rel, last_part)
         else:
             for sub, sub_text, sub_listing in self._walk(rel, rel_text):
                 self.at(sub, sub_text, i + 1, sub_listing)
+
+    def _globstar_then(self, rel: bytes, part: _Literal | _Wild) -> None:
+        """``**/<last>`` (``**/package.json``): one pass, each name matched as it goes by.
+
+        The common case of a monorepo, so it lists no directory twice, builds no lists and
+        decodes no name it does not need to.
+        """
+        literal = part.raw if isinstance(part, _Literal) else None
+        regex = part.regex if isinstance(part, _Wild) else None
+        allow_hidden = isinstance(part, _Wild) and part.allow_hidden
+        stack = [(self._abs(rel), rel)]
+        while stack:
+            here, here_rel = stack.pop()
+            try:
+                it = os.scandir(here)
+            except OSError:
+                continue  # unreadable: bash skips it too
+            with it:
+                for entry in it:
+                    name = entry.name
+                    hidden = name[:1] == b"."
+                    if literal is not None:
+                        hit = name == literal
+                    else:
+                        assert regex is not None
+                        hit = (allow_hidden or not hidden) and regex.fullmatch(
+                            name.decode("utf-8", "surrogateescape")
+                        ) is not None
+                    if hit:
+                        child = here_rel + b"/" + name if here_rel else name
+                        self._emit(child.decode("utf-8", "surrogateescape"), _entry_is_dir(entry))
+                    if not hidden and _is_real_dir(entry):
+                        stack.append((entry.path, here_rel + b"/" + name if here_rel else name))
 
     def _literal(self, rel: bytes, rel_text: str, i: int, part: _Literal, last: bool) -> None:
         child, child_text = _join(rel, rel_text, part.raw, part.name)
