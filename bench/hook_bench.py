@@ -21,11 +21,14 @@ HTTP proxy started here. The hook's peak RSS is the ``ru_maxrss`` of the largest
 hook's tree (its Python: a hit runs no other big process). A separate run under ``python -X
 importtime`` lists what the hook imports and checks that ``textual`` is not among it. Start-up:
 ``python -c pass`` vs ``python -m ecr_cache_tui --version`` vs importing what the hook imports.
+Last, the shim's own cost with a package that does nothing, via ``ECR_CACHE_PYTHON`` and via an
+already-built virtualenv (the bootstrap's fast path).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import http.server
 import json
@@ -248,6 +251,65 @@ def importtime(env: Mapping[str, str], cwd: Path) -> tuple[bool, float, list[tup
     return textual, total, top
 
 
+FAKE_PACKAGE = """#!/bin/bash
+# Plays the package: writes an empty export file and exits 0.
+while (($#)); do [[ $1 == --export-file ]] && : >"$2"; shift; done
+"""
+
+
+def shim_overhead(runs: int) -> dict[str, float]:
+    """What the bash shim itself costs, with a package that does nothing.
+
+    ``ECR_CACHE_PYTHON`` set, and the bootstrapped path (a virtualenv already built, found by
+    ``python3 -V`` and the lock's hash), against ``bash -c :``.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        plugin = Path(tmp) / "plugin"
+        (plugin / "hooks").mkdir(parents=True)
+        (plugin / "hooks" / "pre-command").write_bytes(HOOK.read_bytes())
+        (plugin / "requirements.lock").write_bytes((REPO / "requirements.lock").read_bytes())
+        fake = Path(tmp) / "fake-python"
+        fake.write_text(FAKE_PACKAGE)
+        fake.chmod(0o755)
+        # The real interpreter first on PATH, as on an agent (not a pyenv shim script).
+        bin_dir = Path(tmp) / "bin"
+        bin_dir.mkdir()
+        python3 = str(bin_dir / "python3")
+        os.symlink(os.path.realpath(getattr(sys, "_base_executable", sys.executable)), python3)
+        version = subprocess.run(
+            [python3, "-V"], capture_output=True, text=True, check=True
+        ).stdout.split()[1]
+        digest = hashlib.sha256(f"{version}\n{python3}\n".encode())
+        digest.update((plugin / "requirements.lock").read_bytes())
+        venv = plugin / f".venv-{digest.hexdigest()[:16]}"
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").write_text(FAKE_PACKAGE)
+        (venv / "bin" / "python").chmod(0o755)
+        (venv / ".ecr-cache-complete").write_text("bench\n")
+        hook = str(plugin / "hooks" / "pre-command")
+        base = {k: v for k, v in os.environ.items() if k != "ECR_CACHE_PYTHON"}
+        base["PATH"] = f"{bin_dir}:{base['PATH']}"
+        cases = {
+            "bash -c :": (["bash", "-c", ":"], base),
+            "shim, ECR_CACHE_PYTHON set": (
+                ["bash", "-c", '. "$1"', "bash", hook],
+                {**base, "ECR_CACHE_PYTHON": str(fake)},
+            ),
+            "shim, bootstrapped virtualenv": (["bash", "-c", '. "$1"', "bash", hook], base),
+        }
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(runs):
+            for name, (argv, env) in cases.items():
+                start = time.perf_counter()
+                done = subprocess.run(argv, env=env, cwd=tmp, capture_output=True, check=False)
+                times[name].append(time.perf_counter() - start)
+                if done.returncode != 0 or done.stdout or done.stderr:
+                    sys.exit(f"shim overhead: {name} did not run cleanly: {done}")
+        if len(list(plugin.glob(".venv-*/"))) != 1:
+            sys.exit("shim overhead: the shim built a virtualenv instead of reusing the fake one")
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -381,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
 
     textual, import_total, top = importtime(env, checkout)
     start = startup(args.runs)
+    shim = shim_overhead(max(args.runs, 20))
     server.shutdown()
 
     med = {name: statistics.median(s.seconds for s in values) for name, values in samples.items()}
@@ -424,6 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'start-up':40} {'median':>8} {'vs python -c pass':>18}")
     for name, seconds in start.items():
         print(f"{name:40} {seconds:7.3f}s {seconds / start['python -c pass']:17.1f}x")
+    print()
+    print(f"{'the shim alone (a package that does nothing)':46} {'median':>8} {'over bash':>10}")
+    for name, seconds in shim.items():
+        extra = (seconds - shim["bash -c :"]) * 1000
+        print(f"{name:46} {seconds * 1000:6.1f}ms {extra:+8.1f}ms")
     return 0
 
 
