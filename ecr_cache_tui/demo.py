@@ -216,6 +216,8 @@ class DemoEcr:
         self._client = boto3.client(
             "ecr",
             region_name=self.region,
+            # Explicit, so AWS_ENDPOINT_URL* in the environment cannot send the demo elsewhere.
+            endpoint_url=f"https://api.ecr.{self.region}.amazonaws.com",
             aws_access_key_id="demo",
             aws_secret_access_key="demo",  # noqa: S106  (moto accepts anything)
         )

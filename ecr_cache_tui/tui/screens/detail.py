@@ -67,7 +67,7 @@ class TagDetailScreen(ServiceScreen):
     """The detail of ``repository:tag``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", key_display="esc"),
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_uri", "Copy URI"),
         Binding("x", "diff", "Diff with…"),

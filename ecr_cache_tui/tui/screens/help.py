@@ -65,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
     def _table(keys: Iterable[KeyHelp], title: str) -> Table:
         table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
         table.add_column("key", style="bold", width=10)
-        table.add_column("does")
+        table.add_column("does", ratio=1)
         for key, does in keys:
             table.add_row(key, does)
         return table

@@ -65,7 +65,7 @@ class TagsScreen(ServiceScreen):
     """Every tag of ``repository``, newest push first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", key_display="esc"),
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_uri", "Copy URI"),
         Binding("space", "mark", "Mark"),
