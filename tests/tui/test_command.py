@@ -1,0 +1,81 @@
+"""``ecr-cache tui``: bad input is one line and exit 2; ``--demo`` opens the app on the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecr_cache_tui import cli
+from ecr_cache_tui.tui.app import CacheApp
+from ecr_cache_tui.tui.widgets.table import FilterTable
+from tests.tui.helpers import settle
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["tui", "--prefix", "build-cache"], "--prefix: 'build-cache'"),
+        (["tui", "--demo", "--profile", "dev"], "--profile: 'dev'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], names: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert names in err
+    assert len(err.splitlines()) == 1
+
+
+def test_an_unknown_profile_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config").write_text("[default]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    assert cli.main(["tui", "--profile", "nope"]) == 2
+    assert "--profile: 'nope' is not a configured AWS profile" in capsys.readouterr().err
+
+
+def test_demo_opens_the_app_on_the_embedded_ecr(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    original = CacheApp.run
+
+    def headless_run(self: CacheApp, **kwargs: Any) -> None:
+        async def pilot(p: Any) -> None:
+            await settle(p)
+            seen["rows"] = len(p.app.screen.query_one(FilterTable).rows)
+            seen["source"] = self.source
+            seen["read_only"] = self.read_only
+            p.app.exit()
+
+        original(self, headless=True, size=(120, 40), auto_pilot=pilot)
+
+    monkeypatch.setattr(CacheApp, "run", headless_run)
+    assert cli.main(["tui", "--demo", "--read-only"]) == 0
+    assert seen["rows"] >= 50
+    assert seen["read_only"] is True
+    assert "demo" in seen["source"]
+
+
+def test_the_hook_path_does_not_import_textual() -> None:
+    code = (
+        "import sys, ecr_cache_tui.commands.tui, ecr_cache_tui.demo;"
+        "sys.exit('textual' in sys.modules or 'moto' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
+
+
+def test_scripts_demo_passes_its_options_to_the_tui() -> None:
+    done = subprocess.run(
+        [str(REPO / "scripts" / "demo"), "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: ecr-cache tui" in done.stdout
+    assert "--read-only" in done.stdout
