@@ -13,9 +13,11 @@ by, side by side in one run:
 * ``floor (find + cat)``: ``find`` for the same files and ``cat`` of them to /dev/null: what
   reading the inputs costs at the least.
 
-Each contender runs once to warm the page cache and its code, then ``--runs`` times (median
-reported). Peak memory is each process's maximum RSS (``wait4``). Linearity repeats the engine
-and the floor at 1/4, 1/2 and 1x the tree.
+Each contender runs once to warm the page cache and its code, then the contenders run
+round-robin ``--runs`` times (the reference only ``--reference-runs`` times: it is slow), so a
+busy machine slows them all alike; medians are reported. Peak memory is each process's maximum
+RSS (``wait4``; the in-process engine reports its own). Linearity repeats the engine and the
+floor at 1/4, 1/2 and 1x the tree.
 
     python bench/checksum_bench.py [--runs 5] [--scales 0.25,0.5,1]
                                    [--write bench/RESULTS-checksum.md]
@@ -64,89 +66,137 @@ cd "$1"
   xargs -0 cat >/dev/null
 """
 
-# Runs in a fresh interpreter: imports once, then times compute() `runs + 1` times (the first
-# is the warm-up) and reports the times and its own peak RSS.
+# A warm interpreter serving timing requests: one line in ("run"), one JSON line out. Imports
+# happen once, before the first request, as in a long-lived process.
 IN_PROCESS = r"""
 import json, resource, sys, time
 from pathlib import Path
 from ecr_cache_tui.checksum import compute
 from ecr_cache_tui.config import parse
-checkout, runs = Path(sys.argv[1]), int(sys.argv[2])
-CACHE_ON, PLATFORM = json.loads(sys.argv[3]), sys.argv[4]
-times = []
-for _ in range(runs + 1):
-    start = time.perf_counter()
-    config = parse({"cache-on": CACHE_ON}, {}, checkout, repository_required=False)
-    result = compute(config, checkout, platform=PLATFORM)
-    times.append(time.perf_counter() - start)
-files = sum(len(e.files) for e in result.manifest.entries if e.kind == "cache-on")
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"times": times[1:], "files": files, "rss_kb": rss, "tag": result.tag}))
+checkout, cache_on, platform = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+for _ in sys.stdin:
+    start, cpu_start = time.perf_counter(), cpu()
+    config = parse({"cache-on": cache_on}, {}, checkout, repository_required=False)
+    result = compute(config, checkout, platform=platform)
+    elapsed, cpu_used = time.perf_counter() - start, cpu() - cpu_start
+    files = sum(len(e.files) for e in result.manifest.entries if e.kind == "cache-on")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": elapsed, "cpu": cpu_used, "files": files, "rss_kb": rss}),
+          flush=True)
 """
 
 
 @dataclass(frozen=True)
 class Timing:
-    """One contender at one tree size."""
+    """One contender at one tree size: median and every run, peak RSS, files hashed."""
 
     name: str
     seconds: float
     runs: tuple[float, ...]
     peak_rss_mb: float
     files: int | None = None
+    cpu_seconds: float = 0.0
 
 
-def _run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, bytes]:
-    """Wall time, peak RSS (MB) and stdout of one subprocess."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{argv[:3]} failed with exit code {proc.returncode}")
-    return elapsed, usage.ru_maxrss / 1024, out
+class Contender:
+    """Something timed: a command run afresh each time (wall time and peak RSS by wait4)."""
+
+    def __init__(self, name: str, argv: list[str], *, counts_files: bool = False) -> None:
+        self.name = name
+        self.argv = argv
+        self.counts_files = counts_files
+        self.times: list[float] = []
+        self.cpu: list[float] = []
+        self.last_cpu = 0.0
+        self.rss_mb = 0.0
+        self.files: int | None = None
+
+    def once(self) -> float:
+        start = time.perf_counter()
+        proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"{self.name} failed with exit code {proc.returncode}")
+        self.rss_mb = max(self.rss_mb, usage.ru_maxrss / 1024)
+        self.last_cpu = usage.ru_utime + usage.ru_stime
+        if self.counts_files:
+            data = json.loads(out)
+            self.files = sum(
+                len(i.get("files", ())) for i in data["inputs"] if i["kind"] == "cache-on"
+            )
+        return elapsed
+
+    def close(self) -> None:
+        """Release what the contender holds (nothing for a command)."""
+
+    def timing(self) -> Timing:
+        runs = tuple(self.times)
+        cpu = statistics.median(self.cpu)
+        return Timing(self.name, statistics.median(runs), runs, self.rss_mb, self.files, cpu)
 
 
-def _timed(name: str, argv: list[str], runs: int) -> tuple[Timing, bytes]:
-    _run(argv)  # warm-up
-    results = [_run(argv) for _ in range(runs)]
-    times = tuple(r[0] for r in results)
-    return Timing(name, statistics.median(times), times, max(r[1] for r in results)), results[-1][2]
+class InProcess(Contender):
+    """The engine in a warm interpreter, asked over a pipe (its own clock, its own RSS)."""
+
+    def __init__(self, tree: Path) -> None:
+        super().__init__("engine (in-process)", [])
+        argv = [sys.executable, "-c", IN_PROCESS, str(tree), json.dumps(CACHE_ON), PLATFORM]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def once(self) -> float:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        data = json.loads(self.proc.stdout.readline())
+        self.rss_mb = max(self.rss_mb, data["rss_kb"] / 1024)
+        self.last_cpu = float(data["cpu"])
+        self.files = int(data["files"])
+        return float(data["seconds"])
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
-def engine_cli(tree: Path, runs: int) -> Timing:
-    argv = [sys.executable, "-m", "ecr_cache_tui", "checksum", "--json", "--platform", PLATFORM]
-    timing, out = _timed(
-        "engine (ecr-cache checksum)",
-        [*argv, "--config", CONFIG, "--checkout", str(tree)],
-        runs,
-    )
-    data = json.loads(out)
-    files = sum(len(i.get("files", ())) for i in data["inputs"] if i["kind"] == "cache-on")
-    return Timing(timing.name, timing.seconds, timing.runs, timing.peak_rss_mb, files)
+def contenders(tree: Path, *, with_reference: bool) -> list[Contender]:
+    """The contenders for ``tree``, in table order."""
+    cli = [sys.executable, "-m", "ecr_cache_tui", "checksum", "--json", "--platform", PLATFORM]
+    found = [
+        Contender(
+            "engine (ecr-cache checksum)",
+            [*cli, "--config", CONFIG, "--checkout", str(tree)],
+            counts_files=True,
+        ),
+        InProcess(tree),
+    ]
+    if with_reference:
+        reference = ["bash", "-c", REFERENCE, "bash", str(tree)]
+        found.append(Contender("reference (bash globstar + sha1sum)", reference))
+    found.append(Contender("floor (find + cat)", ["bash", "-c", FLOOR, "bash", str(tree)]))
+    return found
 
 
-def engine_in_process(tree: Path, runs: int) -> Timing:
-    argv = [sys.executable, "-c", IN_PROCESS, str(tree), str(runs), json.dumps(CACHE_ON), PLATFORM]
-    _, rss, out = _run(argv)
-    data = json.loads(out)
-    times = tuple(data["times"])
-    return Timing("engine (in-process)", statistics.median(times), times, rss, int(data["files"]))
-
-
-def reference(tree: Path, runs: int) -> Timing:
-    timing, _ = _timed(
-        "reference (bash globstar + sha1sum)", ["bash", "-c", REFERENCE, "bash", str(tree)], runs
-    )
-    return timing
-
-
-def floor(tree: Path, runs: int) -> Timing:
-    timing, _ = _timed("floor (find + cat)", ["bash", "-c", FLOOR, "bash", str(tree)], runs)
-    return timing
+def measure(items: list[Contender], runs: int, reference_runs: int) -> list[Timing]:
+    """Warm each contender up once, then run them round-robin so load hits all alike."""
+    for item in items:
+        item.once()
+    for r in range(runs):
+        for item in items:
+            if item.name.startswith("reference") and r >= reference_runs:
+                continue
+            item.times.append(item.once())
+            item.cpu.append(item.last_cpu)
+    for item in items:
+        item.close()
+    return [item.timing() for item in items]
 
 
 def count_reference_files(tree: Path) -> int:
@@ -169,6 +219,7 @@ def main() -> None:
     parser.add_argument("--scales", default="0.25,0.5,1")
     parser.add_argument("--write", type=Path, help="also write the results as markdown here")
     args = parser.parse_args()
+    args.reference_runs = max(1, min(args.reference_runs, args.runs))
     scales = [float(s) for s in args.scales.split(",")]
     trees = {scale: ensure_tree(args.root, scale) for scale in scales}
     full = trees[max(scales)]
@@ -185,49 +236,43 @@ def main() -> None:
         f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at start"
     )
     say()
-    timings = [
-        engine_cli(full, args.runs),
-        engine_in_process(full, args.runs),
-        reference(full, args.reference_runs),
-        floor(full, args.runs),
-    ]
+    timings = measure(contenders(full, with_reference=True), args.runs, args.reference_runs)
     ref = timings[2].seconds
     flo = timings[3].seconds
     expected_files = count_reference_files(full)
-    say("| contender | median s | runs (s) | reference ÷ this | this ÷ floor | peak RSS MB |")
-    say("|---|---:|---|---:|---:|---:|")
+    say(
+        "| contender | median wall s | runs (s) | reference ÷ this | this ÷ floor "
+        "| median CPU s | peak RSS MB |"
+    )
+    say("|---|---:|---|---:|---:|---:|---:|")
     for t in timings:
         runs = ", ".join(f"{r:.2f}" for r in t.runs)
         say(
             f"| {t.name} | {t.seconds:.3f} | {runs} | {ref / t.seconds:.1f}x | "
-            f"{t.seconds / flo:.2f}x | {t.peak_rss_mb:.0f} |"
+            f"{t.seconds / flo:.2f}x | {t.cpu_seconds:.3f} | {t.peak_rss_mb:.0f} |"
         )
     say()
     for t in timings[:2]:
         same = "same" if t.files == expected_files else f"DIFFERENT ({t.files})"
         say(f"{t.name}: {t.files} files hashed; bash globstar matches {expected_files}: {same}")
     say()
-    say("Linearity (median seconds; per-file cost relative to the largest tree):")
+    say(
+        "Linearity (median CPU seconds, user + system, which a busy machine disturbs less than "
+        "wall time; in brackets the CPU per file relative to the largest tree, 1.00 = linear):"
+    )
     say()
     say("| tree | files | engine (ecr-cache checksum) | engine (in-process) | floor (find + cat) |")
     say("|---|---:|---:|---:|---:|")
     rows = []
     for scale in scales:
         tree = trees[scale]
-        n = _count_files(tree)
-        row = (
-            scale,
-            n,
-            engine_cli(tree, args.runs),
-            engine_in_process(tree, args.runs),
-            floor(tree, args.runs),
-        )
-        rows.append(row)
-    base = rows[-1]
-    for scale, n, *contenders in rows:
+        measured = measure(contenders(tree, with_reference=False), args.runs, 0)
+        rows.append((scale, _count_files(tree), measured))
+    _, base_n, base = rows[-1]
+    for scale, n, measured in rows:
         cells = [
-            f"{t.seconds:.3f} s ({(t.seconds / n) / (b.seconds / base[1]):.2f})"
-            for t, b in zip(contenders, base[2:], strict=True)
+            f"{t.cpu_seconds:.3f} s ({(t.cpu_seconds / n) / (b.cpu_seconds / base_n):.2f})"
+            for t, b in zip(measured, base, strict=True)
         ]
         say(f"| x{scale:g} | {n} | {' | '.join(cells)} |")
     if args.write:
