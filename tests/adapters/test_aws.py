@@ -37,7 +37,9 @@ def test_client_errors_become_typed_errors_naming_the_action(
     client, code: str, expected: type[RemoteError]
 ) -> None:  # type: ignore[no-untyped-def]
     with Stubber(client) as stub:
-        stub.add_client_error("describe_repositories", service_error_code=code, service_message="nope")
+        stub.add_client_error(
+            "describe_repositories", service_error_code=code, service_message="nope"
+        )
         with pytest.raises(expected) as info:
             call("describe repository build-cache/a/b", client.describe_repositories)
     assert type(info.value) is expected
