@@ -6,9 +6,9 @@ a clock, a log). It reads no environment variable and creates no client itself, 
 runs against moto and a local registry in the tests and against AWS on an agent.
 
 Where a hit looks: the local daemon, then the registry (a ``HEAD`` of the manifest), never
-``DescribeImages``. That keeps a hit at three AWS calls (``DescribeRepositories``,
-``GetLifecyclePolicy``, ``GetAuthorizationToken``), works the same for any OCI registry, and
-means tests need not mirror pushes into moto.
+``DescribeImages``. That keeps a hit at three AWS calls at most (``DescribeRepositories``,
+``GetLifecyclePolicy``, and ``GetAuthorizationToken`` only when the registry must be asked),
+works the same for any OCI registry, and means tests need not mirror pushes into moto.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ecr_cache_tui.adapters.engine import Credentials, ProgressEvent
 from ecr_cache_tui.config import PluginConfig
@@ -50,6 +50,8 @@ __all__ = [
 EXPORT_IMAGE = "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE"
 EXPORT_TAG = "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG"
 LATEST = "latest"
+
+T = TypeVar("T")
 
 
 class EngineApi(Protocol):
@@ -243,8 +245,10 @@ def run_pre_command(
     host, registry_id = _ensure_remote(config, deps)
     image = f"{host}/{config.ecr_name}"
     reference = f"{image}:{tag}"
-    login = _login(config, deps, host, registry_id)
-    registry = deps.registry(host, login)
+    # The login (an ECR token: one AWS call) is fetched only when the registry is first
+    # needed, so a hit on an image the daemon already has makes no GetAuthorizationToken call.
+    login = _once(lambda: _login(config, deps, host, registry_id))
+    registry = _once(lambda: deps.registry(host, login()))
 
     # Step 6: hit or miss.
     log.group(f":docker: ecr-cache: looking for {reference}")
@@ -253,9 +257,9 @@ def run_pre_command(
         force=config.force_rebuild,
         skip_pull=config.skip_pull_from_cache,
         in_daemon=lambda: deps.engine.image_exists(reference),
-        tag_exists=lambda: registry.manifest_exists(config.ecr_name, tag),
+        tag_exists=lambda: registry().manifest_exists(config.ecr_name, tag),
         pull=lambda: deps.engine.pull(
-            image, tag, login, platform=config.platform, on_progress=collapse
+            image, tag, login(), platform=config.platform, on_progress=collapse
         ),
         policy=deps.retry,
         sleep=deps.sleep,
@@ -268,10 +272,10 @@ def run_pre_command(
     why = ""
     if not outcome.hit:
         why = _why(
-            config, deps, registry=registry, manifest=manifest, platform=platform, outcome=outcome
+            config, deps, registry=registry(), manifest=manifest, platform=platform, outcome=outcome
         )
         log.info(f"why: {why}")
-        cache_from = _cache_from(config, deps, image=image, login=login, outcome=outcome)
+        cache_from = _cache_from(config, deps, image=image, login=login(), outcome=outcome)
         _build(
             config,
             checkout,
@@ -282,7 +286,7 @@ def run_pre_command(
             outcome=outcome,
         )
         built = True
-        pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login)
+        pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login())
 
     exports = (
         (config.export_env_variable, reference),
@@ -302,6 +306,18 @@ def run_pre_command(
     log.line(f"ecr-cache: {summary(result)}")
     _annotate(deps, result)
     return result
+
+
+def _once(make: Callable[[], T]) -> Callable[[], T]:
+    """``make``, called at most once, on first use."""
+    made: list[T] = []
+
+    def get() -> T:
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get
 
 
 def summary(result: HookResult) -> str:

@@ -183,11 +183,11 @@ def make(
 CONFIG = PluginConfig(ecr_name=NAME)
 
 
-def test_hit_with_the_image_local_costs_three_aws_calls() -> None:
+def test_hit_with_the_image_local_costs_two_aws_calls_and_no_token() -> None:
     deps, out, ecr, engine, _ = make(engine=FakeEngine(local={f"{IMAGE}:{TAG}"}))
     result = run_pre_command(CONFIG, Path("/co"), env={}, deps=deps)
     assert result.outcome.source == "local"
-    assert ecr.calls == ["DescribeRepositories", "GetLifecyclePolicy", "GetAuthorizationToken"]
+    assert ecr.calls == ["DescribeRepositories", "GetLifecyclePolicy"]
     assert engine.calls == []
     assert result.exports == (
         ("BUILDKITE_PLUGIN_DOCKER_IMAGE", f"{IMAGE}:{TAG}"),
@@ -197,11 +197,21 @@ def test_hit_with_the_image_local_costs_three_aws_calls() -> None:
     assert out.getvalue().splitlines()[-1] == f"ecr-cache: hit (local) {IMAGE}:{TAG} in 0.0s"
 
 
+def test_hit_that_must_pull_costs_three_aws_calls() -> None:
+    engine = FakeEngine(remote={f"{IMAGE}:{TAG}"})
+    deps, _, ecr, _, _ = make(engine=engine)
+    result = run_pre_command(CONFIG, Path("/co"), env={}, deps=deps)
+    assert result.outcome.hit and result.outcome.source != "local"
+    assert ecr.calls == ["DescribeRepositories", "GetLifecyclePolicy", "GetAuthorizationToken"]
+    assert engine.calls == [f"pull {TAG}"]
+
+
 def test_a_credential_helper_for_the_host_saves_the_token_call() -> None:
-    deps, _, ecr, _, _ = make(
-        engine=FakeEngine(local={f"{IMAGE}:{TAG}"}), stored=Credentials("AWS", "from-helper")
+    deps, _, ecr, engine, _ = make(
+        engine=FakeEngine(remote={f"{IMAGE}:{TAG}"}), stored=Credentials("AWS", "from-helper")
     )
     run_pre_command(CONFIG, Path("/co"), env={}, deps=deps)
+    assert engine.calls == [f"pull {TAG}"]
     assert "GetAuthorizationToken" not in ecr.calls
 
 
