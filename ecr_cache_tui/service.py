@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.errors import (
+    AccessDenied,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
@@ -627,8 +628,23 @@ class RegistryLabelReader:
         self._lock = threading.Lock()
 
     def __call__(self, repository: str, tag: str) -> dict[str, str] | None:
-        """The labels of ``repository:tag`` (``None`` when the image has none)."""
-        return self._client(repository).image_labels(repository, tag) or None
+        """The labels of ``repository:tag`` (``None`` when the image has none).
+
+        A refused login is retried once with a fresh token: ECR tokens last 12 hours, and a
+        TUI session may outlive one.
+        """
+        try:
+            return self._client(repository).image_labels(repository, tag) or None
+        except AccessDenied:
+            self._forget(repository)
+            return self._client(repository).image_labels(repository, tag) or None
+
+    def _forget(self, repository: str) -> None:
+        with self._lock:
+            if self._hostname is not None:
+                self._clients.pop(self._hostname, None)
+            else:
+                self._clients.clear()
 
     def _client(self, repository: str) -> RegistryClient:
         host = self._hostname

@@ -13,11 +13,18 @@ from moto import mock_aws
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.adapters.ecr import Ecr, ImageDetail
-from ecr_cache_tui.errors import RegistryError, RepositoryNotFound, TagNotFound, UsageError
+from ecr_cache_tui.errors import (
+    AccessDenied,
+    RegistryError,
+    RepositoryNotFound,
+    TagNotFound,
+    UsageError,
+)
 from ecr_cache_tui.manifest import LABEL, InputEntry, Manifest
 from ecr_cache_tui.service import (
     CacheService,
     PipelineSummary,
+    RegistryLabelReader,
     build_eviction_plan,
     group_by_organisation,
     labels_from_mapping,
@@ -474,3 +481,44 @@ def test_evict_reports_what_ecr_refused() -> None:
 
     assert not result.ok
     assert [(f.tag, f.code) for f in result.failures] == [("t2", "ImageReferencedByManifestList")]
+
+
+class _ExpiringRegistry:
+    """A registry client whose first login has expired by the time it is used."""
+
+    def __init__(self, host: str, credentials: tuple[str, str]) -> None:
+        self.credentials = credentials
+
+    def image_labels(self, repository: str, tag: str) -> dict[str, str]:
+        if self.credentials[1] == "expired":
+            raise AccessDenied("registry: 401 Unauthorized")
+        return {LABEL: "fresh"}
+
+
+def test_label_reader_retries_once_with_a_fresh_token_after_a_refused_login(world: World) -> None:
+    world.push("build-cache/acme/web", "t1", "a")
+    passwords = iter(["expired", "fresh-token"])
+    tokens: list[str] = []
+
+    def factory(host: str, credentials: tuple[str, str]) -> Any:
+        password = next(passwords)
+        tokens.append(password)
+        return _ExpiringRegistry(host, (credentials[0], password))
+
+    reader = RegistryLabelReader(world.ecr, registry_hostname="r:5000", client_factory=factory)
+    assert reader("build-cache/acme/web", "t1") == {LABEL: "fresh"}
+    assert reader("build-cache/acme/web", "t1") == {LABEL: "fresh"}
+    assert tokens == ["expired", "fresh-token"]
+
+
+def test_a_client_with_no_region_anywhere_uses_the_plugins_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from ecr_cache_tui.adapters.aws import ecr_client
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert ecr_client().meta.region_name == "eu-west-1"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
+    assert ecr_client().meta.region_name == "ap-southeast-2"

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ecr_cache_tui.config import DEFAULT_REGION
 from ecr_cache_tui.errors import (
     AccessDenied,
     RemoteError,
@@ -52,13 +53,16 @@ def ecr_client(
     from botocore.config import Config  # noqa: PLC0415
 
     session = boto3.session.Session(profile_name=profile, region_name=region)
+    # The plugin's own fallback (SPEC §2.1) when neither the caller, the environment nor the
+    # profile names a region, so the CLI and the TUI look where the hook would have written.
+    region = region or session.region_name or DEFAULT_REGION
     config = Config(
         retries={"max_attempts": max_attempts, "mode": "adaptive"},
         connect_timeout=10,
         read_timeout=60,
         user_agent_extra="ecr-cache-tui",
     )
-    return session.client("ecr", config=config)
+    return session.client("ecr", region_name=region, config=config)
 
 
 @contextmanager
