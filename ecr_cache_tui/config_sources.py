@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from ecr_cache_tui.config import OPTIONS
-from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.errors import ConfigError, UsageError
 
 __all__ = [
     "CONFIGURATION_ENV",
     "find_plugin_blocks",
+    "from_cli",
     "from_env",
     "is_plugin_reference",
     "read_config_file",
@@ -215,3 +216,29 @@ def _looks_like_pipeline(document: Mapping[Any, Any]) -> bool:
     return any(key in document for key in ("steps", "plugins")) and not any(
         key in OPTIONS for key in document
     )
+
+
+def from_cli(config_json: str | None, config_file: Path | None) -> dict[str, Any] | None:
+    """The options given on the command line (``--config JSON`` or ``--config-file FILE``).
+
+    Returns ``None`` when neither is given: the caller then reads the job's environment
+    (:func:`from_env`), as the hook does.
+    """
+    if config_file is not None:
+        return read_config_file(Path(config_file))
+    if config_json is None:
+        return None
+    try:
+        raw = json.loads(config_json)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"--config: not valid JSON ({exc.msg} at character {exc.pos}): expected an object "
+            "of plugin options",
+            option="--config",
+        ) from exc
+    if not isinstance(raw, dict):
+        raise UsageError(
+            f"--config: a JSON {type(raw).__name__} is not valid: expected an object of options",
+            option="--config",
+        )
+    return raw

@@ -7,7 +7,7 @@ the profile), so the product needs no test-only switches to talk to moto. Retrie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,7 +23,7 @@ from ecr_cache_tui.errors import (
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
 
-__all__ = ["ecr_client", "translate_errors"]
+__all__ = ["call", "ecr_client", "profile_region", "translate_errors"]
 
 T = TypeVar("T")
 
@@ -114,3 +114,17 @@ def _from_client_error(action: str, exc: Any) -> RemoteError:
     if code in ("ImageNotFoundException", "ImageTagNotFoundException"):
         return TagNotFound(text)
     return RemoteError(text)
+
+
+def profile_region(env: Mapping[str, str]) -> str | None:
+    """The AWS profile's region (the loader asks only when no option or variable gives one)."""
+    try:
+        import botocore.session  # noqa: PLC0415
+
+        session = botocore.session.Session()
+        if env.get("AWS_PROFILE"):
+            session.set_config_variable("profile", env["AWS_PROFILE"])
+        region = session.get_config_variable("region")
+    except Exception:  # a broken profile must not hide the real error, which comes later
+        return None
+    return str(region) if region else None

@@ -26,10 +26,10 @@ __all__ = ["rebuild_here"]
 
 def rebuild_here(args: argparse.Namespace) -> int:
     """Build with ``--pull --no-cache`` and push over the cached tag."""
-    from ecr_cache_tui.commands.checksum import _json_option  # noqa: PLC0415
-    from ecr_cache_tui.commands.hook import _profile_region, run_configured  # noqa: PLC0415
+    from ecr_cache_tui.adapters.aws import profile_region  # noqa: PLC0415
+    from ecr_cache_tui.commands.hook import run_configured  # noqa: PLC0415
     from ecr_cache_tui.config import load, parse  # noqa: PLC0415
-    from ecr_cache_tui.config_sources import read_config_file  # noqa: PLC0415
+    from ecr_cache_tui.config_sources import from_cli  # noqa: PLC0415
 
     for option, value in (("--tag", args.tag), ("--all", args.all), ("--dry-run", args.dry_run)):
         if value:
@@ -40,14 +40,11 @@ def rebuild_here(args: argparse.Namespace) -> int:
     if not checkout.is_dir():
         raise UsageError(f"--checkout: {str(checkout)!r} is not valid: expected a directory")
     env = _environment(dict(os.environ), args)
-    if args.config is not None:
-        raw = _json_option(args.config)
-        plugin = parse(raw, env, checkout, profile_region=lambda: _profile_region(env))
-    elif args.config_file is not None:
-        raw = read_config_file(Path(args.config_file))
-        plugin = parse(raw, env, checkout, profile_region=lambda: _profile_region(env))
+    raw = from_cli(args.config, args.config_file)
+    if raw is not None:
+        plugin = parse(raw, env, checkout, profile_region=lambda: profile_region(env))
     else:
-        plugin = load(env, checkout, profile_region=lambda: _profile_region(env))
+        plugin = load(env, checkout, profile_region=lambda: profile_region(env))
     result = run_configured(replace(plugin, force_rebuild=True), env, checkout)
     if not result.pushed:
         raise RegistryError(

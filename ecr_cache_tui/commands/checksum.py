@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from ecr_cache_tui.errors import UsageError
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the tag and the inputs manifest."""
     from ecr_cache_tui.checksum import compute, resolve_platform  # noqa: PLC0415
     from ecr_cache_tui.config import check_platform, load, parse  # noqa: PLC0415
-    from ecr_cache_tui.config_sources import read_config_file  # noqa: PLC0415
+    from ecr_cache_tui.config_sources import from_cli  # noqa: PLC0415
 
     env = dict(os.environ)
     checkout: Path = args.checkout if args.checkout is not None else Path.cwd()
@@ -63,10 +63,8 @@ def run(args: argparse.Namespace) -> int:
     cli_platform = check_platform("--platform", args.platform) if args.platform else None
     # The region is neither hashed nor used here, so the AWS profile is not asked for it; and
     # the repository is not needed, so this also works outside a job (no pipeline slugs).
-    if args.config is not None:
-        config = parse(_json_option(args.config), env, checkout, repository_required=False)
-    elif args.config_file is not None:
-        raw = read_config_file(args.config_file)
+    raw = from_cli(args.config, args.config_file)
+    if raw is not None:
         config = parse(raw, env, checkout, repository_required=False)
     else:
         config = load(env, checkout, repository_required=False)
@@ -86,23 +84,6 @@ def _write(stream: TextIO, text: str) -> None:
     stream.flush()
     stream.buffer.write(text.encode("utf-8", "surrogateescape") + b"\n")
     stream.buffer.flush()
-
-
-def _json_option(text: str) -> dict[str, Any]:
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"--config: not valid JSON ({exc.msg} at character {exc.pos}): expected an object "
-            "of plugin options",
-            option="--config",
-        ) from exc
-    if not isinstance(raw, dict):
-        raise UsageError(
-            f"--config: a JSON {type(raw).__name__} is not valid: expected an object of options",
-            option="--config",
-        )
-    return raw
 
 
 def _daemon_platform(env: dict[str, str]) -> str:

@@ -70,11 +70,12 @@ def run(args: argparse.Namespace) -> int:
 
 def run_hook(env: Mapping[str, str], checkout: Path, export_file: Path) -> int:
     """Load and validate the configuration, wire the adapters, run the flow, write the exports."""
+    from ecr_cache_tui.adapters.aws import profile_region  # noqa: PLC0415
     from ecr_cache_tui.config import load  # noqa: PLC0415
     from ecr_cache_tui.hook.exports import write_exports  # noqa: PLC0415
 
     # Step 1: every option validated before anything has a side effect.
-    plugin = load(env, checkout, profile_region=lambda: _profile_region(env))
+    plugin = load(env, checkout, profile_region=lambda: profile_region(env))
     result = run_configured(plugin, env, checkout)
     write_exports(export_file, result.exports)
     return 0
@@ -130,17 +131,3 @@ def _ecr(plugin: PluginConfig) -> Ecr | None:
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 
     return Ecr(ecr_client(plugin.region), registry_id=plugin.account_id)
-
-
-def _profile_region(env: Mapping[str, str]) -> str | None:
-    """The AWS profile's region (the loader asks only when no option or variable gives one)."""
-    try:
-        import botocore.session  # noqa: PLC0415
-
-        session = botocore.session.Session()
-        if env.get("AWS_PROFILE"):
-            session.set_config_variable("profile", env["AWS_PROFILE"])
-        region = session.get_config_variable("region")
-    except Exception:  # a broken profile must not hide the real error, which comes later
-        return None
-    return str(region) if region else None
