@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
                 service,
                 read_only=args.read_only,
                 source=f"demo: in-process ECR (moto) · {demo.region}",
+                stats_workers=1,
             ).run()
         return 0
 

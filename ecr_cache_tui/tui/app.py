@@ -88,6 +88,9 @@ class CacheApp(App[None]):
         read_only: hide and disable every action that changes a repository.
         clock: the current time (timezone-aware); injected for deterministic tests.
         source: what the sub-title says the data comes from (``AWS eu-west-1``, ``demo``).
+        stats_workers: repositories whose figures load at once. AWS calls wait on the network,
+            so several overlap; the demo's moto runs in this process and holds the GIL, so
+            more than one only slows the screen down.
     """
 
     CSS_PATH = "app.tcss"
@@ -105,12 +108,14 @@ class CacheApp(App[None]):
         read_only: bool = False,
         clock: Callable[[], datetime] | None = None,
         source: str = "AWS",
+        stats_workers: int = 8,
     ) -> None:
         super().__init__()
         self.service = service
         self.read_only = read_only
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
         self.source = source + (" · read-only" if read_only else "")
+        self.stats_workers = max(1, stats_workers)
         #: Every pipeline listed so far (the palette's commands are made from it).
         self.pipelines: list[PipelineSummary] = []
 

@@ -47,11 +47,15 @@ class PipelinesLoaded(Message):
 
 
 class StatsLoaded(Message):
-    """Figures of some repositories, by repository name (posted in batches while loading)."""
+    """Figures of some repositories, by repository name (posted in batches while loading).
 
-    def __init__(self, stats: Mapping[str, PipelineStats]) -> None:
+    ``done``: the last batch of the worker that loaded them.
+    """
+
+    def __init__(self, stats: Mapping[str, PipelineStats], *, done: bool = False) -> None:
         super().__init__()
         self.stats = dict(stats)
+        self.done = done
 
 
 class TagsLoaded(Message):

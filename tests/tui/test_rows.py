@@ -7,6 +7,7 @@ from ecr_cache_tui.tui.widgets.rows import (
     FilterTerm,
     TableRow,
     filter_rows,
+    narrows,
     parse_filter,
     sort_rows,
 )
@@ -61,3 +62,21 @@ def test_sort_by_a_column_puts_unknown_values_last_both_ways() -> None:
 def test_sort_is_stable_and_none_keeps_the_given_order() -> None:
     assert keys(sort_rows(rows(), 0, reverse=False)) == ["a", "c", "b"]
     assert keys(sort_rows(rows(), None, reverse=False)) == ["a", "b", "c"]
+
+
+def test_narrowing_is_recognised_only_when_it_is_one() -> None:
+    def narrows_(old: str, new: str) -> bool:
+        return narrows(parse_filter(old, COLUMNS), parse_filter(new, COLUMNS))
+
+    assert narrows_("", "w")
+    assert narrows_("we", "web")
+    assert narrows_("org:ac", "org:acm")
+    assert narrows_("web", "web org:acme")
+    assert not narrows_("web", "we")  # widens
+    assert not narrows_("org", "org:a")  # a substring became a column filter
+    assert not narrows_("web api", "web")
+
+
+def test_a_term_never_matches_across_two_columns() -> None:
+    # "acme" + "web" are two cells; "meweb" spans them and must not match.
+    assert filter_rows(rows(), parse_filter("meweb", COLUMNS)) == []

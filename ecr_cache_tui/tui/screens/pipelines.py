@@ -1,8 +1,10 @@
 """The first screen: every cache repository as a pipeline, grouped by organisation.
 
 The listing is one paginated call; each repository's figures (tags, size, newest push,
-max age, cost: two calls each) load lazily afterwards, rows on screen first, in batches, so a
-registry with thousands of repositories is browsable at once and fills in as it loads.
+max age, cost: two calls each) load lazily afterwards: only those of the rows on screen (and a
+page ahead), as they come into view. Sorting or filtering by a figure loads them all. A registry
+with thousands of repositories is browsable at once, and opening the TUI does not make two
+calls per repository.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ecr_cache_tui.tui.messages import (
     StatsLoaded,
 )
 from ecr_cache_tui.tui.screens.base import ServiceScreen
-from ecr_cache_tui.tui.widgets.rows import Column, TableRow
+from ecr_cache_tui.tui.widgets.rows import Column, TableRow, parse_filter
 from ecr_cache_tui.tui.widgets.table import FilterTable
 
 if TYPE_CHECKING:
@@ -46,10 +48,14 @@ COLUMNS = (
     Column("cost", "Cost/month", 10, "right"),
 )
 
-#: Repositories whose figures load at once (ECR's API rate allows far more; moto is one thread).
-STATS_WORKERS = 4
 #: How often loaded figures are pushed to the screen while loading.
 STATS_BATCH_SECONDS = 0.3
+#: Rows past the last one on screen whose figures load with it (a page of scrolling ahead).
+LOOKAHEAD = 40
+#: How often the screen looks for rows in view whose figures are missing.
+VIEW_CHECK_SECONDS = 0.25
+#: Columns whose values are figures: sorting or filtering by one needs every row's.
+FIGURE_COLUMNS = frozenset(range(2, 7))
 
 
 def pipeline_row(p: PipelineSummary) -> TableRow:
@@ -95,9 +101,8 @@ def pipeline_row(p: PipelineSummary) -> TableRow:
     ]
     row = TableRow.build(p.repository, texts, values, data=p)
     # ``org:acme`` and ``acme/web`` both find it: the repository name is searchable too.
-    return replace(
-        row, texts=(*row.texts[:1], f"{p.repository.lower()} {row.texts[1]}", *row.texts[2:])
-    )
+    texts_ = (*row.texts[:1], f"{p.repository.lower()} {row.texts[1]}", *row.texts[2:])
+    return replace(row, texts=texts_, haystack="")
 
 
 class PipelinesScreen(ServiceScreen):
@@ -113,6 +118,10 @@ class PipelinesScreen(ServiceScreen):
     def __init__(self) -> None:
         super().__init__(id="pipelines")
         self.pipelines: dict[str, PipelineSummary] = {}
+        #: Repositories whose figures are missing or out of date.
+        self._stale: set[str] = set()
+        #: Repositories whose figures a worker is loading now.
+        self._loading: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -127,6 +136,7 @@ class PipelinesScreen(ServiceScreen):
         self.sub_title = self.cache_app.source
         self.query_one(FilterTable).table.focus()
         self.load()
+        self.set_interval(VIEW_CHECK_SECONDS, self.request_figures)
 
     @property
     def table(self) -> FilterTable:
@@ -161,10 +171,29 @@ class PipelinesScreen(ServiceScreen):
             for p in event.pipelines
         }
         self.cache_app.pipelines = list(self.pipelines.values())
+        self._stale = set(self.pipelines)
+        self._loading = set()
         self.table.set_rows(self._rows())
         self._summary()
-        order = [r.key for r in self.table.shown_rows]
-        self.load_stats(order)
+        self.request_figures()
+
+    def request_figures(self) -> None:
+        """Load the figures of the rows in view (all rows when sorted or filtered by one)."""
+        if self._loading or not self._stale or not self.is_mounted:
+            return
+        table = self.table
+        rows = table.shown_rows
+        if table.sort_column in FIGURE_COLUMNS or any(
+            t.column in FIGURE_COLUMNS for t in parse_filter(table.filter_text, COLUMNS)
+        ):
+            wanted = rows
+        else:
+            top = int(table.table.scroll_y)
+            wanted = rows[top : top + table.table.size.height + LOOKAHEAD]
+        missing = [r.key for r in wanted if r.key in self._stale]
+        if missing:
+            self._loading = set(missing)
+            self.load_stats(missing)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
     def load_stats(self, order: Sequence[str]) -> None:
@@ -173,7 +202,7 @@ class PipelinesScreen(ServiceScreen):
         batch: dict[str, PipelineStats] = {}
         last = time.monotonic()
         failed: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=self.cache_app.stats_workers) as pool:
             futures = {pool.submit(self.service.pipeline_stats, r): r for r in order}
             for future in as_completed(futures):
                 if worker.is_cancelled:
@@ -188,13 +217,17 @@ class PipelinesScreen(ServiceScreen):
                     self.post_message(StatsLoaded(batch))
                     batch = {}
                     last = time.monotonic()
-        if batch:
-            self.post_message(StatsLoaded(batch))
         if failed is not None:
             self.post_message(BackendFailed("load repository figures", failed))
+        self.post_message(StatsLoaded(batch, done=True))
 
     @on(StatsLoaded)
     def _stats_loaded(self, event: StatsLoaded) -> None:
+        self._stale -= set(event.stats)
+        if event.done:
+            # What failed is not retried until a refresh: no loop of failing calls.
+            self._stale -= self._loading
+            self._loading = set()
         updated = []
         for repository, stats in event.stats.items():
             if repository in self.pipelines:
@@ -208,7 +241,8 @@ class PipelinesScreen(ServiceScreen):
     @on(CacheChanged)
     def _changed(self, event: CacheChanged) -> None:
         if event.repository in self.pipelines:
-            self.load_stats([event.repository])
+            self._stale.add(event.repository)
+            self.request_figures()
 
     def _rows(self) -> list[TableRow]:
         # Grouped by organisation: that is the order rows come in until sorted otherwise.

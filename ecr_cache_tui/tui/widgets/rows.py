@@ -24,6 +24,7 @@ __all__ = [
     "SortValue",
     "TableRow",
     "filter_rows",
+    "narrows",
     "parse_filter",
     "sort_rows",
 ]
@@ -62,6 +63,13 @@ class TableRow:
     values: tuple[SortValue, ...]
     texts: tuple[str, ...]
     data: object = field(default=None, compare=False)
+    haystack: str = field(default="", compare=False)
+    """Every column's text in one string, for a search in any column."""
+
+    def __post_init__(self) -> None:
+        if not self.haystack:
+            # A separator no needle contains: a term never matches across two columns.
+            object.__setattr__(self, "haystack", "\x00".join(self.texts))
 
     @classmethod
     def build(
@@ -105,6 +113,19 @@ def parse_filter(text: str, columns: Sequence[Column]) -> tuple[FilterTerm, ...]
     return tuple(terms)
 
 
+def narrows(old: Sequence[FilterTerm], new: Sequence[FilterTerm]) -> bool:
+    """Whether every row ``new`` matches is matched by ``old`` (``new`` only narrows it).
+
+    True when each old term has a new counterpart in the same place, on the same column, whose
+    needle contains the old one (``we`` → ``web``), and any further new terms only add
+    conditions. Then filtering the rows ``old`` left is enough.
+    """
+    if len(new) < len(old):
+        return False
+    pairs = zip(old, new[: len(old)], strict=True)
+    return all(o.column == n.column and o.needle in n.needle for o, n in pairs)
+
+
 def filter_rows(rows: Sequence[TableRow], terms: Sequence[FilterTerm]) -> list[TableRow]:
     """The rows every term matches, in their order."""
     if not terms:
@@ -113,7 +134,7 @@ def filter_rows(rows: Sequence[TableRow], terms: Sequence[FilterTerm]) -> list[T
     for row in rows:
         for term in terms:
             if term.column is None:
-                if not any(term.needle in t for t in row.texts):
+                if term.needle not in row.haystack:
                     break
             elif term.needle not in row.texts[term.column]:
                 break

@@ -17,9 +17,11 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on
+from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
@@ -27,27 +29,37 @@ from textual.widgets._data_table import ColumnKey, Row, RowKey
 
 from ecr_cache_tui.tui.widgets.rows import (
     Column,
+    FilterTerm,
     TableRow,
     filter_rows,
+    narrows,
     parse_filter,
     sort_rows,
 )
 
 __all__ = ["FastDataTable", "FilterTable"]
 
-MARK = "●"
+MARKED = Text("●", style="bold")
+UNMARKED = Text(" ")
+MARK_COLUMN = ColumnKey("__mark")
+
+
+#: One row ready for :meth:`FastDataTable.replace_rows`: made once per row, reused by every
+#: rebuild (a filter keystroke only picks which of them are shown).
+RowEntry = tuple[RowKey, dict[ColumnKey, Text], Row]
 
 
 class FastDataTable(DataTable[Text]):
     """``DataTable`` with fixed-width columns that loads thousands of rows at once.
 
-    Two of ``DataTable``'s per-row costs do nothing for a table whose columns all have a fixed
+    ``DataTable``'s per-row costs that do nothing for a table whose columns all have a fixed
     width and whose rows are one line: measuring every cell to size auto-width columns (7 s
-    for 10,000 rows of 6 columns here), and the bookkeeping ``add_row`` repeats for each row.
-    :meth:`replace_rows` fills the table's own structures in one pass instead, and
+    for 10,000 rows of 6 columns here), the bookkeeping ``add_row`` repeats for each row, and
+    two more passes over all rows to find their order and y offsets. :meth:`replace_rows` fills
+    the table's own structures in one pass from prepared :data:`RowEntry` values instead, and
     ``_update_dimensions`` skips the measuring. Both touch ``DataTable`` internals (pinned by
-    ``textual<9`` and by the tests in ``tests/tui``); :meth:`replace_rows` falls back to
-    ``clear()`` + ``add_rows()`` if those internals are not there.
+    ``textual<9`` and exercised by the tests in ``tests/tui``); :meth:`replace_rows` falls back
+    to ``clear()`` + ``add_row()`` when those internals are not there.
     """
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
@@ -55,26 +67,45 @@ class FastDataTable(DataTable[Text]):
             new_rows = ()  # widths are fixed: nothing to measure
         super()._update_dimensions(new_rows)
 
-    def replace_rows(self, rows: Sequence[tuple[str, Sequence[Text]]]) -> None:
-        """Replace every row with ``rows`` (``(key, cells)`` pairs, one line each)."""
-        self.clear()
+    @staticmethod
+    def entry(key: str, cells: dict[ColumnKey, Text]) -> RowEntry:
+        """A :data:`RowEntry` for a one-line row ``key`` with ``cells`` by column key."""
+        row_key = RowKey(key)
+        return (row_key, cells, Row(row_key, 1, None, False))
+
+    def replace_rows(self, entries: Sequence[RowEntry]) -> None:
+        """Replace every row with ``entries``, in order."""
         if not _has_internals(self):
-            for key, cells in rows:
-                self.add_row(*cells, key=key)
+            self.clear()
+            order = [c.key for c in self.ordered_columns]
+            for row_key, cells, _ in entries:
+                self.add_row(*(cells[k] for k in order), key=row_key.value)
             return
-        keys = [c.key for c in self.ordered_columns]
-        locations = self._row_locations
+        # ``clear()`` without its ``self._y_offsets.clear()``, which computes the offsets of
+        # every old row (its caches were just dropped) only to throw them away.
+        self._clear_caches()
+        self._data.clear()
+        self.rows.clear()
+        self._labelled_row_exists = False
+        self.hover_coordinate = Coordinate(0, 0)
+        self.refresh()
+        locations: dict[RowKey, int] = {}
         data = self._data
-        table_rows = self.rows
-        for index, (key, cells) in enumerate(rows):
-            row_key = RowKey(key)
+        rows = self.rows
+        ordered: list[Row] = []
+        for index, (row_key, cells, row) in enumerate(entries):
             locations[row_key] = index
-            data[row_key] = dict(zip(keys, cells, strict=True))
-            table_rows[row_key] = Row(row_key, 1, None, False)
-        self._require_update_dimensions = True
+            data[row_key] = cells
+            rows[row_key] = row
+            ordered.append(row)
+        self._row_locations = TwoWayDict(locations)
         self._update_count += 1
+        # What ``ordered_rows`` and ``_y_offsets`` would compute in two more passes.
+        self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
+        self._offset_cache[self._update_count] = [(row.key, 0) for row in ordered]
+        self._require_update_dimensions = True
         self.cursor_coordinate = self.cursor_coordinate
-        if rows and self.show_cursor and self.cursor_type != "none":
+        if entries and self.show_cursor and self.cursor_type != "none":
             self._highlight_cursor()
         self.check_idle()
 
@@ -82,7 +113,14 @@ class FastDataTable(DataTable[Text]):
 def _has_internals(table: DataTable[Text]) -> bool:
     return all(
         hasattr(table, name)
-        for name in ("_row_locations", "_data", "_update_count", "_require_update_dimensions")
+        for name in (
+            "_row_locations",
+            "_data",
+            "_update_count",
+            "_require_update_dimensions",
+            "_ordered_row_cache",
+            "_offset_cache",
+        )
     )
 
 
@@ -151,6 +189,10 @@ class FilterTable(Vertical):
         self.marked: set[str] = set()
         self._rows: list[TableRow] = []
         self._shown: list[TableRow] = []
+        self._entries: dict[str, RowEntry] = {}
+        # What the rows on screen were filtered with: a filter that only narrows it (one more
+        # character typed) filters the rows on screen, already sorted, instead of all of them.
+        self._shown_terms: tuple[FilterTerm, ...] | None = None
 
     # -- composition ----------------------------------------------------------------------
 
@@ -165,7 +207,7 @@ class FilterTable(Vertical):
     def on_mount(self) -> None:
         table = self.table
         if self.markable:
-            table.add_column(" ", key="__mark", width=1)
+            table.add_column(" ", key=MARK_COLUMN.value, width=1)
         for column in self.columns:
             table.add_column(self._header(column), key=column.key, width=column.width)
 
@@ -202,13 +244,23 @@ class FilterTable(Vertical):
         self._rows = list(rows)
         keys = {r.key for r in self._rows}
         self.marked &= keys
+        self._entries = {r.key: self._entry(r) for r in self._rows}
+        self._shown_terms = None
         self._rebuild()
 
     def update_rows(self, rows: Sequence[TableRow]) -> None:
         """Replace the rows with the same keys (e.g. figures loaded later), then rebuild."""
         by_key = {r.key: r for r in rows}
         self._rows = [by_key.get(r.key, r) for r in self._rows]
+        self._entries.update((r.key, self._entry(r)) for r in rows if r.key in self._entries)
+        self._shown_terms = None
         self._rebuild()
+
+    def _entry(self, row: TableRow) -> RowEntry:
+        cells = dict(zip(self._column_keys, row.cells, strict=True))
+        if self.markable:
+            cells[MARK_COLUMN] = MARKED if row.key in self.marked else UNMARKED
+        return FastDataTable.entry(row.key, cells)
 
     def marked_rows(self) -> list[TableRow]:
         """Marked rows, in screen order (hidden by the filter included, at the end)."""
@@ -222,14 +274,18 @@ class FilterTable(Vertical):
         if row is None or not self.markable:
             return
         self.marked ^= {row.key}
-        self.table.update_cell(row.key, "__mark", self._mark(row.key))
+        self.table.update_cell(row.key, MARK_COLUMN, self._mark(row.key))
         self._status()
         self.post_message(self.Changed(self, len(self._shown), len(self._rows)))
 
     def clear_marks(self) -> None:
         """Unmark every row."""
         if self.marked:
+            for key in self.marked:
+                if key in self._entries:
+                    self._entries[key][1][MARK_COLUMN] = UNMARKED
             self.marked.clear()
+            self._shown_terms = None
             self._rebuild()
 
     # -- filter and sort ------------------------------------------------------------------
@@ -286,6 +342,7 @@ class FilterTable(Vertical):
         """Sort by ``column`` (an index into :attr:`columns`)."""
         self.sort_column = column
         self.reverse = reverse
+        self._shown_terms = None
         self._relabel()
         self._rebuild()
 
@@ -312,12 +369,14 @@ class FilterTable(Vertical):
         keep = self.current.key if self.current is not None else None
         keep_index = table.cursor_row
         terms = parse_filter(self.filter_text, self.columns)
-        shown = sort_rows(filter_rows(self._rows, terms), self.sort_column, self.reverse)
-        self._shown = shown
-        if self.markable:
-            table.replace_rows([(r.key, (self._mark(r.key), *r.cells)) for r in shown])
+        if self._shown_terms is not None and narrows(self._shown_terms, terms):
+            shown = filter_rows(self._shown, terms)  # already sorted
         else:
-            table.replace_rows([(r.key, r.cells) for r in shown])
+            shown = sort_rows(filter_rows(self._rows, terms), self.sort_column, self.reverse)
+        self._shown = shown
+        self._shown_terms = terms
+        entries = self._entries
+        table.replace_rows([entries[r.key] for r in shown])
         if shown:
             index = next((i for i, r in enumerate(shown) if r.key == keep), None)
             if index is None:  # the row went: stay at the same height
@@ -335,10 +394,15 @@ class FilterTable(Vertical):
             parts.append(f"sort: {self.columns[self.sort_column].title} {arrow}")
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
-        self.query_one("#table-status", Static).update(Text("  ·  ".join(parts)))
+        # One line, fixed height: no layout pass (which would repaint the whole screen).
+        self.query_one("#table-status", Static).update(Text("  ·  ".join(parts)), layout=False)
 
     def _mark(self, key: str) -> Text:
-        return Text(MARK if key in self.marked else " ", style="bold")
+        return MARKED if key in self.marked else UNMARKED
+
+    @property
+    def _column_keys(self) -> list[ColumnKey]:
+        return [ColumnKey(c.key) for c in self.columns]
 
     def _header(self, column: Column) -> Text:
         title = column.title
