@@ -1,0 +1,279 @@
+"""TUI benchmark: the headless app on the demo backend scaled up, against ``ecr-cache ls --json``.
+
+    .venv/bin/python bench/tui_bench.py [--pipelines 2000] [--tags 10000] [--keys 8]
+
+The backend is the embedded demo ECR (moto in-process) with ``--pipelines`` repositories, one of
+them holding ``--tags`` tags. Each measurement runs in its own subprocess (fresh interpreter,
+its own demo fill, its own peak RSS); the parent prints one table with the TUI and the baseline
+side by side:
+
+* first screen: from ``App.run_test()`` starting to every repository listed and the table
+  answering keys; then until the figures of the rows in view are in (the screen loads only
+  those), and, after pressing ``4`` (sort by size, which needs them all), every figure.
+* tags: from ``enter`` on the big pipeline to all its tags on screen.
+* filter keystroke: ``pilot.press`` of one character (and one backspace) in the filter with the
+  full list on screen, until the table is rebuilt and the screen has processed it; median of
+  ``--keys``.
+* peak memory: the process's peak RSS, moto's data included (``fill only`` shows that part).
+
+Baseline: ``ecr-cache ls --json`` and ``ecr-cache ls PIPELINE --json`` run in-process (moto is
+in-process, so a child ``ecr-cache`` could not see it) with stdout captured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def start_demo(pipelines: int, tags: int) -> tuple[Any, float]:
+    from ecr_cache_tui.demo import DemoEcr, DemoScale
+
+    t0 = time.perf_counter()
+    demo = DemoEcr(
+        DemoScale(pipelines=pipelines, organisations=7, max_tags=6, big_pipeline_tags=tags)
+    ).start()
+    return demo, time.perf_counter() - t0
+
+
+# -- the measurements (each in a child process) ---------------------------------------------
+
+
+def measure_fill(opts: argparse.Namespace) -> dict[str, float]:
+    _, fill = start_demo(opts.pipelines, opts.tags)
+    return {"fill_s": fill, "rss_mb": rss_mb()}
+
+
+def measure_tui(opts: argparse.Namespace) -> dict[str, float]:
+    import asyncio
+
+    t0 = time.perf_counter()
+    from ecr_cache_tui.tui.app import CacheApp
+    from ecr_cache_tui.tui.screens.tags import TagsScreen
+    from ecr_cache_tui.tui.widgets.table import FilterTable
+
+    import_s = time.perf_counter() - t0
+    demo, fill = start_demo(opts.pipelines, opts.tags)
+    from ecr_cache_tui.demo import demo_service
+
+    big = demo.repositories[0]
+    out: dict[str, float] = {"import_s": import_s, "fill_s": fill}
+    # The backend alone (moto in this process): what no screen can be faster than.
+    service = demo_service(demo)
+    t = time.perf_counter()
+    service.list_pipelines()
+    out["backend_pipelines_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    service.list_tags(big)
+    out["backend_tags_s"] = time.perf_counter() - t
+
+    def figures_missing(table: FilterTable, rows: int | None = None) -> bool:
+        shown = table.shown_rows if rows is None else table.shown_rows[:rows]
+        return any(r.values[2] is None for r in shown)
+
+    async def run() -> None:
+        app = CacheApp(demo_service(demo), source="bench", stats_workers=1)
+        start = time.perf_counter()
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.screen.query_one(FilterTable)
+            while len(table.rows) < opts.pipelines:
+                await asyncio.sleep(0.005)
+            await pilot.pause()
+            out["first_screen_s"] = time.perf_counter() - start
+            # Interactive: a key is answered while the figures in view load.
+            t = time.perf_counter()
+            await pilot.press("down")
+            out["key_during_load_s"] = time.perf_counter() - t
+            while figures_missing(table, rows=30):
+                await asyncio.sleep(0.01)
+            out["visible_figures_s"] = time.perf_counter() - start
+            # Sorting by size needs every figure: that loads them all.
+            t = time.perf_counter()
+            await pilot.press("4")
+            while figures_missing(table):
+                await asyncio.sleep(0.02)
+            out["all_figures_s"] = time.perf_counter() - t
+            await pilot.press("1")  # back to organisation order
+
+            keys = [r.key for r in table.shown_rows]
+            table.table.move_cursor(row=keys.index(big))
+            await pilot.pause()
+            t = time.perf_counter()
+            await pilot.press("enter")
+            while (
+                not isinstance(app.screen, TagsScreen)
+                or len(app.screen.query_one(FilterTable).shown_rows) < opts.tags
+            ):
+                await asyncio.sleep(0.005)
+            await pilot.pause()
+            out["tags_s"] = time.perf_counter() - t
+
+            tags = app.screen.query_one(FilterTable)
+            floor = []
+            for _ in range(opts.keys):
+                t = time.perf_counter()
+                await pilot.press("left")  # a key that changes nothing: the harness's floor
+                floor.append(time.perf_counter() - t)
+            out["key_floor_s"] = statistics.median(floor)
+            await pilot.press("slash")
+            typed, erased = [], []
+            for ch in "abcdef0123456789"[: opts.keys]:
+                t = time.perf_counter()
+                await pilot.press(ch)
+                typed.append(time.perf_counter() - t)
+                out["rows_after_key"] = len(tags.shown_rows)
+                t = time.perf_counter()
+                await pilot.press("backspace")
+                erased.append(time.perf_counter() - t)
+                assert len(tags.shown_rows) == opts.tags + 1
+            out["key_filter_s"] = statistics.median(typed)
+            out["key_unfilter_s"] = statistics.median(erased)
+            out["key_filter_max_s"] = max(typed + erased)
+            # The table rebuild alone (no key handling, no repaint), for reference.
+            t = time.perf_counter()
+            for _ in range(5):
+                tags._rebuild()
+            out["rebuild_only_s"] = (time.perf_counter() - t) / 5
+
+    asyncio.run(run())
+    out["rss_mb"] = rss_mb()
+    demo.stop()
+    return out
+
+
+def measure_ls(opts: argparse.Namespace) -> dict[str, float]:
+    demo, fill = start_demo(opts.pipelines, opts.tags)
+    from ecr_cache_tui import cli
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", demo.region)
+    out: dict[str, float] = {"fill_s": fill}
+    for name, argv in (
+        ("ls_pipelines_s", ["ls", "--json", "--region", demo.region]),
+        ("ls_tags_s", ["ls", demo.repositories[0], "--json", "--region", demo.region]),
+    ):
+        buffer = io.StringIO()
+        t = time.perf_counter()
+        with contextlib.redirect_stdout(buffer):
+            code = cli.main(argv)
+        out[name] = time.perf_counter() - t
+        assert code == 0, f"{argv} exited {code}"
+        doc = json.loads(buffer.getvalue())
+        count = len(doc["pipelines"]) if "pipelines" in doc else len(doc["tags"])
+        out[name.replace("_s", "_count")] = count
+    out["rss_mb"] = rss_mb()
+    return out
+
+
+# -- the parent: run each child, print the table --------------------------------------------
+
+
+def child(mode: str, opts: argparse.Namespace) -> dict[str, float]:
+    argv = [sys.executable, __file__, "--mode", mode, "--pipelines", str(opts.pipelines)]
+    argv += ["--tags", str(opts.tags), "--keys", str(opts.keys)]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, check=False)
+    if done.returncode != 0:
+        sys.exit(f"{mode} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pipelines", type=int, default=2000)
+    parser.add_argument("--tags", type=int, default=10_000)
+    parser.add_argument("--keys", type=int, default=8)
+    parser.add_argument("--mode", choices=("fill", "tui", "ls"), help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.mode:
+        fn = {"fill": measure_fill, "tui": measure_tui, "ls": measure_ls}[opts.mode]
+        print(json.dumps(fn(opts)))
+        return
+
+    fill = child("fill", opts)
+    tui = child("tui", opts)
+    ls = child("ls", opts)
+    n, k = opts.pipelines, opts.tags
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}x" if b else "-"
+
+    def ms(value: float) -> str:
+        return f"{value * 1000:.0f} ms"
+
+    def sec(value: float) -> str:
+        return f"{value:.2f} s"
+
+    rows = [
+        ("demo fill (setup, not timed below)", sec(tui["fill_s"]), sec(ls["fill_s"]), ""),
+        ("import the app (textual)", sec(tui["import_s"]), "-", ""),
+        (
+            f"first screen: {n:,} pipelines listed (target < 1 s)",
+            sec(tui["first_screen_s"]),
+            f"{sec(ls['ls_pipelines_s'])} (ls --json, every figure)",
+            ratio(tui["first_screen_s"], ls["ls_pipelines_s"]),
+        ),
+        ("  the backend's listing alone (moto)", sec(tui["backend_pipelines_s"]), "-", ""),
+        ("  a key answered while figures in view load", ms(tui["key_during_load_s"]), "-", ""),
+        ("  figures of the rows in view loaded", sec(tui["visible_figures_s"]), "-", ""),
+        (
+            f"  every figure of {n:,} (sort by size)",
+            sec(tui["all_figures_s"]),
+            sec(ls["ls_pipelines_s"]),
+            ratio(tui["all_figures_s"], ls["ls_pipelines_s"]),
+        ),
+        (
+            f"{k:,} tags listed (target < 1.5 s)",
+            sec(tui["tags_s"]),
+            f"{sec(ls['ls_tags_s'])} (ls PIPELINE --json)",
+            ratio(tui["tags_s"], ls["ls_tags_s"]),
+        ),
+        ("  the backend's list_tags alone (moto)", sec(tui["backend_tags_s"]), "-", ""),
+        (
+            f"filter keystroke at {k:,} rows, median (target < 100 ms)",
+            ms(tui["key_filter_s"]),
+            "-",
+            "",
+        ),
+        ("  backspace back to every row, median", ms(tui["key_unfilter_s"]), "-", ""),
+        ("  slowest keystroke", ms(tui["key_filter_max_s"]), "-", ""),
+        ("  a key that changes nothing (Pilot's floor)", ms(tui["key_floor_s"]), "-", ""),
+        (f"  table rebuild alone ({k:,} rows)", ms(tui["rebuild_only_s"]), "-", ""),
+        (
+            "peak RSS (target < 300 MB)",
+            f"{tui['rss_mb']:.0f} MB",
+            f"{ls['rss_mb']:.0f} MB",
+            ratio(tui["rss_mb"], ls["rss_mb"]),
+        ),
+        ("  of which the demo's moto data (fill only)", f"{fill['rss_mb']:.0f} MB", "", ""),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    head = ("measure", "TUI", "baseline", "TUI/baseline")
+    widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format(*head))
+    print(line.format(*("-" * w for w in widths)))
+    for r in rows:
+        print(line.format(*r))
+    print(
+        f"\nrows after one filter key: {tui['rows_after_key']:.0f}; "
+        f"ls listed {ls['ls_pipelines_count']:.0f} pipelines, {ls['ls_tags_count']:.0f} tags"
+    )
+
+
+if __name__ == "__main__":
+    main()
