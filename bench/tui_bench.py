@@ -7,8 +7,9 @@ them holding ``--tags`` tags. Each measurement runs in its own subprocess (fresh
 its own demo fill, its own peak RSS); the parent prints one table with the TUI and the baseline
 side by side:
 
-* first screen: from ``App.run_test()`` starting to every repository listed and the table
-  answering keys; then until the figures of the rows in view are in (the screen loads only
+* first screen: from ``App.run_test()`` starting to the first screen drawn (the listing
+  loads in a worker; the worst event-loop stall meanwhile is shown), to every repository
+  listed; then until the figures of the rows in view are in (the screen loads only
   those), and, after pressing ``4`` (sort by size, which needs them all), every figure.
 * tags: from ``enter`` on the big pipeline to all its tags on screen.
 * filter keystroke: ``pilot.press`` of one character (and one backspace) in the filter with the
@@ -91,9 +92,16 @@ def measure_tui(opts: argparse.Namespace) -> dict[str, float]:
         app = CacheApp(demo_service(demo), source="bench", stats_workers=1)
         start = time.perf_counter()
         async with app.run_test(size=(120, 40)) as pilot:
+            # Up: the first screen is mounted and drawn; the listing loads in a worker.
+            out["app_up_s"] = time.perf_counter() - start
             table = app.screen.query_one(FilterTable)
+            # How long the event loop (keys, repaint) is held up at worst meanwhile.
+            stall, last = 0.0, time.perf_counter()
             while len(table.rows) < opts.pipelines:
                 await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                stall, last = max(stall, now - last - 0.005), now
+            out["loop_stall_s"] = stall
             await pilot.pause()
             out["first_screen_s"] = time.perf_counter() - start
             # Interactive: a key is answered while the figures in view load.
@@ -221,8 +229,10 @@ def main() -> None:
     rows = [
         ("demo fill (setup, not timed below)", sec(tui["fill_s"]), sec(ls["fill_s"]), ""),
         ("import the app (textual)", sec(tui["import_s"]), "-", ""),
+        ("first screen up, drawn (target < 1 s)", sec(tui["app_up_s"]), "-", ""),
+        ("  worst event-loop stall while it lists", ms(tui["loop_stall_s"]), "-", ""),
         (
-            f"first screen: {n:,} pipelines listed (target < 1 s)",
+            f"first screen: {n:,} pipelines listed",
             sec(tui["first_screen_s"]),
             f"{sec(ls['ls_pipelines_s'])} (ls --json, every figure)",
             ratio(tui["first_screen_s"], ls["ls_pipelines_s"]),

@@ -180,4 +180,4 @@ class TagsScreen(ServiceScreen):
 
     def evicted(self) -> None:
         """After a confirmed eviction: marks are spent."""
-        self.table.marked.clear()
+        self.table.clear_marks()

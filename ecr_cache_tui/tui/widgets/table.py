@@ -183,6 +183,7 @@ class FilterTable(Vertical):
     ) -> None:
         super().__init__(id=id)
         self.columns = tuple(columns)
+        self._column_keys = [ColumnKey(c.key) for c in self.columns]
         self.markable = markable
         self.sort_column = sort_column
         self.reverse = reverse
@@ -399,10 +400,6 @@ class FilterTable(Vertical):
 
     def _mark(self, key: str) -> Text:
         return MARKED if key in self.marked else UNMARKED
-
-    @property
-    def _column_keys(self) -> list[ColumnKey]:
-        return [ColumnKey(c.key) for c in self.columns]
 
     def _header(self, column: Column) -> Text:
         title = column.title
