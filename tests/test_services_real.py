@@ -90,7 +90,7 @@ def test_dockerd_is_this_runs_own_daemon(
     ("builder", "marker"),
     [("legacy", "Step 2/2 : RUN"), ("buildkit", "[internal] load build definition")],
 )
-def test_cli_builds_an_image_with_a_run_step(  # noqa: PLR0917 -- pytest fixtures
+def test_cli_builds_an_image_with_a_run_step(
     services: Services,
     docker_client: docker.DockerClient,
     proof_context: tuple[Path, str],
@@ -148,7 +148,7 @@ def ecr_credentials(services: Services, ecr_client: ECRClient) -> dict[str, str]
 
 
 @pytest.fixture
-def pushed_image(  # noqa: PLR0917 -- pytest fixtures
+def pushed_image(
     services: Services,
     docker_client: docker.DockerClient,
     proof_context: tuple[Path, str],
