@@ -22,8 +22,8 @@ from typing import TextIO
 from ecr_cache_tui.errors import UsageError
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the command's arguments."""
+def add_config_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--config``/``--config-file``, read by :func:`ecr_cache_tui.config_sources.from_cli`."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--config",
@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="a JSON or YAML file: options, or a pipeline.yml with one ecr-cache plugin block",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    add_config_arguments(parser)
     parser.add_argument(
         "--platform",
         metavar="OS/ARCH",

@@ -34,6 +34,7 @@ from ecr_cache_tui.commands._maintainer import (
     short_time,
     table,
 )
+from ecr_cache_tui.commands.checksum import add_config_arguments
 from ecr_cache_tui.errors import RemoteError, UsageError
 
 if TYPE_CHECKING:
@@ -65,17 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     here.add_argument(
         "--checkout", default=".", help="the checkout (default: the current directory)"
     )
-    source = here.add_mutually_exclusive_group()
-    source.add_argument(
-        "--config",
-        metavar="JSON",
-        help="the plugin's options as a JSON object (default: BUILDKITE_PLUGIN_CONFIGURATION)",
-    )
-    source.add_argument(
-        "--config-file",
-        metavar="FILE",
-        help="a JSON or YAML file: options, or a pipeline.yml with one ecr-cache plugin block",
-    )
+    add_config_arguments(here)
     add_aws_arguments(parser)
 
 
