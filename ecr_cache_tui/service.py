@@ -373,6 +373,8 @@ class CacheService:
             only with ``force``.
         clock: the current time (timezone-aware UTC), for expiry previews.
         price_per_gb_month: for the monthly cost estimate.
+        registry_hostname: ``host[:port]`` that image references (copied URIs, ``docker pull``
+            lines) use instead of the ECR host, as the plugin's ``registry-hostname`` does.
     """
 
     def __init__(
@@ -383,12 +385,18 @@ class CacheService:
         prefix: str = DEFAULT_PREFIX,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         price_per_gb_month: float = DEFAULT_PRICE_PER_GB_MONTH,
+        registry_hostname: str | None = None,
     ) -> None:
         self.ecr = ecr
         self.labels = labels
         self.prefix = prefix
         self.clock = clock
         self.price_per_gb_month = price_per_gb_month
+        self.registry_hostname = registry_hostname
+
+    def _uri(self, repository_uri: str, name: str) -> str:
+        """The image reference people pull: the repository URI, or the registry override's."""
+        return f"{self.registry_hostname}/{name}" if self.registry_hostname else repository_uri
 
     # -- listing --------------------------------------------------------------------------
 
@@ -408,7 +416,7 @@ class CacheService:
                     repository=r.name,
                     organisation=split_repository(r.name, self.prefix)[0],
                     pipeline=split_repository(r.name, self.prefix)[1],
-                    uri=r.uri,
+                    uri=self._uri(r.uri, r.name),
                     created_at=r.created_at,
                 )
                 for r in self.ecr.iter_repositories(self.prefix)
@@ -432,7 +440,7 @@ class CacheService:
         info = self._describe(repository)
         images = list(self.ecr.iter_images(repository))
         days = lifecycle.max_age_days(self.ecr.get_lifecycle_policy(repository))
-        return tag_infos(images, info.uri, days)
+        return tag_infos(images, self._uri(info.uri, repository), days)
 
     def resolve(self, pipeline: str) -> str:
         """The repository for ``org/pipeline`` or a full repository name.
@@ -522,7 +530,7 @@ class CacheService:
         self._guard(repository, force)
         info = self._describe(repository)
         images = list(self.ecr.iter_images(repository))
-        return build_eviction_plan(repository, info.uri, images, tags)
+        return build_eviction_plan(repository, self._uri(info.uri, repository), images, tags)
 
     def evict(self, plan: EvictionPlan) -> EvictionResult:
         """Carry out ``plan``: delete by digest when ``everything``, by tag otherwise."""
@@ -689,5 +697,7 @@ def open_service(
     ecr = Ecr(ecr_client(region, profile), registry_id=account_id)
     labels = RegistryLabelReader(ecr, registry_hostname=registry_hostname)
     if clock is None:
-        return CacheService(ecr, labels, prefix=prefix)
-    return CacheService(ecr, labels, prefix=prefix, clock=clock)
+        return CacheService(ecr, labels, prefix=prefix, registry_hostname=registry_hostname)
+    return CacheService(
+        ecr, labels, prefix=prefix, clock=clock, registry_hostname=registry_hostname
+    )

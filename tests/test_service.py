@@ -522,3 +522,17 @@ def test_a_client_with_no_region_anywhere_uses_the_plugins_default(
     assert ecr_client().meta.region_name == "eu-west-1"
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
     assert ecr_client().meta.region_name == "ap-southeast-2"
+
+
+def test_image_references_use_the_registry_hostname_override(world: World) -> None:
+    world.push("build-cache/acme/web", "t1", "a")
+    service = CacheService(
+        world.ecr, labels_from_mapping({}), clock=lambda: NOW, registry_hostname="proxy:5000"
+    )
+    (pipeline,) = service.list_pipelines()
+    assert pipeline.uri == "proxy:5000/build-cache/acme/web"
+    (tag,) = service.list_tags("build-cache/acme/web")
+    assert tag.uri == "proxy:5000/build-cache/acme/web:t1"
+    assert world.service.list_tags("build-cache/acme/web")[0].uri.endswith(
+        ".amazonaws.com/build-cache/acme/web:t1"
+    )
