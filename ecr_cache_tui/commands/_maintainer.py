@@ -39,7 +39,10 @@ DEFAULT_PREFIX = "build-cache/"  # the same as service.DEFAULT_PREFIX, without i
 def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) -> None:
     """``--region``, ``--profile``, ``--prefix``, ``--account-id`` (and ``--registry-hostname``)."""
     group = parser.add_argument_group("AWS")
-    group.add_argument("--region", help="AWS region (default: AWS_REGION, the profile's)")
+    group.add_argument(
+        "--region",
+        help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, then eu-west-1)",
+    )
     group.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default)")
     group.add_argument(
         "--prefix",
