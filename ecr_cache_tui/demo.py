@@ -383,10 +383,12 @@ class DemoEcr:
         stored: Any = None
         for tag in tags:
             stored = self._backend.put_image(image.repository, text, tag, MANIFEST_V2)
-        # Give moto's image object the generated push and pull times (module docstring).
-        stored.image_pushed_at = image.pushed_at.timestamp()
+        # Give moto's image object the generated push and pull times (module docstring), as
+        # aware datetimes: moto's serialiser takes those as they are, while an epoch number
+        # goes through botocore's local-timezone parsing first (a third of describe_images).
+        stored.image_pushed_at = image.pushed_at
         if image.last_pull is not None:
-            stored.last_recorded_pull_time = image.last_pull.timestamp()
+            stored.last_recorded_pull_time = image.last_pull
 
 
 @dataclass(frozen=True)

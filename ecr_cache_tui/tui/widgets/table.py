@@ -13,11 +13,15 @@ by it (again: reverse).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from operator import itemgetter
+from typing import Any, ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual._two_way_dict import TwoWayDict
+from textual._types import SegmentLines
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -46,7 +50,11 @@ MARK_COLUMN = ColumnKey("__mark")
 
 #: One row ready for :meth:`FastDataTable.replace_rows`: made once per row, reused by every
 #: rebuild (a filter keystroke only picks which of them are shown).
-RowEntry = tuple[RowKey, dict[ColumnKey, Text], Row]
+RowEntry = tuple[RowKey, dict[ColumnKey, Text], Row, tuple[RowKey, int]]
+_KEY = itemgetter(0)
+_CELLS = itemgetter(1)
+_ROW = itemgetter(2)
+_OFFSET = itemgetter(3)
 
 
 class FastDataTable(DataTable[Text]):
@@ -62,6 +70,69 @@ class FastDataTable(DataTable[Text]):
     to ``clear()`` + ``add_row()`` when those internals are not there.
     """
 
+    #: Most cell renderings kept across rebuilds (about 40 screens of 7 columns).
+    CELL_CACHE_SIZE = 10_000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Cell renderings by content (the cell object, its width and style), not by position:
+        # ``DataTable``'s own cache is keyed by row key *and* ``_update_count``, so every rebuild
+        # re-rendered every visible cell through Rich (~0.3 ms each, most of a keystroke).
+        # Set first: ``DataTable.__init__`` already clears caches.
+        self._content_cache: dict[tuple[object, ...], tuple[object, int, int, SegmentLines]] = {}
+        super().__init__(*args, **kwargs)
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._content_cache.clear()
+
+    def notify_style_update(self) -> None:
+        # ``DataTable`` drops its render caches here without ``_clear_caches`` (a theme change).
+        super().notify_style_update()
+        self._content_cache.clear()
+
+    def _render_cell(  # noqa: PLR0917  (DataTable's signature)
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        if row_index < 0 or column_index < 0 or row_index < self.fixed_rows:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cell = self._data[row_key].get(column_key)
+        key = (
+            id(cell),
+            width,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            column_index < self.fixed_columns,
+        )
+        hit = self._content_cache.get(key)
+        if hit is None or hit[0] is not cell:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            if len(self._content_cache) >= self.CELL_CACHE_SIZE:
+                self._content_cache.clear()
+            self._content_cache[key] = (cell, row_index, column_index, lines)
+            return lines
+        _, cached_row, cached_column, lines = hit
+        if cached_row == row_index and cached_column == column_index:
+            return lines
+        # The same cell drawn at another position: only the mouse meta (row, column) differs.
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        return [
+            [Segment(s.text, s.style + meta if s.style else meta, s.control) for s in line]
+            for line in lines
+        ]
+
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         if all(not c.auto_width for c in self.columns.values()):
             new_rows = ()  # widths are fixed: nothing to measure
@@ -71,38 +142,35 @@ class FastDataTable(DataTable[Text]):
     def entry(key: str, cells: dict[ColumnKey, Text]) -> RowEntry:
         """A :data:`RowEntry` for a one-line row ``key`` with ``cells`` by column key."""
         row_key = RowKey(key)
-        return (row_key, cells, Row(row_key, 1, None, False))
+        return (row_key, cells, Row(row_key, 1, None, False), (row_key, 0))
 
     def replace_rows(self, entries: Sequence[RowEntry]) -> None:
         """Replace every row with ``entries``, in order."""
         if not _has_internals(self):
             self.clear()
             order = [c.key for c in self.ordered_columns]
-            for row_key, cells, _ in entries:
+            for row_key, cells, _, _ in entries:
                 self.add_row(*(cells[k] for k in order), key=row_key.value)
             return
         # ``clear()`` without its ``self._y_offsets.clear()``, which computes the offsets of
         # every old row (its caches were just dropped) only to throw them away.
-        self._clear_caches()
+        DataTable._clear_caches(self)  # not the cell renderings by content (above)
         self._data.clear()
         self.rows.clear()
         self._labelled_row_exists = False
         self.hover_coordinate = Coordinate(0, 0)
         self.refresh()
-        locations: dict[RowKey, int] = {}
-        data = self._data
-        rows = self.rows
-        ordered: list[Row] = []
-        for index, (row_key, cells, row) in enumerate(entries):
-            locations[row_key] = index
-            data[row_key] = cells
-            rows[row_key] = row
-            ordered.append(row)
-        self._row_locations = TwoWayDict(locations)
+        # C-level passes over prepared parts: no per-row tuple is made, so a keystroke
+        # allocates a handful of lists and dicts (and no garbage-collector pass over the heap).
+        keys = list(map(_KEY, entries))
+        ordered = list(map(_ROW, entries))
+        self._data.update(zip(keys, map(_CELLS, entries), strict=True))
+        self.rows.update(zip(keys, ordered, strict=True))
+        self._row_locations = TwoWayDict(dict(zip(keys, range(len(keys)), strict=True)))
         self._update_count += 1
         # What ``ordered_rows`` and ``_y_offsets`` would compute in two more passes.
         self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
-        self._offset_cache[self._update_count] = [(row.key, 0) for row in ordered]
+        self._offset_cache[self._update_count] = list(map(_OFFSET, entries))
         self._require_update_dimensions = True
         self.cursor_coordinate = self.cursor_coordinate
         if entries and self.show_cursor and self.cursor_type != "none":
