@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, Static
 
@@ -20,6 +21,7 @@ from ecr_cache_tui.tui.screens.help import HelpScreen
 from ecr_cache_tui.tui.screens.max_age import MaxAgeScreen
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
+from ecr_cache_tui.tui.widgets.rows import Column, TableRow
 from ecr_cache_tui.tui.widgets.table import FilterTable
 from tests.tui.helpers import MUTATIONS, SIZE, SpyService, image_tags, settle
 
@@ -151,6 +153,30 @@ async def test_filter_as_you_type_substring_then_column_value(
         await pilot.press(*" pipeline:zzz-nothing")
         await pilot.pause()
         assert shown(app) == []
+
+
+class _OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FilterTable([Column("name", "Name", 10)], id="one")
+
+
+async def test_click_after_filtering_picks_the_row_drawn_there() -> None:
+    # Cells drawn before the filter are reused from the table's cache at their new position
+    # (same content, same zebra stripe): the click must land on the row now drawn there.
+    app = _OneTable()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(FilterTable)
+        names = [f"row-{i}" + (" keep" if 4 <= i < 8 else "") for i in range(10)]
+        table.set_rows([TableRow.build(n, [n]) for n in names])
+        table.table.focus()
+        await pilot.pause()
+        table.filter_text = "keep"  # rows 4-7 move up to 0-3: same stripes
+        await pilot.pause()
+        assert [r.key for r in table.shown_rows] == names[4:8]
+        await pilot.click("#table", offset=(3, 2))  # header, then the second row
+        await pilot.pause()
+        assert table.current is not None
+        assert table.current.key == names[5]
 
 
 async def test_escape_clears_the_filter_then_goes_back(make_app: MakeApp, demo: DemoEcr) -> None:
