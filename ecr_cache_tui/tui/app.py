@@ -31,6 +31,7 @@ from ecr_cache_tui.tui.messages import (
     EvictionPlanned,
     PolicyApplied,
     PolicyLoaded,
+    call_backend,
 )
 from ecr_cache_tui.tui.screens.base import ServiceScreen, show_error
 from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
@@ -168,12 +169,12 @@ class CacheApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
     def _plan_eviction(self, repository: str, tags: list[str] | None) -> None:
-        try:
-            plan = self.service.plan_eviction(repository, tags)
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed(f"plan eviction from {repository}", exc))
-            return
-        self.post_message(EvictionPlanned(plan))
+        call_backend(
+            self,
+            f"plan eviction from {repository}",
+            lambda: self.service.plan_eviction(repository, tags),
+            EvictionPlanned,
+        )
 
     @on(EvictionPlanned)
     def _eviction_planned(self, event: EvictionPlanned) -> None:
@@ -198,12 +199,9 @@ class CacheApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
     def _evict(self, plan: EvictionPlan) -> None:
-        try:
-            result = self.service.evict(plan)
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed(f"evict from {plan.repository}", exc))
-            return
-        self.post_message(EvictionDone(result))
+        call_backend(
+            self, f"evict from {plan.repository}", lambda: self.service.evict(plan), EvictionDone
+        )
 
     @on(EvictionDone)
     def _eviction_done(self, event: EvictionDone) -> None:
@@ -239,12 +237,12 @@ class CacheApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
     def _load_policy(self, repository: str) -> None:
-        try:
-            view = self.service.get_policy(repository)
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed(f"read the policy of {repository}", exc))
-            return
-        self.post_message(PolicyLoaded(repository, view.max_age_days))
+        call_backend(
+            self,
+            f"read the policy of {repository}",
+            lambda: self.service.get_policy(repository),
+            lambda view: PolicyLoaded(repository, view.max_age_days),
+        )
 
     @on(PolicyLoaded)
     def _policy_loaded(self, event: PolicyLoaded) -> None:
@@ -272,12 +270,12 @@ class CacheApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
     def _apply_policy(self, plan: PolicyPlan) -> None:
-        try:
-            written = self.service.apply_policy(plan)
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed(f"set the max age of {plan.repository}", exc))
-            return
-        self.post_message(PolicyApplied(plan, written))
+        call_backend(
+            self,
+            f"set the max age of {plan.repository}",
+            lambda: self.service.apply_policy(plan),
+            lambda written: PolicyApplied(plan, written),
+        )
 
     @on(PolicyApplied)
     def _policy_applied(self, event: PolicyApplied) -> None:

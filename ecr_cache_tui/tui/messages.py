@@ -6,10 +6,11 @@ back as one of these, handled on the event loop by the screen (or app) that star
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 
 if TYPE_CHECKING:
     from ecr_cache_tui.manifest import Change, Manifest
@@ -135,6 +136,25 @@ class BackendFailed(Message):
         super().__init__()
         self.doing = doing
         self.error = error
+
+
+T = TypeVar("T")
+
+
+def call_backend(
+    node: MessagePump, doing: str, call: Callable[[], T], done: Callable[[T], Message]
+) -> None:
+    """Make a blocking backend call (from a worker) and post ``done(result)`` to ``node``.
+
+    Any failure is posted as :class:`BackendFailed`, naming what was being ``doing``: an AWS
+    error is shown in the app, never a crash.
+    """
+    try:
+        result = call()
+    except Exception as exc:
+        node.post_message(BackendFailed(doing, exc))
+        return
+    node.post_message(done(result))
 
 
 class PolicyLoaded(Message):

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ecr_cache_tui.manifest import LABEL, Change, Manifest, describe_changes
 from ecr_cache_tui.tui import format as fmt
-from ecr_cache_tui.tui.messages import BackendFailed, DiffLoaded, ManifestLoaded
+from ecr_cache_tui.tui.messages import DiffLoaded, ManifestLoaded, call_backend
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.screens.diff_picker import DiffPickerScreen
 
@@ -122,12 +122,12 @@ class TagDetailScreen(ServiceScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="manifest")
     def load(self) -> None:
         """Read the inputs manifest from the image's label (a worker)."""
-        try:
-            found = self.service.read_manifest(self.repository, self.info.tag)
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed(f"read the inputs of {self.info.tag}", exc))
-            return
-        self.post_message(ManifestLoaded(self.repository, self.info.tag, found))
+        call_backend(
+            self,
+            f"read the inputs of {self.info.tag}",
+            lambda: self.service.read_manifest(self.repository, self.info.tag),
+            lambda found: ManifestLoaded(self.repository, self.info.tag, found),
+        )
 
     @on(ManifestLoaded)
     def _loaded(self, event: ManifestLoaded) -> None:
@@ -194,12 +194,12 @@ class TagDetailScreen(ServiceScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff")
     def load_diff(self, other: str) -> None:
         """Compare ``other``'s inputs (A) with this tag's (B) (a worker)."""
-        try:
-            changes = self.service.diff(self.repository, other, self.info.tag)
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed(f"compare {other[:16]} with {self.info.tag[:16]}", exc))
-            return
-        self.post_message(DiffLoaded(other, self.info.tag, changes))
+        call_backend(
+            self,
+            f"compare {other[:16]} with {self.info.tag[:16]}",
+            lambda: self.service.diff(self.repository, other, self.info.tag),
+            lambda changes: DiffLoaded(other, self.info.tag, changes),
+        )
 
     @on(DiffLoaded)
     def _diff_loaded(self, event: DiffLoaded) -> None:

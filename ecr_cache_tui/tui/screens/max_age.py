@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ecr_cache_tui.tui.format import describe_error
-from ecr_cache_tui.tui.messages import BackendFailed, PolicyPlanned
+from ecr_cache_tui.tui.messages import BackendFailed, PolicyPlanned, call_backend
 
 if TYPE_CHECKING:
     from ecr_cache_tui.service import PolicyPlan
@@ -111,12 +111,12 @@ class MaxAgeScreen(ModalScreen["PolicyPlan | None"]):
     def preview(self, days: int) -> None:
         """Plan the change (no side effect) for the preview (a worker)."""
         app = cast("CacheApp", self.app)
-        try:
-            plan = app.service.plan_policy(self.repository, days)
-        except Exception as exc:  # shown in the dialog, never a crash
-            self.post_message(BackendFailed(f"preview max age {days}", exc))
-            return
-        self.post_message(PolicyPlanned(plan))
+        call_backend(
+            self,
+            f"preview max age {days}",
+            lambda: app.service.plan_policy(self.repository, days),
+            PolicyPlanned,
+        )
 
     @on(PolicyPlanned)
     def _planned(self, event: PolicyPlanned) -> None:

@@ -28,6 +28,7 @@ from ecr_cache_tui.tui.messages import (
     CacheChanged,
     PipelinesLoaded,
     StatsLoaded,
+    call_backend,
 )
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.widgets.rows import Column, TableRow, parse_filter
@@ -152,12 +153,7 @@ class PipelinesScreen(ServiceScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="list")
     def load(self) -> None:
         """List the repositories (one paginated call), then load figures."""
-        try:
-            pipelines = self.service.list_pipelines()
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed("list repositories", exc))
-            return
-        self.post_message(PipelinesLoaded(pipelines))
+        call_backend(self, "list repositories", self.service.list_pipelines, PipelinesLoaded)
 
     @on(PipelinesLoaded)
     def _loaded(self, event: PipelinesLoaded) -> None:

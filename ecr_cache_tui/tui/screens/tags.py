@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, Static
 
 from ecr_cache_tui.tui import format as fmt
-from ecr_cache_tui.tui.messages import BackendFailed, CacheChanged, TagsLoaded
+from ecr_cache_tui.tui.messages import CacheChanged, TagsLoaded, call_backend
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.widgets.rows import Column, TableRow
 from ecr_cache_tui.tui.widgets.table import FilterTable
@@ -107,12 +107,12 @@ class TagsScreen(ServiceScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="tags")
     def load(self) -> None:
         """List the tags (a worker)."""
-        try:
-            tags = self.service.list_tags(self.repository)
-        except Exception as exc:  # shown in the app, never a crash
-            self.post_message(BackendFailed(f"list tags of {self.repository}", exc))
-            return
-        self.post_message(TagsLoaded(self.repository, tags))
+        call_backend(
+            self,
+            f"list tags of {self.repository}",
+            lambda: self.service.list_tags(self.repository),
+            lambda tags: TagsLoaded(self.repository, tags),
+        )
 
     @on(TagsLoaded)
     def _loaded(self, event: TagsLoaded) -> None:
