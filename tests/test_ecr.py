@@ -14,9 +14,9 @@ from moto import mock_aws
 
 from ecr_cache_tui.adapters.ecr import Ecr, RegistryAuth
 from ecr_cache_tui.errors import AccessDenied, RepositoryNotFound, TagNotFound, Throttled
+from tests.images import MEDIA_TYPE, manifest_text
 
 REGION = "eu-west-1"
-MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 def _client() -> Any:
@@ -31,32 +31,10 @@ def ecr() -> Iterator[Ecr]:
         yield Ecr(_client())
 
 
-def manifest(seed: str) -> str:
-    """A distinct, well-formed image manifest (moto stores what it is given)."""
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MEDIA_TYPE,
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": 10,
-                "digest": "sha256:" + seed * 64,
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": 100,
-                    "digest": "sha256:" + seed * 64,
-                }
-            ],
-        }
-    )
-
-
 def put(ecr: Ecr, name: str, tag: str, seed: str) -> None:
     ecr.client.put_image(
         repositoryName=name,
-        imageManifest=manifest(seed),
+        imageManifest=manifest_text(seed, size=100, config_size=10),
         imageTag=tag,
         imageManifestMediaType=MEDIA_TYPE,
     )
@@ -179,7 +157,7 @@ def test_batch_get_manifest(ecr: Ecr) -> None:
     got = ecr.batch_get_manifest("build-cache/acme/web", "abc")
 
     assert got.media_type == MEDIA_TYPE
-    assert json.loads(got.text) == json.loads(manifest("a"))
+    assert json.loads(got.text) == json.loads(manifest_text("a", size=100, config_size=10))
     assert got.digest.startswith("sha256:")
     with pytest.raises(TagNotFound):
         ecr.batch_get_manifest("build-cache/acme/web", "nope")

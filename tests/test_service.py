@@ -33,9 +33,9 @@ from ecr_cache_tui.service import (
     split_repository,
     tag_infos,
 )
+from tests.images import MEDIA_TYPE, manifest_text
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
-MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 REPO = "build-cache/acme/web"
 
 
@@ -177,27 +177,6 @@ def test_eviction_plan_with_an_unknown_tag_plans_nothing() -> None:
 
 
 # -- against moto -------------------------------------------------------------------------
-
-
-def manifest_text(seed: str) -> str:
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MEDIA_TYPE,
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": 7,
-                "digest": "sha256:" + seed * 64,
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": 1000,
-                    "digest": "sha256:" + seed * 64,
-                }
-            ],
-        }
-    )
 
 
 class World:

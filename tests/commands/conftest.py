@@ -18,31 +18,9 @@ from moto import mock_aws
 
 from ecr_cache_tui import cli
 from ecr_cache_tui.adapters.ecr import Ecr
+from tests.images import MEDIA_TYPE, manifest_text
 
 REGION = "eu-west-1"
-MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
-
-
-def manifest_text(seed: str, size: int = 1000) -> str:
-    """A well-formed, distinct image manifest for ``put_image``."""
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MEDIA_TYPE,
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": 7,
-                "digest": "sha256:" + seed * 64,
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": size,
-                    "digest": "sha256:" + seed * 64,
-                }
-            ],
-        }
-    )
 
 
 class MotoEcr:
