@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from ecr_cache_tui.adapters.ecr import Ecr, RegistryAuth
+from ecr_cache_tui.adapters.ecr import PAGE_SIZE, Ecr, RegistryAuth
 from ecr_cache_tui.errors import AccessDenied, RepositoryNotFound, TagNotFound, Throttled
 from tests.images import MEDIA_TYPE, manifest_text
 
@@ -205,22 +205,32 @@ def _repo_item(name: str) -> dict[str, Any]:
     }
 
 
-def test_iter_repositories_follows_every_page() -> None:
+def test_page_size_is_the_apis_maximum() -> None:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ecr")
+    for operation in ("DescribeRepositories", "DescribeImages"):
+        shape = model.operation_model(operation).input_shape
+        assert shape is not None
+        assert shape.members["maxResults"].metadata["max"] == PAGE_SIZE == 1000
+
+
+def test_iter_repositories_follows_every_page_asking_for_the_largest_pages() -> None:
     ecr, stub = _stubbed()
     stub.add_response(
         "describe_repositories",
         {"repositories": [_repo_item("build-cache/a/1"), _repo_item("other/1")], "nextToken": "p2"},
-        {},
+        {"maxResults": 1000},
     )
     stub.add_response(
         "describe_repositories",
         {"repositories": [_repo_item("build-cache/a/2")], "nextToken": "p3"},
-        {"nextToken": "p2"},
+        {"nextToken": "p2", "maxResults": 1000},
     )
     stub.add_response(
         "describe_repositories",
         {"repositories": [_repo_item("build-cache/b/3")]},
-        {"nextToken": "p3"},
+        {"nextToken": "p3", "maxResults": 1000},
     )
 
     with stub:
@@ -230,14 +240,19 @@ def test_iter_repositories_follows_every_page() -> None:
     stub.assert_no_pending_responses()
 
 
-def test_iter_images_follows_every_page() -> None:
-    ecr, stub = _stubbed()
+@pytest.mark.parametrize("registry_id", [None, "210987654321"])
+def test_iter_images_follows_every_page_asking_for_the_largest_pages(
+    registry_id: str | None,
+) -> None:
+    client = _client()
+    ecr, stub = Ecr(client, registry_id=registry_id), Stubber(client)
     pushed = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    for token, next_token, digest in (
-        (None, "p2", "sha256:a"),
-        ("p2", "p3", "sha256:b"),
-        ("p3", None, "sha256:c"),
-    ):
+    pages = (
+        (None, "p2", ("sha256:a", "sha256:b")),
+        ("p2", "p3", ("sha256:c",)),
+        ("p3", None, ("sha256:d", "sha256:e")),
+    )
+    for token, next_token, digests in pages:
         response: dict[str, Any] = {
             "imageDetails": [
                 {
@@ -246,11 +261,14 @@ def test_iter_images_follows_every_page() -> None:
                     "imagePushedAt": pushed,
                     "imageSizeInBytes": 5,
                 }
+                for digest in digests
             ]
         }
         if next_token:
             response["nextToken"] = next_token
-        params: dict[str, Any] = {"repositoryName": "build-cache/a/1"}
+        params: dict[str, Any] = {"repositoryName": "build-cache/a/1", "maxResults": 1000}
+        if registry_id:
+            params["registryId"] = registry_id
         if token:
             params["nextToken"] = token
         stub.add_response("describe_images", response, params)
@@ -258,8 +276,10 @@ def test_iter_images_follows_every_page() -> None:
     with stub:
         images = list(ecr.iter_images("build-cache/a/1"))
 
-    assert [i.digest for i in images] == ["sha256:a", "sha256:b", "sha256:c"]
-    assert sum(i.size_bytes for i in images) == 15
+    assert [i.digest for i in images] == [f"sha256:{c}" for c in "abcde"]
+    assert [i.tags for i in images] == [(f"t{c}",) for c in "abcde"]
+    assert sum(i.size_bytes for i in images) == 25
+    stub.assert_no_pending_responses()
 
 
 def test_batch_delete_sends_at_most_100_ids_per_call() -> None:

@@ -11,9 +11,10 @@ images and their tags, registry credentials. Every call runs inside
 (:class:`~ecr_cache_tui.errors.RepositoryNotFound`, :class:`~ecr_cache_tui.errors.TagNotFound`)
 where the caller assumed the thing exists.
 
-Listings are paginated with boto's paginators (thousands of repositories, thousands of images);
-they are generators, so a caller that stops early makes no further calls. ``registry_id``
-(the plugin's ``account-id``) selects another account's registry on every call that takes one.
+Listings are paginated with boto's paginators (thousands of repositories, thousands of images),
+asking for the largest page the API allows (:data:`PAGE_SIZE`); they are generators, so a
+caller that stops early makes no further calls. ``registry_id`` (the plugin's ``account-id``)
+selects another account's registry on every call that takes one.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BATCH_DELETE_LIMIT",
+    "PAGE_SIZE",
     "DeleteFailure",
     "DeletedImage",
     "Ecr",
@@ -45,6 +47,10 @@ __all__ = [
 
 #: ECR's BatchDeleteImage takes at most this many image ids per call.
 BATCH_DELETE_LIMIT = 100
+
+#: The page size asked of DescribeRepositories and DescribeImages: the API's maximum
+#: ``maxResults`` (ECR's default is 100, so 10,000 images would take 100 round trips).
+PAGE_SIZE = 1000
 
 #: Media types a manifest may be returned as (BatchGetImage's ``acceptedMediaTypes``).
 MANIFEST_MEDIA_TYPES = (
@@ -215,7 +221,8 @@ class Ecr:
         """
         paginator = self._client.get_paginator("describe_repositories")
         with translate_errors("list repositories"):
-            for page in paginator.paginate(**self._registry()):
+            pages = paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}, **self._registry())
+            for page in pages:
                 for item in page.get("repositories", []):
                     if item.get("repositoryName", "").startswith(prefix):
                         yield _repository(item)
@@ -314,7 +321,10 @@ class Ecr:
         """
         paginator = self._client.get_paginator("describe_images")
         with translate_errors(f"list images of {name}"):
-            for page in paginator.paginate(repositoryName=name, **self._registry()):
+            pages = paginator.paginate(
+                repositoryName=name, PaginationConfig={"PageSize": PAGE_SIZE}, **self._registry()
+            )
+            for page in pages:
                 for item in page.get("imageDetails", []):
                     yield ImageDetail(
                         digest=item.get("imageDigest", ""),
