@@ -17,8 +17,7 @@ Two things moto cannot show, and how the demo gets them:
 
 * moto stamps every image ``imagePushedAt = now`` and has no ``lastRecordedPullTime``. After
   each ``put_image`` the demo sets ``image_pushed_at`` and ``last_recorded_pull_time`` on
-  moto's own image object; moto's serialiser then returns them from ``describe_images`` like
-  ECR does. The alternative, wrapping the boto3 client to rewrite responses, would put a demo-only
+  moto's own image object; ``describe_images`` then returns them like ECR does. The alternative, wrapping the boto3 client to rewrite responses, would put a demo-only
   layer between the product and its client; this keeps the client untouched.
 * moto reports an image's size as its *config* blob's size (ECR sums the layers). The demo's
   manifests therefore carry the intended total size in ``config.size``.
@@ -29,14 +28,34 @@ blobs in memory; :meth:`DemoEcr.read_labels` resolves ``repository:tag`` with EC
 ``batch_get_image`` to the manifest, then the config digest to the blob, as a registry-backed
 reader would.
 
+One thing moto does too slowly: its generic response serialiser (moto 5's ``ActionResult``,
+which looks up every member of the output shape on the model object through a chain of
+attribute aliases) takes about 4 s to encode ``DescribeImages`` for 10,000 images, most of the
+time of listing the benchmark's big pipeline. While a demo runs, ``ECRResponse.describe_images``
+is replaced by :func:`_describe_images_json`: the same parameters, the same backend call
+(``ecr_backend.describe_images``, so a missing repository or image raises moto's own
+exceptions, serialised by moto as before), then a direct ``json.dumps`` of exactly the body
+moto's serialiser writes for ECR's JSON protocol: the members moto would find on its image
+object, in the shape's order, ``imageTags`` left out when empty, timestamps as epoch seconds
+truncated to milliseconds, no ``nextToken`` (moto returns one page). The request still goes
+from the client through botocore, moto's stubber and moto's response class, so the
+client the product uses is untouched. It is installed by :meth:`DemoEcr.start` and removed by
+:meth:`DemoEcr.stop` (counted, so overlapping demos share it), never left in place for other
+``mock_aws`` users. ``tests/tui/test_demo.py`` proves it equal: the parsed responses (all
+images, chosen ``imageIds``, the errors) compared with moto's own serialiser's for the same data.
+``ListImages`` is left to moto: it encodes two strings per tag (0.6 s for 10,000) and the product
+never calls it.
+
 moto is in the ``demo`` extra and is imported only when a demo starts.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -212,6 +231,7 @@ class DemoEcr:
 
         self._mock = mock_aws()
         self._mock.start()
+        _FAST_DESCRIBE_IMAGES.install()
         self._backend = ecr_backends[DEMO_ACCOUNT][self.region]
         self._client = boto3.client(
             "ecr",
@@ -221,12 +241,17 @@ class DemoEcr:
             aws_access_key_id="demo",
             aws_secret_access_key="demo",  # noqa: S106  (moto accepts anything)
         )
-        self._fill()
+        try:
+            self._fill()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
         """Stop moto; its data is dropped."""
         if self._mock is not None:
+            _FAST_DESCRIBE_IMAGES.uninstall()
             self._mock.stop()
             self._mock = None
             self._client = None
@@ -535,6 +560,104 @@ def _digest_of(text: str) -> str:
 
 def _layer_digest(tag: str, index: int) -> str:
     return "sha256:" + hashlib.sha256(f"{tag}/{index}".encode()).hexdigest()
+
+
+# -- DescribeImages without moto's generic serialiser (module docstring) ---------------------
+
+#: ECR's JSON protocol (``jsonVersion`` 1.1): the Content-Type moto's serialiser sets.
+_ECR_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def _describe_images_json(response: Any) -> tuple[str, dict[str, str]]:
+    """``ECRResponse.describe_images`` answered with the JSON moto's serialiser would write.
+
+    ``response`` is moto's ``ECRResponse`` for the request; the backend call and its
+    exceptions are moto's own (as in moto's ``describe_images``).
+    """
+    images = response.ecr_backend.describe_images(
+        response._get_param("repositoryName"),
+        response._get_param("registryId"),
+        response._get_param("imageIds"),
+    )
+    body = json.dumps({"imageDetails": [_image_detail(image) for image in images]})
+    return body, {"Content-Type": _ECR_CONTENT_TYPE}
+
+
+def _image_detail(image: Any) -> dict[str, Any]:
+    """One ``ImageDetail`` as moto serialises its ``Image``: members it has, in shape order."""
+    detail: dict[str, Any] = {}
+    for key, value in (
+        ("registryId", image.registry_id),
+        ("repositoryName", image.repository_name),
+        ("imageDigest", image.image_digest),
+    ):
+        if value is not None:
+            detail[key] = str(value)
+    if image.image_tags:  # moto (like ECR) leaves out an empty list
+        detail["imageTags"] = [str(tag) for tag in image.image_tags]
+    size = image.image_size_in_bytes
+    if size is not None:
+        detail["imageSizeInBytes"] = int(size)
+    if image.image_pushed_at is not None:
+        detail["imagePushedAt"] = _epoch(image.image_pushed_at)
+    if image.image_manifest_media_type is not None:
+        detail["imageManifestMediaType"] = str(image.image_manifest_media_type)
+    pulled = getattr(image, "last_recorded_pull_time", None)  # only where the demo set one
+    if pulled is not None:
+        detail["lastRecordedPullTime"] = _epoch(pulled)
+    return detail
+
+
+def _epoch(value: Any) -> float:
+    """A timestamp as moto's JSON serialiser writes it: epoch seconds, milliseconds truncated.
+
+    ``value`` is what moto holds: an aware datetime (set by the demo) or moto's own integer
+    epoch (an image pushed through the API), read as moto reads it.
+    """
+    if isinstance(value, datetime):
+        when = value
+    else:
+        from botocore.utils import parse_to_aware_datetime  # noqa: PLC0415
+
+        when = parse_to_aware_datetime(value)
+    # As moto: the fields of the value's own zone read as UTC (every demo time is UTC).
+    seconds = calendar.timegm(when.timetuple())
+    if when.microsecond:
+        return seconds + (when.microsecond // 1000) / 1000.0
+    return seconds
+
+
+class _MethodSwap:
+    """``ECRResponse.describe_images`` replaced while at least one demo runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._original: Any = None
+
+    def install(self) -> None:
+        from moto.ecr.responses import ECRResponse  # noqa: PLC0415
+
+        with self._lock:
+            if self._users == 0:
+                self._original = ECRResponse.__dict__["describe_images"]
+                # moto's call_action looks the action up by name on the class on every request.
+                setattr(ECRResponse, "describe_images", _describe_images_json)  # noqa: B010
+            self._users += 1
+
+    def uninstall(self) -> None:
+        from moto.ecr.responses import ECRResponse  # noqa: PLC0415
+
+        with self._lock:
+            if self._users == 0:
+                return
+            self._users -= 1
+            if self._users == 0:
+                setattr(ECRResponse, "describe_images", self._original)  # noqa: B010
+                self._original = None
+
+
+_FAST_DESCRIBE_IMAGES = _MethodSwap()
 
 
 def demo_service(demo: DemoEcr, clock: Callable[[], datetime] | None = None) -> CacheService:
