@@ -2,8 +2,10 @@
 
 Anyone can try the TUI with no AWS account: :class:`DemoEcr` starts ``moto.mock_aws()``, creates
 repositories under ``build-cache/<organisation>/<pipeline>`` with images and lifecycle policies,
-and hands out a boto3 ECR client for the rest of the product to use exactly as it would use AWS
-(every read and every change the product makes goes through boto3 and moto's API handlers).
+and hands out an ECR client for the rest of the product to use exactly as it would use AWS
+(every read and every change the product makes goes through botocore and moto's API handlers).
+The client comes from the product's own :func:`~ecr_cache_tui.adapters.aws.botocore_session`
+(so it parses times as the product's clients do), with the demo's endpoint and credentials.
 
 The fill itself calls moto's backend model (``create_repository``, ``put_image``,
 ``put_lifecycle_policy``: the methods moto's API handlers call) rather than boto3: a boto3 call
@@ -17,8 +19,9 @@ Two things moto cannot show, and how the demo gets them:
 
 * moto stamps every image ``imagePushedAt = now`` and has no ``lastRecordedPullTime``. After
   each ``put_image`` the demo sets ``image_pushed_at`` and ``last_recorded_pull_time`` on
-  moto's own image object; ``describe_images`` then returns them like ECR does. The alternative, wrapping the boto3 client to rewrite responses, would put a demo-only
-  layer between the product and its client; this keeps the client untouched.
+  moto's own image object; ``describe_images`` then returns them like ECR does. The
+  alternative, wrapping the client to rewrite responses, would put a demo-only layer between
+  the product and its client; this keeps the client untouched.
 * moto reports an image's size as its *config* blob's size (ECR sums the layers). The demo's
   manifests therefore carry the intended total size in ``config.size``.
 
@@ -60,7 +63,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui import manifest as mf
@@ -221,19 +224,21 @@ class DemoEcr:
     def start(self) -> DemoEcr:
         """Start moto and fill it. Raises :class:`ConfigError` when moto is not installed."""
         try:
-            import boto3  # noqa: PLC0415  (heavy, and only the demo needs moto)
-            from moto import mock_aws  # noqa: PLC0415
+            from moto import mock_aws  # noqa: PLC0415  (heavy, and only the demo needs moto)
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise ConfigError(
                 "--demo needs moto: pip install 'ecr_cache_tui[demo]'", option="--demo"
             ) from exc
         from moto.ecr.models import ecr_backends  # noqa: PLC0415
 
+        from ecr_cache_tui.adapters.aws import botocore_session  # noqa: PLC0415
+
         self._mock = mock_aws()
         self._mock.start()
         _FAST_DESCRIBE_IMAGES.install()
         self._backend = ecr_backends[DEMO_ACCOUNT][self.region]
-        self._client = boto3.client(
+        # The product's session (its timestamp parser), the demo's own endpoint and credentials.
+        client = botocore_session().create_client(
             "ecr",
             region_name=self.region,
             # Explicit, so AWS_ENDPOINT_URL* in the environment cannot send the demo elsewhere.
@@ -241,6 +246,7 @@ class DemoEcr:
             aws_access_key_id="demo",
             aws_secret_access_key="demo",  # noqa: S106  (moto accepts anything)
         )
+        self._client = cast("ECRClient", client)
         try:
             self._fill()
         except BaseException:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from datetime import timezone
+
+import botocore.session
 import pytest
 from botocore.stub import Stubber
+from botocore.utils import parse_timestamp
+from moto import mock_aws
 
-from ecr_cache_tui.adapters.aws import call, ecr_client, translate_errors
+from ecr_cache_tui.adapters.aws import call, ecr_client, translate_errors, utc_timestamp
 from ecr_cache_tui.errors import (
     AccessDenied,
     RemoteError,
@@ -59,3 +66,61 @@ def test_missing_credentials_are_access_denied(monkeypatch: pytest.MonkeyPatch, 
 
 def test_the_client_uses_the_region_it_was_given(client) -> None:  # type: ignore[no-untyped-def]
     assert client.meta.region_name == "ap-southeast-2"
+
+
+# -- timestamps: epoch numbers straight to UTC, everything else as botocore parses it -------
+
+
+@pytest.fixture
+def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A local zone that is not UTC, so a local-time answer would show."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1_700_000_000,
+        1_700_000_000.123,
+        0,
+        -86_400.5,
+        "1700000000",
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T03:04:05.678+02:00",
+        "Tue, 02 Jan 2024 03:04:05 GMT",
+    ],
+)
+def test_utc_timestamp_is_botocores_instant(local_zone: None, value: object) -> None:
+    parsed = utc_timestamp(value)
+    assert parsed == parse_timestamp(value)  # the same instant
+    assert parsed.utcoffset() is not None
+    if isinstance(value, (int, float)):
+        assert parsed.tzinfo is timezone.utc
+
+
+@pytest.mark.parametrize("value", [1e20, "not a time"])
+def test_utc_timestamp_fails_as_botocore_does(value: object) -> None:
+    with pytest.raises(Exception) as ours:
+        utc_timestamp(value)
+    with pytest.raises(Exception) as botocores:
+        parse_timestamp(value)
+    assert type(ours.value) is type(botocores.value)
+
+
+def test_clients_parse_response_times_to_utc(
+    local_zone: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        ours = ecr_client("eu-west-1", max_attempts=1)
+        created = ours.create_repository(repositoryName="ab")["repository"]["createdAt"]
+        plain = botocore.session.Session().create_client("ecr", region_name="eu-west-1")
+        described = plain.describe_repositories()["repositories"][0]["createdAt"]
+    assert created.tzinfo is timezone.utc
+    assert created == described  # the same instant as botocore's own parser gives
+    assert described.tzinfo is not timezone.utc  # other sessions keep botocore's default
