@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         PolicyPlan,
         TagInfo,
     )
+    from ecr_cache_tui.tui.widgets.rows import TableRow
 
 __all__ = [
     "BackendFailed",
@@ -60,12 +61,13 @@ class StatsLoaded(Message):
 
 
 class TagsLoaded(Message):
-    """The tags of ``repository``."""
+    """The tags of ``repository``, and their table rows (made in the worker, off the screen)."""
 
-    def __init__(self, repository: str, tags: Sequence[TagInfo]) -> None:
+    def __init__(self, repository: str, tags: Sequence[TagInfo], rows: Sequence[TableRow]) -> None:
         super().__init__()
         self.repository = repository
         self.tags = list(tags)
+        self.rows = list(rows)
 
 
 class ManifestLoaded(Message):

@@ -97,10 +97,7 @@ def pipeline_row(p: PipelineSummary) -> TableRow:
             s.max_age_days,
             s.monthly_cost_usd,
         ]
-    texts = [
-        Text(c, justify=col.justify, no_wrap=True) for c, col in zip(cells, COLUMNS, strict=True)
-    ]
-    row = TableRow.build(p.repository, texts, values, data=p)
+    row = TableRow.build(p.repository, cells, values, data=p)
     # ``org:acme`` and ``acme/web`` both find it: the repository name is searchable too.
     texts_ = (*row.texts[:1], f"{p.repository.lower()} {row.texts[1]}", *row.texts[2:])
     return replace(row, texts=texts_, haystack="")

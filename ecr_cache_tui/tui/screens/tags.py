@@ -32,7 +32,7 @@ COLUMNS = (
     Column("size", "Size", 9, "right"),
     Column("pulled", "Last pulled", 11, "right"),
     Column("expires", "Expires", 8, "right"),
-    Column("latest", "Latest", 6),
+    Column("latest", "Latest", 6, style="bold"),
 )
 
 
@@ -54,11 +54,7 @@ def tag_row(info: TagInfo, now: datetime) -> TableRow:
         info.expires_at.timestamp() if info.expires_at else None,
         1 if info.is_latest else 0,
     ]
-    texts = [
-        Text(c, justify=col.justify, no_wrap=True, style="bold" if col.key == "latest" else "")
-        for c, col in zip(cells, COLUMNS, strict=True)
-    ]
-    return TableRow.build(info.tag, texts, values, data=info)
+    return TableRow.build(info.tag, cells, values, data=info)
 
 
 class TagsScreen(ServiceScreen):
@@ -106,12 +102,18 @@ class TagsScreen(ServiceScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tags")
     def load(self) -> None:
-        """List the tags (a worker)."""
+        """List the tags and make their rows (a worker: 10,000 rows take ~0.2 s)."""
+        now = self.now()
+
+        def tags_and_rows() -> tuple[list[TagInfo], list[TableRow]]:
+            tags = self.service.list_tags(self.repository)
+            return tags, [tag_row(t, now) for t in tags]
+
         call_backend(
             self,
             f"list tags of {self.repository}",
-            lambda: self.service.list_tags(self.repository),
-            lambda tags: TagsLoaded(self.repository, tags),
+            tags_and_rows,
+            lambda loaded: TagsLoaded(self.repository, *loaded),
         )
 
     @on(TagsLoaded)
@@ -119,8 +121,7 @@ class TagsScreen(ServiceScreen):
         self.set_error("")
         self.table.loading = False
         self.tags = {t.tag: t for t in event.tags}
-        now = self.now()
-        self.table.set_rows([tag_row(t, now) for t in event.tags])
+        self.table.set_rows(event.rows)
         total = sum({t.digest: t.size_bytes for t in event.tags}.values())
         self.query_one("#summary", Static).update(
             Text(f"{self.repository} · {len(event.tags)} tags · {fmt.size(total)}")

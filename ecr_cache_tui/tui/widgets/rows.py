@@ -13,7 +13,7 @@ Filter syntax (what ``/`` accepts), every term must match (AND), case-insensitiv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.console import JustifyMethod
 from rich.text import Text
@@ -37,39 +37,45 @@ SortValue = int | float | str | None
 class Column:
     """One column: ``key`` for code and filters, ``title`` on screen, a fixed ``width``.
 
-    A fixed width lets the table skip measuring every cell (see ``table.FastDataTable``).
+    A fixed width means no cell is ever measured to size a column (see ``rows_view``);
+    ``style`` (a Rich style string) applies to every cell of the column.
     """
 
     key: str
     title: str
     width: int
     justify: JustifyMethod = "left"
+    style: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class TableRow:
     """One row: its key, what is shown, what sorts, and what the filter searches.
 
+    Treated as immutable once made (not ``frozen``: a frozen dataclass costs 2.5x as much to
+    make, and a 10,000-tag listing makes 10,000 of them).
+
     Attributes:
         key: unique within the table (a tag, a repository name).
-        cells: one display value per column.
+        cells: one display value per column: a plain ``str`` (the column's justification and
+            style apply), or a Rich ``Text`` for a cell with styles of its own.
         values: one sort value per column.
         texts: one lower-case search text per column.
         data: the domain object the row shows (a ``TagInfo``, a ``PipelineSummary``).
+        haystack: every column's text in one string, for a search in any column.
     """
 
     key: str
-    cells: tuple[Text, ...]
+    cells: tuple[str | Text, ...]
     values: tuple[SortValue, ...]
     texts: tuple[str, ...]
-    data: object = field(default=None, compare=False)
-    haystack: str = field(default="", compare=False)
-    """Every column's text in one string, for a search in any column."""
+    data: object = None
+    haystack: str = ""
 
     def __post_init__(self) -> None:
         if not self.haystack:
             # A separator no needle contains: a term never matches across two columns.
-            object.__setattr__(self, "haystack", "\x00".join(self.texts))
+            self.haystack = "\x00".join(self.texts)
 
     @classmethod
     def build(
@@ -80,15 +86,9 @@ class TableRow:
         data: object = None,
     ) -> TableRow:
         """A row from display strings (or ``Text``); sort values default to the text."""
-        shown = tuple(c if isinstance(c, Text) else Text(c, no_wrap=True) for c in cells)
-        texts = tuple(c.plain.lower() for c in shown)
-        return cls(
-            key=key,
-            cells=shown,
-            values=tuple(values) if values is not None else texts,
-            texts=texts,
-            data=data,
-        )
+        shown = tuple(cells)
+        texts = tuple([c.lower() if isinstance(c, str) else c.plain.lower() for c in shown])
+        return cls(key, shown, tuple(values) if values is not None else texts, texts, data)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""A sortable, filterable table built on Textual's ``DataTable``.
+"""A sortable, filterable table: a filter line, a :class:`~.rows_view.RowsView` and a status line.
 
-:class:`FilterTable` keeps every row as a Python list (:class:`~.rows.TableRow`) and, whenever
-the filter, the sort or the data change, rebuilds the ``DataTable`` from the filtered and sorted
-list in one pass: removing rows one by one is O(n) each in ``DataTable``. The cursor follows
-the row it was on (by key), so a refresh keeps cursor, sort and filter.
+:class:`FilterTable` keeps every row as a Python list (:class:`~.rows.TableRow`); whenever the
+filter, the sort or the data change it hands the filtered, sorted list to the view, which draws
+only the lines on screen from it. A filter keystroke therefore costs one pass over a list and
+~40 lines drawn, however many rows there are. The cursor follows the row it was on (by key), so
+a refresh keeps cursor, sort and filter.
 
 Keys: ``/`` filter (substring, or ``column:value``), ``esc`` clears it, ``s`` sorts by the next
 column, ``S`` reverses, ``1``–``9`` sort by that column (again: reverse); clicking a header sorts
@@ -12,24 +13,17 @@ by it (again: reverse).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from operator import itemgetter
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import on
-from textual._two_way_dict import TwoWayDict
-from textual._types import SegmentLines
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable, Input, Static
-from textual.widgets._data_table import ColumnKey, Row, RowKey
+from textual.widgets import Input, Static
 
 from ecr_cache_tui.tui.widgets.rows import (
     Column,
@@ -40,160 +34,13 @@ from ecr_cache_tui.tui.widgets.rows import (
     parse_filter,
     sort_rows,
 )
+from ecr_cache_tui.tui.widgets.rows_view import RowsView
 
-__all__ = ["FastDataTable", "FilterTable"]
-
-MARKED = Text("●", style="bold")
-UNMARKED = Text(" ")
-MARK_COLUMN = ColumnKey("__mark")
-
-
-#: One row ready for :meth:`FastDataTable.replace_rows`: made once per row, reused by every
-#: rebuild (a filter keystroke only picks which of them are shown).
-RowEntry = tuple[RowKey, dict[ColumnKey, Text], Row, tuple[RowKey, int]]
-_KEY = itemgetter(0)
-_CELLS = itemgetter(1)
-_ROW = itemgetter(2)
-_OFFSET = itemgetter(3)
-
-
-class FastDataTable(DataTable[Text]):
-    """``DataTable`` with fixed-width columns that loads thousands of rows at once.
-
-    ``DataTable``'s per-row costs that do nothing for a table whose columns all have a fixed
-    width and whose rows are one line: measuring every cell to size auto-width columns (7 s
-    for 10,000 rows of 6 columns here), the bookkeeping ``add_row`` repeats for each row, and
-    two more passes over all rows to find their order and y offsets. :meth:`replace_rows` fills
-    the table's own structures in one pass from prepared :data:`RowEntry` values instead, and
-    ``_update_dimensions`` skips the measuring. Both touch ``DataTable`` internals (pinned by
-    ``textual<9`` and exercised by the tests in ``tests/tui``); :meth:`replace_rows` falls back
-    to ``clear()`` + ``add_row()`` when those internals are not there.
-    """
-
-    #: Most cell renderings kept across rebuilds (about 40 screens of 7 columns).
-    CELL_CACHE_SIZE = 10_000
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Cell renderings by content (the cell object, its width and style), not by position:
-        # ``DataTable``'s own cache is keyed by row key *and* ``_update_count``, so every rebuild
-        # re-rendered every visible cell through Rich (~0.3 ms each, most of a keystroke).
-        # Set first: ``DataTable.__init__`` already clears caches.
-        self._content_cache: dict[tuple[object, ...], tuple[object, int, int, SegmentLines]] = {}
-        super().__init__(*args, **kwargs)
-
-    def _clear_caches(self) -> None:
-        super()._clear_caches()
-        self._content_cache.clear()
-
-    def notify_style_update(self) -> None:
-        # ``DataTable`` drops its render caches here without ``_clear_caches`` (a theme change).
-        super().notify_style_update()
-        self._content_cache.clear()
-
-    def _render_cell(  # noqa: PLR0917  (DataTable's signature)
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> SegmentLines:
-        if row_index < 0 or column_index < 0 or row_index < self.fixed_rows:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cell = self._data[row_key].get(column_key)
-        key = (
-            id(cell),
-            width,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-            column_index < self.fixed_columns,
-        )
-        hit = self._content_cache.get(key)
-        if hit is None or hit[0] is not cell:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            if len(self._content_cache) >= self.CELL_CACHE_SIZE:
-                self._content_cache.clear()
-            self._content_cache[key] = (cell, row_index, column_index, lines)
-            return lines
-        _, cached_row, cached_column, lines = hit
-        if cached_row == row_index and cached_column == column_index:
-            return lines
-        # The same cell drawn at another position: only the mouse meta (row, column) differs.
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        return [
-            [Segment(s.text, s.style + meta if s.style else meta, s.control) for s in line]
-            for line in lines
-        ]
-
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        if all(not c.auto_width for c in self.columns.values()):
-            new_rows = ()  # widths are fixed: nothing to measure
-        super()._update_dimensions(new_rows)
-
-    @staticmethod
-    def entry(key: str, cells: dict[ColumnKey, Text]) -> RowEntry:
-        """A :data:`RowEntry` for a one-line row ``key`` with ``cells`` by column key."""
-        row_key = RowKey(key)
-        return (row_key, cells, Row(row_key, 1, None, False), (row_key, 0))
-
-    def replace_rows(self, entries: Sequence[RowEntry]) -> None:
-        """Replace every row with ``entries``, in order."""
-        if not _has_internals(self):
-            self.clear()
-            order = [c.key for c in self.ordered_columns]
-            for row_key, cells, _, _ in entries:
-                self.add_row(*(cells[k] for k in order), key=row_key.value)
-            return
-        # ``clear()`` without its ``self._y_offsets.clear()``, which computes the offsets of
-        # every old row (its caches were just dropped) only to throw them away.
-        DataTable._clear_caches(self)  # not the cell renderings by content (above)
-        self._data.clear()
-        self.rows.clear()
-        self._labelled_row_exists = False
-        self.hover_coordinate = Coordinate(0, 0)
-        self.refresh()
-        # C-level passes over prepared parts: no per-row tuple is made, so a keystroke
-        # allocates a handful of lists and dicts (and no garbage-collector pass over the heap).
-        keys = list(map(_KEY, entries))
-        ordered = list(map(_ROW, entries))
-        self._data.update(zip(keys, map(_CELLS, entries), strict=True))
-        self.rows.update(zip(keys, ordered, strict=True))
-        self._row_locations = TwoWayDict(dict(zip(keys, range(len(keys)), strict=True)))
-        self._update_count += 1
-        # What ``ordered_rows`` and ``_y_offsets`` would compute in two more passes.
-        self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
-        self._offset_cache[self._update_count] = list(map(_OFFSET, entries))
-        self._require_update_dimensions = True
-        self.cursor_coordinate = self.cursor_coordinate
-        if entries and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()
-        self.check_idle()
-
-
-def _has_internals(table: DataTable[Text]) -> bool:
-    return all(
-        hasattr(table, name)
-        for name in (
-            "_row_locations",
-            "_data",
-            "_update_count",
-            "_require_update_dimensions",
-            "_ordered_row_cache",
-            "_offset_cache",
-        )
-    )
+__all__ = ["FilterTable"]
 
 
 class FilterTable(Vertical):
-    """A filter line, a status line and a :class:`FastDataTable`, over a list of rows.
+    """A filter line, a :class:`RowsView` and a status line, over a list of rows.
 
     Args:
         columns: the columns, in order.
@@ -251,14 +98,12 @@ class FilterTable(Vertical):
     ) -> None:
         super().__init__(id=id)
         self.columns = tuple(columns)
-        self._column_keys = [ColumnKey(c.key) for c in self.columns]
         self.markable = markable
         self.sort_column = sort_column
         self.reverse = reverse
         self.marked: set[str] = set()
         self._rows: list[TableRow] = []
         self._shown: list[TableRow] = []
-        self._entries: dict[str, RowEntry] = {}
         # What the rows on screen were filtered with: a filter that only narrows it (one more
         # character typed) filters the rows on screen, already sorted, instead of all of them.
         self._shown_terms: tuple[FilterTerm, ...] | None = None
@@ -269,21 +114,21 @@ class FilterTable(Vertical):
         filter_input = Input(placeholder="filter: text or column:value", id="filter")
         filter_input.display = False
         yield filter_input
-        table: FastDataTable = FastDataTable(cursor_type="row", zebra_stripes=True, id="table")
-        yield table
+        yield RowsView(
+            self.columns,
+            mark_column=self.markable,
+            is_marked=self.marked.__contains__,
+            id="table",
+        )
         yield Static("", id="table-status")
 
     def on_mount(self) -> None:
-        table = self.table
-        if self.markable:
-            table.add_column(" ", key=MARK_COLUMN.value, width=1)
-        for column in self.columns:
-            table.add_column(self._header(column), key=column.key, width=column.width)
+        self._relabel()
 
     @property
-    def table(self) -> FastDataTable:
-        """The ``DataTable`` inside."""
-        return self.query_one("#table", FastDataTable)
+    def table(self) -> RowsView:
+        """The view of the rows inside."""
+        return self.query_one("#table", RowsView)
 
     @property
     def filter_input(self) -> Input:
@@ -312,8 +157,7 @@ class FilterTable(Vertical):
         """Replace the data; filter, sort, marks (of rows still there) and cursor are kept."""
         self._rows = list(rows)
         keys = {r.key for r in self._rows}
-        self.marked &= keys
-        self._entries = {r.key: self._entry(r) for r in self._rows}
+        self.marked.intersection_update(keys)  # the same set: the view reads it
         self._shown_terms = None
         self._rebuild()
 
@@ -321,15 +165,8 @@ class FilterTable(Vertical):
         """Replace the rows with the same keys (e.g. figures loaded later), then rebuild."""
         by_key = {r.key: r for r in rows}
         self._rows = [by_key.get(r.key, r) for r in self._rows]
-        self._entries.update((r.key, self._entry(r)) for r in rows if r.key in self._entries)
         self._shown_terms = None
         self._rebuild()
-
-    def _entry(self, row: TableRow) -> RowEntry:
-        cells = dict(zip(self._column_keys, row.cells, strict=True))
-        if self.markable:
-            cells[MARK_COLUMN] = MARKED if row.key in self.marked else UNMARKED
-        return FastDataTable.entry(row.key, cells)
 
     def marked_rows(self) -> list[TableRow]:
         """Marked rows, in screen order (hidden by the filter included, at the end)."""
@@ -343,16 +180,13 @@ class FilterTable(Vertical):
         if row is None or not self.markable:
             return
         self.marked ^= {row.key}
-        self.table.update_cell(row.key, MARK_COLUMN, self._mark(row.key))
+        self.table.refresh_row(self.table.cursor_row)
         self._status()
         self.post_message(self.Changed(self, len(self._shown), len(self._rows)))
 
     def clear_marks(self) -> None:
         """Unmark every row."""
         if self.marked:
-            for key in self.marked:
-                if key in self._entries:
-                    self._entries[key][1][MARK_COLUMN] = UNMARKED
             self.marked.clear()
             self._shown_terms = None
             self._rebuild()
@@ -415,15 +249,15 @@ class FilterTable(Vertical):
         self._relabel()
         self._rebuild()
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+    @on(RowsView.HeaderSelected)
+    def _header_clicked(self, event: RowsView.HeaderSelected) -> None:
         event.stop()
-        index = event.column_index - (1 if self.markable else 0)
+        index = event.index - (1 if self.markable else 0)
         if index >= 0:
             self.action_sort_by(index)
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowsView.RowSelected)
+    def _row_selected(self, event: RowsView.RowSelected) -> None:
         event.stop()
         row = self.current
         if row is not None:
@@ -444,13 +278,10 @@ class FilterTable(Vertical):
             shown = sort_rows(filter_rows(self._rows, terms), self.sort_column, self.reverse)
         self._shown = shown
         self._shown_terms = terms
-        entries = self._entries
-        table.replace_rows([entries[r.key] for r in shown])
-        if shown:
-            index = next((i for i, r in enumerate(shown) if r.key == keep), None)
-            if index is None:  # the row went: stay at the same height
-                index = min(max(keep_index, 0), len(shown) - 1)
-            table.move_cursor(row=index)
+        index = next((i for i, r in enumerate(shown) if r.key == keep), None)
+        if index is None:  # the row went: stay at the same height
+            index = keep_index
+        table.set_rows(shown, cursor=index)
         self._status()
         self.post_message(self.Changed(self, len(shown), len(self._rows)))
 
@@ -466,9 +297,6 @@ class FilterTable(Vertical):
         # One line, fixed height: no layout pass (which would repaint the whole screen).
         self.query_one("#table-status", Static).update(Text("  ·  ".join(parts)), layout=False)
 
-    def _mark(self, key: str) -> Text:
-        return MARKED if key in self.marked else UNMARKED
-
     def _header(self, column: Column) -> Text:
         title = column.title
         if self.sort_column is not None and self.columns[self.sort_column] is column:
@@ -477,6 +305,6 @@ class FilterTable(Vertical):
 
     def _relabel(self) -> None:
         table = self.table
-        for column in self.columns:
-            table.columns[ColumnKey(column.key)].label = self._header(column)
-        table.refresh()
+        first = 1 if self.markable else 0
+        for index, column in enumerate(self.columns):
+            table.set_label(first + index, self._header(column))
