@@ -387,19 +387,23 @@ def test_list_pipelines_with_stats_follows_every_page() -> None:
     stub.add_response(
         "describe_repositories",
         {"repositories": [_repo("build-cache/a/one")], "nextToken": "r2"},
-        {},
+        {"maxResults": 1000},
     )
     stub.add_response(
         "describe_repositories",
         {"repositories": [_repo("build-cache/b/two")]},
-        {"nextToken": "r2"},
+        {"nextToken": "r2", "maxResults": 1000},
     )
     for name in ("build-cache/a/one", "build-cache/b/two"):
         stub.add_response(
-            "describe_images", _images_page("t1", "t2", next_token="i2"), {"repositoryName": name}
+            "describe_images",
+            _images_page("t1", "t2", next_token="i2"),
+            {"repositoryName": name, "maxResults": 1000},
         )
         stub.add_response(
-            "describe_images", _images_page("t3"), {"repositoryName": name, "nextToken": "i2"}
+            "describe_images",
+            _images_page("t3"),
+            {"repositoryName": name, "nextToken": "i2", "maxResults": 1000},
         )
         stub.add_response(
             "get_lifecycle_policy",
