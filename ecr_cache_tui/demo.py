@@ -55,10 +55,12 @@ moto is in the ``demo`` extra and is imported only when a demo starts.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import json
 import random
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -601,7 +603,7 @@ def _image_detail(image: Any) -> dict[str, Any]:
             detail[key] = str(value)
     if image.image_tags:  # moto (like ECR) leaves out an empty list
         detail["imageTags"] = [str(tag) for tag in image.image_tags]
-    size = image.image_size_in_bytes
+    size = _size_of(image)
     if size is not None:
         detail["imageSizeInBytes"] = int(size)
     if image.image_pushed_at is not None:
@@ -614,7 +616,35 @@ def _image_detail(image: Any) -> dict[str, Any]:
     return detail
 
 
+def _size_of(image: Any) -> int | None:
+    """moto's ``image_size_in_bytes``, which parses the image's manifest on every read.
+
+    Kept per image object (its manifest never changes; a deleted image's entry goes with it):
+    a 10,000-tag listing would otherwise parse 10,000 manifests on every ``DescribeImages``.
+    """
+    try:
+        return _SIZES[image]
+    except KeyError:
+        size = cast("int | None", image.image_size_in_bytes)
+        _SIZES[image] = size
+        return size
+    except TypeError:  # not weak-referenceable: read it each time
+        return cast("int | None", image.image_size_in_bytes)
+
+
+_SIZES: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
+
+
 def _epoch(value: Any) -> float:
+    """:func:`_epoch_of`, kept per value: each image's times are read on every listing.
+
+    Keyed by type and zone too: two equal instants in different zones write differently.
+    """
+    return _epoch_of(value, type(value).__name__, getattr(value, "tzinfo", None))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _epoch_of(value: Any, kind: str, zone: Any) -> float:
     """A timestamp as moto's JSON serialiser writes it: epoch seconds, milliseconds truncated.
 
     ``value`` is what moto holds: an aware datetime (set by the demo) or moto's own integer
