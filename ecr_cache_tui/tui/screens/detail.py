@@ -11,13 +11,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ecr_cache_tui.manifest import LABEL, Change, Manifest, describe_changes
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import DiffLoaded, ManifestLoaded, call_backend
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.screens.diff_picker import DiffPickerScreen
+from ecr_cache_tui.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from ecr_cache_tui.service import TagInfo
@@ -94,7 +95,7 @@ class TagDetailScreen(ServiceScreen):
             yield Static(
                 Text("x: compare these inputs with another tag", style="italic"), id="diff"
             )
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_error("")

@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from ecr_cache_tui.tui import format as fmt
@@ -31,6 +31,7 @@ from ecr_cache_tui.tui.messages import (
     call_backend,
 )
 from ecr_cache_tui.tui.screens.base import ServiceScreen
+from ecr_cache_tui.tui.widgets.footer import KeysFooter
 from ecr_cache_tui.tui.widgets.rows import Column, TableRow, parse_filter
 from ecr_cache_tui.tui.widgets.table import FilterTable
 
@@ -126,7 +127,7 @@ class PipelinesScreen(ServiceScreen):
         yield Static("Loading repositories…", id="summary")
         yield Static("", id="error", classes="error")
         yield FilterTable(COLUMNS, sort_column=None, id="pipelines-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_error("")

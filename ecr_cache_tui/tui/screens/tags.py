@@ -13,11 +13,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import CacheChanged, TagsLoaded, call_backend
 from ecr_cache_tui.tui.screens.base import ServiceScreen
+from ecr_cache_tui.tui.widgets.footer import KeysFooter
 from ecr_cache_tui.tui.widgets.rows import Column, TableRow
 from ecr_cache_tui.tui.widgets.table import FilterTable
 
@@ -80,7 +81,7 @@ class TagsScreen(ServiceScreen):
         yield Static(Text(self.repository), id="summary")
         yield Static("", id="error", classes="error")
         yield FilterTable(COLUMNS, markable=True, id="tags-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_error("")
