@@ -148,3 +148,21 @@ async def test_text_cells_keep_their_spans_and_a_long_cell_is_cut() -> None:
         assert strip.text[10:18] == " 12345… "  # 8 characters in a column of 6
         bold = [s for s in strip if s.text == "ab"]
         assert bold and bold[0].style is not None and bold[0].style.bold
+
+
+async def test_a_theme_change_redraws_rows_in_the_new_colours() -> None:
+    app = _Table()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows(rows(3))
+        await pilot.pause()
+
+        def colours() -> set[object]:
+            # The row's own cells (not the padding to the widget's width, drawn afresh).
+            return {s.style.bgcolor for s in table.table.render_line(2) if "row-" in s.text}
+
+        dark = colours()
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = colours()
+        assert light and dark and light != dark
