@@ -107,6 +107,10 @@ def pipeline_row(p: PipelineSummary) -> TableRow:
 class PipelinesScreen(ServiceScreen):
     """Cache repositories under the prefix, one row per pipeline."""
 
+    #: The table has focus from the start (not the hidden filter line, Textual's first pick:
+    #: its bindings would draw a footer of three keys, redrawn in full a moment later).
+    AUTO_FOCUS = "RowsView"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_uri", "Copy URI"),

@@ -61,6 +61,10 @@ def tag_row(info: TagInfo, now: datetime) -> TableRow:
 class TagsScreen(ServiceScreen):
     """Every tag of ``repository``, newest push first."""
 
+    #: The table has focus from the start (not the hidden filter line, Textual's first pick:
+    #: its bindings would draw a footer of three keys, redrawn in full a moment later).
+    AUTO_FOCUS = "RowsView"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", key_display="esc"),
         Binding("r", "refresh", "Refresh"),
