@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from ecr_cache_tui.tui.widgets.rows import Column, TableRow
 from ecr_cache_tui.tui.widgets.rows_view import RowsView, fit
@@ -34,6 +35,15 @@ class _Table(App[None]):
         self.chosen.append(event.row.key)
 
 
+async def filled(pilot: Pilot[None], count: int) -> FilterTable:
+    """The app's table holding ``count`` rows, focused and drawn."""
+    table = pilot.app.query_one(FilterTable)
+    table.set_rows(rows(count))
+    table.table.focus()
+    await pilot.pause()
+    return table
+
+
 def line(view: RowsView, y: int) -> str:
     return view.render_line(y).text
 
@@ -50,10 +60,7 @@ def test_fit_cuts_with_an_ellipsis_and_justifies() -> None:
 async def test_draws_header_and_the_rows_in_view_only() -> None:
     app = _Table()
     async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(FilterTable)
-        table.set_rows(rows(1000))
-        table.table.focus()
-        await pilot.pause()
+        table = await filled(pilot, 1000)
         view = table.table
         assert line(view, 0).split() == ["Name", "Size"]
         assert line(view, 1) == " row-000        0 " + " " * (view.size.width - 18)
@@ -70,10 +77,7 @@ async def test_draws_header_and_the_rows_in_view_only() -> None:
 async def test_keys_move_the_cursor_and_keep_it_in_view() -> None:
     app = _Table()
     async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(FilterTable)
-        table.set_rows(rows(100))
-        table.table.focus()
-        await pilot.pause()
+        table = await filled(pilot, 100)
         view = table.table
         page = view.scrollable_content_region.height - 1
         await pilot.press("down", "down")
@@ -98,10 +102,7 @@ async def test_keys_move_the_cursor_and_keep_it_in_view() -> None:
 async def test_enter_and_a_click_on_the_cursor_row_choose_it() -> None:
     app = _Table()
     async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(FilterTable)
-        table.set_rows(rows(20))
-        table.table.focus()
-        await pilot.pause()
+        table = await filled(pilot, 20)
         await pilot.press("down", "enter")
         assert app.chosen == ["row-001"]
         await pilot.click("#table", offset=(2, 4))  # header + row 3: moves the cursor only
@@ -116,10 +117,7 @@ async def test_enter_and_a_click_on_the_cursor_row_choose_it() -> None:
 async def test_marks_are_drawn_and_header_clicks_skip_the_mark_column() -> None:
     app = _Table(markable=True)
     async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(FilterTable)
-        table.set_rows(rows(5))
-        table.table.focus()
-        await pilot.pause()
+        table = await filled(pilot, 5)
         view = table.table
         table.toggle_mark()
         await pilot.pause()

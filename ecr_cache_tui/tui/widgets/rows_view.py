@@ -58,6 +58,19 @@ def fit(plain: str, width: int, justify: str) -> str:
     return plain + " " * pad
 
 
+class _Picked(Message):
+    """Something at ``index`` of a :class:`RowsView` was picked."""
+
+    def __init__(self, view: RowsView, index: int) -> None:
+        super().__init__()
+        self.view = view
+        self.index = index
+
+    @property
+    def control(self) -> RowsView:
+        return self.view
+
+
 @lru_cache(maxsize=256)
 def _style(style: str | Style) -> Style:
     if isinstance(style, Style):
@@ -136,29 +149,11 @@ class RowsView(ScrollView, can_focus=True):
     #: Most row strips kept (a strip is one drawn line of one row; ~40 are on screen).
     STRIP_CACHE_SIZE = 2_000
 
-    class RowSelected(Message):
+    class RowSelected(_Picked):
         """``enter``, or a click on the cursor row: row ``index`` of the rows shown."""
 
-        def __init__(self, view: RowsView, index: int) -> None:
-            super().__init__()
-            self.view = view
-            self.index = index
-
-        @property
-        def control(self) -> RowsView:
-            return self.view
-
-    class HeaderSelected(Message):
+    class HeaderSelected(_Picked):
         """A click on the header of column ``index`` (the mark column, if any, is 0)."""
-
-        def __init__(self, view: RowsView, index: int) -> None:
-            super().__init__()
-            self.view = view
-            self.index = index
-
-        @property
-        def control(self) -> RowsView:
-            return self.view
 
     def __init__(
         self,
