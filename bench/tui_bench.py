@@ -191,9 +191,11 @@ def measure_tui(opts: argparse.Namespace) -> dict[str, float]:
             out["key_filter_max_s"] = max(typed + erased)
             out["key_frame_s"] = statistics.median(framed)
             out["key_frame_max_s"] = max(framed)
-            # The table rebuild alone (no key handling, no repaint), for reference.
+            # The table rebuild alone (no key handling, no repaint), for reference: a full
+            # one (filter and sort every row), not the narrowing shortcut of a typed key.
             t = time.perf_counter()
             for _ in range(5):
+                tags._shown_terms = None
                 tags._rebuild()
             out["rebuild_only_s"] = (time.perf_counter() - t) / 5
 
@@ -302,7 +304,7 @@ def main() -> None:
         ("  pilot.press, backspace back to every row, median", ms(tui["key_unfilter_s"]), "-", ""),
         ("  pilot.press, slowest", ms(tui["key_filter_max_s"]), "-", ""),
         ("  a key that changes nothing (Pilot's floor)", ms(tui["key_floor_s"]), "-", ""),
-        (f"  table rebuild alone ({k:,} rows)", ms(tui["rebuild_only_s"]), "-", ""),
+        (f"  a full table rebuild alone ({k:,} rows)", ms(tui["rebuild_only_s"]), "-", ""),
         (
             "peak RSS (target < 300 MB)",
             f"{tui['rss_mb']:.0f} MB",
