@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -241,3 +242,21 @@ def test_the_fast_path_is_in_place_only_while_a_demo_runs() -> None:
             imageManifestMediaType=MEDIA_TYPE,
         )
         assert "imageTags" not in client.describe_images(repositoryName="plain")["imageDetails"][0]
+
+
+def test_the_demo_data_is_kept_from_the_collector_only_while_the_demo_runs() -> None:
+    before = gc.get_freeze_count()
+    demo = DemoEcr(DemoScale(pipelines=3, organisations=1, max_tags=2)).start()
+    try:
+        assert gc.get_freeze_count() > before  # the filled data is frozen
+        # Still usable and still changeable: freezing hides objects from the cyclic collector,
+        # nothing else.
+        service = demo_service(demo)
+        repository = demo.repositories[0]
+        tags = [t.tag for t in service.list_tags(repository)]
+        plan = service.plan_eviction(repository, tags=[tags[0]])
+        service.evict(plan)
+        assert tags[0] not in [t.tag for t in service.list_tags(repository)]
+    finally:
+        demo.stop()
+    assert gc.get_freeze_count() == 0
