@@ -261,7 +261,7 @@ def main() -> None:
         return f"{a / b:.2f}x" if b else "-"
 
     def ms(value: float) -> str:
-        return f"{value * 1000:.0f} ms"
+        return f"{value * 1000:.1f} ms" if value < 0.01 else f"{value * 1000:.0f} ms"
 
     def sec(value: float) -> str:
         return f"{value:.2f} s"
