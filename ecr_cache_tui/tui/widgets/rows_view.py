@@ -182,15 +182,6 @@ class RowsView(ScrollView, can_focus=True):
     # -- what is shown --------------------------------------------------------------------
 
     @property
-    def rows(self) -> Sequence[TableRow]:
-        """The rows shown, in order."""
-        return self._rows
-
-    @property
-    def row_count(self) -> int:
-        return len(self._rows)
-
-    @property
     def cursor_row(self) -> int:
         """The index of the cursor row (0 when there are no rows)."""
         return self._cursor
