@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_aws_arguments",
+    "add_change_arguments",
+    "add_json_argument",
+    "add_pipeline_argument",
     "ask",
     "human_size",
     "iso",
@@ -34,6 +37,30 @@ __all__ = [
 ]
 
 DEFAULT_PREFIX = "build-cache/"  # the same as service.DEFAULT_PREFIX, without importing it
+
+
+def add_pipeline_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    """The ``PIPELINE`` positional (``org/pipeline`` or a repository name)."""
+    parser.add_argument(
+        "pipeline",
+        nargs="?" if optional else None,
+        metavar="PIPELINE",
+        help="org/pipeline or a repository name",
+    )
+
+
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    """``--json``: what a listing prints for machines."""
+    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+
+
+def add_change_arguments(parser: argparse.ArgumentParser, *, dry_run: str) -> None:
+    """``--yes``, ``--dry-run`` (``dry_run``: what it does) and ``--force``, of every change."""
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--dry-run", action="store_true", help=dry_run)
+    parser.add_argument(
+        "--force", action="store_true", help="allow a repository outside the cache prefix"
+    )
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) -> None:

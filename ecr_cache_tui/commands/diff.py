@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
+    add_json_argument,
+    add_pipeline_argument,
     print_json,
     service_from_args,
     table,
@@ -35,11 +37,11 @@ DIGEST_WIDTH = 16
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
-    parser.add_argument("pipeline", metavar="PIPELINE", help="org/pipeline or a repository name")
+    add_pipeline_argument(parser)
     parser.add_argument("tag_a", metavar="TAG_A", help="the older tag (e.g. the last hit)")
     parser.add_argument("tag_b", metavar="TAG_B", help="the newer tag (e.g. the build that missed)")
     parser.add_argument("--changed", action="store_true", help="show only the inputs that differ")
-    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_json_argument(parser)
     add_aws_arguments(parser, labels=True)
 
 

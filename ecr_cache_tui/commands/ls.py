@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
+    add_json_argument,
+    add_pipeline_argument,
     human_size,
     iso,
     print_json,
@@ -34,10 +36,8 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
-    parser.add_argument(
-        "pipeline", nargs="?", metavar="PIPELINE", help="org/pipeline or a repository name"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_pipeline_argument(parser, optional=True)
+    add_json_argument(parser)
     add_aws_arguments(parser)
 
 

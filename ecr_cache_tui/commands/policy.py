@@ -25,6 +25,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
+    add_change_arguments,
+    add_json_argument,
+    add_pipeline_argument,
     ask,
     print_json,
     service_from_args,
@@ -50,11 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     sub.required = True
     get = sub.add_parser("get", help="show the policy", description="show the policy")
-    get.add_argument("pipeline", metavar="PIPELINE", help="org/pipeline or a repository name")
-    get.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_pipeline_argument(get)
+    add_json_argument(get)
     add_aws_arguments(get)
     put = sub.add_parser("set", help="set the max age", description="set the max age")
-    put.add_argument("pipeline", metavar="PIPELINE", help="org/pipeline or a repository name")
+    add_pipeline_argument(put)
     put.add_argument(
         "--max-age-days",
         type=_days,
@@ -62,12 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="expire images N days after push (a whole number >= 1)",
     )
-    put.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    put.add_argument("--dry-run", action="store_true", help="only show the change")
-    put.add_argument(
-        "--force", action="store_true", help="allow a repository outside the cache prefix"
-    )
-    put.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_change_arguments(put, dry_run="only show the change")
+    add_json_argument(put)
     add_aws_arguments(put)
 
 

@@ -26,6 +26,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
+    add_change_arguments,
+    add_json_argument,
+    add_pipeline_argument,
     ask,
     human_size,
     iso,
@@ -43,9 +46,7 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
-    parser.add_argument(
-        "pipeline", nargs="?", metavar="PIPELINE", help="org/pipeline or a repository name"
-    )
+    add_pipeline_argument(parser, optional=True)
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--tag", action="append", default=[], metavar="TAG", help="a tag to evict (repeatable)"
@@ -56,12 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="in a checkout: build the current tag with --pull --no-cache and push it now",
     )
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    parser.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
-    parser.add_argument(
-        "--force", action="store_true", help="allow a repository outside the cache prefix"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_change_arguments(parser, dry_run="only list what would be deleted")
+    add_json_argument(parser)
     here = parser.add_argument_group("--here")
     here.add_argument(
         "--checkout", default=".", help="the checkout (default: the current directory)"
