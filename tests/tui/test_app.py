@@ -7,10 +7,12 @@ attempt by moto being unchanged and the service's mutating methods never called.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from ecr_cache_tui.demo import DemoEcr
@@ -53,6 +55,15 @@ async def open_repository(pilot, app: CacheApp, repository: str) -> None:  # typ
     assert isinstance(app.screen, TagsScreen)
 
 
+@asynccontextmanager
+async def on_tags_screen(app: CacheApp, repository: str) -> AsyncIterator[Pilot[None]]:
+    """``app`` running, its workers settled, on the tags screen of ``repository``."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, app, repository)
+        yield pilot
+
+
 def a_repository_with_tags(demo: DemoEcr, at_least: int = 3) -> str:
     for name in sorted(demo.repositories):
         if len(image_tags(demo, name)) >= at_least + 1:
@@ -83,9 +94,7 @@ async def test_three_levels_pipelines_tags_detail_and_back(
 ) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         assert set(shown(app)) == image_tags(demo, repository)
         latest = [r for r in table_of(app).shown_rows if str(r.cells[5]) == "latest"]
         assert {r.key for r in latest} >= {"latest"}
@@ -111,9 +120,7 @@ async def test_diff_against_another_tag_chosen_from_a_list(
 ) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         await pilot.press("1")  # by tag, so "latest" is not first
         tag = next(k for k in shown(app) if k != "latest")
         table_of(app).table.move_cursor(row=shown(app).index(tag))
@@ -231,9 +238,7 @@ async def test_filtering_a_fixed_height_table_updates_its_scrollbar_and_rows() -
 async def test_escape_clears_the_filter_then_goes_back(make_app: MakeApp, demo: DemoEcr) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         everything = shown(app)
         await pilot.press("slash", *"tag:latest")
         assert shown(app) == ["latest"]
@@ -291,9 +296,7 @@ async def test_sort_by_header_click_and_again_reverses(make_app: MakeApp) -> Non
 async def test_refresh_keeps_cursor_sort_and_filter(make_app: MakeApp, demo: DemoEcr) -> None:
     repository = a_repository_with_tags(demo, at_least=5)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         await pilot.press("3", "S")  # size, descending
         table = table_of(app)
         table.filter_text = "0"  # some tags only
@@ -366,9 +369,7 @@ async def test_copy_puts_the_image_uri_on_the_clipboard_and_toasts_it(
 ) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         tag = table_of(app).current.key  # type: ignore[union-attr]
         await pilot.press("c")
         uri = f"{demo.registry_hostname}/{repository}:{tag}"
@@ -382,9 +383,7 @@ async def test_copy_puts_the_image_uri_on_the_clipboard_and_toasts_it(
 async def test_evict_one_tag_after_confirming(make_app: MakeApp, demo: DemoEcr) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         await pilot.press("1")
         tag = next(k for k in shown(app) if k != "latest")
         table_of(app).table.move_cursor(row=shown(app).index(tag))
@@ -402,9 +401,7 @@ async def test_evict_one_tag_after_confirming(make_app: MakeApp, demo: DemoEcr) 
 async def test_evict_several_marked_tags(make_app: MakeApp, demo: DemoEcr) -> None:
     repository = a_repository_with_tags(demo, at_least=4)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         await pilot.press("1")
         candidates = [k for k in shown(app) if k != "latest"]
         table_of(app).table.move_cursor(row=shown(app).index(candidates[0]))
@@ -442,9 +439,7 @@ async def test_evict_every_tag_of_a_pipeline(make_app: MakeApp, demo: DemoEcr) -
 async def test_refused_confirmation_changes_nothing(make_app: MakeApp, demo: DemoEcr) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         before = image_tags(demo, repository)
         for refuse in ("n", "escape"):
             await pilot.press("D")
@@ -470,9 +465,7 @@ async def test_max_age_edit_with_preview_changes_the_policy(
 ) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         await pilot.press("m")
         await settle(pilot)
         assert isinstance(app.screen, MaxAgeScreen)
@@ -497,9 +490,7 @@ async def test_max_age_refused_leaves_the_policy(make_app: MakeApp, demo: DemoEc
     repository = a_repository_with_tags(demo)
     before = demo.client.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_repository(pilot, app, repository)
+    async with on_tags_screen(app, repository) as pilot:
         await pilot.press("m")
         await settle(pilot)
         app.screen.query_one("#days", Input).value = "2"
