@@ -14,7 +14,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,12 +79,15 @@ class Agent:
         home: ``HOME`` for the job (an empty Docker config unless a test writes one).
         transcript: every run's output, scanned for secrets when the test ends.
         builder: ``legacy`` or ``buildkit``: which docker CLI builds.
+        wrap: the argv prefix the job shell runs under, given the checkout (``nsenter ...``:
+            another namespace, which must also enter the checkout).
     """
 
     services: Services
     home: Path
     transcript: list[str]
     builder: str = "legacy"
+    wrap: Callable[[Path], list[str]] | None = None
 
     def environment(
         self, config: Mapping[str, Any], pipeline: str, extra: Mapping[str, str] | None = None
@@ -120,7 +123,15 @@ class Agent:
         """Start sourcing the hook; :meth:`finish` collects it (lets tests run several at once)."""
         dump = checkout.parent / f".env-{pipeline}-{len(self.transcript)}-{os.urandom(4).hex()}"
         proc = subprocess.Popen(
-            ["bash", "-c", _SCRIPT, "job", str(HOOK), str(dump)],
+            [
+                *(self.wrap(checkout) if self.wrap else []),
+                "bash",
+                "-c",
+                _SCRIPT,
+                "job",
+                str(HOOK),
+                str(dump),
+            ],
             cwd=checkout,
             env=self.environment(config, pipeline, extra),
             stdout=subprocess.PIPE,
