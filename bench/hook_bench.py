@@ -271,10 +271,11 @@ def shim_overhead(runs: int) -> dict[str, float]:
         fake = Path(tmp) / "fake-python"
         fake.write_text(FAKE_PACKAGE)
         fake.chmod(0o755)
-        # The real interpreter first on PATH, as on an agent (not a pyenv shim script).
+        # The real interpreter first on PATH, as on an agent (not a pyenv shim script), under the
+        # versioned name the shim looks for first; no other directory with pythons after it.
         bin_dir = Path(tmp) / "bin"
         bin_dir.mkdir()
-        python3 = str(bin_dir / "python3")
+        python3 = str(bin_dir / f"python3.{sys.version_info.minor}")
         os.symlink(os.path.realpath(getattr(sys, "_base_executable", sys.executable)), python3)
         version = subprocess.run(
             [python3, "-V"], capture_output=True, text=True, check=True
@@ -288,7 +289,7 @@ def shim_overhead(runs: int) -> dict[str, float]:
         (venv / ".ecr-cache-complete").write_text("bench\n")
         hook = str(plugin / "hooks" / "pre-command")
         base = {k: v for k, v in os.environ.items() if k != "ECR_CACHE_PYTHON"}
-        base["PATH"] = f"{bin_dir}:{base['PATH']}"
+        base["PATH"] = f"{bin_dir}:/usr/bin:/bin"
         cases = {
             "bash -c :": (["bash", "-c", ":"], base),
             "shim, ECR_CACHE_PYTHON set": (

@@ -397,6 +397,6 @@ def test_a_python3_older_than_3_10_is_refused_with_its_version(work: Path, versi
 
     assert result.rc == 5
     assert (
-        f"needs Python 3.10 or newer, but {bin_dir / 'python3'} is {version.split()[1]}"
-        in result.stderr
+        f"needs Python 3.10 or newer with venv, but {bin_dir / 'python3'} is "
+        f"{version.split()[1]} (older than 3.10)" in result.stderr
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.hook.pathfarm import command_farm, real_interpreter
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,13 +92,16 @@ def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
     bin_dir = root / "bin"
     bin_dir.mkdir()
     log = root / "python3.log"
-    wrapper = bin_dir / "python3"
+    # As on the Elastic CI Stack: python3 is 3.9, a newer python3.N beside it. The newer one is
+    # this interpreter's base, through a wrapper that logs how it is called.
+    (bin_dir / "python3").symlink_to(real_interpreter("3.9"))
+    wrapper = bin_dir / f"python3.{sys.version_info.minor}"
     wrapper.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >>"{log}"\nexec "{real_python()}" "$@"\n')
     wrapper.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ECR_CACHE_", "VIRTUAL_ENV"))}
     env.update(
         {
-            "PATH": f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}",
+            "PATH": f"{bin_dir}:{command_farm(root / 'farm')}",
             "BUILDKITE_PLUGIN_CONFIGURATION": BAD_CONFIG,
             "BUILDKITE_ORGANIZATION_SLUG": "acme",
             "BUILDKITE_PIPELINE_SLUG": "web",

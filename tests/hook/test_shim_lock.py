@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.hook.pathfarm import command_farm
+
 REPO = Path(__file__).resolve().parents[2]
 BASH = shutil.which("bash") or "/bin/bash"
 FAKE_VERSION = "Python 3.12.1"
@@ -28,6 +30,7 @@ FAKE_PYTHON3 = r"""#!/bin/bash
 printf 'python3 %s\n' "$*" >>"$FAKE_LOG"
 case $1 in
   -V) echo "$FAKE_VERSION" ;;
+  -c) [[ -z ${FAKE_NO_VENV_MODULE:-} ]] || exit 1 ;;
   -m)
     [[ $2 == venv ]] || exit 9
     dir=${!#}
@@ -84,11 +87,12 @@ class Plugin:
 
     root: Path
     fakes: Path
+    path_with_flock: str
     path_without_flock: str
 
     def start(self, *, flock: bool = True, **extra: str) -> Job:
         """Source the hook in a new bash, as a job would; it reports the Python it ran."""
-        search = os.environ["PATH"] if flock else self.path_without_flock
+        search = self.path_with_flock if flock else self.path_without_flock
         env = {
             "PATH": f"{self.fakes}:{search}",
             "HOME": str(self.root.parent),
@@ -124,27 +128,17 @@ class Plugin:
 @pytest.fixture(scope="module")
 def path_without_flock(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A PATH directory with every usual command but ``flock`` and any ``python``."""
-    farm = tmp_path_factory.mktemp("farm")
-    for directory in (
-        "/usr/local/sbin",
-        "/usr/local/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-    ):
-        if not os.path.isdir(directory):
-            continue
-        for entry in os.scandir(directory):
-            name = entry.name
-            if name == "flock" or name.startswith("python") or (farm / name).exists():
-                continue
-            (farm / name).symlink_to(entry.path)
-    return str(farm)
+    return command_farm(tmp_path_factory.mktemp("farm"), hide=("flock",))
+
+
+@pytest.fixture(scope="module")
+def path_without_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PATH directory with every usual command but any ``python`` (the fake is the only one)."""
+    return command_farm(tmp_path_factory.mktemp("farm"))
 
 
 @pytest.fixture
-def plugin(tmp_path: Path, path_without_flock: str) -> Plugin:
+def plugin(tmp_path: Path, path_without_python: str, path_without_flock: str) -> Plugin:
     root = tmp_path / "plugin"
     (root / "hooks").mkdir(parents=True)
     shutil.copy2(REPO / "hooks" / "pre-command", root / "hooks" / "pre-command")
@@ -155,7 +149,7 @@ def plugin(tmp_path: Path, path_without_flock: str) -> Plugin:
         (fakes / name).write_text(text)
         (fakes / name).chmod(0o755)
     (tmp_path / "checkout").mkdir()
-    return Plugin(root, fakes, path_without_flock)
+    return Plugin(root, fakes, path_without_python, path_without_flock)
 
 
 def calls(plugin: Plugin, prefix: str) -> list[str]:
