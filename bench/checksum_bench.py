@@ -71,7 +71,7 @@ cd "$1"
 IN_PROCESS = r"""
 import json, resource, sys, time
 from pathlib import Path
-from ecr_cache_tui.checksum import compute
+from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.config import parse
 checkout, cache_on, platform = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
 def cpu():

@@ -199,8 +199,9 @@ def ensure_awscli() -> Path:
 
 HOOK_IMPORTS = (
     "import ecr_cache_tui.cli, ecr_cache_tui.commands.hook, ecr_cache_tui.config,"
-    " ecr_cache_tui.checksum, ecr_cache_tui.hook.flow, ecr_cache_tui.hook.exports,"
-    " ecr_cache_tui.adapters.engine, ecr_cache_tui.adapters.registry, ecr_cache_tui.adapters.ecr,"
+    " ecr_cache_tui.cachekey.checksum, ecr_cache_tui.hook.flow, ecr_cache_tui.hook.exports,"
+    " ecr_cache_tui.adapters.docker_daemon, ecr_cache_tui.adapters.registry,"
+    " ecr_cache_tui.adapters.ecr,"
     " ecr_cache_tui.adapters.aws, ecr_cache_tui.adapters.dockerconfig, boto3, docker"
 )
 

@@ -33,7 +33,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
 from ecr_cache_tui.adapters.ecr import Ecr  # noqa: E402
-from ecr_cache_tui.service import CacheService, labels_from_mapping  # noqa: E402
+from ecr_cache_tui.service import CacheService  # noqa: E402
 
 MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -116,7 +116,7 @@ def main() -> int:
 
     scenarios: dict[str, Callable[[], object]] = {}
     for rtt in (0.0, args.rtt_ms):
-        service = CacheService(Ecr(client(rtt)), labels_from_mapping({}))
+        service = CacheService(Ecr(client(rtt)), lambda repository, tag: None)
         label = f"rtt {rtt:g} ms"
         scenarios[f"{label}: names only (TUI first paint)"] = service.list_pipelines
         scenarios[f"{label}: stats, serial (baseline)"] = lambda s=service: s.list_pipelines(
@@ -126,7 +126,7 @@ def main() -> int:
             with_stats=True, workers=8
         )
     # Check once that both ways agree before timing them.
-    first = CacheService(Ecr(client(0)), labels_from_mapping({}))
+    first = CacheService(Ecr(client(0)), lambda repository, tag: None)
     a = first.list_pipelines(with_stats=True, workers=1)
     b = first.list_pipelines(with_stats=True, workers=8)
     assert a == b and len(a) == args.repos, "serial and parallel listings differ"

@@ -103,3 +103,15 @@ def preview_expiry(
         else:
             kept += 1
     return ExpiryPreview(days=days, expire_now=tuple(sorted(expire)), kept=kept)
+
+
+def same_policy(a: str, b: str) -> bool:
+    """Whether two policy texts say the same (key order and white space aside)."""
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), sort_keys=True)
+    except json.JSONDecodeError:
+        return text

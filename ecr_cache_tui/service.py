@@ -18,221 +18,52 @@ loaded lazily by the TUI, or all at once (on a small thread pool) with ``with_st
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Protocol
 
 from ecr_cache_tui import lifecycle
+from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest
+from ecr_cache_tui.cachekey.inputs import diff as diff_manifests
+from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.errors import (
-    AccessDenied,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
     UsageError,
 )
-from ecr_cache_tui.manifest import LABEL, Change, Manifest
-from ecr_cache_tui.manifest import diff as diff_manifests
-
-if TYPE_CHECKING:
-    from ecr_cache_tui.adapters.ecr import (
-        DeletedImage,
-        DeleteFailure,
-        Ecr,
-        ImageDetail,
-        RepositoryInfo,
-    )
-    from ecr_cache_tui.adapters.registry import RegistryClient
+from ecr_cache_tui.model import (
+    EvictionItem,
+    EvictionPlan,
+    EvictionResult,
+    ImageDetail,
+    PipelineStats,
+    PipelineSummary,
+    PolicyPlan,
+    PolicyView,
+    RepositoryInfo,
+    TagInfo,
+)
+from ecr_cache_tui.ports import EcrApi, LabelReader
 
 __all__ = [
-    "DEFAULT_PREFIX",
     "DEFAULT_PRICE_PER_GB_MONTH",
     "CacheService",
-    "EvictionItem",
-    "EvictionPlan",
-    "EvictionResult",
-    "LabelReader",
-    "PipelineStats",
-    "PipelineSummary",
-    "PolicyPlan",
-    "PolicyView",
-    "RegistryLabelReader",
-    "TagInfo",
     "build_eviction_plan",
     "group_by_organisation",
-    "labels_from_mapping",
     "monthly_cost_usd",
-    "open_service",
     "pipeline_stats_from",
     "split_repository",
     "tag_infos",
 ]
 
-DEFAULT_PREFIX = "build-cache/"
 #: ECR's storage price in USD per GB-month (us-east-1 and most regions, 2024).
 DEFAULT_PRICE_PER_GB_MONTH = 0.10
 _GB = 1024**3
 
 
-class LabelReader(Protocol):
-    """Reads the labels of ``repository:tag`` from the registry (``None``: no labels found).
-
-    Raises :class:`~ecr_cache_tui.errors.TagNotFound` when the registry has no such tag, or
-    another :class:`~ecr_cache_tui.errors.RemoteError` when it cannot be asked.
-    """
-
-    def __call__(self, repository: str, tag: str) -> dict[str, str] | None: ...
-
-
 # -- values ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PipelineStats:
-    """The figures of one cache repository (two ECR calls: images and policy).
-
-    Attributes:
-        tag_count: tags in the repository (``latest`` included).
-        image_count: images (digests), tagged or not.
-        total_bytes: sum of the images' sizes; layers shared by images are counted once per
-            image, so this is an upper bound of what ECR bills.
-        newest_push: the most recent push, ``None`` for an empty repository.
-        max_age_days: what the lifecycle policy enforces, ``None`` when there is no policy or
-            one this tool did not write (see ``has_policy``).
-        has_policy: whether the repository has any lifecycle policy.
-        monthly_cost_usd: ``total_bytes`` at the configured price per GB-month.
-    """
-
-    tag_count: int
-    image_count: int
-    total_bytes: int
-    newest_push: datetime | None
-    max_age_days: int | None
-    has_policy: bool
-    monthly_cost_usd: float
-
-
-@dataclass(frozen=True)
-class PipelineSummary:
-    """One cache repository as a pipeline: ``build-cache/<organisation>/<pipeline>``.
-
-    ``stats`` is ``None`` until loaded (:meth:`CacheService.pipeline_stats`).
-    """
-
-    repository: str
-    organisation: str
-    pipeline: str
-    uri: str
-    created_at: datetime | None
-    stats: PipelineStats | None = None
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    """One tag of a cache repository.
-
-    Attributes:
-        expires_at: when the current policy expires it (``None``: no recognised policy).
-        is_latest: the tag points at the same image as ``latest`` (``latest`` itself too).
-        other_tags: the other tags on the same image.
-        uri: the full image reference, ``<repository uri>:<tag>``.
-    """
-
-    tag: str
-    digest: str
-    pushed_at: datetime | None
-    size_bytes: int
-    last_pulled: datetime | None
-    expires_at: datetime | None
-    is_latest: bool
-    other_tags: tuple[str, ...]
-    uri: str
-
-
-@dataclass(frozen=True)
-class EvictionItem:
-    """One tag an eviction removes, and the tags on the same image that it does not."""
-
-    tag: str
-    digest: str
-    pushed_at: datetime | None
-    size_bytes: int
-    shared_with: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class EvictionPlan:
-    """Exactly what :meth:`CacheService.evict` will delete.
-
-    Attributes:
-        everything: every image of the repository goes (deleted by digest, tags and all,
-            untagged images included); otherwise only the listed tags are removed, and an
-            image that still carries another tag (``shared_with``) stays under that tag.
-        items: the tags removed, newest push first.
-        untagged: digests of untagged images deleted (only when ``everything``).
-    """
-
-    repository: str
-    uri: str
-    everything: bool
-    items: tuple[EvictionItem, ...]
-    untagged: tuple[str, ...] = ()
-
-    @property
-    def digests(self) -> tuple[str, ...]:
-        """Every digest the plan touches, in order, once."""
-        seen = dict.fromkeys([i.digest for i in self.items] + list(self.untagged))
-        return tuple(seen)
-
-    @property
-    def empty(self) -> bool:
-        """Nothing to delete."""
-        return not self.items and not self.untagged
-
-
-@dataclass(frozen=True)
-class EvictionResult:
-    """What ECR deleted, and what it refused with its reasons."""
-
-    repository: str
-    deleted: tuple[DeletedImage, ...]
-    failures: tuple[DeleteFailure, ...]
-
-    @property
-    def ok(self) -> bool:
-        """Everything planned was deleted."""
-        return not self.failures
-
-
-@dataclass(frozen=True)
-class PolicyView:
-    """A repository's lifecycle policy (``text`` ``None``: it has none)."""
-
-    repository: str
-    text: str | None
-    max_age_days: int | None
-
-
-@dataclass(frozen=True)
-class PolicyPlan:
-    """A max-age change, before and after, and what it would expire at once."""
-
-    repository: str
-    before_text: str | None
-    after_text: str
-    before_days: int | None
-    after_days: int
-    preview: lifecycle.ExpiryPreview
-
-    @property
-    def changed(self) -> bool:
-        """Whether applying it writes anything (the same policy is not rewritten)."""
-        return self.before_text is None or _canonical(self.before_text) != _canonical(
-            self.after_text
-        )
 
 
 # -- pure logic -----------------------------------------------------------------------------
@@ -353,13 +184,6 @@ def _newest_first(item: TagInfo | EvictionItem) -> tuple[float, str]:
     return (-pushed, item.tag)
 
 
-def _canonical(text: str) -> str:
-    try:
-        return json.dumps(json.loads(text), sort_keys=True)
-    except json.JSONDecodeError:
-        return text
-
-
 # -- the service ----------------------------------------------------------------------------
 
 
@@ -379,10 +203,10 @@ class CacheService:
 
     def __init__(
         self,
-        ecr: Ecr,
+        ecr: EcrApi,
         labels: LabelReader,
         *,
-        prefix: str = DEFAULT_PREFIX,
+        prefix: str = CACHE_PREFIX,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         price_per_gb_month: float = DEFAULT_PRICE_PER_GB_MONTH,
         registry_hostname: str | None = None,
@@ -596,108 +420,3 @@ class CacheService:
                 f"{repository}: outside the cache prefix {self.prefix!r}; "
                 "refusing to change it without --force"
             )
-
-
-def labels_from_mapping(data: Mapping[tuple[str, str], Mapping[str, str]]) -> LabelReader:
-    """A :class:`LabelReader` over fixed data (the demo and fast tests)."""
-
-    def read(repository: str, tag: str) -> dict[str, str] | None:
-        found = data.get((repository, tag))
-        return dict(found) if found is not None else None
-
-    return read
-
-
-class RegistryLabelReader:
-    """Reads image labels from the registry that serves the ECR repositories.
-
-    The host is each repository URI's (ECR's data plane) unless ``registry_hostname`` is given
-    (a FIPS or dual-stack endpoint, a proxy, a local registry in tests); the login is an ECR
-    authorization token, fetched once and reused. Safe to call from several threads.
-
-    Args:
-        ecr: the ECR adapter (for the token and the repository URI).
-        registry_hostname: ``host[:port]`` to read from instead of the repository's host.
-        client_factory: builds a registry client for ``(host, (user, password))``; by
-            default :class:`ecr_cache_tui.adapters.registry.RegistryClient`.
-    """
-
-    def __init__(
-        self,
-        ecr: Ecr,
-        *,
-        registry_hostname: str | None = None,
-        client_factory: Callable[[str, tuple[str, str]], RegistryClient] | None = None,
-    ) -> None:
-        self._ecr = ecr
-        self._hostname = registry_hostname
-        self._factory = client_factory
-        self._clients: dict[str, RegistryClient] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, repository: str, tag: str) -> dict[str, str] | None:
-        """The labels of ``repository:tag`` (``None`` when the image has none).
-
-        A refused login is retried once with a fresh token: ECR tokens last 12 hours, and a
-        TUI session may outlive one.
-        """
-        try:
-            return self._client(repository).image_labels(repository, tag) or None
-        except AccessDenied:
-            self._forget(repository)
-            return self._client(repository).image_labels(repository, tag) or None
-
-    def _forget(self, repository: str) -> None:
-        with self._lock:
-            if self._hostname is not None:
-                self._clients.pop(self._hostname, None)
-            else:
-                self._clients.clear()
-
-    def _client(self, repository: str) -> RegistryClient:
-        host = self._hostname
-        if host is None:
-            info = self._ecr.describe_repository(repository)
-            if info is None:
-                raise RepositoryNotFound(f"repository {repository} does not exist")
-            host = info.host
-        with self._lock:
-            client = self._clients.get(host)
-            if client is None:
-                auth = self._ecr.authorization()
-                factory = self._factory or _registry_client
-                client = factory(host, (auth.username, auth.password))
-                self._clients[host] = client
-            return client
-
-
-def _registry_client(host: str, credentials: tuple[str, str]) -> RegistryClient:
-    from ecr_cache_tui.adapters.registry import RegistryClient  # noqa: PLC0415
-
-    return RegistryClient(host, credentials)
-
-
-def open_service(
-    *,
-    region: str | None = None,
-    profile: str | None = None,
-    prefix: str = DEFAULT_PREFIX,
-    registry_hostname: str | None = None,
-    account_id: str | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> CacheService:
-    """A :class:`CacheService` on real AWS: what ``ecr-cache ls|rebuild|policy|diff|tui`` use.
-
-    The composition root: endpoints and credentials come from boto3's own configuration
-    (``AWS_ENDPOINT_URL_ECR`` reaches moto in tests).
-    """
-    from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
-    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
-
-    ecr = Ecr(ecr_client(region, profile), registry_id=account_id)
-    labels = RegistryLabelReader(ecr, registry_hostname=registry_hostname)
-    if clock is None:
-        return CacheService(ecr, labels, prefix=prefix, registry_hostname=registry_hostname)
-    return CacheService(
-        ecr, labels, prefix=prefix, clock=clock, registry_hostname=registry_hostname
-    )

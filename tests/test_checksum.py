@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from ecr_cache_tui.checksum import compute, resolve_platform, tag_of
+from ecr_cache_tui.cachekey.checksum import compute, resolve_platform, tag_of
+from ecr_cache_tui.cachekey.inputs import Manifest
 from ecr_cache_tui.config import PluginConfig, parse
 from ecr_cache_tui.errors import ConfigError
-from ecr_cache_tui.manifest import Manifest
 
 SLUGS = {"BUILDKITE_ORGANIZATION_SLUG": "acme", "BUILDKITE_PIPELINE_SLUG": "web"}
 PLATFORM = "linux/amd64"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ecr_cache_tui.checksum import compute
+from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.config import parse
 
 SLUGS = {"BUILDKITE_ORGANIZATION_SLUG": "acme", "BUILDKITE_PIPELINE_SLUG": "web"}

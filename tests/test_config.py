@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ecr_cache_tui.config import OPTIONS, BuildArg, PluginConfig, load, parse
-from ecr_cache_tui.config_sources import find_plugin_blocks, from_env, read_config_file
+from ecr_cache_tui.config.sources import find_plugin_blocks, from_env, read_config_file
 from ecr_cache_tui.errors import ConfigError
 
 SLUGS = {"BUILDKITE_ORGANIZATION_SLUG": "acme", "BUILDKITE_PIPELINE_SLUG": "web"}

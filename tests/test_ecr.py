@@ -12,8 +12,9 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from ecr_cache_tui.adapters.ecr import PAGE_SIZE, Ecr, RegistryAuth
+from ecr_cache_tui.adapters.ecr import PAGE_SIZE, Ecr
 from ecr_cache_tui.errors import AccessDenied, RepositoryNotFound, TagNotFound, Throttled
+from ecr_cache_tui.model import RegistryAuth
 from tests.images import MEDIA_TYPE, manifest_text
 
 REGION = "eu-west-1"

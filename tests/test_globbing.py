@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ecr_cache_tui.globbing import PatternError, compile_pattern, expand
+from ecr_cache_tui.cachekey.globbing import PatternError, compile_pattern, expand
 
 BASH = shutil.which("bash")
 

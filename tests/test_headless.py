@@ -33,7 +33,7 @@ def _imported_after(code: str) -> set[str]:
 def test_there_is_a_headless_core_to_check() -> None:
     modules = _headless_modules()
     assert "ecr_cache_tui.errors" in modules
-    assert "ecr_cache_tui.manifest" in modules
+    assert "ecr_cache_tui.cachekey.inputs" in modules
 
 
 def test_no_headless_module_imports_textual() -> None:

@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from ecr_cache_tui.jsonselect import SelectorError, canonical_json, parse_selector, split_entry
+from ecr_cache_tui.cachekey.jsonselect import (
+    SelectorError,
+    canonical_json,
+    parse_selector,
+    split_entry,
+)
 
 DOC: dict[str, Any] = {
     "a": {"b": 1, "list": [{"x": "first"}, {"x": "second"}]},

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ecr_cache_tui.manifest import (
+from ecr_cache_tui.cachekey.inputs import (
     BUILD_ARG,
     CACHE_ON,
     DOCKERFILE,

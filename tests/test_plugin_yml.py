@@ -23,7 +23,7 @@ import re2
 import yaml
 
 from ecr_cache_tui.config import OPTIONS, PluginConfig, parse
-from ecr_cache_tui.config_sources import find_plugin_blocks, is_plugin_reference
+from ecr_cache_tui.config.sources import find_plugin_blocks, is_plugin_reference
 from ecr_cache_tui.errors import ConfigError
 from tests.test_checksum_command import BAD
 

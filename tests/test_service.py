@@ -12,7 +12,9 @@ import pytest
 from moto import mock_aws
 
 from ecr_cache_tui import lifecycle
-from ecr_cache_tui.adapters.ecr import Ecr, ImageDetail
+from ecr_cache_tui.adapters.ecr import Ecr
+from ecr_cache_tui.adapters.labels import RegistryLabelReader
+from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.errors import (
     AccessDenied,
     RegistryError,
@@ -20,19 +22,17 @@ from ecr_cache_tui.errors import (
     TagNotFound,
     UsageError,
 )
-from ecr_cache_tui.manifest import LABEL, InputEntry, Manifest
+from ecr_cache_tui.model import ImageDetail, PipelineSummary
 from ecr_cache_tui.service import (
     CacheService,
-    PipelineSummary,
-    RegistryLabelReader,
     build_eviction_plan,
     group_by_organisation,
-    labels_from_mapping,
     monthly_cost_usd,
     pipeline_stats_from,
     split_repository,
     tag_infos,
 )
+from tests.fakes import labels_from_mapping
 from tests.images import MEDIA_TYPE, manifest_text
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)

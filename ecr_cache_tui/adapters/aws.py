@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ecr_cache_tui.config import DEFAULT_REGION
+from ecr_cache_tui.config.options import DEFAULT_REGION
 from ecr_cache_tui.errors import (
     AccessDenied,
+    ConfigError,
     RemoteError,
     RepositoryNotFound,
     TagNotFound,
@@ -169,4 +170,19 @@ def profile_region(env: Mapping[str, str]) -> str | None:
         region = session.get_config_variable("region")
     except Exception:  # a broken profile must not hide the real error, which comes later
         return None
+    return str(region) if region else None
+
+
+def session_region(profile: str | None) -> str | None:
+    """The region botocore finds for ``profile`` (environment, then the profile's config).
+
+    Raises:
+        ConfigError: ``profile`` is not a configured AWS profile.
+    """
+    from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
+
+    try:
+        region = botocore_session(profile).get_config_variable("region")
+    except ProfileNotFound as exc:
+        raise ConfigError(f"--profile: {profile!r} is not a configured AWS profile") from exc
     return str(region) if region else None

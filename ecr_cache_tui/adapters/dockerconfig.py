@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecr_cache_tui.adapters.engine import Credentials
+from ecr_cache_tui.model import Credentials
 
 __all__ = ["DockerConfig"]
 

@@ -22,28 +22,25 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ecr_cache_tui.adapters.aws import translate_errors
 from ecr_cache_tui.errors import RemoteError, RepositoryNotFound, TagNotFound
+from ecr_cache_tui.model import (
+    DeletedImage,
+    DeleteFailure,
+    ImageDetail,
+    ImageManifest,
+    RegistryAuth,
+    RepositoryInfo,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
     from mypy_boto3_ecr.type_defs import ImageIdentifierTypeDef
 
-__all__ = [
-    "BATCH_DELETE_LIMIT",
-    "PAGE_SIZE",
-    "DeleteFailure",
-    "DeletedImage",
-    "Ecr",
-    "ImageDetail",
-    "ImageManifest",
-    "RegistryAuth",
-    "RepositoryInfo",
-]
+__all__ = ["BATCH_DELETE_LIMIT", "PAGE_SIZE", "Ecr"]
 
 #: ECR's BatchDeleteImage takes at most this many image ids per call.
 BATCH_DELETE_LIMIT = 100
@@ -59,97 +56,6 @@ MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.index.v1+json",
 )
-
-
-@dataclass(frozen=True)
-class RepositoryInfo:
-    """One ECR repository.
-
-    Attributes:
-        name: the repository name, e.g. ``build-cache/acme/web``.
-        arn: its ARN (what resource tags are attached to).
-        uri: the image reference without a tag,
-            ``123456789012.dkr.ecr.eu-west-1.amazonaws.com/build-cache/acme/web``.
-        registry_id: the AWS account id of the registry.
-        created_at: when it was created (timezone-aware).
-        tag_mutability: ``MUTABLE`` or ``IMMUTABLE``.
-    """
-
-    name: str
-    arn: str
-    uri: str
-    registry_id: str
-    created_at: datetime | None
-    tag_mutability: str
-
-    @property
-    def host(self) -> str:
-        """The registry host of :attr:`uri` (``<account>.dkr.ecr.<region>.amazonaws.com``)."""
-        return self.uri.split("/", 1)[0]
-
-
-@dataclass(frozen=True)
-class RegistryAuth:
-    """Credentials for ECR's data plane (the registry), from an authorization token.
-
-    ``password`` is kept out of ``repr`` so a logged or printed value never shows it.
-    """
-
-    username: str
-    password: str = field(repr=False)
-    endpoint: str
-    expires_at: datetime | None
-
-    @property
-    def host(self) -> str:
-        """:attr:`endpoint` without its scheme (``123….dkr.ecr.eu-west-1.amazonaws.com``)."""
-        return self.endpoint.split("://", 1)[-1].rstrip("/")
-
-
-@dataclass(frozen=True)
-class ImageDetail:
-    """One image (manifest) in a repository: every tag pointing at it, size and times.
-
-    Attributes:
-        digest: ``sha256:…`` of the manifest.
-        tags: the tags pointing at it (empty for an untagged image), sorted.
-        pushed_at: when it was pushed.
-        size_bytes: ECR's compressed size of the image's layers.
-        last_pulled: ECR's ``lastRecordedPullTime`` (``None``: never pulled, or not recorded).
-    """
-
-    digest: str
-    tags: tuple[str, ...]
-    pushed_at: datetime | None
-    size_bytes: int
-    last_pulled: datetime | None = None
-
-
-@dataclass(frozen=True)
-class DeletedImage:
-    """An image id BatchDeleteImage removed (a tag, or a whole image by digest)."""
-
-    digest: str
-    tag: str | None
-
-
-@dataclass(frozen=True)
-class DeleteFailure:
-    """An image id BatchDeleteImage could not remove, with ECR's reason."""
-
-    tag: str | None
-    digest: str | None
-    code: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ImageManifest:
-    """A tag's manifest as the registry stores it (BatchGetImage)."""
-
-    digest: str
-    media_type: str
-    text: str = field(repr=False)
 
 
 class Ecr:

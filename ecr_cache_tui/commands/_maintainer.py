@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
+from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.errors import UsageError
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ __all__ = [
     "short_time",
     "table",
 ]
-
-DEFAULT_PREFIX = "build-cache/"  # the same as service.DEFAULT_PREFIX, without importing it
 
 
 def add_pipeline_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
@@ -73,8 +72,8 @@ def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) 
     group.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default)")
     group.add_argument(
         "--prefix",
-        default=DEFAULT_PREFIX,
-        help=f"repository name prefix of the caches (default: {DEFAULT_PREFIX})",
+        default=CACHE_PREFIX,
+        help=f"repository name prefix of the caches (default: {CACHE_PREFIX})",
     )
     group.add_argument(
         "--account-id", help="AWS account id of the registry (default: the caller's)"
@@ -88,7 +87,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) 
 
 def service_from_args(args: argparse.Namespace) -> CacheService:
     """The cache service for the AWS options on ``args``."""
-    from ecr_cache_tui.service import open_service  # noqa: PLC0415  (pulls in boto3)
+    from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
 
     prefix = str(args.prefix)
     if prefix and not prefix.endswith("/"):

@@ -26,10 +26,9 @@ __all__ = ["rebuild_here"]
 
 def rebuild_here(args: argparse.Namespace) -> int:
     """Build with ``--pull --no-cache`` and push over the cached tag."""
-    from ecr_cache_tui.adapters.aws import profile_region  # noqa: PLC0415
-    from ecr_cache_tui.commands.hook import run_configured  # noqa: PLC0415
     from ecr_cache_tui.config import load, parse  # noqa: PLC0415
-    from ecr_cache_tui.config_sources import from_cli  # noqa: PLC0415
+    from ecr_cache_tui.config.sources import from_cli  # noqa: PLC0415
+    from ecr_cache_tui.wiring import profile_region, run_hook_flow  # noqa: PLC0415
 
     for option, value in (("--tag", args.tag), ("--all", args.all), ("--dry-run", args.dry_run)):
         if value:
@@ -45,7 +44,7 @@ def rebuild_here(args: argparse.Namespace) -> int:
         plugin = parse(raw, env, checkout, profile_region=lambda: profile_region(env))
     else:
         plugin = load(env, checkout, profile_region=lambda: profile_region(env))
-    result = run_configured(replace(plugin, force_rebuild=True), env, checkout)
+    result = run_hook_flow(replace(plugin, force_rebuild=True), env, checkout)
     if not result.pushed:
         raise RegistryError(
             f"built {result.reference} but could not push it: the cached image was not replaced"

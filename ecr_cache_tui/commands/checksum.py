@@ -2,10 +2,11 @@
 
 The configuration comes from ``--config '<json>'``, ``--config-file FILE`` (JSON, or YAML: a
 plain mapping of options, a ``{<plugin ref>: {options}}`` mapping, or a ``pipeline.yml`` with
-one ``ecr-cache`` block; see :mod:`ecr_cache_tui.config_sources`), else from the job's
+one ``ecr-cache`` block; see :mod:`ecr_cache_tui.config.sources`), else from the job's
 environment exactly as the hook reads it. The tag is computed by the same
 :func:`ecr_cache_tui.config.parse`/:func:`~ecr_cache_tui.config.load` and
-:func:`ecr_cache_tui.checksum.compute` calls the hook makes, so it is the tag the hook would use.
+:func:`ecr_cache_tui.cachekey.checksum.compute` calls the hook makes, so it is the tag the hook
+would use.
 
 Data goes to stdout (the tag then the manifest, or ``--json``); warnings to stderr.
 """
@@ -23,7 +24,7 @@ from ecr_cache_tui.errors import UsageError
 
 
 def add_config_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """``--config``/``--config-file``, read by :func:`ecr_cache_tui.config_sources.from_cli`."""
+    """``--config``/``--config-file``, read by :func:`ecr_cache_tui.config.sources.from_cli`."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--config",
@@ -57,9 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the tag and the inputs manifest."""
-    from ecr_cache_tui.checksum import compute, resolve_platform  # noqa: PLC0415
+    from ecr_cache_tui.cachekey.checksum import compute, resolve_platform  # noqa: PLC0415
     from ecr_cache_tui.config import check_platform, load, parse  # noqa: PLC0415
-    from ecr_cache_tui.config_sources import from_cli  # noqa: PLC0415
+    from ecr_cache_tui.config.sources import from_cli  # noqa: PLC0415
 
     env = dict(os.environ)
     checkout: Path = args.checkout if args.checkout is not None else Path.cwd()
@@ -92,6 +93,6 @@ def _write(stream: TextIO, text: str) -> None:
 
 
 def _daemon_platform(env: dict[str, str]) -> str:
-    from ecr_cache_tui.adapters.engine import daemon_platform, docker_client  # noqa: PLC0415
+    from ecr_cache_tui.adapters.docker_daemon import daemon_platform, docker_client  # noqa: PLC0415
 
     return daemon_platform(docker_client(env))

@@ -29,7 +29,7 @@ from ecr_cache_tui.commands._maintainer import (
 )
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.manifest import Change, InputEntry
+    from ecr_cache_tui.cachekey.inputs import Change, InputEntry
 
 MARKS = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
 DIGEST_WIDTH = 16
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the two manifests side by side."""
-    from ecr_cache_tui.manifest import describe_changes  # noqa: PLC0415
+    from ecr_cache_tui.cachekey.inputs import describe_changes  # noqa: PLC0415
 
     service = service_from_args(args)
     repository = service.resolve(args.pipeline)

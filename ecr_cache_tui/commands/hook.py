@@ -2,7 +2,7 @@
 
 This is the one place hook mode reads the process environment: it is read here, once, and
 passed into the configuration loader and the flow (:mod:`ecr_cache_tui.hook.flow`), which never
-touch ``os.environ`` themselves. Heavy modules (boto3, docker) are imported inside :func:`run`.
+touch ``os.environ`` themselves. The adapters are wired by :mod:`ecr_cache_tui.wiring`.
 
 On success (a hit, a miss that built and pushed, or one whose push failed) the variables to
 export are written to ``--export-file`` as ``NAME\\0VALUE\\0`` records
@@ -19,21 +19,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ecr_cache_tui.errors import DaemonUnreachable, UsageError
-
-if TYPE_CHECKING:
-    from ecr_cache_tui.adapters.ecr import Ecr
-    from ecr_cache_tui.adapters.engine import Credentials
-    from ecr_cache_tui.adapters.registry import RegistryClient
-    from ecr_cache_tui.config import PluginConfig
-    from ecr_cache_tui.hook.flow import HookResult
+from ecr_cache_tui.errors import UsageError
 
 __all__ = ["add_arguments", "run"]
 
@@ -70,64 +59,12 @@ def run(args: argparse.Namespace) -> int:
 
 def run_hook(env: Mapping[str, str], checkout: Path, export_file: Path) -> int:
     """Load and validate the configuration, wire the adapters, run the flow, write the exports."""
-    from ecr_cache_tui.adapters.aws import profile_region  # noqa: PLC0415
     from ecr_cache_tui.config import load  # noqa: PLC0415
     from ecr_cache_tui.hook.exports import write_exports  # noqa: PLC0415
+    from ecr_cache_tui.wiring import profile_region, run_hook_flow  # noqa: PLC0415
 
     # Step 1: every option validated before anything has a side effect.
     plugin = load(env, checkout, profile_region=lambda: profile_region(env))
-    result = run_configured(plugin, env, checkout)
+    result = run_hook_flow(plugin, env, checkout)
     write_exports(export_file, result.exports)
     return 0
-
-
-def run_configured(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) -> HookResult:
-    """Wire the adapters for a validated configuration and run the flow (also what
-    ``ecr-cache rebuild --here`` runs, with ``force_rebuild`` set)."""
-    from ecr_cache_tui.adapters.buildkite import Buildkite  # noqa: PLC0415
-    from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
-    from ecr_cache_tui.adapters.engine import DockerCli, Engine, docker_client  # noqa: PLC0415
-    from ecr_cache_tui.checksum import compute  # noqa: PLC0415
-    from ecr_cache_tui.hook.flow import HookDeps, run_pre_command  # noqa: PLC0415
-    from ecr_cache_tui.hook.log import HookLog  # noqa: PLC0415
-
-    log = HookLog(sys.stdout)
-    cli_path = env.get("ECR_CACHE_DOCKER_CLI") or shutil.which("docker", path=env.get("PATH"))
-    if not cli_path:
-        raise DaemonUnreachable("no docker CLI on PATH (set ECR_CACHE_DOCKER_CLI)")
-    engine = Engine(docker_client(env))
-    docker_config = DockerConfig.load(env)
-
-    def stored_login(host: str, helpers_only: bool) -> Credentials | None:
-        return docker_config.credentials(host, helpers_only=helpers_only)
-
-    buildkite = Buildkite(env)
-    deps = HookDeps(
-        engine=engine,
-        builder=DockerCli(cli_path, env),
-        registry=_registry_factory,
-        ecr=_ecr(plugin),
-        stored_login=stored_login,
-        checksum=compute,
-        log=log,
-        clock=time.monotonic,
-        sleep=time.sleep,
-        annotator=buildkite if buildkite.available else None,
-        annotation_context=f"ecr-cache-{env.get('BUILDKITE_JOB_ID', 'job')}",
-    )
-    return run_pre_command(plugin, checkout, env=env, deps=deps)
-
-
-def _registry_factory(host: str, login: Credentials | None) -> RegistryClient:
-    from ecr_cache_tui.adapters.registry import RegistryClient  # noqa: PLC0415
-
-    return RegistryClient(host, (login.username, login.password) if login else None)
-
-
-def _ecr(plugin: PluginConfig) -> Ecr | None:
-    if plugin.registry_provider != "ecr":
-        return None
-    from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
-    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
-
-    return Ecr(ecr_client(plugin.region), registry_id=plugin.account_id)

@@ -31,7 +31,8 @@ from ecr_cache_tui.commands._maintainer import (
 )
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import CacheService, PipelineSummary, TagInfo
+    from ecr_cache_tui.model import PipelineSummary, TagInfo
+    from ecr_cache_tui.service import CacheService
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -35,7 +35,7 @@ from ecr_cache_tui.commands._maintainer import (
 from ecr_cache_tui.errors import UsageError
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import PolicyPlan
+    from ecr_cache_tui.model import PolicyPlan
 
 
 def _days(text: str) -> int:

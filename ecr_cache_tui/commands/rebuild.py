@@ -41,7 +41,7 @@ from ecr_cache_tui.commands.checksum import add_config_arguments
 from ecr_cache_tui.errors import RemoteError, UsageError
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import EvictionPlan, EvictionResult
+    from ecr_cache_tui.model import EvictionPlan, EvictionResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """``ecr-cache tui``: browse and maintain the caches in a terminal UI.
 
 ``--demo`` runs on an embedded in-process ECR (moto) filled with realistic pipelines, so the
-TUI can be tried with no AWS account. Textual, boto3 and moto are imported inside :func:`run`.
+TUI can be tried with no AWS account. Textual, botocore and moto are imported inside :func:`run`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
+from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.errors import ConfigError
 
 __all__ = ["add_arguments", "run"]
-
-DEFAULT_REGION = "eu-west-1"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="AWS profile to use")
     parser.add_argument(
         "--prefix",
-        default="build-cache/",
-        help="cache repository prefix (default: build-cache/)",
+        default=CACHE_PREFIX,
+        help=f"cache repository prefix (default: {CACHE_PREFIX})",
     )
     parser.add_argument(
         "--registry-hostname",
@@ -50,20 +49,6 @@ def _validate(args: argparse.Namespace) -> None:
         raise ConfigError(
             f"--prefix: {args.prefix!r} is not allowed; use a repository prefix ending in /"
         )
-
-
-def _region(args: argparse.Namespace) -> str:
-    """``--region``, else what boto3 finds (environment, profile), else eu-west-1."""
-    if args.region:
-        return str(args.region)
-    import boto3  # noqa: PLC0415
-    from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
-
-    try:
-        found = boto3.session.Session(profile_name=args.profile).region_name
-    except ProfileNotFound as exc:
-        raise ConfigError(f"--profile: {args.profile!r} is not a configured AWS profile") from exc
-    return found or DEFAULT_REGION
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
             ).run()
         return 0
 
-    from ecr_cache_tui.service import open_service  # noqa: PLC0415
+    from ecr_cache_tui.wiring import open_service, service_region  # noqa: PLC0415
 
-    region = _region(args)
+    region = service_region(args.region, args.profile)
     service = open_service(
         region=region,
         profile=args.profile,

@@ -1,6 +1,6 @@
 """The ``docker build`` arguments for a miss (SPEC §4 step 7), as a pure function.
 
-The argv is built here and run by :class:`ecr_cache_tui.adapters.engine.DockerCli`, always as a
+The argv is built here and run by :class:`ecr_cache_tui.adapters.docker_cli.DockerCli`, always as a
 list (never through a shell). Build args read from the job's environment are passed as a bare
 ``--build-arg NAME``: the CLI takes the value from its own environment, so it never appears in
 an argv that ``ps`` or a log could show.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ecr_cache_tui.cachekey.inputs import LABEL
 from ecr_cache_tui.config import BuildArg, PluginConfig
-from ecr_cache_tui.manifest import LABEL
 
 __all__ = ["build_arg_flag", "build_args"]
 
@@ -42,7 +42,7 @@ def build_args(
         checkout: the job's checkout (``context`` is relative to it).
         dockerfile: the Dockerfile to build (a temporary file for ``dockerfile-inline``).
         reference: ``image:tag`` to tag the result with.
-        label: the inputs manifest, stored as the label :data:`ecr_cache_tui.manifest.LABEL`.
+        label: the inputs manifest, stored as the label :data:`ecr_cache_tui.cachekey.inputs.LABEL`.
         buildkit: whether BuildKit builds it (secrets and inline cache need it).
         cache_from: an image to reuse layers from (``image:latest``), or ``None``.
         force: rebuild from scratch: ``--pull --no-cache``.

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from ecr_cache_tui.adapters.engine import Credentials, ProgressEvent
+from ecr_cache_tui.cachekey.inputs import LABEL, Manifest, describe_changes, diff
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import (
     BuildError,
@@ -32,18 +32,16 @@ from ecr_cache_tui.hook.build import build_args
 from ecr_cache_tui.hook.decision import Outcome, RetryPolicy, decide, retry
 from ecr_cache_tui.hook.exports import validate_name
 from ecr_cache_tui.hook.log import HookLog, ProgressCollapser
-from ecr_cache_tui.hook.repository import EcrApi, ensure_policy, ensure_repository
-from ecr_cache_tui.manifest import LABEL, Manifest, describe_changes, diff
+from ecr_cache_tui.hook.repository import ensure_policy, ensure_repository
+from ecr_cache_tui.model import Credentials
+from ecr_cache_tui.ports import Annotator, Builder, EcrApi, EngineApi, RegistryApi
 
 __all__ = [
     "EXPORT_IMAGE",
     "EXPORT_TAG",
-    "Builder",
     "ChecksumResultLike",
-    "EngineApi",
     "HookDeps",
     "HookResult",
-    "RegistryApi",
     "run_pre_command",
 ]
 
@@ -54,67 +52,14 @@ LATEST = "latest"
 T = TypeVar("T")
 
 
-class EngineApi(Protocol):
-    """What the flow needs from the Docker daemon (:class:`.adapters.engine.Engine`)."""
-
-    def platform(self) -> str: ...
-
-    def image_exists(self, reference: str) -> bool: ...
-
-    def pull(
-        self,
-        repository: str,
-        tag: str,
-        credentials: Credentials | None,
-        *,
-        platform: str | None = None,
-        on_progress: Callable[[ProgressEvent], None] | None = None,
-    ) -> None: ...
-
-    def tag(self, source: str, repository: str, tag: str) -> None: ...
-
-    def push(
-        self,
-        repository: str,
-        tag: str,
-        credentials: Credentials | None,
-        *,
-        on_progress: Callable[[ProgressEvent], None] | None = None,
-    ) -> None: ...
-
-
-class Builder(Protocol):
-    """What the flow needs from the ``docker`` CLI (:class:`.adapters.engine.DockerCli`)."""
-
-    def has_buildkit(self) -> bool: ...
-
-    def build(self, args: list[str], *, buildkit: bool, on_line: Callable[[str], None]) -> None: ...
-
-
-class RegistryApi(Protocol):
-    """What the flow needs from the registry (:class:`.adapters.registry.RegistryClient`)."""
-
-    def manifest_exists(self, repository: str, reference: str) -> bool: ...
-
-    def image_labels(
-        self, repository: str, reference: str, *, platform: str | None = None
-    ) -> dict[str, str]: ...
-
-
 class ChecksumResultLike(Protocol):
-    """What :func:`ecr_cache_tui.checksum.compute` returns."""
+    """What :func:`ecr_cache_tui.cachekey.checksum.compute` returns."""
 
     @property
     def manifest(self) -> Manifest: ...
 
     @property
     def warnings(self) -> tuple[str, ...] | list[str]: ...
-
-
-class Annotator(Protocol):
-    """``buildkite-agent annotate`` (:class:`~ecr_cache_tui.adapters.buildkite.Buildkite`)."""
-
-    def annotate(self, body: str, *, style: str, context: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -128,7 +73,7 @@ class HookDeps:
         ecr: ECR's control plane; ``None`` for ``registry-provider: oci``.
         stored_login: a login the user's Docker config has for a host (credential helpers
             only, for ECR; ``auths`` too, for OCI), or ``None``.
-        checksum: :func:`ecr_cache_tui.checksum.compute`.
+        checksum: :func:`ecr_cache_tui.cachekey.checksum.compute`.
         log: the job log.
         clock: monotonic seconds.
         sleep: waits between retries.

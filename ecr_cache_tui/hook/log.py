@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from ecr_cache_tui.adapters.engine import ProgressEvent
+from ecr_cache_tui.model import ProgressEvent
 
 __all__ = ["MASK", "HookLog", "ProgressCollapser", "Redactor"]
 

@@ -12,33 +12,15 @@ AWS calls on a hit with an existing repository: ``DescribeRepositories`` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
 from ecr_cache_tui import lifecycle
-from ecr_cache_tui.adapters.ecr import RegistryAuth, RepositoryInfo
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied
 from ecr_cache_tui.hook.log import HookLog
+from ecr_cache_tui.model import RepositoryInfo
+from ecr_cache_tui.ports import EcrApi
 
-__all__ = ["EcrApi", "ensure_policy", "ensure_repository", "policy_to_write", "tags_to_apply"]
-
-
-class EcrApi(Protocol):
-    """What the hook needs from ECR's control plane (:class:`ecr_cache_tui.adapters.ecr.Ecr`)."""
-
-    def describe_repository(self, name: str) -> RepositoryInfo | None: ...
-
-    def create_repository(self, name: str, tags: Mapping[str, str]) -> RepositoryInfo: ...
-
-    def list_tags(self, arn: str) -> dict[str, str]: ...
-
-    def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None: ...
-
-    def get_lifecycle_policy(self, name: str) -> str | None: ...
-
-    def put_lifecycle_policy(self, name: str, text: str) -> None: ...
-
-    def authorization(self, registry_id: str | None = None) -> RegistryAuth: ...
+__all__ = ["ensure_policy", "ensure_repository", "policy_to_write", "tags_to_apply"]
 
 
 def tags_to_apply(current: Mapping[str, str], wanted: Mapping[str, str]) -> dict[str, str]:

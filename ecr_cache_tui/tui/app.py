@@ -23,7 +23,6 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from ecr_cache_tui.tui import format as fmt
-from ecr_cache_tui.tui.commands import PipelineCommands
 from ecr_cache_tui.tui.messages import (
     BackendFailed,
     CacheChanged,
@@ -33,6 +32,7 @@ from ecr_cache_tui.tui.messages import (
     PolicyLoaded,
     call_backend,
 )
+from ecr_cache_tui.tui.palette import PipelineCommands
 from ecr_cache_tui.tui.screens.base import ServiceScreen, show_error
 from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
 from ecr_cache_tui.tui.screens.detail import TagDetailScreen
@@ -42,13 +42,8 @@ from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import (
-        CacheService,
-        EvictionPlan,
-        PipelineSummary,
-        PolicyPlan,
-        TagInfo,
-    )
+    from ecr_cache_tui.model import EvictionPlan, PipelineSummary, PolicyPlan, TagInfo
+    from ecr_cache_tui.service import CacheService
 
 __all__ = ["CacheApp", "eviction_text"]
 

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.manifest import Change, Manifest
-    from ecr_cache_tui.service import (
+    from ecr_cache_tui.cachekey.inputs import Change, Manifest
+    from ecr_cache_tui.model import (
         EvictionPlan,
         EvictionResult,
         PipelineStats,

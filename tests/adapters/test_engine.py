@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from ecr_cache_tui.adapters.engine import Credentials, DockerCli, Engine, docker_client
+from ecr_cache_tui.adapters.docker_cli import DockerCli
+from ecr_cache_tui.adapters.docker_daemon import Engine, docker_client
 from ecr_cache_tui.errors import AccessDenied, DaemonUnreachable, RegistryError, TagNotFound
+from ecr_cache_tui.model import Credentials
 from tests.services import ECR_PASSWORD, ECR_USER, Services
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ecr_cache_tui.adapters.registry import RegistryClient
-from ecr_cache_tui.manifest import LABEL, FileDigest, InputEntry, Manifest
+from ecr_cache_tui.cachekey.inputs import LABEL, FileDigest, InputEntry, Manifest
 
 from .conftest import MotoEcr
 

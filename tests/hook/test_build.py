@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ecr_cache_tui.cachekey.inputs import LABEL
 from ecr_cache_tui.config import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.hook.build import build_args
-from ecr_cache_tui.manifest import LABEL
 
 CHECKOUT = Path("/co")
 

@@ -25,7 +25,7 @@ import pytest
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.adapters.registry import RegistryClient
-from ecr_cache_tui.manifest import LABEL, Manifest
+from ecr_cache_tui.cachekey.inputs import LABEL, Manifest
 from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
 from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
 

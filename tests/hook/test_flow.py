@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from ecr_cache_tui import lifecycle
-from ecr_cache_tui.adapters.ecr import RegistryAuth, RepositoryInfo
-from ecr_cache_tui.adapters.engine import Credentials, ProgressEvent
+from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.config import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.errors import BuildError, ConfigError, RegistryError, TagNotFound
 from ecr_cache_tui.hook.decision import RetryPolicy
 from ecr_cache_tui.hook.flow import EXPORT_IMAGE, EXPORT_TAG, HookDeps, run_pre_command
 from ecr_cache_tui.hook.log import HookLog
-from ecr_cache_tui.manifest import LABEL, InputEntry, Manifest
+from ecr_cache_tui.model import Credentials, ProgressEvent, RegistryAuth, RepositoryInfo
 
 TAG = "ab" * 16
 HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"

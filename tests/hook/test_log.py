@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import io
 
-from ecr_cache_tui.adapters.engine import ProgressEvent
 from ecr_cache_tui.hook.log import MASK, HookLog, ProgressCollapser, Redactor
+from ecr_cache_tui.model import ProgressEvent
 
 TOKEN = "123456789012-auth-token"
 

@@ -6,7 +6,6 @@ import io
 from collections.abc import Mapping
 
 from ecr_cache_tui import lifecycle
-from ecr_cache_tui.adapters.ecr import RegistryAuth, RepositoryInfo
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied
 from ecr_cache_tui.hook.log import HookLog
@@ -16,6 +15,7 @@ from ecr_cache_tui.hook.repository import (
     policy_to_write,
     tags_to_apply,
 )
+from ecr_cache_tui.model import RegistryAuth, RepositoryInfo
 
 REPO = RepositoryInfo("build-cache/a/b", "arn:r", "1.dkr/build-cache/a/b", "1", None, "MUTABLE")
 MAINTAINER = lifecycle.policy_text(90)

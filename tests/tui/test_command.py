@@ -66,7 +66,7 @@ def test_demo_opens_the_app_on_the_embedded_ecr(monkeypatch: pytest.MonkeyPatch)
 
 def test_the_hook_path_does_not_import_textual() -> None:
     code = (
-        "import sys, ecr_cache_tui.commands.tui, ecr_cache_tui.demo;"
+        "import sys, ecr_cache_tui.commands.tui, ecr_cache_tui.demo.backend;"
         "sys.exit('textual' in sys.modules or 'moto' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))

@@ -17,9 +17,9 @@ from moto.ecr.responses import ECRResponse
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.adapters.ecr import Ecr
+from ecr_cache_tui.cachekey.inputs import LABEL, Manifest
 from ecr_cache_tui.demo import DEMO_ACCOUNT, DEMO_NOW, DemoEcr, DemoScale, demo_service
 from ecr_cache_tui.errors import RepositoryNotFound, TagNotFound
-from ecr_cache_tui.manifest import LABEL, Manifest
 from tests.images import MEDIA_TYPE, manifest_text
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -3,7 +3,7 @@
 The hook runs against dockerd, the htpasswd registry (ECR's data plane, moto's token) and
 moto_server (ECR's control plane). moto knows nothing of what was pushed to the registry, so
 the test records the pushed manifest in moto with ``put_image``, as ECR would on a push. The
-TUI then runs on :func:`ecr_cache_tui.service.open_service`, the composition root
+TUI then runs on :func:`ecr_cache_tui.wiring.open_service`, the composition root
 ``ecr-cache tui`` uses: boto3 reaches moto through ``AWS_ENDPOINT_URL_ECR`` and the labels are
 read from the registry with an ECR authorization token.
 """
@@ -19,12 +19,12 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from ecr_cache_tui.adapters.registry import RegistryClient
-from ecr_cache_tui.manifest import LABEL, Manifest
-from ecr_cache_tui.service import open_service
+from ecr_cache_tui.cachekey.inputs import LABEL, Manifest
 from ecr_cache_tui.tui.app import CacheApp
 from ecr_cache_tui.tui.screens.detail import TagDetailScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 from ecr_cache_tui.tui.widgets.table import FilterTable
+from ecr_cache_tui.wiring import open_service
 from tests.hook.hookrun import Agent
 from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
 from tests.tui.helpers import SIZE, settle

@@ -18,7 +18,8 @@ from botocore.stub import Stubber
 from ecr_cache_tui.adapters.ecr import Ecr
 from ecr_cache_tui.demo import DEMO_NOW, DemoEcr
 from ecr_cache_tui.errors import AccessDenied
-from ecr_cache_tui.service import CacheService, TagInfo
+from ecr_cache_tui.model import TagInfo
+from ecr_cache_tui.service import CacheService
 from ecr_cache_tui.tui.app import CacheApp
 from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen

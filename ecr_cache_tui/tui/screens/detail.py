@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
-from ecr_cache_tui.manifest import LABEL, Change, Manifest, describe_changes
+from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest, describe_changes
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import DiffLoaded, ManifestLoaded, call_backend
 from ecr_cache_tui.tui.screens.base import ServiceScreen
@@ -21,7 +21,7 @@ from ecr_cache_tui.tui.screens.diff_picker import DiffPickerScreen
 from ecr_cache_tui.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import TagInfo
+    from ecr_cache_tui.model import TagInfo
 
 __all__ = ["TagDetailScreen", "diff_lines", "info_lines"]
 

@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 from ecr_cache_tui.tui import format as fmt
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import TagInfo
+    from ecr_cache_tui.model import TagInfo
 
 __all__ = ["DiffPickerScreen"]
 

@@ -21,7 +21,7 @@ from ecr_cache_tui.tui.format import describe_error
 from ecr_cache_tui.tui.messages import BackendFailed, PolicyPlanned, call_backend
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import PolicyPlan
+    from ecr_cache_tui.model import PolicyPlan
     from ecr_cache_tui.tui.app import CacheApp
 
 __all__ = ["MaxAgeScreen", "preview_text", "rule_text"]

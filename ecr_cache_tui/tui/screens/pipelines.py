@@ -36,7 +36,7 @@ from ecr_cache_tui.tui.widgets.rows import Column, TableRow, parse_filter
 from ecr_cache_tui.tui.widgets.table import FilterTable
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import PipelineStats, PipelineSummary
+    from ecr_cache_tui.model import PipelineStats, PipelineSummary
 
 __all__ = ["COLUMNS", "PipelinesScreen", "pipeline_row"]
 

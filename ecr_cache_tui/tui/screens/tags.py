@@ -23,7 +23,7 @@ from ecr_cache_tui.tui.widgets.rows import Column, TableRow
 from ecr_cache_tui.tui.widgets.table import FilterTable
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import TagInfo
+    from ecr_cache_tui.model import TagInfo
 
 __all__ = ["COLUMNS", "TagsScreen", "tag_row"]
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ecr_cache_tui.config import OPTIONS
+from ecr_cache_tui.config.options import OPTIONS
 from ecr_cache_tui.errors import ConfigError, UsageError
 
 __all__ = [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import PipelineSummary
+    from ecr_cache_tui.model import PipelineSummary
     from ecr_cache_tui.tui.app import CacheApp
 
 __all__ = ["PipelineCommands", "pipeline_commands"]

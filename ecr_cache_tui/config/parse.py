@@ -1,12 +1,13 @@
 """The plugin's configuration: a typed, immutable model of every option in SPEC §2.1.
 
 :func:`load` reads the options a Buildkite job hands the plugin (see
-:mod:`ecr_cache_tui.config_sources` for where they come from); :func:`parse` validates an
+:mod:`ecr_cache_tui.config.sources` for where they come from); :func:`parse` validates an
 already-decoded mapping (``ecr-cache checksum --config``, tests). Both check everything before
 anything has a side effect and raise :class:`~ecr_cache_tui.errors.ConfigError` with one line
 naming the option, the value and what is allowed. Defaults are resolved here and only here:
 
-* ``ecr-name``: ``build-cache/$BUILDKITE_ORGANIZATION_SLUG/$BUILDKITE_PIPELINE_SLUG``;
+* ``ecr-name``: ``build-cache/$BUILDKITE_ORGANIZATION_SLUG/$BUILDKITE_PIPELINE_SLUG``
+  (:data:`~ecr_cache_tui.config.options.CACHE_PREFIX`);
 * ``region``: the option, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the AWS profile's region
   (``profile_region()``, asked only when needed), then ``eu-west-1``;
 * ``force-rebuild``: the option, or ``ECR_CACHE_FORCE_REBUILD=true`` in the job environment;
@@ -25,57 +26,25 @@ import posixpath
 import re
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from ecr_cache_tui.errors import ConfigError
-from ecr_cache_tui.globbing import PatternError, compile_pattern
-from ecr_cache_tui.jsonselect import SelectorError, parse_selector, split_entry
-
-__all__ = [
-    "DEFAULT_REGION",
-    "FORCE_REBUILD_ENV",
-    "OPTIONS",
-    "BuildArg",
-    "PluginConfig",
-    "Secret",
-    "check_platform",
-    "load",
-    "parse",
-]
-
-RegistryProvider = Literal["ecr", "oci"]
-
-#: Every option the plugin accepts, in SPEC §2.1's order (``plugin.yml`` declares the same set).
-OPTIONS: tuple[str, ...] = (
-    "dockerfile",
-    "dockerfile-inline",
-    "context",
-    "target",
-    "build-args",
-    "additional-build-args",
-    "secrets",
-    "cache-on",
-    "ecr-name",
-    "ecr-tags",
-    "max-age-days",
-    "export-env-variable",
-    "region",
-    "skip-pull-from-cache",
-    "registry-hostname",
-    "registry-provider",
-    "platform",
-    "account-id",
-    "cache-from",
-    "unhashed-build-args",
-    "force-rebuild",
-    "push-latest",
+from ecr_cache_tui.cachekey.globbing import PatternError, compile_pattern
+from ecr_cache_tui.cachekey.jsonselect import SelectorError, parse_selector, split_entry
+from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
+from ecr_cache_tui.config.options import (
+    CACHE_PREFIX,
+    DEFAULT_EXPORT_VARIABLE,
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_REGION,
+    FORCE_REBUILD_ENV,
+    OPTIONS,
+    RegistryProvider,
 )
+from ecr_cache_tui.config.sources import from_env
+from ecr_cache_tui.errors import ConfigError
 
-DEFAULT_REGION = "eu-west-1"
-#: The job environment variable that forces a rebuild (settable from "New Build").
-FORCE_REBUILD_ENV = "ECR_CACHE_FORCE_REBUILD"
+__all__ = ["check_platform", "load", "parse"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -94,68 +63,6 @@ _MAX_TAG_KEY = 128
 _MAX_TAG_VALUE = 256
 
 
-@dataclass(frozen=True)
-class BuildArg:
-    """One ``build-args`` / ``unhashed-build-args`` item.
-
-    ``NAME`` reads the job environment (``from_env`` true, ``value`` what it read, empty when
-    unset, ``unset`` true then); ``NAME=value`` is literal. ``value`` of a ``from_env`` arg is
-    never logged.
-    """
-
-    name: str
-    value: str
-    from_env: bool = False
-    unset: bool = False
-
-    def __repr__(self) -> str:  # keep environment values out of tracebacks and debug output
-        shown = "<from environment>" if self.from_env else repr(self.value)
-        return f"BuildArg(name={self.name!r}, value={shown}, unset={self.unset})"
-
-
-@dataclass(frozen=True)
-class Secret:
-    """One BuildKit secret: ``spec`` is what follows ``--secret`` (``id=X,env=X`` for ``X``)."""
-
-    id: str
-    spec: str
-
-
-@dataclass(frozen=True)
-class PluginConfig:
-    """Every option, defaults resolved (SPEC §2.1). Paths are relative to the checkout.
-
-    ``dockerfile`` and ``context`` are normalised (``./docker/Dockerfile`` is
-    ``docker/Dockerfile``); ``dockerfile`` is ``None`` when ``dockerfile_inline`` is used.
-    ``cache_on`` holds the entries as written (pattern, then ``#selector`` if any).
-    """
-
-    dockerfile: str | None = "Dockerfile"
-    dockerfile_inline: str | None = None
-    context: str = "."
-    target: str | None = None
-    build_args: tuple[BuildArg, ...] = ()
-    additional_build_args: tuple[str, ...] = ()
-    additional_build_args_raw: str = ""
-    secrets: tuple[Secret, ...] = ()
-    cache_on: tuple[str, ...] = ()
-    ecr_name: str = ""
-    ecr_tags: Mapping[str, str] = field(default_factory=dict)
-    max_age_days: int = 30
-    max_age_days_explicit: bool = False
-    export_env_variable: str = "BUILDKITE_PLUGIN_DOCKER_IMAGE"
-    region: str = DEFAULT_REGION
-    skip_pull_from_cache: bool = False
-    registry_hostname: str | None = None
-    registry_provider: RegistryProvider = "ecr"
-    platform: str | None = None
-    account_id: str | None = None
-    cache_from: bool = True
-    unhashed_build_args: tuple[BuildArg, ...] = ()
-    force_rebuild: bool = False
-    push_latest: bool = True
-
-
 def load(
     env: Mapping[str, str],
     checkout: Path,
@@ -166,7 +73,7 @@ def load(
     """Read and validate the plugin configuration of the current Buildkite job.
 
     The options come from ``BUILDKITE_PLUGIN_CONFIGURATION`` (JSON), else from the flattened
-    ``BUILDKITE_PLUGIN_<NAME>_*`` variables (:func:`ecr_cache_tui.config_sources.from_env`).
+    ``BUILDKITE_PLUGIN_<NAME>_*`` variables (:func:`ecr_cache_tui.config.sources.from_env`).
 
     Args:
         env: the job's environment.
@@ -179,8 +86,6 @@ def load(
     Raises:
         ConfigError: the first invalid option, as one line.
     """
-    from ecr_cache_tui.config_sources import from_env  # noqa: PLC0415  (it imports us)
-
     return parse(
         from_env(env),
         env,
@@ -256,7 +161,7 @@ class _Parser:
             cache_on=self._cache_on(),
             ecr_name=self._ecr_name(),
             ecr_tags=self._ecr_tags(),
-            max_age_days=max_age if max_age is not None else 30,
+            max_age_days=max_age if max_age is not None else DEFAULT_MAX_AGE_DAYS,
             max_age_days_explicit=max_age is not None,
             export_env_variable=self._export_env_variable(),
             region=self._region(),
@@ -420,7 +325,7 @@ class _Parser:
                     "environment: set ecr-name, or run inside a Buildkite job",
                     option="ecr-name",
                 )
-            name = "build-cache/{}/{}".format(*slugs.values())
+            name = CACHE_PREFIX + "{}/{}".format(*slugs.values())
             origin = "ecr-name (default from the organization and pipeline slugs)"
         else:
             origin = "ecr-name"
@@ -468,7 +373,7 @@ class _Parser:
     def _export_env_variable(self) -> str:
         name = self._string("export-env-variable")
         if name is None:
-            return "BUILDKITE_PLUGIN_DOCKER_IMAGE"
+            return DEFAULT_EXPORT_VARIABLE
         if not _IDENTIFIER.fullmatch(name):
             raise _bad(
                 "export-env-variable",

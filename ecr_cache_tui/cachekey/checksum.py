@@ -49,11 +49,8 @@ from typing import Any
 
 import xxhash
 
-from ecr_cache_tui.config import PluginConfig, check_platform
-from ecr_cache_tui.errors import ConfigError
-from ecr_cache_tui.globbing import Match, compile_pattern, expand
-from ecr_cache_tui.jsonselect import Selector, canonical_json, parse_selector, split_entry
-from ecr_cache_tui.manifest import (
+from ecr_cache_tui.cachekey.globbing import Match, compile_pattern, expand
+from ecr_cache_tui.cachekey.inputs import (
     ADDITIONAL_BUILD_ARGS,
     BUILD_ARG,
     CACHE_ON,
@@ -66,6 +63,9 @@ from ecr_cache_tui.manifest import (
     InputEntry,
     Manifest,
 )
+from ecr_cache_tui.cachekey.jsonselect import Selector, canonical_json, parse_selector, split_entry
+from ecr_cache_tui.config import PluginConfig, check_platform
+from ecr_cache_tui.errors import ConfigError
 
 __all__ = ["ALGORITHM", "VERSION", "ChecksumResult", "compute", "resolve_platform", "tag_of"]
 

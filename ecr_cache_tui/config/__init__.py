@@ -1,0 +1,36 @@
+"""The plugin's configuration: where it comes from, its options, the validated model.
+
+* :mod:`.options`: every option's name and the defaults more than one layer needs;
+* :mod:`.sources`: the raw options, from ``BUILDKITE_PLUGIN_CONFIGURATION``, the flattened
+  variables, ``--config`` or a pipeline file;
+* :mod:`.model`: :class:`PluginConfig` and its parts, immutable;
+* :mod:`.parse`: :func:`load` and :func:`parse`, which validate everything before any side effect.
+"""
+
+from __future__ import annotations
+
+from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
+from ecr_cache_tui.config.options import (
+    CACHE_PREFIX,
+    DEFAULT_EXPORT_VARIABLE,
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_REGION,
+    FORCE_REBUILD_ENV,
+    OPTIONS,
+)
+from ecr_cache_tui.config.parse import check_platform, load, parse
+
+__all__ = [
+    "CACHE_PREFIX",
+    "DEFAULT_EXPORT_VARIABLE",
+    "DEFAULT_MAX_AGE_DAYS",
+    "DEFAULT_REGION",
+    "FORCE_REBUILD_ENV",
+    "OPTIONS",
+    "BuildArg",
+    "PluginConfig",
+    "Secret",
+    "check_platform",
+    "load",
+    "parse",
+]

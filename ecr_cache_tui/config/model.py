@@ -1,0 +1,77 @@
+"""The validated configuration: immutable values, defaults resolved (SPEC §2.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ecr_cache_tui.config.options import (
+    DEFAULT_EXPORT_VARIABLE,
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_REGION,
+    RegistryProvider,
+)
+
+__all__ = ["BuildArg", "PluginConfig", "Secret"]
+
+
+@dataclass(frozen=True)
+class BuildArg:
+    """One ``build-args`` / ``unhashed-build-args`` item.
+
+    ``NAME`` reads the job environment (``from_env`` true, ``value`` what it read, empty when
+    unset, ``unset`` true then); ``NAME=value`` is literal. ``value`` of a ``from_env`` arg is
+    never logged.
+    """
+
+    name: str
+    value: str
+    from_env: bool = False
+    unset: bool = False
+
+    def __repr__(self) -> str:  # keep environment values out of tracebacks and debug output
+        shown = "<from environment>" if self.from_env else repr(self.value)
+        return f"BuildArg(name={self.name!r}, value={shown}, unset={self.unset})"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One BuildKit secret: ``spec`` is what follows ``--secret`` (``id=X,env=X`` for ``X``)."""
+
+    id: str
+    spec: str
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    """Every option, defaults resolved (SPEC §2.1). Paths are relative to the checkout.
+
+    ``dockerfile`` and ``context`` are normalised (``./docker/Dockerfile`` is
+    ``docker/Dockerfile``); ``dockerfile`` is ``None`` when ``dockerfile_inline`` is used.
+    ``cache_on`` holds the entries as written (pattern, then ``#selector`` if any).
+    """
+
+    dockerfile: str | None = "Dockerfile"
+    dockerfile_inline: str | None = None
+    context: str = "."
+    target: str | None = None
+    build_args: tuple[BuildArg, ...] = ()
+    additional_build_args: tuple[str, ...] = ()
+    additional_build_args_raw: str = ""
+    secrets: tuple[Secret, ...] = ()
+    cache_on: tuple[str, ...] = ()
+    ecr_name: str = ""
+    ecr_tags: Mapping[str, str] = field(default_factory=dict)
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    max_age_days_explicit: bool = False
+    export_env_variable: str = DEFAULT_EXPORT_VARIABLE
+    region: str = DEFAULT_REGION
+    skip_pull_from_cache: bool = False
+    registry_hostname: str | None = None
+    registry_provider: RegistryProvider = "ecr"
+    platform: str | None = None
+    account_id: str | None = None
+    cache_from: bool = True
+    unhashed_build_args: tuple[BuildArg, ...] = ()
+    force_rebuild: bool = False
+    push_latest: bool = True

@@ -1,0 +1,57 @@
+"""The plugin's option names and the defaults that more than one layer needs (one home each)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = [
+    "CACHE_PREFIX",
+    "DEFAULT_EXPORT_VARIABLE",
+    "DEFAULT_MAX_AGE_DAYS",
+    "DEFAULT_REGION",
+    "FORCE_REBUILD_ENV",
+    "OPTIONS",
+    "RegistryProvider",
+]
+
+RegistryProvider = Literal["ecr", "oci"]
+
+#: Every option the plugin accepts, in SPEC §2.1's order (``plugin.yml`` declares the same set).
+OPTIONS: tuple[str, ...] = (
+    "dockerfile",
+    "dockerfile-inline",
+    "context",
+    "target",
+    "build-args",
+    "additional-build-args",
+    "secrets",
+    "cache-on",
+    "ecr-name",
+    "ecr-tags",
+    "max-age-days",
+    "export-env-variable",
+    "region",
+    "skip-pull-from-cache",
+    "registry-hostname",
+    "registry-provider",
+    "platform",
+    "account-id",
+    "cache-from",
+    "unhashed-build-args",
+    "force-rebuild",
+    "push-latest",
+)
+
+DEFAULT_REGION = "eu-west-1"
+#: The job environment variable that forces a rebuild (settable from "New Build").
+FORCE_REBUILD_ENV = "ECR_CACHE_FORCE_REBUILD"
+
+#: Images expire this many days after push when ``max-age-days`` is not set (SPEC §2.1).
+DEFAULT_MAX_AGE_DAYS = 30
+
+#: Where ``ecr-name`` puts every pipeline's repository by default, and what the maintainers'
+#: commands list: ``build-cache/<organisation>/<pipeline>``. Always ends with ``/``.
+CACHE_PREFIX = "build-cache/"
+
+#: The variable that receives ``image:tag`` by default: the one the docker plugin reads.
+DEFAULT_EXPORT_VARIABLE = "BUILDKITE_PLUGIN_DOCKER_IMAGE"

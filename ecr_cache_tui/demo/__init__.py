@@ -1,0 +1,13 @@
+"""The embedded demo ECR (``ecr-cache tui --demo``): moto in-process, filled with pipelines.
+
+* :mod:`.backend`: :class:`DemoEcr`, moto's lifecycle, and the service over it;
+* :mod:`.data`: the generated, seeded data;
+* :mod:`.speedup`: ``DescribeImages`` answered without moto's slow serialiser, while a demo runs.
+"""
+
+from __future__ import annotations
+
+from ecr_cache_tui.demo.backend import DEMO_ACCOUNT, DEMO_NOW, DEMO_REGION, DemoEcr, demo_service
+from ecr_cache_tui.demo.data import DemoScale
+
+__all__ = ["DEMO_ACCOUNT", "DEMO_NOW", "DEMO_REGION", "DemoEcr", "DemoScale", "demo_service"]
