@@ -1,0 +1,220 @@
+"""The layers of STYLE.md, enforced: every import in the package, lazy and ``TYPE_CHECKING`` ones too.
+
+* the core (configuration, cache key, lifecycle, model, ports, errors, the hook's flow, the
+  maintainers' service) imports no adapter, command, TUI, demo or composition module, and no
+  third-party client;
+* botocore, boto3, docker and requests only under ``adapters/`` and ``demo/``; moto only under
+  ``demo/``; textual and rich only under ``tui/``;
+* no import cycle anywhere in the package.
+
+The rules read the source (:func:`imports_of`), so a violation fails here before it runs; the
+last test imports the core in a fresh interpreter and looks at ``sys.modules``, as Harlequin does.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "ecr_cache_tui"
+NAME = "ecr_cache_tui"
+
+CORE = (
+    "ecr_cache_tui.config",
+    "ecr_cache_tui.cachekey",
+    "ecr_cache_tui.lifecycle",
+    "ecr_cache_tui.model",
+    "ecr_cache_tui.ports",
+    "ecr_cache_tui.errors",
+    "ecr_cache_tui.hook",
+    "ecr_cache_tui.service",
+)
+NOT_FOR_CORE = (
+    "ecr_cache_tui.adapters",
+    "ecr_cache_tui.commands",
+    "ecr_cache_tui.tui",
+    "ecr_cache_tui.demo",
+    "ecr_cache_tui.wiring",
+    "ecr_cache_tui.cli",
+)
+#: Third-party packages and where they may be imported.
+CONFINED = {
+    "botocore": ("ecr_cache_tui.adapters", "ecr_cache_tui.demo"),
+    "boto3": ("ecr_cache_tui.adapters", "ecr_cache_tui.demo"),
+    "docker": ("ecr_cache_tui.adapters",),
+    "requests": ("ecr_cache_tui.adapters",),
+    "moto": ("ecr_cache_tui.demo",),
+    "mypy_boto3_ecr": ("ecr_cache_tui.adapters", "ecr_cache_tui.demo"),
+    "textual": ("ecr_cache_tui.tui",),
+    "rich": ("ecr_cache_tui.tui",),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports_of(path: Path, module: str) -> Iterator[tuple[int, str]]:
+    """Every module ``path`` imports, anywhere in the file (``(line, dotted name)``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            yield node.lineno, target
+            # ``from pkg import mod`` imports the submodule pkg.mod when there is one.
+            for alias in node.names:
+                yield node.lineno, f"{target}.{alias.name}"
+
+
+def within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def internal_graph() -> dict[str, set[str]]:
+    known = modules()
+    graph: dict[str, set[str]] = {m: set() for m in known}
+    for module, path in known.items():
+        for _, target in imports_of(path, module):
+            if target in known and target != module:
+                graph[module].add(target)
+    return graph
+
+
+def violations() -> list[str]:
+    found = []
+    for module, path in modules().items():
+        core = within(module, CORE)
+        for line, target in imports_of(path, module):
+            where = f"{path.relative_to(PACKAGE.parent)}:{line}: {module} imports {target}"
+            if core and within(target, NOT_FOR_CORE):
+                found.append(f"{where} (the core imports no adapter, command, TUI or demo)")
+            top = target.split(".")[0]
+            allowed = CONFINED.get(top)
+            if allowed is not None and not within(module, allowed):
+                found.append(f"{where} ({top} belongs only in {', '.join(allowed)})")
+    return sorted(set(found))
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: list[list[str]] = []
+    counter = [0]
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for succ in sorted(graph[node]):
+            if succ not in index:
+                visit(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in on_stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                item = stack.pop()
+                on_stack.discard(item)
+                component.append(item)
+                if item == node:
+                    break
+            if len(component) > 1:
+                result.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return result
+
+
+def test_the_rules_hold_for_every_import_in_the_package() -> None:
+    assert violations() == []
+
+
+#: Cycles being taken apart (the TUI's screens still call the app: issue 14 turns those calls
+#: into messages). Nothing may be added here.
+KNOWN_CYCLES = ("ecr_cache_tui.tui",)
+
+
+def test_there_is_no_import_cycle_in_the_package() -> None:
+    # A package's __init__ importing its own modules is not a cycle of the design: only edges
+    # from a module to another package's __init__ (or between modules) are followed.
+    graph = internal_graph()
+    for module in graph:
+        graph[module] = {t for t in graph[module] if not module.startswith(t + ".")}
+    found = [c for c in cycles(graph) if not all(within(m, KNOWN_CYCLES) for m in c)]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from ecr_cache_tui.adapters.ecr import Ecr\n", "the core imports no adapter"),
+        ("def f():\n    import botocore.session\n", "botocore belongs only in"),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ecr_cache_tui.tui.app import A\n",
+            "the core imports no adapter",
+        ),
+        ("from textual.app import App\n", "textual belongs only in"),
+    ],
+)
+def test_a_deliberate_violation_is_caught(
+    source: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bad = PACKAGE / "hook" / "_layer_probe_violation.py"
+    bad.write_text(source, encoding="utf-8")
+    try:
+        found = violations()
+    finally:
+        bad.unlink()
+    assert any("_layer_probe_violation" in v and expected in v for v in found), found
+
+
+def test_a_deliberate_cycle_is_caught() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_importing_the_core_loads_no_client_and_no_screen() -> None:
+    core = [m for m in modules() if within(m, CORE)]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {core!r}: importlib.import_module(m)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in "
+        f"{sorted(CONFINED)!r} or n.startswith({NOT_FOR_CORE!r}))\n"
+        "print('\\n'.join(bad))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == []
