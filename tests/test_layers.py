@@ -1,4 +1,4 @@
-"""The layers of STYLE.md, enforced: every import in the package, lazy and ``TYPE_CHECKING`` ones too.
+"""The layers of STYLE.md, enforced over every import in the package (lazy, ``TYPE_CHECKING``).
 
 * the core (configuration, cache key, lifecycle, model, ports, errors, the hook's flow, the
   maintainers' service) imports no adapter, command, TUI, demo or composition module, and no
@@ -178,7 +178,8 @@ def test_there_is_no_import_cycle_in_the_package() -> None:
         ("from ecr_cache_tui.adapters.ecr import Ecr\n", "the core imports no adapter"),
         ("def f():\n    import botocore.session\n", "botocore belongs only in"),
         (
-            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ecr_cache_tui.tui.app import A\n",
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from ecr_cache_tui.tui.app import A\n",
             "the core imports no adapter",
         ),
         ("from textual.app import App\n", "textual belongs only in"),
