@@ -182,7 +182,10 @@ def session_region(profile: str | None) -> str | None:
     from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
     try:
-        region = botocore_session(profile).get_config_variable("region")
+        session = botocore_session(profile)
+        if profile:
+            session.get_scoped_config()  # the environment's region must not hide a bad profile
+        region = session.get_config_variable("region")
     except ProfileNotFound as exc:
         raise ConfigError(f"--profile: {profile!r} is not a configured AWS profile") from exc
     return str(region) if region else None

@@ -71,7 +71,8 @@ def world(services: Services, docker_client: Any, busybox_image: str) -> Iterato
             client = docker.DockerClient(base_url=found.docker_host, timeout=120)
             try:
                 image = docker_client.images.get(busybox_image)
-                client.images.load(b"".join(image.save(named=True)))
+                # By name: named=True keeps only its first tag, and other tests add tags.
+                client.images.load(b"".join(image.save(named=busybox_image)))
             finally:
                 client.close()
             yield found
