@@ -20,7 +20,7 @@ protocol            served by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from ecr_cache_tui.cachekey.inputs import Change, Manifest
@@ -160,6 +160,10 @@ class CacheServiceApi(Protocol):
     ) -> list[PipelineSummary]: ...
 
     def pipeline_stats(self, repository: str) -> PipelineStats: ...
+
+    def iter_pipeline_stats(
+        self, repositories: Sequence[str], *, workers: int = 8
+    ) -> Generator[tuple[str, PipelineStats | Exception], None, None]: ...
 
     def list_tags(self, repository: str) -> list[TagInfo]: ...
 

@@ -18,8 +18,8 @@ loaded lazily by the TUI, or all at once (on a small thread pool) with ``with_st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -249,9 +249,35 @@ class CacheService:
         )
         if not with_stats or not summaries:
             return summaries
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(summaries)))) as pool:
-            stats = list(pool.map(self.pipeline_stats, [s.repository for s in summaries]))
-        return [replace(s, stats=st) for s, st in zip(summaries, stats, strict=True)]
+        found = dict(self.iter_pipeline_stats([s.repository for s in summaries], workers=workers))
+        loaded = []
+        for s in summaries:
+            result = found[s.repository]
+            if isinstance(result, Exception):
+                raise result
+            loaded.append(replace(s, stats=result))
+        return loaded
+
+    def iter_pipeline_stats(
+        self, repositories: Sequence[str], *, workers: int = 8
+    ) -> Generator[tuple[str, PipelineStats | Exception], None, None]:
+        """The figures of each of ``repositories`` as they come (``workers`` at a time).
+
+        One repository failing does not stop the rest: its error is yielded in place of its
+        figures. Closing the iterator early cancels the calls not started yet.
+        """
+        if not repositories:
+            return
+        pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(repositories))))
+        futures = {pool.submit(self.pipeline_stats, r): r for r in repositories}
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield futures[future], future.result()
+                except Exception as exc:
+                    yield futures[future], exc
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def pipeline_stats(self, repository: str) -> PipelineStats:
         """Tag count, size, newest push, max age and cost of ``repository``."""

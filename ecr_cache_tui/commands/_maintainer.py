@@ -29,11 +29,9 @@ __all__ = [
     "add_json_argument",
     "add_pipeline_argument",
     "ask",
-    "human_size",
     "iso",
     "print_json",
     "service_from_args",
-    "short_time",
     "table",
 ]
 
@@ -106,23 +104,6 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def short_time(value: datetime | None) -> str:
-    """``2025-03-01 12:00`` (UTC) for people; ``-`` for none."""
-    if value is None:
-        return "-"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
-
-
-def human_size(size: int) -> str:
-    """``512 B``, ``3.4 MiB``, ``1.2 GiB``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def table(

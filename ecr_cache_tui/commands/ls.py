@@ -18,15 +18,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ecr_cache_tui import figures
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
     add_json_argument,
     add_pipeline_argument,
-    human_size,
     iso,
     print_json,
     service_from_args,
-    short_time,
     table,
 )
 
@@ -73,18 +72,18 @@ def _pipelines(service: CacheService, *, as_json: bool) -> None:
                 p.organisation or "-",
                 p.pipeline,
                 str(s.tag_count),
-                human_size(s.total_bytes),
-                short_time(s.newest_push),
-                _max_age(s.max_age_days, s.has_policy),
-                f"${s.monthly_cost_usd:.2f}",
+                figures.size(s.total_bytes),
+                figures.timestamp(s.newest_push),
+                figures.max_age(s.max_age_days, s.has_policy),
+                figures.cost(s.monthly_cost_usd),
             ]
         )
     headers = ["ORGANISATION", "PIPELINE", "TAGS", "SIZE", "NEWEST PUSH", "MAX AGE", "$/MONTH"]
     for line in table(headers, rows, right={"TAGS", "SIZE", "$/MONTH"}):
         print(line)
     print(
-        f"{len(pipelines)} pipeline{'s' if len(pipelines) != 1 else ''}, "
-        f"{human_size(total_bytes)}, about ${total_cost:.2f}/month"
+        f"{figures.plural(len(pipelines), 'pipeline')}, "
+        f"{figures.size(total_bytes)}, about {figures.cost(total_cost)}/month"
     )
 
 
@@ -102,7 +101,8 @@ def _tags(service: CacheService, repository: str, *, as_json: bool) -> None:
             }
         )
         return
-    print(f"{repository}  ({uri}, max age {_max_age(view.max_age_days, view.text is not None)})")
+    max_age = figures.max_age(view.max_age_days, view.text is not None)
+    print(f"{repository}  ({uri}, max age {max_age})")
     if not tags:
         print("No tags.")
         return
@@ -110,10 +110,10 @@ def _tags(service: CacheService, repository: str, *, as_json: bool) -> None:
         [
             t.tag,
             _short_digest(t.digest),
-            short_time(t.pushed_at),
-            human_size(t.size_bytes),
-            short_time(t.last_pulled),
-            short_time(t.expires_at),
+            figures.timestamp(t.pushed_at),
+            figures.size(t.size_bytes),
+            figures.timestamp(t.last_pulled),
+            figures.timestamp(t.expires_at),
             "latest" if t.is_latest else "",
         ]
         for t in tags
@@ -126,12 +126,6 @@ def _tags(service: CacheService, repository: str, *, as_json: bool) -> None:
 def _uri(service: CacheService, repository: str) -> str:
     info = service.ecr.describe_repository(repository)
     return info.uri if info is not None else repository
-
-
-def _max_age(days: int | None, has_policy: bool) -> str:
-    if days is not None:
-        return f"{days}d"
-    return "custom" if has_policy else "none"
 
 
 def _short_digest(digest: str) -> str:

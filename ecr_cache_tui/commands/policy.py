@@ -23,6 +23,7 @@ import json
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from ecr_cache_tui import figures
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
     add_change_arguments,
@@ -85,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
         else:
-            print(f"{repository}: max age {_days_text(view.max_age_days, view.text)}")
+            rule = figures.max_age_rule(view.max_age_days, view.text is not None)
+            print(f"{repository}: max age {rule}")
             if view.text:
                 print(_pretty(view.text))
         return 0
@@ -115,14 +117,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_plan(plan: PolicyPlan, out: IO[str]) -> None:
     print(f"{plan.repository}", file=out)
-    print(f"  before: max age {_days_text(plan.before_days, plan.before_text)}", file=out)
+    print(
+        f"  before: max age {figures.max_age_rule(plan.before_days, plan.before_text is not None)}",
+        file=out,
+    )
     if plan.before_text:
         print(_indent(_pretty(plan.before_text)), file=out)
-    print(f"  after:  max age {plan.after_days} days", file=out)
+    print(f"  after:  max age {figures.max_age_rule(plan.after_days, True)}", file=out)
     print(_indent(_pretty(plan.after_text)), file=out)
     expiring = plan.preview.expire_now
     total = len(expiring) + plan.preview.kept
-    line = f"  {len(expiring)} of {total} image{'s' if total != 1 else ''} would expire at once"
+    line = f"  {len(expiring)} of {figures.plural(total, 'image')} would expire at once"
     if expiring:
         shown = ", ".join(expiring[:10])
         line += f": {shown}" + (f" and {len(expiring) - 10} more" if len(expiring) > 10 else "")
@@ -140,12 +145,6 @@ def _plan_json(plan: PolicyPlan, *, applied: bool, dry_run: bool) -> dict[str, A
         "applied": applied,
         "dry_run": dry_run,
     }
-
-
-def _days_text(days: int | None, text: str | None) -> str:
-    if days is not None:
-        return f"{days} days"
-    return "custom policy (not written by ecr-cache)" if text else "none (no lifecycle policy)"
 
 
 def _document(text: str | None) -> Any:

@@ -24,17 +24,16 @@ import argparse
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from ecr_cache_tui import figures
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
     add_change_arguments,
     add_json_argument,
     add_pipeline_argument,
     ask,
-    human_size,
     iso,
     print_json,
     service_from_args,
-    short_time,
     table,
 )
 from ecr_cache_tui.commands.checksum import add_config_arguments
@@ -128,8 +127,8 @@ def _print_plan(plan: EvictionPlan, out: IO[str]) -> None:
         [
             item.tag,
             item.digest,
-            short_time(item.pushed_at),
-            human_size(item.size_bytes),
+            figures.timestamp(item.pushed_at),
+            figures.size(item.size_bytes),
             f"image stays: also tagged {', '.join(item.shared_with)}" if item.shared_with else "",
         ]
         for item in plan.items

@@ -4,10 +4,12 @@ Three levels (pipelines → tags → tag detail) and the modals (help, confirmat
 editor, diff picker) live in :mod:`.screens`; the reusable table in :mod:`.widgets`. Every AWS
 call runs in a thread worker and comes back as a typed message (:mod:`.messages`).
 
-Changes (evicting tags, setting a max age) are driven from here so that every screen and the
-command palette share one path: plan (no side effect) → the confirmation modal states exactly
-what will happen → only then the service changes anything. ``read_only`` hides and disables
-every such action, and this class refuses them before the service is reached.
+Screens never call the app: they post requests (:mod:`.messages`: open, copy, evict, set max
+age) and read the app's :class:`~.context.AppContext`. Changes (evicting tags, setting a max
+age) are driven from here so that every screen and the command palette share one path: plan
+(no side effect) → the confirmation modal states exactly what will happen → only then the
+service changes anything. ``read_only`` disables every such action, and this class refuses
+them before the service is reached.
 """
 
 from __future__ import annotations
@@ -23,11 +25,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from ecr_cache_tui.tui import format as fmt
+from ecr_cache_tui.tui.context import AppContext
 from ecr_cache_tui.tui.messages import (
     BackendFailed,
     CacheChanged,
+    CopyUri,
+    Evicted,
     EvictionDone,
     EvictionPlanned,
+    EvictRequested,
+    MaxAgeRequested,
+    OpenPipeline,
+    OpenTag,
     PolicyApplied,
     PolicyLoaded,
     call_backend,
@@ -42,8 +51,8 @@ from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.model import EvictionPlan, PipelineSummary, PolicyPlan, TagInfo
-    from ecr_cache_tui.service import CacheService
+    from ecr_cache_tui.model import EvictionPlan, PolicyPlan
+    from ecr_cache_tui.ports import CacheServiceApi
 
 __all__ = ["CacheApp", "eviction_text"]
 
@@ -99,7 +108,7 @@ class CacheApp(App[None]):
 
     def __init__(
         self,
-        service: CacheService,
+        service: CacheServiceApi,
         *,
         read_only: bool = False,
         clock: Callable[[], datetime] | None = None,
@@ -107,18 +116,33 @@ class CacheApp(App[None]):
         stats_workers: int = 8,
     ) -> None:
         super().__init__()
-        self.service = service
-        self.read_only = read_only
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
-        self.source = source + (" · read-only" if read_only else "")
-        self.stats_workers = max(1, stats_workers)
-        #: Every pipeline listed so far (the palette's commands are made from it).
-        self.pipelines: list[PipelineSummary] = []
+        #: What the screens read (they never import this module).
+        self.context = AppContext(
+            service=service,
+            clock=clock or (lambda: datetime.now(timezone.utc)),
+            read_only=read_only,
+            source=source + (" · read-only" if read_only else ""),
+            stats_workers=max(1, stats_workers),
+        )
+
+    @property
+    def service(self) -> CacheServiceApi:
+        """Every AWS call goes through it."""
+        return self.context.service
+
+    @property
+    def read_only(self) -> bool:
+        """Whether every action that changes a repository is refused."""
+        return self.context.read_only
 
     def get_default_screen(self) -> Screen[None]:
         return PipelinesScreen()
 
     # -- navigation -----------------------------------------------------------------------
+
+    @on(OpenPipeline)
+    def _open_pipeline(self, event: OpenPipeline) -> None:
+        self.open_pipeline(event.repository)
 
     def open_pipeline(self, repository: str) -> None:
         """Show the tags of ``repository`` (from anywhere: back to the list, then in)."""
@@ -129,17 +153,15 @@ class CacheApp(App[None]):
             base.select(repository)
         self.push_screen(TagsScreen(repository))
 
-    def open_tag(self, repository: str, info: TagInfo) -> None:
-        """Show the detail of one tag; the diff picker offers the pipeline's other tags."""
-        others: list[TagInfo] = []
-        if isinstance(self.screen, TagsScreen):
-            others = list(self.screen.tags.values())
-        self.push_screen(TagDetailScreen(repository, info, others))
+    @on(OpenTag)
+    def _open_tag(self, event: OpenTag) -> None:
+        # The diff picker offers the pipeline's other tags.
+        self.push_screen(TagDetailScreen(event.repository, event.info, event.others))
 
-    def copy_uri(self, uri: str) -> None:
-        """Copy an image URI to the clipboard and say so."""
-        self.copy_to_clipboard(uri)
-        self.notify(uri, title="Copied image URI")
+    @on(CopyUri)
+    def _copy_uri(self, event: CopyUri) -> None:
+        self.copy_to_clipboard(event.uri)
+        self.notify(event.uri, title=f"Copied {event.what}")
 
     async def action_refresh(self) -> None:
         """Refresh the current screen (the palette's "Refresh")."""
@@ -155,12 +177,13 @@ class CacheApp(App[None]):
 
     # -- eviction -------------------------------------------------------------------------
 
-    def start_eviction(self, repository: str, tags: list[str] | None) -> None:
-        """Plan evicting ``tags`` (``None``: every image), then ask; nothing changes yet."""
+    @on(EvictRequested)
+    def _evict_requested(self, event: EvictRequested) -> None:
+        """Plan evicting the tags (``None``: every image), then ask; nothing changes yet."""
         if self.read_only:
             self.notify("read-only: nothing can be changed", severity="warning")
             return
-        self._plan_eviction(repository, tags)
+        self._plan_eviction(event.repository, event.tags)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
     def _plan_eviction(self, repository: str, tags: list[str] | None) -> None:
@@ -215,20 +238,18 @@ class CacheApp(App[None]):
                 timeout=10,
             )
         for screen in self.screen_stack:
-            if isinstance(screen, TagsScreen):
-                screen.evicted()
-        if isinstance(self.screen, TagDetailScreen):
-            self.pop_screen()  # the tag it showed is gone
+            screen.post_message(Evicted(result))
         self._changed(result.repository)
 
     # -- max age --------------------------------------------------------------------------
 
-    def edit_max_age(self, repository: str) -> None:
-        """Open the max-age editor for ``repository`` (after reading its current policy)."""
+    @on(MaxAgeRequested)
+    def _max_age_requested(self, event: MaxAgeRequested) -> None:
+        """Open the max-age editor (after reading the repository's current policy)."""
         if self.read_only:
             self.notify("read-only: nothing can be changed", severity="warning")
             return
-        self._load_policy(repository)
+        self._load_policy(event.repository)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
     def _load_policy(self, repository: str) -> None:

@@ -1,7 +1,11 @@
-"""Typed messages workers post back to the screens (results of AWS calls, and failures).
+"""Typed messages: results workers post back (AWS calls, failures), and screens' requests.
 
 Workers run the blocking service calls in threads; they never touch widgets. Each result comes
 back as one of these, handled on the event loop by the screen (or app) that started the work.
+
+Screens never call the app: they post a request (:class:`OpenPipeline`, :class:`OpenTag`,
+:class:`CopyUri`, :class:`EvictRequested`, :class:`MaxAgeRequested`) to it, and the app tells
+every screen what changed (:class:`CacheChanged`, :class:`Evicted`).
 """
 
 from __future__ import annotations
@@ -27,10 +31,16 @@ if TYPE_CHECKING:
 __all__ = [
     "BackendFailed",
     "CacheChanged",
+    "CopyUri",
     "DiffLoaded",
+    "EvictRequested",
+    "Evicted",
     "EvictionDone",
     "EvictionPlanned",
     "ManifestLoaded",
+    "MaxAgeRequested",
+    "OpenPipeline",
+    "OpenTag",
     "PipelinesLoaded",
     "PolicyApplied",
     "PolicyLoaded",
@@ -166,3 +176,58 @@ class PolicyLoaded(Message):
         super().__init__()
         self.repository = repository
         self.days = days
+
+
+# -- requests: a screen (or the palette) asks the app -----------------------------------------
+
+
+class OpenPipeline(Message):
+    """Show the tags of ``repository`` (from anywhere: back to the list, then in)."""
+
+    def __init__(self, repository: str) -> None:
+        super().__init__()
+        self.repository = repository
+
+
+class OpenTag(Message):
+    """Show the detail of ``info``; ``others``: the pipeline's tags to diff against."""
+
+    def __init__(self, repository: str, info: TagInfo, others: Sequence[TagInfo]) -> None:
+        super().__init__()
+        self.repository = repository
+        self.info = info
+        self.others = list(others)
+
+
+class CopyUri(Message):
+    """Copy ``uri`` to the clipboard; ``what`` names it in the toast (``image URI``)."""
+
+    def __init__(self, uri: str, what: str) -> None:
+        super().__init__()
+        self.uri = uri
+        self.what = what
+
+
+class EvictRequested(Message):
+    """Plan evicting ``tags`` of ``repository`` (``None``: every image), then ask."""
+
+    def __init__(self, repository: str, tags: Sequence[str] | None) -> None:
+        super().__init__()
+        self.repository = repository
+        self.tags = list(tags) if tags is not None else None
+
+
+class MaxAgeRequested(Message):
+    """Open the max-age editor of ``repository``."""
+
+    def __init__(self, repository: str) -> None:
+        super().__init__()
+        self.repository = repository
+
+
+class Evicted(Message):
+    """Told to every screen after an eviction: what ``result`` deleted (marks are spent)."""
+
+    def __init__(self, result: EvictionResult) -> None:
+        super().__init__()
+        self.result = result

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from ecr_cache_tui.demo import DemoEcr
 from ecr_cache_tui.tui.app import CacheApp
+from ecr_cache_tui.tui.messages import EvictRequested, MaxAgeRequested
 from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
 from ecr_cache_tui.tui.screens.detail import TagDetailScreen
 from ecr_cache_tui.tui.screens.help import HelpScreen
@@ -473,7 +474,7 @@ async def test_max_age_edit_with_preview_changes_the_policy(
         days.value = "1"
         await settle(pilot)
         preview = static_text(app, "#preview")
-        assert "After   expire images 1 days after push" in preview
+        assert "After   max age 1 day\n" in preview
         assert "would expire at once" in preview
         await pilot.click("#apply")
         await settle(pilot)
@@ -545,8 +546,8 @@ async def test_read_only_hides_every_action_and_changes_nothing(
         assert "Rebuild" not in str(app.screen.query_one("CommandList").render())
         await pilot.press("escape")
         # Even asked directly, the app refuses before the service is reached.
-        app.start_eviction(repository, None)
-        app.edit_max_age(repository)
+        app.post_message(EvictRequested(repository, None))
+        app.post_message(MaxAgeRequested(repository))
         await settle(pilot)
         await pilot.press("question_mark")
         assert "d" not in dict(app.screen.keys)  # type: ignore[attr-defined]

@@ -51,7 +51,7 @@ def test_demo_opens_the_app_on_the_embedded_ecr(monkeypatch: pytest.MonkeyPatch)
         async def pilot(p: Any) -> None:
             await settle(p)
             seen["rows"] = len(p.app.screen.query_one(FilterTable).rows)
-            seen["source"] = self.source
+            seen["source"] = self.context.source
             seen["read_only"] = self.read_only
             p.app.exit()
 

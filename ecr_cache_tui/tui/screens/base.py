@@ -9,25 +9,26 @@ the screen's own error line (which stays until the next successful load).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
+from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from ecr_cache_tui.tui.context import AppContext, app_context
 from ecr_cache_tui.tui.format import describe_error
 from ecr_cache_tui.tui.messages import BackendFailed
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.service import CacheService
-    from ecr_cache_tui.tui.app import CacheApp
+    from ecr_cache_tui.ports import CacheServiceApi
 
 __all__ = ["ServiceScreen", "show_error"]
 
 
-def show_error(app: CacheApp, doing: str, error: BaseException) -> str:
+def show_error(app: App[Any], doing: str, error: BaseException) -> str:
     """Toast ``error`` (what was being done, what went wrong); returns the one-line text."""
     title, message = describe_error(error)
     app.notify(message, title=f"{title}", severity="error", timeout=10)
@@ -38,23 +39,23 @@ class ServiceScreen(Screen[None]):
     """A screen whose data comes from the app's :class:`CacheService` through workers."""
 
     @property
-    def cache_app(self) -> CacheApp:
-        """The app, typed."""
-        return cast("CacheApp", self.app)
+    def context(self) -> AppContext:
+        """The app's service, clock and settings."""
+        return app_context(self.app)
 
     @property
-    def service(self) -> CacheService:
+    def service(self) -> CacheServiceApi:
         """The service every AWS call goes through."""
-        return self.cache_app.service
+        return self.context.service
 
     def now(self) -> datetime:
         """The app's (injected) clock."""
-        return self.cache_app.clock()
+        return self.context.clock()
 
     @property
     def read_only(self) -> bool:
         """Whether actions that change anything are hidden and disabled."""
-        return self.cache_app.read_only
+        return self.context.read_only
 
     def set_error(self, text: str) -> None:
         """Show ``text`` in this screen's error line (empty hides it)."""
@@ -64,7 +65,7 @@ class ServiceScreen(Screen[None]):
 
     def show_error(self, doing: str, error: BaseException) -> None:
         """Toast and show an error in this screen."""
-        self.set_error(show_error(self.cache_app, doing, error))
+        self.set_error(show_error(self.app, doing, error))
 
     @on(BackendFailed)
     def _backend_failed(self, event: BackendFailed) -> None:

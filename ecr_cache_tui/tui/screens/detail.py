@@ -15,7 +15,14 @@ from textual.widgets import DataTable, Header, Static
 
 from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest, describe_changes
 from ecr_cache_tui.tui import format as fmt
-from ecr_cache_tui.tui.messages import DiffLoaded, ManifestLoaded, call_backend
+from ecr_cache_tui.tui.messages import (
+    CopyUri,
+    DiffLoaded,
+    Evicted,
+    EvictRequested,
+    ManifestLoaded,
+    call_backend,
+)
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.screens.diff_picker import DiffPickerScreen
 from ecr_cache_tui.tui.widgets.footer import KeysFooter
@@ -100,7 +107,7 @@ class TagDetailScreen(ServiceScreen):
     def on_mount(self) -> None:
         self.set_error("")
         self.title = f"{self.repository}:{self.info.tag[:16]}"
-        self.sub_title = self.cache_app.source
+        self.sub_title = self.context.source
         table = self.query_one("#manifest", DataTable)
         table.add_column("Kind", key="kind", width=22)
         table.add_column("Name", key="name", width=40)
@@ -179,10 +186,16 @@ class TagDetailScreen(ServiceScreen):
         self.app.pop_screen()
 
     def action_copy_uri(self) -> None:
-        self.cache_app.copy_uri(self.info.uri)
+        self.app.post_message(CopyUri(self.info.uri, "image URI"))
 
     def action_evict(self) -> None:
-        self.cache_app.start_eviction(self.repository, [self.info.tag])
+        self.app.post_message(EvictRequested(self.repository, [self.info.tag]))
+
+    @on(Evicted)
+    def _evicted(self, event: Evicted) -> None:
+        # The tag it showed is gone (only the screen in front: the one the eviction came from).
+        if event.result.repository == self.repository and self.is_current:
+            self.app.pop_screen()
 
     def action_diff(self) -> None:
         def chosen(tag: str | None) -> None:

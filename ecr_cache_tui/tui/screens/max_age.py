@@ -6,7 +6,7 @@ plan, and the app then asks in the confirmation modal, showing the rule before a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -17,12 +17,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
+from ecr_cache_tui.tui import format as fmt
+from ecr_cache_tui.tui.context import app_context
 from ecr_cache_tui.tui.format import describe_error
 from ecr_cache_tui.tui.messages import BackendFailed, PolicyPlanned, call_backend
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import PolicyPlan
-    from ecr_cache_tui.tui.app import CacheApp
 
 __all__ = ["MaxAgeScreen", "preview_text", "rule_text"]
 
@@ -31,10 +32,8 @@ PREVIEW_LIMIT = 12
 
 
 def rule_text(days: int | None, has_policy: bool) -> str:
-    """``expire 30 days after push`` / ``none`` / ``a policy not written by ecr-cache``."""
-    if days is not None:
-        return f"expire images {days} days after push"
-    return "a lifecycle policy not written by ecr-cache" if has_policy else "no lifecycle policy"
+    """``max age 30 days`` / ``max age none (no lifecycle policy)`` / ``… custom policy``."""
+    return f"max age {fmt.max_age_rule(days, has_policy)}"
 
 
 def preview_text(plan: PolicyPlan) -> Text:
@@ -52,7 +51,8 @@ def preview_text(plan: PolicyPlan) -> Text:
         text.append(f"\nNo image would expire at once ({plan.preview.kept} kept).")
         return text
     text.append(
-        f"\n{len(expiring)} image(s) would expire at once ({plan.preview.kept} kept):\n",
+        f"\n{fmt.plural(len(expiring), 'image')} would expire at once "
+        f"({plan.preview.kept} kept):\n",
         style="bold",
     )
     for name in expiring[:PREVIEW_LIMIT]:
@@ -110,11 +110,11 @@ class MaxAgeScreen(ModalScreen["PolicyPlan | None"]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, days: int) -> None:
         """Plan the change (no side effect) for the preview (a worker)."""
-        app = cast("CacheApp", self.app)
+        service = app_context(self.app).service
         call_backend(
             self,
             f"preview max age {days}",
-            lambda: app.service.plan_policy(self.repository, days),
+            lambda: service.plan_policy(self.repository, days),
             PolicyPlanned,
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,6 +26,10 @@ from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import (
     BackendFailed,
     CacheChanged,
+    CopyUri,
+    EvictRequested,
+    MaxAgeRequested,
+    OpenPipeline,
     PipelinesLoaded,
     StatsLoaded,
     call_backend,
@@ -75,18 +79,13 @@ def pipeline_row(p: PipelineSummary) -> TableRow:
             None,
         ]
     else:
-        max_age = (
-            f"{s.max_age_days}d"
-            if s.max_age_days is not None
-            else ("custom" if s.has_policy else "none")
-        )
         cells = [
             p.organisation,
             p.pipeline,
             str(s.tag_count),
             fmt.size(s.total_bytes),
-            s.newest_push.strftime("%Y-%m-%d") if s.newest_push else "—",
-            max_age,
+            fmt.date(s.newest_push),
+            fmt.max_age(s.max_age_days, s.has_policy),
             fmt.cost(s.monthly_cost_usd),
         ]
         values = [
@@ -136,7 +135,7 @@ class PipelinesScreen(ServiceScreen):
     def on_mount(self) -> None:
         self.set_error("")
         self.title = "ecr-cache"
-        self.sub_title = self.cache_app.source
+        self.sub_title = self.context.source
         self.query_one(FilterTable).table.focus()
         self.load()
         self.set_interval(VIEW_CHECK_SECONDS, self.request_figures)
@@ -168,7 +167,6 @@ class PipelinesScreen(ServiceScreen):
             else p
             for p in event.pipelines
         }
-        self.cache_app.pipelines = list(self.pipelines.values())
         self._stale = set(self.pipelines)
         self._loading = set()
         self.table.set_rows(self._rows())
@@ -200,17 +198,15 @@ class PipelinesScreen(ServiceScreen):
         batch: dict[str, PipelineStats] = {}
         last = time.monotonic()
         failed: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=self.cache_app.stats_workers) as pool:
-            futures = {pool.submit(self.service.pipeline_stats, r): r for r in order}
-            for future in as_completed(futures):
+        stats = self.service.iter_pipeline_stats(order, workers=self.context.stats_workers)
+        with closing(stats):  # leaving early cancels the calls not started yet
+            for repository, result in stats:
                 if worker.is_cancelled:
-                    for f in futures:
-                        f.cancel()
                     return
-                try:
-                    batch[futures[future]] = future.result()
-                except Exception as exc:  # one repository failing does not stop the rest
-                    failed = exc
+                if isinstance(result, Exception):  # one failing does not stop the rest
+                    failed = result
+                else:
+                    batch[repository] = result
                 if batch and time.monotonic() - last >= STATS_BATCH_SECONDS:
                     self.post_message(StatsLoaded(batch))
                     batch = {}
@@ -232,7 +228,6 @@ class PipelinesScreen(ServiceScreen):
                 p = replace(self.pipelines[repository], stats=stats)
                 self.pipelines[repository] = p
                 updated.append(pipeline_row(p))
-        self.cache_app.pipelines = list(self.pipelines.values())
         self.table.update_rows(updated)
         self._summary()
 
@@ -277,22 +272,22 @@ class PipelinesScreen(ServiceScreen):
     @on(FilterTable.Chosen)
     def _chosen(self, event: FilterTable.Chosen) -> None:
         event.stop()
-        self.cache_app.open_pipeline(event.row.key)
+        self.app.post_message(OpenPipeline(event.row.key))
 
     def action_copy_uri(self) -> None:
         p = self._current()
         if p is not None:
-            self.cache_app.copy_uri(p.uri)
+            self.app.post_message(CopyUri(p.uri, "repository URI"))
 
     def action_evict_all(self) -> None:
         p = self._current()
         if p is not None:
-            self.cache_app.start_eviction(p.repository, None)
+            self.app.post_message(EvictRequested(p.repository, None))
 
     def action_max_age(self) -> None:
         p = self._current()
         if p is not None:
-            self.cache_app.edit_max_age(p.repository)
+            self.app.post_message(MaxAgeRequested(p.repository))
 
     def select(self, repository: str) -> None:
         """Put the cursor on ``repository`` (clearing a filter that hides it)."""

@@ -16,7 +16,16 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Header, Static
 
 from ecr_cache_tui.tui import format as fmt
-from ecr_cache_tui.tui.messages import CacheChanged, TagsLoaded, call_backend
+from ecr_cache_tui.tui.messages import (
+    CacheChanged,
+    CopyUri,
+    Evicted,
+    EvictRequested,
+    MaxAgeRequested,
+    OpenTag,
+    TagsLoaded,
+    call_backend,
+)
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.widgets.footer import KeysFooter
 from ecr_cache_tui.tui.widgets.rows import Column, TableRow
@@ -90,7 +99,7 @@ class TagsScreen(ServiceScreen):
     def on_mount(self) -> None:
         self.set_error("")
         self.title = self.repository
-        self.sub_title = self.cache_app.source
+        self.sub_title = self.context.source
         self.table.loading = True
         self.table.table.focus()
         self.load()
@@ -158,7 +167,7 @@ class TagsScreen(ServiceScreen):
         event.stop()
         info = self.tags.get(event.row.key)
         if info is not None:
-            self.cache_app.open_tag(self.repository, info)
+            self.app.post_message(OpenTag(self.repository, info, list(self.tags.values())))
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
@@ -167,23 +176,25 @@ class TagsScreen(ServiceScreen):
     def action_copy_uri(self) -> None:
         info = self._current()
         if info is not None:
-            self.cache_app.copy_uri(info.uri)
+            self.app.post_message(CopyUri(info.uri, "image URI"))
 
     def action_evict(self) -> None:
         marked = [r.key for r in self.table.marked_rows()]
         if marked:
-            self.cache_app.start_eviction(self.repository, marked)
+            self.app.post_message(EvictRequested(self.repository, marked))
             return
         info = self._current()
         if info is not None:
-            self.cache_app.start_eviction(self.repository, [info.tag])
+            self.app.post_message(EvictRequested(self.repository, [info.tag]))
 
     def action_evict_all(self) -> None:
-        self.cache_app.start_eviction(self.repository, None)
+        self.app.post_message(EvictRequested(self.repository, None))
 
     def action_max_age(self) -> None:
-        self.cache_app.edit_max_age(self.repository)
+        self.app.post_message(MaxAgeRequested(self.repository))
 
-    def evicted(self) -> None:
-        """After a confirmed eviction: marks are spent."""
-        self.table.clear_marks()
+    @on(Evicted)
+    def _evicted(self, event: Evicted) -> None:
+        # After a confirmed eviction: marks are spent.
+        if event.result.repository == self.repository:
+            self.table.clear_marks()
