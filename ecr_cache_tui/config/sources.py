@@ -180,16 +180,28 @@ def read_config_file(path: Path) -> dict[str, Any]:
     Raises:
         ConfigError: unreadable, not JSON/YAML, or not exactly one plugin configuration.
     """
-    import yaml  # noqa: PLC0415  (only this command path reads YAML)
-
     option = "--config-file"
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{option}: cannot read {path}: {exc}", option=option) from exc
+    if path.suffix == ".json":
+        yaml_error: type[Exception] = json.JSONDecodeError
+        load: Any = json.loads
+    else:
+        try:
+            import yaml  # noqa: PLC0415  (only this command path reads YAML)
+        except ImportError as exc:
+            # The hook's own install (requirements.lock) has no PyYAML: it never reads YAML.
+            raise ConfigError(
+                f"{option}: reading YAML ({path}) needs PyYAML: pip install "
+                "'ecr_cache_tui[tui]', or give the options as a .json file",
+                option=option,
+            ) from exc
+        yaml_error, load = yaml.YAMLError, yaml.safe_load
     try:
-        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        document = load(text)
+    except (json.JSONDecodeError, yaml_error) as exc:
         detail = " ".join(str(exc).split())
         raise ConfigError(
             f"{option}: {path} is not valid JSON/YAML: {detail}", option=option

@@ -1,14 +1,19 @@
-"""The bootstrap for real: a plugin copy, no ``ECR_CACHE_PYTHON``, a real ``python3`` and pip.
+"""The bootstrap for real: a plugin copy, no ``ECR_CACHE_PYTHON``, real interpreters and pip.
 
-Slow (pip installs the runtime lock, from pip's cache or PyPI), so the module builds one
-virtualenv, with two jobs started together, and every test reads what that left behind. The
-``python3`` on PATH is a wrapper that logs its arguments before running the real interpreter, so
-the tests count how many virtualenvs were created and see that a later job runs only ``-V``.
+Slow (pip installs the hook's lock, from pip's cache or PyPI), so the module builds one
+virtualenv, with two jobs started together, and every test reads what that left behind. The PATH
+is the Elastic CI Stack's: ``python3`` is 3.9 and a newer ``python3.N`` beside it is a wrapper
+that logs its arguments before running the real interpreter, so the tests count how many
+virtualenvs were created and see that a later job runs only ``-V``. HOME is the test's own, so
+the shared place (``~/.cache/ecr-cache-tui/venvs``) is too; pip's cache stays the machine's.
+The last tests build again with the other installers: ensurepip's pip, and uv.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.hook.hookrun import Agent
 from tests.hook.pathfarm import command_farm, real_interpreter
+from tests.hook.venvkey import shared_venvs
+from tests.services import Services, write_context
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -84,46 +92,106 @@ def finish(proc: subprocess.Popen[bytes]) -> Run:
     return Run(proc.returncode, stdout.decode(), stderr.decode())
 
 
-@pytest.fixture(scope="module")
-def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
-    root = tmp_path_factory.mktemp("bootstrap")
-    plugin = copy_plugin(root / "plugin")
-    (root / "checkout").mkdir()
-    bin_dir = root / "bin"
-    bin_dir.mkdir()
-    log = root / "python3.log"
-    # As on the Elastic CI Stack: python3 is 3.9, a newer python3.N beside it. The newer one is
-    # this interpreter's base, through a wrapper that logs how it is called.
-    (bin_dir / "python3").symlink_to(real_interpreter("3.9"))
-    wrapper = bin_dir / f"python3.{sys.version_info.minor}"
-    wrapper.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >>"{log}"\nexec "{real_python()}" "$@"\n')
-    wrapper.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ECR_CACHE_", "VIRTUAL_ENV"))}
+def pip_cache() -> str:
+    """The machine's pip cache (warm), kept while HOME moves to the test's directory."""
+    if os.environ.get("PIP_CACHE_DIR"):
+        return os.environ["PIP_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "pip")
+
+
+def uv_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return os.environ.get("UV_CACHE_DIR") or str(Path(base) / "uv")
+
+
+def job_env(bin_dir: Path, farm: str, home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ECR_CACHE_", "VIRTUAL_ENV", "XDG_CACHE_HOME", "PYTHON"))
+    }
     env.update(
         {
-            "PATH": f"{bin_dir}:{command_farm(root / 'farm')}",
+            "PATH": f"{bin_dir}:{farm}",
+            "HOME": str(home),
+            "PIP_CACHE_DIR": pip_cache(),
+            "UV_CACHE_DIR": uv_cache(),
             "BUILDKITE_PLUGIN_CONFIGURATION": BAD_CONFIG,
             "BUILDKITE_ORGANIZATION_SLUG": "acme",
             "BUILDKITE_PIPELINE_SLUG": "web",
         }
     )
+    return env
+
+
+def logging_wrapper(path: Path, log: Path, real: str) -> Path:
+    path.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >>"{log}"\nexec "{real}" "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
+    root = tmp_path_factory.mktemp("bootstrap")
+    plugin = copy_plugin(root / "plugin")
+    (root / "checkout").mkdir()
+    (root / "home").mkdir()
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    log = root / "python3.log"
+    # As on the Elastic CI Stack: python3 is 3.9, a newer python3.N beside it. The newer one is
+    # this interpreter's base (which has pip: pip --python installs), through a logging wrapper.
+    (bin_dir / "python3").symlink_to(real_interpreter("3.9"))
+    logging_wrapper(bin_dir / f"python3.{sys.version_info.minor}", log, real_python())
+    env = job_env(bin_dir, command_farm(root / "farm", hide=("uv",)), root / "home")
     jobs = (start(plugin, env), start(plugin, env))
     first = (finish(jobs[0]), finish(jobs[1]))
     return Bootstrapped(plugin, log, first, env)
 
 
-def venvs(plugin: Path) -> list[Path]:
-    return [p for p in plugin.iterdir() if p.name.startswith(".venv-") and p.is_dir()]
+def venvs(home: Path) -> list[Path]:
+    place = shared_venvs(home)
+    return (
+        [p for p in place.iterdir() if p.is_dir() and "." not in p.name] if place.is_dir() else []
+    )
+
+
+def installed(venv: Path) -> dict[str, str]:
+    """Distribution name -> version, as the virtualenv's own interpreter sees them."""
+    listed = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m, json;"
+            "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))",
+        ],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {k.lower().replace("_", "-"): v for k, v in json.loads(listed.stdout).items()}
+
+
+def locked(lock: Path) -> dict[str, str]:
+    """Name -> version of every pin in a pip-compile style lock."""
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^ ;\\]+)", lock.read_text(), re.MULTILINE)
+    return {name.lower().replace("_", "-"): version for name, version in pins}
 
 
 def test_two_jobs_started_together_build_one_virtualenv(bootstrapped: Bootstrapped) -> None:
     log = bootstrapped.log.read_text().splitlines()
+    home = Path(bootstrapped.env["HOME"])
 
     assert len([line for line in log if line.startswith("-m venv")]) == 1
-    assert len(venvs(bootstrapped.plugin)) == 1
-    assert [p.name for p in bootstrapped.plugin.iterdir() if ".tmp." in p.name] == []
+    assert len(venvs(home)) == 1
+    assert [p.name for p in shared_venvs(home).iterdir() if ".tmp." in p.name] == []
+    # Nothing in the plugin's checkout: the virtualenv is in the host's shared place.
+    assert [p.name for p in bootstrapped.plugin.iterdir() if p.name.startswith(".venv")] == []
     building = [run for run in bootstrapped.first if "building the plugin's Python" in run.stdout]
     assert len(building) == 1
+    assert "installer=pip" in (venvs(home)[0] / ".ecr-cache-complete").read_text()
 
 
 def test_both_jobs_then_ran_the_package_in_it(bootstrapped: Bootstrapped) -> None:
@@ -134,39 +202,28 @@ def test_both_jobs_then_ran_the_package_in_it(bootstrapped: Bootstrapped) -> Non
         assert "Traceback" not in run.stderr
 
 
-def test_the_virtualenv_holds_the_locked_dependencies_and_the_checkouts_package(
-    bootstrapped: Bootstrapped,
-) -> None:
-    [venv] = venvs(bootstrapped.plugin)
+def test_the_virtualenv_holds_exactly_the_hook_lock_and_no_tui(bootstrapped: Bootstrapped) -> None:
+    [venv] = venvs(Path(bootstrapped.env["HOME"]))
+    have = installed(venv)
+    lock = locked(bootstrapped.plugin / "requirements.lock")
+
+    # pip and setuptools are not in it either: pip installed from outside.
+    assert have == {name: version for name, version in lock.items() if name != "pywin32"}
+    for name in ("textual", "rich", "pygments", "boto3", "s3transfer", "pyyaml", "pip"):
+        assert name not in have, name
     probe = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import boto3, botocore, docker, xxhash, yaml, textual, ecr_cache_tui;"
-            "print(ecr_cache_tui.__file__)",
-        ],
+        [str(venv / "bin" / "python"), "-c", "import ecr_cache_tui"],
         cwd="/",
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-
-    package = Path(os.path.realpath(probe.stdout.strip()))
-    assert package == (bootstrapped.plugin / "ecr_cache_tui" / "__init__.py").resolve()
-    frozen = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "freeze", "--disable-pip-version-check"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.lower()
-    lock = (bootstrapped.plugin / "requirements.lock").read_text().lower()
-    for line in frozen.splitlines():
-        if "==" in line:
-            assert f"{line.replace('_', '-')} " in lock.replace("_", "-") + " ", line
+    # The package is not installed: each checkout runs its own, on its import path.
+    assert probe.returncode != 0
 
 
 def test_a_later_job_reuses_it_without_venv_or_pip(bootstrapped: Bootstrapped) -> None:
-    [venv] = venvs(bootstrapped.plugin)
+    [venv] = venvs(Path(bootstrapped.env["HOME"]))
     before_lines = len(bootstrapped.log.read_text().splitlines())
     before_mtime = venv.stat().st_mtime_ns
 
@@ -175,5 +232,109 @@ def test_a_later_job_reuses_it_without_venv_or_pip(bootstrapped: Bootstrapped) -
     assert run.rc == 2
     assert "building" not in run.stdout
     assert bootstrapped.log.read_text().splitlines()[before_lines:] == ["-V"]
-    assert venvs(bootstrapped.plugin) == [venv]
+    assert venvs(Path(bootstrapped.env["HOME"])) == [venv]
     assert venv.stat().st_mtime_ns == before_mtime
+
+
+def test_the_hook_path_runs_in_it_a_miss_then_a_hit(
+    bootstrapped: Bootstrapped, services: Services, moto_reset: None, busybox_image: str
+) -> None:
+    # Another checkout of the plugin (this repository), the same host: it reuses the virtualenv
+    # built from the hook lock alone, and runs the whole hook path in it against the services.
+    root = Path(bootstrapped.env["HOME"]).parent
+    checkout = write_context(
+        root / "lean-checkout", f"FROM {busybox_image}\nCOPY a.txt /a.txt\n", {"a.txt": "x\n"}
+    )
+    agent = Agent(services=services, home=Path(bootstrapped.env["HOME"]), transcript=[])
+    extra = {
+        "ECR_CACHE_PYTHON": "",
+        "PATH": bootstrapped.env["PATH"],
+        "PYTHONPROFILEIMPORTTIME": "1",
+    }
+    config = {
+        "cache-on": ["a.txt"],
+        "registry-hostname": services.auth_registry,
+        "additional-build-args": "--network=host",
+    }
+    before_lines = len(bootstrapped.log.read_text().splitlines())
+
+    miss = agent.run(checkout, config, "lean", extra)
+    hit = agent.run(checkout, config, "lean", extra)
+
+    assert miss.rc == 0, miss.output
+    assert hit.rc == 0, hit.output
+    assert hit.reference == miss.reference
+    assert "building the plugin's Python" not in miss.output + hit.output
+    assert bootstrapped.log.read_text().splitlines()[before_lines:] == ["-V", "-V"]
+    # What the hook path imported (-X importtime): the lock's packages, nothing of the TUI.
+    imported = re.findall(r"^import time:\s+\d+ \|\s+\d+ \| +(\S+)", miss.output, re.M)
+    top = {name.split(".")[0] for name in imported}
+    for needed in ("botocore", "docker", "requests", "xxhash", "ecr_cache_tui"):
+        assert needed in top, needed
+    for never in ("textual", "rich", "boto3", "yaml", "moto"):
+        assert never not in top, never
+
+
+@pytest.mark.parametrize("installer", ["ensurepip", "uv"])
+def test_the_other_installers_build_the_same_virtualenv(tmp_path: Path, installer: str) -> None:
+    plugin = copy_plugin(tmp_path / "plugin")
+    (tmp_path / "checkout").mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    python = real_python()
+    if installer == "ensurepip":
+        # No pip beside the interpreter (a --without-pip virtualenv's python still has venv and
+        # ensurepip): the shim installs pip into the new virtualenv for the install only.
+        subprocess.run([python, "-m", "venv", "--without-pip", str(tmp_path / "nopip")], check=True)
+        python = str(tmp_path / "nopip" / "bin" / "python")
+    else:
+        uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+        if uv is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("uv is not installed (requirements-dev.lock has it): CI must have it")
+            pytest.skip("uv is not installed here (requirements-dev.lock has it); CI fails instead")
+        (bin_dir / "uv").symlink_to(uv)
+    logging_wrapper(bin_dir / f"python3.{sys.version_info.minor}", tmp_path / "log", python)
+    env = job_env(bin_dir, command_farm(tmp_path / "farm", hide=("uv",)), home)
+
+    run = finish(start(plugin, env))
+
+    assert run.rc == 2, run.stdout + run.stderr
+    [venv] = venvs(home)
+    assert f"installer={installer}" in (venv / ".ecr-cache-complete").read_text()
+    lock = locked(plugin / "requirements.lock")
+    assert installed(venv) == {name: version for name, version in lock.items() if name != "pywin32"}
+
+
+def test_the_cli_in_it_explains_that_yaml_needs_the_tui_extra(
+    bootstrapped: Bootstrapped, tmp_path: Path
+) -> None:
+    [venv] = venvs(Path(bootstrapped.env["HOME"]))
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "pipeline.yml").write_text("dockerfile: Dockerfile\n")
+    (tmp_path / "options.json").write_text('{"dockerfile": "Dockerfile"}\n')
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(bootstrapped.plugin), "PYTHONSAFEPATH": "1"}
+
+    def checksum(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *(str(venv / "bin" / "python"), "-m", "ecr_cache_tui", "checksum"),
+                *("--checkout", str(tmp_path), "--platform", "linux/amd64"),
+                *("--config-file", str(tmp_path / name)),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    yaml_run = checksum("pipeline.yml")
+    json_run = checksum("options.json")
+
+    assert yaml_run.returncode == 2
+    assert yaml_run.stderr.count("\n") == 1, yaml_run.stderr
+    assert "--config-file" in yaml_run.stderr
+    assert "pip install 'ecr_cache_tui[tui]'" in yaml_run.stderr
+    assert json_run.returncode == 0, json_run.stderr

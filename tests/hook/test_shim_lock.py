@@ -9,7 +9,6 @@ flavours are exercised: ``flock`` and, with ``flock`` hidden from PATH, the mkdi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -20,18 +19,28 @@ from pathlib import Path
 import pytest
 
 from tests.hook.pathfarm import command_farm
+from tests.hook.venvkey import shared_venvs, venv_key
 
 REPO = Path(__file__).resolve().parents[2]
 BASH = shutil.which("bash") or "/bin/bash"
 FAKE_VERSION = "Python 3.12.1"
 
 FAKE_PYTHON3 = r"""#!/bin/bash
-# Plays python3 for the shim's bootstrap.
+# Plays python3 for the shim's bootstrap: -V, the venv probe (prints its pip's version, if
+# FAKE_PIP_VERSION), -m venv, and -m pip --python VENV install.
 printf 'python3 %s\n' "$*" >>"$FAKE_LOG"
 case $1 in
   -V) echo "$FAKE_VERSION" ;;
-  -c) [[ -z ${FAKE_NO_VENV_MODULE:-} ]] || exit 1 ;;
+  -c)
+    [[ -z ${FAKE_NO_VENV_MODULE:-} ]] || exit 1
+    [[ -z ${FAKE_PIP_VERSION:-} ]] || echo "$FAKE_PIP_VERSION"
+    ;;
   -m)
+    if [[ $2 == pip ]]; then
+      printf 'pip %s\n' "$*" >>"$FAKE_LOG"
+      sleep "${FAKE_PIP_SECONDS:-1}"
+      exit "${FAKE_PIP_RC:-0}"
+    fi
     [[ $2 == venv ]] || exit 9
     dir=${!#}
     mkdir -p "$dir/bin" || exit 9
@@ -44,19 +53,19 @@ exit 0
 """
 
 FAKE_VENV_PYTHON = r"""#!/bin/bash
-# Plays a virtualenv's python: pip, the two one-liners the shim runs, and the package.
-if [[ $1 == -m && $2 == pip ]]; then
+# Plays a virtualenv's python: ensurepip, pip install/uninstall, and the package (which reports
+# the python and the import path it ran with).
+if [[ $1 == -m && $2 == ensurepip ]]; then
+  printf 'ensurepip %s\n' "$*" >>"$FAKE_LOG"
+elif [[ $1 == -m && $2 == pip && $3 == uninstall ]]; then
+  printf 'uninstall %s\n' "$*" >>"$FAKE_LOG"
+elif [[ $1 == -m && $2 == pip ]]; then
   printf 'pip %s\n' "$*" >>"$FAKE_LOG"
   sleep "${FAKE_PIP_SECONDS:-1}"
   exit "${FAKE_PIP_RC:-0}"
 elif [[ $1 == -m && $2 == ecr_cache_tui ]]; then
-  printf 'VENV_PYTHON\0%s\0' "$0" >"${!#}"
+  printf 'VENV_PYTHON\0%s\0PYTHONPATH\0%s\0' "$0" "${PYTHONPATH-unset}" >"${!#}"
   exit 0
-elif [[ $1 == -c && $2 == *sysconfig* ]]; then
-  site=$(cd -P -- "${0%/*}/.." && pwd)/lib/site-packages
-  mkdir -p -- "$site" && echo "$site"
-elif [[ $1 == -c ]]; then
-  exec "$REAL_PYTHON" "$@"
 else
   exit 9
 fi
@@ -69,6 +78,7 @@ class Run:
     stdout: str
     stderr: str
     venv_python: str
+    pythonpath: str
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,8 @@ class Job:
 
     def finish(self) -> Run:
         stdout, stderr = self.proc.communicate(timeout=120)
-        return Run(self.proc.returncode, stdout.decode(), stderr.decode(), self.out.read_text())
+        venv_python, _, pythonpath = self.out.read_text().partition("\n")
+        return Run(self.proc.returncode, stdout.decode(), stderr.decode(), venv_python, pythonpath)
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,9 @@ class Plugin:
             **extra,
         }
         out = self.root.parent / f"venv-python.{os.urandom(4).hex()}"
-        script = '. "$1"; rc=$?; printf "%s" "${VENV_PYTHON:-}" >"$2"; exit "$rc"'
+        script = (
+            '. "$1"; rc=$?; printf "%s\\n%s" "${VENV_PYTHON:-}" "${PYTHONPATH:-}" >"$2"; exit "$rc"'
+        )
         proc = subprocess.Popen(
             [BASH, "-c", script, "bash", str(self.root / "hooks" / "pre-command"), str(out)],
             cwd=self.root.parent / "checkout",
@@ -119,10 +132,21 @@ class Plugin:
 
     def key(self, version: str = FAKE_VERSION) -> str:
         """The key the shim derives: ``python3 -V``, the interpreter's path, the lock's bytes."""
-        digest = hashlib.sha256()
-        digest.update(f"{version.split()[1]}\n{self.fakes / 'python3'}\n".encode())
-        digest.update((self.root / "requirements.lock").read_bytes())
-        return digest.hexdigest()[:16]
+        return venv_key(
+            version.split()[1], str(self.fakes / "python3"), self.root / "requirements.lock"
+        )
+
+    @property
+    def venvs(self) -> Path:
+        """The shared place (HOME is the test's directory)."""
+        return shared_venvs(self.root.parent)
+
+    def built(self) -> list[Path]:
+        """The virtualenvs built, in the shared place and in the checkout."""
+        found = [p for p in self.root.iterdir() if p.name.startswith(".venv-") and p.is_dir()]
+        if self.venvs.is_dir():
+            found += [p for p in self.venvs.iterdir() if p.is_dir() and "." not in p.name]
+        return found
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +183,12 @@ def calls(plugin: Plugin, prefix: str) -> list[str]:
 
 
 def leftovers(plugin: Plugin) -> list[str]:
+    places = [plugin.root, *([plugin.venvs] if plugin.venvs.is_dir() else [])]
     return sorted(
-        p.name for p in plugin.root.iterdir() if ".tmp." in p.name or p.name.endswith(".d")
+        p.name
+        for place in places
+        for p in place.iterdir()
+        if ".tmp." in p.name or p.name.endswith(".d")
     )
 
 
@@ -171,7 +199,7 @@ def test_jobs_started_together_build_one_virtualenv_and_all_use_it(
     jobs = [plugin.start(flock=flock) for _ in range(4)]
     runs = [job.finish() for job in jobs]
 
-    venv = plugin.root / f".venv-{plugin.key()}"
+    venv = plugin.venvs / plugin.key()
     assert [run.rc for run in runs] == [0, 0, 0, 0], [run.stderr for run in runs]
     assert len(calls(plugin, "python3 -m venv")) == 1
     assert len(calls(plugin, "pip ")) == 1
@@ -191,14 +219,102 @@ def test_pip_runs_from_the_committed_lock_with_hashes_required(plugin: Plugin) -
     assert f"-r {plugin.root / 'requirements.lock'}" in pip
 
 
-def test_the_package_is_linked_from_the_checkout(plugin: Plugin) -> None:
-    plugin.run()
+def test_without_pip_beside_the_interpreter_ensurepip_installs_and_is_removed(
+    plugin: Plugin,
+) -> None:
+    run = plugin.run()
 
-    [venv] = [p for p in plugin.root.iterdir() if p.name.startswith(".venv-") and p.is_dir()]
-    link = venv / "lib" / "site-packages" / "ecr_cache_tui"
-    assert link.is_symlink()
-    assert not os.path.isabs(os.readlink(link))
-    assert os.path.normpath(link.parent / os.readlink(link)) == str(plugin.root / "ecr_cache_tui")
+    assert run.rc == 0, run.stderr
+    venv = plugin.venvs / plugin.key()
+    [made] = calls(plugin, "python3 -m venv")
+    assert made.startswith(f"python3 -m venv --without-pip -- {venv}.tmp.")
+    assert len(calls(plugin, "ensurepip ")) == 1
+    [pip] = calls(plugin, "pip ")
+    assert pip.startswith("pip -m pip install ")
+    [uninstall] = calls(plugin, "uninstall ")
+    assert uninstall.endswith("pip setuptools")
+    assert "installer=ensurepip" in (venv / ".ecr-cache-complete").read_text()
+
+
+@pytest.mark.parametrize("version", ["22.3", "24.0"])
+def test_the_interpreters_own_pip_installs_into_the_virtualenv(
+    plugin: Plugin, version: str
+) -> None:
+    run = plugin.run(FAKE_PIP_VERSION=version)
+
+    assert run.rc == 0, run.stderr
+    venv = plugin.venvs / plugin.key()
+    [pip] = calls(plugin, "pip ")
+    assert pip.startswith(f"pip -m pip --python {venv}.tmp.")
+    assert " install " in pip
+    assert "--require-hashes" in pip
+    assert calls(plugin, "ensurepip") == []
+    assert "installer=pip" in (venv / ".ecr-cache-complete").read_text()
+
+
+def test_a_pip_older_than_22_3_is_not_used_from_outside(plugin: Plugin) -> None:
+    run = plugin.run(FAKE_PIP_VERSION="22.2.2")
+
+    assert run.rc == 0, run.stderr
+    assert len(calls(plugin, "ensurepip ")) == 1
+
+
+def test_the_package_runs_from_the_checkout_not_from_the_virtualenv(plugin: Plugin) -> None:
+    run = plugin.run(PYTHONPATH="/job/own/path")
+
+    assert run.rc == 0
+    venv = plugin.venvs / plugin.key()
+    assert run.venv_python == str(venv / "bin" / "python")
+    # Nothing of the package in the shared virtualenv: the checkout is the import path, for the
+    # package's process only (the job's PYTHONPATH is not passed on to it).
+    assert run.pythonpath == str(plugin.root)
+    assert not any(p.name.startswith("ecr_cache_tui") for p in venv.rglob("*"))
+
+
+def test_another_checkout_with_the_same_lock_reuses_the_virtualenv(
+    plugin: Plugin, tmp_path: Path
+) -> None:
+    first = plugin.run()
+    other = tmp_path / "other-agent" / "plugin"
+    (other / "hooks").mkdir(parents=True)
+    shutil.copy2(plugin.root / "hooks" / "pre-command", other / "hooks" / "pre-command")
+    shutil.copy2(plugin.root / "requirements.lock", other / "requirements.lock")
+    (tmp_path / "other-agent" / "checkout").mkdir()
+    before = len(calls(plugin, ""))
+
+    second = Plugin(other, plugin.fakes, plugin.path_with_flock, plugin.path_without_flock).run(
+        HOME=str(tmp_path), FAKE_LOG=str(tmp_path / "calls.log")
+    )
+
+    assert second.rc == 0, second.stderr
+    assert second.venv_python == first.venv_python
+    assert second.pythonpath == str(other)
+    assert calls(plugin, "")[before:] == ["python3 -V"]
+
+
+@pytest.mark.parametrize("home", ["file", "unset"])
+def test_without_a_writable_shared_place_the_checkout_holds_the_virtualenv(
+    plugin: Plugin, tmp_path: Path, home: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    extra = {"HOME": str(blocker)} if home == "file" else {"HOME": "", "XDG_CACHE_HOME": ""}
+    first = plugin.run(**extra)
+    again = plugin.run(**extra)
+
+    assert first.rc == again.rc == 0, first.stderr
+    assert first.venv_python == str(plugin.root / f".venv-{plugin.key()}" / "bin" / "python")
+    assert again.venv_python == first.venv_python
+    assert len(calls(plugin, "python3 -m venv")) == 1
+
+
+def test_xdg_cache_home_is_the_shared_place_when_set(plugin: Plugin, tmp_path: Path) -> None:
+    run = plugin.run(XDG_CACHE_HOME=str(tmp_path / "xdg"))
+
+    assert run.rc == 0
+    assert run.venv_python == str(
+        tmp_path / "xdg" / "ecr-cache-tui" / "venvs" / plugin.key() / "bin" / "python"
+    )
 
 
 def test_a_built_virtualenv_is_reused_without_venv_or_pip(plugin: Plugin) -> None:
@@ -232,9 +348,7 @@ def test_a_failed_install_leaves_nothing_behind_and_the_next_job_retries(
 
     assert failed.rc == 5
     assert "pip could not install" in failed.stderr
-    assert [
-        p.name for p in plugin.root.iterdir() if p.name.startswith(".venv-") and p.is_dir()
-    ] == []
+    assert plugin.built() == []
     assert leftovers(plugin) == []
 
     retried = plugin.run(flock=flock)
@@ -251,7 +365,8 @@ def test_a_missing_venv_module_is_explained(plugin: Plugin) -> None:
 
 
 def test_a_half_built_virtualenv_from_a_dead_job_is_cleaned_up(plugin: Plugin) -> None:
-    stale = plugin.root / f".venv-{plugin.key()}.tmp.999999"
+    plugin.venvs.mkdir(parents=True)
+    stale = plugin.venvs / f"{plugin.key()}.tmp.999999"
     (stale / "bin").mkdir(parents=True)
 
     run = plugin.run()
@@ -261,7 +376,8 @@ def test_a_half_built_virtualenv_from_a_dead_job_is_cleaned_up(plugin: Plugin) -
 
 
 def test_the_mkdir_lock_of_a_dead_job_is_broken(plugin: Plugin) -> None:
-    lock = plugin.root / f".venv-{plugin.key()}.lock.d"
+    plugin.venvs.mkdir(parents=True)
+    lock = plugin.venvs / f"{plugin.key()}.lock.d"
     lock.mkdir()
     exited = subprocess.Popen(["true"])
     exited.wait()
