@@ -27,7 +27,7 @@ __all__ = ["rebuild_here"]
 def rebuild_here(args: argparse.Namespace) -> int:
     """Build with ``--pull --no-cache`` and push over the cached tag."""
     from ecr_cache_tui.config import load, parse  # noqa: PLC0415
-    from ecr_cache_tui.config.sources import from_cli  # noqa: PLC0415
+    from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415
     from ecr_cache_tui.wiring import profile_region, run_hook_flow  # noqa: PLC0415
 
     for option, value in (("--tag", args.tag), ("--all", args.all), ("--dry-run", args.dry_run)):
@@ -43,7 +43,12 @@ def rebuild_here(args: argparse.Namespace) -> int:
     if raw is not None:
         plugin = parse(raw, env, checkout, profile_region=lambda: profile_region(env))
     else:
-        plugin = load(env, checkout, profile_region=lambda: profile_region(env))
+        plugin = load(
+            env,
+            checkout,
+            profile_region=lambda: profile_region(env),
+            plugin_dir=own_plugin_dir(),
+        )
     result = run_hook_flow(replace(plugin, force_rebuild=True), env, checkout)
     if not result.pushed:
         raise RegistryError(

@@ -29,7 +29,8 @@ def add_config_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGro
     source.add_argument(
         "--config",
         metavar="JSON",
-        help="the plugin's options as a JSON object (default: BUILDKITE_PLUGIN_CONFIGURATION)",
+        help="the plugin's options as a JSON object (default: the job's environment, as the "
+        "hook reads it)",
     )
     source.add_argument(
         "--config-file",
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the tag and the inputs manifest."""
     from ecr_cache_tui.cachekey.checksum import compute, resolve_platform  # noqa: PLC0415
     from ecr_cache_tui.config import check_platform, load, parse  # noqa: PLC0415
-    from ecr_cache_tui.config.sources import from_cli  # noqa: PLC0415
+    from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415
 
     env = dict(os.environ)
     checkout: Path = args.checkout if args.checkout is not None else Path.cwd()
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if raw is not None:
         config = parse(raw, env, checkout, repository_required=False)
     else:
-        config = load(env, checkout, repository_required=False)
+        config = load(env, checkout, repository_required=False, plugin_dir=own_plugin_dir())
     platform = cli_platform or resolve_platform(config, lambda: _daemon_platform(env))
     result = compute(config, checkout, platform=platform)
     for warning in result.warnings:

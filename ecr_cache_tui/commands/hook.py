@@ -9,10 +9,12 @@ export are written to ``--export-file`` as ``NAME\\0VALUE\\0`` records
 (:mod:`ecr_cache_tui.hook.exports`); on failure nothing is written and the exit code says why
 (1 build failed, 2 bad input, 3 AWS or registry, 4 Docker daemon unreachable).
 
-Environment read here besides the plugin's configuration: ``ECR_CACHE_DOCKER_CLI`` (the docker
-CLI to build with; ``docker`` on PATH by default), ``ECR_CACHE_FORCE_REBUILD`` (via the loader),
-``BUILDKITE_JOB_ID`` (the annotation's context), ``DOCKER_HOST`` and the AWS variables (through
-docker-py and boto3).
+The configuration comes from ``BUILDKITE_PLUGIN_CONFIGURATION``, this plugin's entry in
+``BUILDKITE_PLUGINS`` (found by ``--plugin-dir``, the directory the shim runs from) or the
+flattened variables (:mod:`ecr_cache_tui.config.sources`). Environment read here besides:
+``ECR_CACHE_DOCKER_CLI`` (the docker CLI to build with; ``docker`` on PATH by default),
+``ECR_CACHE_FORCE_REBUILD`` (via the loader), ``BUILDKITE_JOB_ID`` (the annotation's context),
+``DOCKER_HOST`` and the AWS variables (through docker-py and boto3).
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the variables to export here, as NAME\\0VALUE\\0 records",
     )
     parser.add_argument(
+        "--plugin-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the plugin's checkout, whose entry in BUILDKITE_PLUGINS is this hook's "
+        "(default: the checkout this package runs from)",
+    )
+    parser.add_argument(
         "--checkout",
         type=Path,
         default=None,
@@ -54,17 +64,25 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"hook: {args.hook!r} is not supported (allowed: {', '.join(HOOKS)})")
     env = dict(os.environ)
     checkout = (args.checkout or Path.cwd()).resolve()
-    return run_hook(env, checkout, args.export_file)
+    return run_hook(env, checkout, args.export_file, plugin_dir=args.plugin_dir)
 
 
-def run_hook(env: Mapping[str, str], checkout: Path, export_file: Path) -> int:
+def run_hook(
+    env: Mapping[str, str], checkout: Path, export_file: Path, *, plugin_dir: Path | None = None
+) -> int:
     """Load and validate the configuration, wire the adapters, run the flow, write the exports."""
     from ecr_cache_tui.config import load  # noqa: PLC0415
+    from ecr_cache_tui.config.sources import own_plugin_dir  # noqa: PLC0415
     from ecr_cache_tui.hook.exports import write_exports  # noqa: PLC0415
     from ecr_cache_tui.wiring import profile_region, run_hook_flow  # noqa: PLC0415
 
     # Step 1: every option validated before anything has a side effect.
-    plugin = load(env, checkout, profile_region=lambda: profile_region(env))
+    plugin = load(
+        env,
+        checkout,
+        profile_region=lambda: profile_region(env),
+        plugin_dir=plugin_dir or own_plugin_dir(),
+    )
     result = run_hook_flow(plugin, env, checkout)
     write_exports(export_file, result.exports)
     return 0

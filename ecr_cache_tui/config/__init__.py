@@ -1,8 +1,9 @@
 """The plugin's configuration: where it comes from, its options, the validated model.
 
 * :mod:`.options`: every option's name and the defaults more than one layer needs;
-* :mod:`.sources`: the raw options, from ``BUILDKITE_PLUGIN_CONFIGURATION``, the flattened
-  variables, ``--config`` or a pipeline file;
+* :mod:`.sources`: the raw options, from ``BUILDKITE_PLUGIN_CONFIGURATION``, this plugin's
+  entry in ``BUILDKITE_PLUGINS``, the flattened variables, ``--config`` or a pipeline file;
+* :mod:`.references`: plugin references named as the Buildkite agent names them;
 * :mod:`.model`: :class:`PluginConfig` and its parts, immutable;
 * :mod:`.parse`: :func:`load` and :func:`parse`, which validate everything before any side effect.
 """

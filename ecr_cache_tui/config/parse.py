@@ -69,15 +69,19 @@ def load(
     *,
     profile_region: Callable[[], str | None] | None = None,
     repository_required: bool = True,
+    plugin_dir: Path | None = None,
 ) -> PluginConfig:
     """Read and validate the plugin configuration of the current Buildkite job.
 
-    The options come from ``BUILDKITE_PLUGIN_CONFIGURATION`` (JSON), else from the flattened
-    ``BUILDKITE_PLUGIN_<NAME>_*`` variables (:func:`ecr_cache_tui.config.sources.from_env`).
+    The options come from ``BUILDKITE_PLUGIN_CONFIGURATION`` (JSON), else from this plugin's
+    entry in ``BUILDKITE_PLUGINS``, else from the flattened ``BUILDKITE_PLUGIN_<NAME>_*``
+    variables (:func:`ecr_cache_tui.config.sources.from_env`).
 
     Args:
         env: the job's environment.
         checkout: the checkout directory (what relative paths are relative to).
+        plugin_dir: the running plugin's directory, which finds its ``BUILDKITE_PLUGINS``
+            entry (see :func:`~ecr_cache_tui.config.sources.from_env`).
         profile_region: asked for the AWS profile's region when neither the option nor
             ``AWS_REGION``/``AWS_DEFAULT_REGION`` give one.
         repository_required: when false (``ecr-cache checksum`` outside a job), a missing
@@ -87,7 +91,7 @@ def load(
         ConfigError: the first invalid option, as one line.
     """
     return parse(
-        from_env(env),
+        from_env(env, checkout=checkout, plugin_dir=plugin_dir),
         env,
         checkout,
         profile_region=profile_region,

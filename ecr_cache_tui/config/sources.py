@@ -1,23 +1,33 @@
 """Where the plugin's options come from, before :mod:`ecr_cache_tui.config` validates them.
 
-* ``BUILDKITE_PLUGIN_CONFIGURATION``: the agent's JSON of the plugin's block, with the original
-  keys and types. Always preferred.
-* The flattened variables, for agents that do not set it. The agent upper-cases the plugin's
-  name (``BUILDKITE_PLUGIN_NAME``, e.g. ``ECR_CACHE``) and each key, turns every other character
-  into ``_``, and walks the values: a list item is ``<KEY>_<index>``, a map entry
-  ``<KEY>_<MAPKEY>``, a scalar is ``<KEY>`` with ``true``/``false``/``14`` as text. We read that
-  back by longest option prefix (``DOCKERFILE_INLINE`` before ``DOCKERFILE``), list items in
-  numeric order (``_2`` before ``_10``), ``true``/``false`` as booleans for boolean options and
-  digits as a number for ``max-age-days``. Map keys cannot be recovered as written: ``ecr-tags``
-  keys read this way arrive upper-cased with ``_`` for punctuation, so pipelines that care use
-  an agent that sets ``BUILDKITE_PLUGIN_CONFIGURATION`` (any agent v3 does).
-* A file for ``ecr-cache checksum --config-file``: JSON, or YAML that is either a plain mapping
-  of options, a single ``{<plugin ref>: {options}}`` mapping, or a whole ``pipeline.yml`` whose
-  one ``ecr-cache`` plugin block is used.
+In a job, the first of these that is there (SPEC §2.1), every one validated the same way:
 
-A plugin block is recognised by its reference: the last path segment before ``#``, less a
-``-buildkite-plugin`` suffix, contains ``ecr-cache`` (``acme/ecr-cache#v1.0.0``,
-``seek-oss/docker-ecr-cache#v2.2.0``, ``./plugins/ecr-cache``).
+* ``BUILDKITE_PLUGIN_CONFIGURATION``: the agent's JSON of the running plugin's block, with the
+  original keys and types (agents v3.28 and later set it for each plugin hook).
+* This plugin's entry in ``BUILDKITE_PLUGINS``, the step's plugins and their options as JSON,
+  which every agent version puts in the job's environment. The entry is found by where the
+  hook runs from (:func:`~ecr_cache_tui.config.references.checked_out_at`: the directory the
+  agent derives from the reference, so a fork under any name is found), else by the names this
+  plugin goes by (:data:`PLUGIN_NAMES`, as the agent names plugins: ``ecr-cache-tui#v1``,
+  ``github.com/acme/ecr-cache-buildkite-plugin#v1``, ``file:///x/ecr-cache-tui``), or by
+  ``BUILDKITE_PLUGIN_NAME`` when the agent sets it. Two entries of this plugin on one step are
+  an error here: such an agent does not say which of them is running.
+* The flattened variables, which every agent sets for the hook. The agent upper-cases the
+  plugin's name (``BUILDKITE_PLUGIN_NAME``, else the first of :data:`PLUGIN_NAMES` that has
+  variables: ``ECR_CACHE_TUI``) and each key, turns ``-`` and spaces into ``_``, and walks the
+  values: a list item is ``<KEY>_<index>``, a map entry ``<KEY>_<MAPKEY>``, a scalar is
+  ``<KEY>`` with ``true``/``false``/``14`` as text. We read that back by longest option prefix
+  (``DOCKERFILE_INLINE`` before ``DOCKERFILE``), list items in numeric order (``_2`` before
+  ``_10``), ``true``/``false`` as booleans for boolean options and digits as a number for
+  ``max-age-days``; a variable that is no option is refused like an unknown JSON key. Map keys
+  cannot be recovered as written: ``ecr-tags`` keys read this way arrive upper-cased with ``_``
+  for punctuation (the JSON sources keep them).
+
+A file for ``ecr-cache checksum --config-file``: JSON, or YAML that is either a plain mapping
+of options, a single ``{<plugin ref>: {options}}`` mapping, or a whole ``pipeline.yml`` whose
+one ``ecr-cache`` plugin block is used. There a plugin block is recognised by its reference:
+the last path segment before ``#``, less a ``-buildkite-plugin`` suffix, contains ``ecr-cache``
+(``acme/ecr-cache#v1.0.0``, ``seek-oss/docker-ecr-cache#v2.2.0``, ``./plugins/ecr-cache``).
 """
 
 from __future__ import annotations
@@ -29,18 +39,33 @@ from pathlib import Path
 from typing import Any
 
 from ecr_cache_tui.config.options import OPTIONS
+from ecr_cache_tui.config.references import (
+    Reference,
+    checked_out_at,
+    parse_reference,
+    plugin_name,
+)
 from ecr_cache_tui.errors import ConfigError, UsageError
 
 __all__ = [
     "CONFIGURATION_ENV",
+    "NAME_ENV",
+    "PLUGINS_ENV",
+    "PLUGIN_NAMES",
     "find_plugin_blocks",
     "from_cli",
     "from_env",
     "is_plugin_reference",
+    "own_plugin_dir",
     "read_config_file",
 ]
 
 CONFIGURATION_ENV = "BUILDKITE_PLUGIN_CONFIGURATION"
+PLUGINS_ENV = "BUILDKITE_PLUGINS"
+NAME_ENV = "BUILDKITE_PLUGIN_NAME"
+#: The names this plugin goes by, as the agent names plugins (longest first: ``ECR_CACHE_``
+#: is also the start of ``ECR_CACHE_TUI_``): the repository's name and ``plugin.yml``'s.
+PLUGIN_NAMES = ("ecr-cache-tui", "ecr-cache")
 _BOOL_OPTIONS = frozenset({"skip-pull-from-cache", "cache-from", "force-rebuild", "push-latest"})
 _LIST_OPTIONS = frozenset({"build-args", "secrets", "cache-on", "unhashed-build-args"})
 # What the plugin itself exports under the reference's prefix: not configuration.
@@ -54,34 +79,124 @@ def _env_key(name: str) -> str:
 _BY_ENV_KEY = sorted(((_env_key(o), o) for o in OPTIONS), key=lambda kv: -len(kv[0]))
 
 
-def from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """The raw options of the running plugin, from the job's environment.
+def from_env(
+    env: Mapping[str, str], *, checkout: Path | None = None, plugin_dir: Path | None = None
+) -> dict[str, Any]:
+    """The raw options of the running plugin, from the job's environment (see the module docs).
+
+    Args:
+        env: the job's environment.
+        checkout: the job's checkout (where a vendored plugin is); the current directory if
+            not given.
+        plugin_dir: the directory of the running plugin (above ``hooks/``), which tells its
+            entry in ``BUILDKITE_PLUGINS`` apart; ``None`` to go by name only.
 
     Raises:
-        ConfigError: ``BUILDKITE_PLUGIN_CONFIGURATION`` is not a JSON object.
+        ConfigError: a source that is not JSON or not of its shape, or this plugin twice in
+            ``BUILDKITE_PLUGINS``.
     """
     text = env.get(CONFIGURATION_ENV, "").strip()
     if text:
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"{CONFIGURATION_ENV}: not valid JSON ({exc.msg} at character {exc.pos})",
-                option=CONFIGURATION_ENV,
-            ) from exc
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            raise ConfigError(
-                f"{CONFIGURATION_ENV}: a JSON {type(raw).__name__} is not valid: expected an "
-                "object of options",
-                option=CONFIGURATION_ENV,
-            )
-        return raw
-    name = env.get("BUILDKITE_PLUGIN_NAME", "")
-    if not name:
+        return _options(CONFIGURATION_ENV, _json(CONFIGURATION_ENV, text))
+    entry = _plugins_entry(env, checkout or Path.cwd(), plugin_dir)
+    if entry is not None:
+        return entry
+    prefix = _flattened_prefix(env)
+    return _unflatten(prefix, env) if prefix else {}
+
+
+def own_plugin_dir() -> Path | None:
+    """The plugin checkout this package runs from (``hooks/pre-command`` beside it), if any."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "hooks" / "pre-command").is_file() else None
+
+
+def _json(origin: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{origin}: not valid JSON ({exc.msg} at character {exc.pos})", option=origin
+        ) from exc
+
+
+def _options(origin: str, raw: Any) -> dict[str, Any]:
+    if raw is None:
         return {}
-    return _unflatten(f"BUILDKITE_PLUGIN_{_env_key(name)}_", env)
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{origin}: a JSON {type(raw).__name__} is not valid: expected an object of options",
+            option=origin,
+        )
+    return raw
+
+
+def _plugins_entry(
+    env: Mapping[str, str], checkout: Path, plugin_dir: Path | None
+) -> dict[str, Any] | None:
+    """This plugin's options in ``BUILDKITE_PLUGINS``, or ``None`` when it is not there."""
+    text = env.get(PLUGINS_ENV, "").strip()
+    if not text:
+        return None
+    entries = _plugin_entries(_json(PLUGINS_ENV, text))
+    mine = _own_entries(entries, env, checkout, plugin_dir)
+    if not mine:
+        return None
+    if len(mine) > 1:
+        refs = ", ".join(json.dumps(ref.text, ensure_ascii=False) for ref, _ in mine)
+        raise ConfigError(
+            f"{PLUGINS_ENV}: this plugin is on the step {len(mine)} times ({refs}), and this "
+            "agent (before v3.28, no BUILDKITE_PLUGIN_CONFIGURATION) does not say which entry "
+            "is running: keep one entry of it per step, or use agent v3.28 or later",
+            option=PLUGINS_ENV,
+        )
+    ref, options = mine[0]
+    return _options(f"{PLUGINS_ENV} ({json.dumps(ref.text, ensure_ascii=False)})", options)
+
+
+def _plugin_entries(document: Any) -> list[tuple[str, Any]]:
+    """``[(reference, options)]`` of the agent's ``BUILDKITE_PLUGINS`` list."""
+    if not isinstance(document, list):
+        raise ConfigError(
+            f"{PLUGINS_ENV}: a JSON {type(document).__name__} is not valid: expected a list "
+            "of plugins",
+            option=PLUGINS_ENV,
+        )
+    entries: list[tuple[str, Any]] = []
+    for item in document:
+        if isinstance(item, str):
+            entries.append((item, None))
+        elif isinstance(item, dict):
+            entries.extend((ref, options) for ref, options in item.items())
+    return entries
+
+
+def _own_entries(
+    entries: list[tuple[str, Any]],
+    env: Mapping[str, str],
+    checkout: Path,
+    plugin_dir: Path | None,
+) -> list[tuple[Reference, Any]]:
+    """The entries that are this plugin: by where the hook runs, else by name."""
+    refs = [(parse_reference(ref), options) for ref, options in entries]
+    if plugin_dir is not None:
+        here = [(ref, o) for ref, o in refs if checked_out_at(ref, plugin_dir, checkout)]
+        if here:
+            return here
+    given = env.get(NAME_ENV, "")
+    names = {_env_key(given)} if given else {_env_key(name) for name in PLUGIN_NAMES}
+    return [(ref, o) for ref, o in refs if _env_key(plugin_name(ref)) in names]
+
+
+def _flattened_prefix(env: Mapping[str, str]) -> str | None:
+    """``BUILDKITE_PLUGIN_<NAME>_`` of this plugin's flattened variables, if any are set."""
+    given = env.get(NAME_ENV, "")
+    names = [given] if given else list(PLUGIN_NAMES)
+    for name in names:
+        prefix = f"BUILDKITE_PLUGIN_{_env_key(name)}_"
+        if any(key.startswith(prefix) for key in env):
+            return prefix
+    return None
 
 
 def _unflatten(prefix: str, env: Mapping[str, str]) -> dict[str, Any]:
@@ -94,8 +209,8 @@ def _unflatten(prefix: str, env: Mapping[str, str]) -> dict[str, Any]:
         suffix = key[len(prefix) :]
         option, rest = _split_option(suffix)
         if option is None:
-            # Not ours to interpret: let validation name it (and suggest the closest option).
-            scalars[suffix.lower().replace("_", "-")] = value
+            # No option: validation refuses it and suggests the closest (less a list index).
+            scalars[re.sub(r"_\d+$", "", suffix).lower().replace("_", "-")] = value
         elif option == "ecr-tags" and rest:
             maps.setdefault(option, {})[rest] = value
         elif option in _LIST_OPTIONS and rest.isdigit():

@@ -81,6 +81,7 @@ class Agent:
         builder: ``legacy`` or ``buildkit``: which docker CLI builds.
         wrap: the argv prefix the job shell runs under, given the checkout (``nsenter ...``:
             another namespace, which must also enter the checkout).
+        hook: the ``pre-command`` file to source (a copy elsewhere plays another checkout).
     """
 
     services: Services
@@ -88,10 +89,15 @@ class Agent:
     transcript: list[str]
     builder: str = "legacy"
     wrap: Callable[[Path], list[str]] | None = None
+    hook: Path = HOOK
 
     def environment(
-        self, config: Mapping[str, Any], pipeline: str, extra: Mapping[str, str] | None = None
+        self,
+        config: Mapping[str, Any] | None,
+        pipeline: str,
+        extra: Mapping[str, str] | None = None,
     ) -> dict[str, str]:
+        """The job's environment; ``config`` ``None``: no ``BUILDKITE_PLUGIN_CONFIGURATION``."""
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.home),
@@ -100,9 +106,10 @@ class Agent:
             "BUILDKITE_ORGANIZATION_SLUG": "acme",
             "BUILDKITE_PIPELINE_SLUG": pipeline,
             "BUILDKITE_JOB_ID": "job-1",
-            "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config),
             "ECR_CACHE_PYTHON": sys.executable,
         }
+        if config is not None:
+            env["BUILDKITE_PLUGIN_CONFIGURATION"] = json.dumps(config)
         env.update(self.services.env(moto=True, base=env))
         env.pop("AWS_REGION", None)
         if self.builder == "buildkit":
@@ -116,7 +123,7 @@ class Agent:
     def start(
         self,
         checkout: Path,
-        config: Mapping[str, Any],
+        config: Mapping[str, Any] | None,
         pipeline: str,
         extra: Mapping[str, str] | None = None,
     ) -> tuple[subprocess.Popen[bytes], Path]:
@@ -129,7 +136,7 @@ class Agent:
                 "-c",
                 _SCRIPT,
                 "job",
-                str(HOOK),
+                str(self.hook),
                 str(dump),
             ],
             cwd=checkout,
@@ -156,7 +163,7 @@ class Agent:
     def run(
         self,
         checkout: Path,
-        config: Mapping[str, Any],
+        config: Mapping[str, Any] | None,
         pipeline: str,
         extra: Mapping[str, str] | None = None,
     ) -> HookRun:

@@ -213,7 +213,8 @@ def test_the_package_is_run_as_contracted_from_the_checkout(work: Path) -> None:
     cwd, *argv = result.argv
     assert Path(cwd) == work / "checkout"
     assert argv[:5] == ["-m", "ecr_cache_tui", "hook", "pre-command", "--export-file"]
-    assert len(argv) == 6
+    # The plugin's own directory: how it finds its entry in BUILDKITE_PLUGINS on old agents.
+    assert argv[6:] == ["--plugin-dir", str(HOOK.resolve().parents[1])]
     # The export file is a temporary the shim cleans up.
     assert not Path(argv[5]).exists()
 

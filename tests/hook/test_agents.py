@@ -1,0 +1,155 @@
+"""The real hook, sourced as each agent generation runs it (:mod:`tests.agentenv`).
+
+v4 and v3.28+ hand the hook ``BUILDKITE_PLUGIN_CONFIGURATION``; v3.27 and earlier only
+``BUILDKITE_PLUGINS`` and the flattened variables. The options must be honoured the same way
+(same image, same tag), and a misspelt option refused the same way (exit 2, nothing created).
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.agentenv import Generation, hook_environment
+from tests.hook.hookrun import HOOK, Agent, HookRun
+from tests.services import Services, write_context
+
+pytestmark = pytest.mark.services
+
+REF = "github.com/buildkite-plugins/ecr-cache-tui-buildkite-plugin#v1.0.0"
+DOCKER = {"github.com/buildkite-plugins/docker-buildkite-plugin#v5.12.0": {"image": "x"}}
+FORK = "github.com/acme/my-cache-buildkite-plugin#v3"
+FORK_DIRECTORY = "github-com-acme-my-cache-buildkite-plugin-v3"
+
+
+@pytest.fixture
+def agent(
+    services: Services, moto_reset: None, busybox_image: str, tmp_path: Path
+) -> Iterator[Agent]:
+    home = tmp_path / "home"
+    home.mkdir()
+    yield Agent(services=services, home=home, transcript=[])
+
+
+@pytest.fixture
+def pipeline() -> str:
+    return f"agents-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    files = {"package.json": '{"v": 1}\n', "other.json": "{}\n"}
+    return write_context(tmp_path / "checkout", "FROM local/busybox\nCOPY package.json /\n", files)
+
+
+def options(services: Services) -> dict[str, Any]:
+    # Every one changes the image or the tag: ignored, the run would not be a hit on the same.
+    return {
+        "cache-on": ["package.json", "other.json"],
+        "registry-hostname": services.auth_registry,
+        "build-args": ["MODE=ci"],
+        "additional-build-args": "--network=host",
+        "max-age-days": 3,
+    }
+
+
+def run_as(
+    agent: Agent,
+    generation: Generation,
+    checkout: Path,
+    pipeline: str,
+    plugins: tuple[dict[str, Any], ...],
+    *,
+    running: int = 0,
+    drop_plugins_json: bool = False,
+) -> HookRun:
+    variables = hook_environment(generation, plugins, running)
+    if drop_plugins_json:
+        del variables["BUILDKITE_PLUGINS"]
+    config = variables.pop("BUILDKITE_PLUGIN_CONFIGURATION", None)
+    extra = {**variables, **({"BUILDKITE_PLUGIN_CONFIGURATION": config} if config else {})}
+    return agent.run(checkout, None, pipeline, extra)
+
+
+def fork_checkout(tmp_path: Path) -> Path:
+    """The hook, copied where an agent would have cloned a fork named ``my-cache``."""
+    hooks = tmp_path / "plugins" / "agent-1" / FORK_DIRECTORY / "hooks"
+    hooks.mkdir(parents=True)
+    shutil.copy(HOOK, hooks / "pre-command")
+    return hooks / "pre-command"
+
+
+def test_every_generation_honours_the_options_with_the_same_tag(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path
+) -> None:
+    config = options(services)
+    step = ({REF: config}, DOCKER)
+    first = run_as(agent, "v4", checkout, pipeline, step)
+    assert first.rc == 0, first.output
+    assert "ecr-cache: miss" in first.output
+    assert first.image == f"{services.auth_registry}/build-cache/acme/{pipeline}"
+
+    # v3.28: BUILDKITE_PLUGIN_CONFIGURATION too; v3.27: only BUILDKITE_PLUGINS and flattened.
+    for generation in ("v3.28", "v3.27"):
+        again = run_as(agent, generation, checkout, pipeline, step)
+        assert again.rc == 0, again.output
+        assert again.exported == first.exported, generation
+        assert "ecr-cache: hit (local)" in again.output
+
+    # The flattened variables alone, with no plugin name to key on.
+    flat = run_as(agent, "v3.27", checkout, pipeline, step, drop_plugins_json=True)
+    assert flat.rc == 0, flat.output
+    assert flat.exported == first.exported
+
+    # A fork under another name, found by the directory the agent cloned it into.
+    agent.hook = fork_checkout(tmp_path)
+    fork = run_as(agent, "v3.27", checkout, pipeline, (DOCKER, {FORK: config}), running=1)
+    assert fork.rc == 0, fork.output
+    assert fork.exported == first.exported
+
+
+@pytest.mark.parametrize(
+    ("generation", "drop_plugins_json"),
+    [("v4", False), ("v3.28", False), ("v3.27", False), ("v3.27", True)],
+    ids=["v4", "v3.28", "v3.27", "v3.27-flattened-only"],
+)
+def test_a_misspelt_option_exits_2_before_anything_happens(
+    agent: Agent,
+    services: Services,
+    checkout: Path,
+    pipeline: str,
+    ecr_client: Any,
+    generation: Generation,
+    drop_plugins_json: bool,
+) -> None:
+    config = {**options(services), "max-age-dayz": 3}
+    config.pop("max-age-days")
+    run = run_as(
+        agent, generation, checkout, pipeline, ({REF: config},), drop_plugins_json=drop_plugins_json
+    )
+    assert run.rc == 2, run.output
+    assert run.output.strip().splitlines() == [
+        'ecr-cache: "max-age-dayz" is not an option of this plugin: did you mean "max-age-days"?'
+    ]
+    assert run.exported == {}
+    assert ecr_client.describe_repositories()["repositories"] == []
+
+
+def test_two_entries_on_an_agent_before_v3_28_exit_2(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, ecr_client: Any
+) -> None:
+    config = options(services)
+    step = ({REF: config}, {REF: {**config, "export-env-variable": "OTHER"}})
+    run = run_as(agent, "v3.27", checkout, pipeline, step)
+    assert run.rc == 2, run.output
+    assert (
+        run.output.strip()
+        .splitlines()[0]
+        .startswith("ecr-cache: BUILDKITE_PLUGINS: this plugin is on the step 2 times")
+    )
+    assert ecr_client.describe_repositories()["repositories"] == []
