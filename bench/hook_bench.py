@@ -281,7 +281,7 @@ def shim_overhead(runs: int) -> dict[str, float]:
         version = subprocess.run(
             [python3, "-V"], capture_output=True, text=True, check=True
         ).stdout.split()[1]
-        digest = hashlib.sha256(f"{version}\n{python3}\n".encode())
+        digest = hashlib.sha256(f"ecr-cache-venv 2\n{version}\n{python3}\n".encode())
         digest.update((plugin / "requirements.lock").read_bytes())
         venv = plugin / f".venv-{digest.hexdigest()[:16]}"
         (venv / "bin").mkdir(parents=True)

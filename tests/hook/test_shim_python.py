@@ -201,3 +201,31 @@ def test_with_no_usable_python_exit_5_says_what_was_found_and_what_to_install(
     # Nothing was built, nothing left behind.
     assert list((agent.root / "home").iterdir()) == []
     assert sorted(p.name for p in agent.plugin.iterdir()) == ["hooks", "requirements.lock"]
+
+
+def test_discovery_leaves_nothing_behind_in_the_job_shell(agent: Agent) -> None:
+    agent.put("python3", "3.9")
+    agent.put("python3.11", "3.11")
+    agent.prebuild("python3.11")
+    script = (
+        'set -eu; . "$1"; printf "%s\\n" "$-" "$(compgen -v | grep -c "^__ecr" || true)" '
+        '"$(declare -F | grep -c __ecr || true)" "$CHOSEN_VENV"'
+    )
+
+    done = subprocess.run(
+        [BASH, "-c", script, "bash", str(agent.plugin / "hooks" / "pre-command")],
+        cwd=agent.root / "checkout",
+        env={"PATH": f"{agent.bin}:{agent.farm}", "HOME": str(agent.root / "home")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    flags, variables, functions, chosen = done.stdout.splitlines()
+    assert "e" in flags
+    assert "u" in flags
+    assert variables == "0"
+    assert functions == "0"
+    assert chosen.startswith(str(agent.root / "home"))
