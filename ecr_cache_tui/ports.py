@@ -136,7 +136,11 @@ class RegistryApi(Protocol):
 class Annotator(Protocol):
     """``buildkite-agent annotate`` (:class:`~ecr_cache_tui.adapters.buildkite.Buildkite`)."""
 
-    def annotate(self, body: str, *, style: str, context: str) -> str | None: ...
+    def annotate(self, body: str, *, style: str, context: str, append: bool = False) -> str | None:
+        """Write (or with ``append`` add to) the annotation ``context``; a problem as text.
+
+        Bounded to a few seconds; never raises.
+        """
 
 
 class LabelReader(Protocol):

@@ -56,6 +56,7 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
     from ecr_cache_tui.adapters.docker_daemon import Engine, docker_client  # noqa: PLC0415
     from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
     from ecr_cache_tui.cachekey.checksum import compute  # noqa: PLC0415
+    from ecr_cache_tui.hook.annotation import job_label, step_context  # noqa: PLC0415
     from ecr_cache_tui.hook.flow import HookDeps, run_pre_command  # noqa: PLC0415
     from ecr_cache_tui.hook.log import HookLog  # noqa: PLC0415
 
@@ -81,7 +82,8 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
         clock=time.monotonic,
         sleep=time.sleep,
         annotator=buildkite if buildkite.available else None,
-        annotation_context=f"ecr-cache-{env.get('BUILDKITE_JOB_ID', 'job')}",
+        annotation_context=step_context(env),
+        annotation_job=job_label(env),
     )
     return run_pre_command(plugin, checkout, env=env, deps=deps)
 

@@ -75,3 +75,4 @@ class PluginConfig:
     unhashed_build_args: tuple[BuildArg, ...] = ()
     force_rebuild: bool = False
     push_latest: bool = True
+    annotate: bool = True

@@ -16,7 +16,8 @@ __all__ = [
 
 RegistryProvider = Literal["ecr", "oci"]
 
-#: Every option the plugin accepts, in SPEC §2.1's order (``plugin.yml`` declares the same set).
+#: Every option the plugin accepts, in SPEC §2.1's order then ours (``plugin.yml`` declares the
+#: same set).
 OPTIONS: tuple[str, ...] = (
     "dockerfile",
     "dockerfile-inline",
@@ -40,6 +41,7 @@ OPTIONS: tuple[str, ...] = (
     "unhashed-build-args",
     "force-rebuild",
     "push-latest",
+    "annotate",
 )
 
 DEFAULT_REGION = "eu-west-1"

@@ -178,6 +178,7 @@ class _Parser:
             unhashed_build_args=self._build_args("unhashed-build-args"),
             force_rebuild=self._force_rebuild(),
             push_latest=self._bool("push-latest", True),
+            annotate=self._bool("annotate", True),
         )
 
     # -- generic shapes ------------------------------------------------------------------

@@ -66,7 +66,9 @@ NAME_ENV = "BUILDKITE_PLUGIN_NAME"
 #: The names this plugin goes by, as the agent names plugins (longest first: ``ECR_CACHE_``
 #: is also the start of ``ECR_CACHE_TUI_``): the repository's name and ``plugin.yml``'s.
 PLUGIN_NAMES = ("ecr-cache-tui", "ecr-cache")
-_BOOL_OPTIONS = frozenset({"skip-pull-from-cache", "cache-from", "force-rebuild", "push-latest"})
+_BOOL_OPTIONS = frozenset(
+    {"skip-pull-from-cache", "cache-from", "force-rebuild", "push-latest", "annotate"}
+)
 _LIST_OPTIONS = frozenset({"build-args", "secrets", "cache-on", "unhashed-build-args"})
 # What the plugin itself exports under the reference's prefix: not configuration.
 _NOT_OPTIONS = frozenset({"EXPORT_IMAGE", "EXPORT_TAG"})

@@ -6,6 +6,7 @@
 * :mod:`.repository` ensures the repository, its tags and its lifecycle policy;
 * :mod:`.build` builds the ``docker build`` argv;
 * :mod:`.log` writes Buildkite log groups through a redactor;
+* :mod:`.annotation` says what the build page is told (a miss or a failure, one per step);
 * :mod:`.exports` writes the exported variables for the bash shim.
 
 Nothing here imports ``textual``; boto3 and docker are only reached through adapters.

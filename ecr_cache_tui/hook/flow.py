@@ -24,10 +24,12 @@ from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import (
     BuildError,
     ConfigError,
+    DaemonUnreachable,
     RemoteError,
     RepositoryNotFound,
     TagNotFound,
 )
+from ecr_cache_tui.hook import annotation
 from ecr_cache_tui.hook.build import build_args
 from ecr_cache_tui.hook.decision import Outcome, RetryPolicy, decide, retry
 from ecr_cache_tui.hook.exports import validate_name
@@ -78,7 +80,8 @@ class HookDeps:
         clock: monotonic seconds.
         sleep: waits between retries.
         annotator: Buildkite annotations, or ``None`` when there is no agent.
-        annotation_context: the annotation's context (one per job).
+        annotation_context: the step's annotation context (:mod:`ecr_cache_tui.hook.annotation`).
+        annotation_job: how an annotation line names this job (``job 4/50``).
         retry: retry policy for registry reads and pulls.
         tempdir: where an inline Dockerfile is written.
     """
@@ -94,6 +97,7 @@ class HookDeps:
     sleep: Callable[[float], None]
     annotator: Annotator | None = None
     annotation_context: str = "ecr-cache"
+    annotation_job: str = "job"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tempdir: Path | None = None
 
@@ -147,6 +151,9 @@ def run_pre_command(
 ) -> HookResult:
     """Run SPEC §4 steps 2–9 for a configuration ``config.load`` has already validated.
 
+    A miss and a failure are annotated (unless ``annotate: false``), a hit never
+    (:mod:`ecr_cache_tui.hook.annotation`).
+
     Args:
         config: the validated plugin configuration.
         checkout: the job's checkout.
@@ -159,6 +166,20 @@ def run_pre_command(
         BuildError: the build failed (after printing ``^^^ +++``).
         RemoteError, DaemonUnreachable: ECR, the registry or the daemon failed.
     """
+    try:
+        result = _pre_command(config, checkout, env=env, deps=deps)
+    except (BuildError, RemoteError, DaemonUnreachable) as exc:
+        if config.annotate:
+            _annotate_failure(deps, exc)
+        raise
+    if config.annotate and not result.outcome.hit:
+        _annotate_miss(deps, result)
+    return result
+
+
+def _pre_command(
+    config: PluginConfig, checkout: Path, *, env: Mapping[str, str], deps: HookDeps
+) -> HookResult:
     log = deps.log
     start = deps.clock()
     register_secrets(config, env, log)
@@ -249,7 +270,6 @@ def run_pre_command(
         why=why,
     )
     log.line(f"ecr-cache: {summary(result)}")
-    _annotate(deps, result)
     return result
 
 
@@ -391,7 +411,6 @@ def _build(
         except BuildError as exc:
             log.line(f"ecr-cache: build failed: {exc}")
             log.expand_previous()
-            _annotate_failure(deps, reference, str(exc))
             raise
 
 
@@ -423,29 +442,25 @@ def _push(
     return True
 
 
-def _annotate(deps: HookDeps, result: HookResult) -> None:
-    if deps.annotator is None:
-        return
-    body = f"**ecr-cache** {summary(result)}"
-    if not result.outcome.hit and result.why:
-        body += f"\n\nWhy: {result.why}"
-    if deps.log.warnings:
-        body += "\n\n" + "\n".join(f"- ⚠️ {w}" for w in deps.log.warnings)
-    style = "warning" if deps.log.warnings else ("success" if result.outcome.hit else "info")
-    _send_annotation(deps, deps.log.redactor(body), style)
+def _annotate_miss(deps: HookDeps, result: HookResult) -> None:
+    line = annotation.miss_line(deps.annotation_job, summary(result), result.why, deps.log.warnings)
+    # One style per context whatever a job's warnings: the last writer sets it for all.
+    annotation.send(deps.annotator, deps.log, line, style="info", context=deps.annotation_context)
 
 
-def _annotate_failure(deps: HookDeps, reference: str, error: str) -> None:
-    if deps.annotator is not None:
-        _send_annotation(
-            deps,
-            deps.log.redactor(f"**ecr-cache** build of `{reference}` failed: {error}"),
-            "error",
-        )
+_FAILURES = (
+    (BuildError, "the build failed"),
+    (DaemonUnreachable, "the Docker daemon is unreachable"),
+    (RemoteError, "AWS or the registry failed"),
+)
 
 
-def _send_annotation(deps: HookDeps, body: str, style: str) -> None:
-    assert deps.annotator is not None
-    problem = deps.annotator.annotate(body, style=style, context=deps.annotation_context)
-    if problem:
-        deps.log.line(f"ecr-cache: annotation skipped: {problem}")
+def _annotate_failure(deps: HookDeps, error: Exception) -> None:
+    what = next(text for kind, text in _FAILURES if isinstance(error, kind))
+    annotation.send(
+        deps.annotator,
+        deps.log,
+        annotation.failure_line(deps.annotation_job, what, str(error)),
+        style="error",
+        context=deps.annotation_context + annotation.FAILED_SUFFIX,
+    )

@@ -7,6 +7,7 @@ v4 and v3.28+ hand the hook ``BUILDKITE_PLUGIN_CONFIGURATION``; v3.27 and earlie
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -153,3 +154,71 @@ def test_two_entries_on_an_agent_before_v3_28_exit_2(
         .startswith("ecr-cache: BUILDKITE_PLUGINS: this plugin is on the step 2 times")
     )
     assert ecr_client.describe_repositories()["repositories"] == []
+
+
+# -- what the build page is told -------------------------------------------------------------
+
+
+def recording_agent(tmp_path: Path) -> tuple[str, Path]:
+    """A ``buildkite-agent`` on PATH that records each call's argv and body; (PATH, records)."""
+    calls = tmp_path / "annotations"
+    calls.mkdir()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "buildkite-agent"
+    fake.write_text(
+        "#!/bin/bash\n"
+        f'd={calls}/$(ls {calls} | wc -l)\nmkdir "$d"\n'
+        'printf "%s\\n" "$@" >"$d/argv"\ncat >"$d/body"\n'
+    )
+    fake.chmod(0o755)
+    return f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}", calls
+
+
+def annotations(calls: Path) -> list[tuple[list[str], str]]:
+    found = sorted(calls.iterdir(), key=lambda d: int(d.name))
+    return [((d / "argv").read_text().splitlines(), (d / "body").read_text()) for d in found]
+
+
+def test_the_build_page_hears_of_misses_and_failures_never_of_hits(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path
+) -> None:
+    path, calls = recording_agent(tmp_path)
+    config = options(services)
+    step = {"PATH": path, "BUILDKITE_STEP_KEY": "deps", "BUILDKITE_PARALLEL_JOB_COUNT": "2"}
+    first, second = ({**step, "BUILDKITE_PARALLEL_JOB": str(i)} for i in range(2))
+
+    miss = agent.run(checkout, config, pipeline, first)
+    assert miss.rc == 0, miss.output
+    hit = agent.run(checkout, config, pipeline, second)
+    assert hit.rc == 0 and "ecr-cache: hit (local)" in hit.output, hit.output
+    ((argv, body),) = annotations(calls)  # the hit added nothing
+    assert argv == ["annotate", "--style", "info", "--context", "ecr-cache-deps", "--append"]
+    assert body.startswith(f"- **ecr-cache** job 1/2: miss (not-found) {miss.reference}, built")
+    assert " in " in body and "Why: " in body and body.endswith("\n")
+
+    # The step's next miss appends to the same annotation; annotate: false adds nothing.
+    (checkout / "package.json").write_text('{"v": 2}\n')
+    again = agent.run(checkout, config, pipeline, second)
+    assert again.rc == 0, again.output
+    (checkout / "package.json").write_text('{"v": 3}\n')
+    quiet = agent.run(checkout, {**config, "annotate": False}, pipeline, second)
+    assert quiet.rc == 0 and "ecr-cache: miss" in quiet.output, quiet.output
+    (_, _), (argv, body) = annotations(calls)
+    assert argv[-3:] == ["--context", "ecr-cache-deps", "--append"]
+    assert body.startswith("- **ecr-cache** job 2/2: miss") and "package.json changed" in body
+
+    # A failed build: the step's failure annotation, in red.
+    (checkout / "Dockerfile").write_text("FROM local/busybox\nRUN exit 3\n")
+    failed = agent.run(checkout, config, pipeline, first)
+    assert failed.rc == 1, failed.output
+    *_, (argv, body) = annotations(calls)
+    assert argv == [
+        "annotate",
+        "--style",
+        "error",
+        "--context",
+        "ecr-cache-deps-failed",
+        "--append",
+    ]
+    assert body.startswith("- **ecr-cache** job 1/2: the build failed: ")
