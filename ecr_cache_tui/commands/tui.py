@@ -51,9 +51,29 @@ def _validate(args: argparse.Namespace) -> None:
         )
 
 
+def _need(extra: str, *modules: str) -> None:
+    """One line, not a traceback, when an optional dependency is not installed.
+
+    The base install (``pip install ecr_cache_tui``, the hook's own virtualenv) has neither
+    textual nor moto: they come with the ``[tui]`` and ``[demo]`` extras.
+    """
+    import importlib.util  # noqa: PLC0415
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"tui{' --demo' if extra == 'demo' else ''}: needs {' and '.join(missing)}, which "
+            f"this install lacks: pip install 'ecr_cache_tui[{extra}]'"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the TUI until the user quits."""
     _validate(args)
+    if args.demo:
+        _need("demo", "textual", "moto")
+    else:
+        _need("tui", "textual")
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
 
     if args.demo:

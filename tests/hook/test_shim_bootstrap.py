@@ -338,3 +338,28 @@ def test_the_cli_in_it_explains_that_yaml_needs_the_tui_extra(
     assert "--config-file" in yaml_run.stderr
     assert "pip install 'ecr_cache_tui[tui]'" in yaml_run.stderr
     assert json_run.returncode == 0, json_run.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "extra"), [(["tui"], "[tui]"), (["tui", "--demo"], "[demo]")], ids=["tui", "demo"]
+)
+def test_the_tui_in_it_says_which_extra_it_needs(
+    bootstrapped: Bootstrapped, argv: list[str], extra: str
+) -> None:
+    [venv] = venvs(Path(bootstrapped.env["HOME"]))
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "ecr_cache_tui", *argv],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(bootstrapped.plugin),
+            "PYTHONSAFEPATH": "1",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "textual" in done.stderr
+    assert f"pip install 'ecr_cache_tui{extra}'" in done.stderr

@@ -64,7 +64,9 @@ elif [[ $1 == -m && $2 == pip ]]; then
   sleep "${FAKE_PIP_SECONDS:-1}"
   exit "${FAKE_PIP_RC:-0}"
 elif [[ $1 == -m && $2 == ecr_cache_tui ]]; then
-  printf 'VENV_PYTHON\0%s\0PYTHONPATH\0%s\0' "$0" "${PYTHONPATH-unset}" >"${!#}"
+  python=$0 out=
+  while (($#)); do [[ $1 == --export-file ]] && out=$2; shift; done
+  printf 'VENV_PYTHON\0%s\0PYTHONPATH\0%s\0' "$python" "${PYTHONPATH-unset}" >"$out"
   exit 0
 else
   exit 9
