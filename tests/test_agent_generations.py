@@ -132,10 +132,22 @@ def test_a_vendored_plugin_is_found_in_the_checkout(checkout: Path) -> None:
     assert load(env, checkout, plugin_dir=here).target == "deps"
 
 
-def test_the_reference_plugin_is_not_taken_for_this_one(checkout: Path) -> None:
-    seek = "github.com/seek-oss/docker-ecr-cache-buildkite-plugin#v2.2.0"
-    env = job("v3.27", {seek: {"target": "deps"}}, {REF: {"target": "base"}}, running=1)
-    assert load(env, checkout).target == "base"
+def test_a_pipeline_written_for_the_reference_plugin_is_read_by_its_name(
+    checkout: Path,
+) -> None:
+    # The drop-in case: the step still says docker-ecr-cache, and the hook is this plugin's.
+    seek = "github.com/acme/docker-ecr-cache-buildkite-plugin#v2.2.0"
+    env = job("v3.27", DOCKER, {seek: {"target": "deps"}}, running=1)
+    assert load(env, checkout).target == "deps"
+    del env["BUILDKITE_PLUGINS"]
+    assert load(env, checkout).target == "deps"
+
+
+def test_the_plugins_own_exports_are_not_options_under_the_reference_plugins_name(
+    checkout: Path,
+) -> None:
+    env = {**SLUGS, "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG": "abc"}
+    assert load(env, checkout) == parse({}, SLUGS, checkout)
 
 
 def test_two_entries_of_this_plugin_before_v3_28_are_one_clear_error(checkout: Path) -> None:

@@ -100,3 +100,12 @@ def test_a_vendored_plugin_is_found_in_the_checkout(tmp_path: Path) -> None:
     assert checked_out_at(parse_reference("./.buildkite/plugins/ecr-cache"), here, checkout)
     assert not checked_out_at(parse_reference("./.buildkite/plugins/other"), here, checkout)
     assert not checked_out_at(parse_reference(""), here, checkout)
+
+
+def test_a_local_path_is_also_found_where_it_is(tmp_path: Path) -> None:
+    # The agent clones it (by identifier, as above); a hook run in place is found too.
+    source = tmp_path / "src/ecr-cache-tui"
+    source.mkdir(parents=True)
+    for text in (f"file://{source}", str(source), f"file://{source}/"):
+        assert checked_out_at(parse_reference(text), source, tmp_path / "build")
+    assert not checked_out_at(parse_reference(f"file://{tmp_path}/src/other"), source, tmp_path)

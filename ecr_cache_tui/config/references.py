@@ -17,8 +17,9 @@ From those it derives three names this package needs to find its own entry in
   (``github-com-org-ecr-cache-tui-buildkite-plugin-v1``). Unchanged from v3.0 to v4.
 * :func:`checked_out_at`: whether the hook running from a directory is this reference's: the
   clone directory above (plus the reference's subdirectory, ``github.com/org/repo/sub``, for
-  agents that support one), or, for a plugin vendored in the repository (``./plugins/x``), that
-  directory of the checkout.
+  agents that support one); for a plugin vendored in the repository (``./plugins/x``), that
+  directory of the checkout; for a local path (``/opt/x``, ``file:///opt/x``), which the agent
+  clones like any repository, also that directory itself (a hook run in place).
 """
 
 from __future__ import annotations
@@ -121,5 +122,7 @@ def checked_out_at(reference: Reference, plugin_dir: Path, checkout: Path) -> bo
     here = plugin_dir.resolve()
     if reference.vendored:
         return (checkout / reference.location).resolve() == here
+    if reference.location.startswith("/") and Path(reference.location).resolve() == here:
+        return True
     clone = [identifier(reference), *filter(None, _subdirectory(reference.location).split("/"))]
     return list(here.parts[-len(clone) :]) == clone

@@ -9,7 +9,8 @@ In a job, the first of these that is there (SPEC §2.1), every one validated the
   hook runs from (:func:`~ecr_cache_tui.config.references.checked_out_at`: the directory the
   agent derives from the reference, so a fork under any name is found), else by the names this
   plugin goes by (:data:`PLUGIN_NAMES`, as the agent names plugins: ``ecr-cache-tui#v1``,
-  ``github.com/acme/ecr-cache-buildkite-plugin#v1``, ``file:///x/ecr-cache-tui``), or by
+  ``github.com/acme/ecr-cache-buildkite-plugin#v1``, ``file:///x/ecr-cache-tui``,
+  ``docker-ecr-cache#v2.2.0`` for a pipeline written for the reference plugin), or by
   ``BUILDKITE_PLUGIN_NAME`` when the agent sets it. Two entries of this plugin on one step are
   an error here: such an agent does not say which of them is running.
 * The flattened variables, which every agent sets for the hook. The agent upper-cases the
@@ -63,9 +64,10 @@ __all__ = [
 CONFIGURATION_ENV = "BUILDKITE_PLUGIN_CONFIGURATION"
 PLUGINS_ENV = "BUILDKITE_PLUGINS"
 NAME_ENV = "BUILDKITE_PLUGIN_NAME"
-#: The names this plugin goes by, as the agent names plugins (longest first: ``ECR_CACHE_``
-#: is also the start of ``ECR_CACHE_TUI_``): the repository's name and ``plugin.yml``'s.
-PLUGIN_NAMES = ("ecr-cache-tui", "ecr-cache")
+#: The names this plugin goes by, as the agent names plugins: the repository's, ``plugin.yml``'s,
+#: and the reference plugin's, of which the README calls it a drop-in replacement. In this order:
+#: ``ECR_CACHE_`` is also the start of ``ECR_CACHE_TUI_``.
+PLUGIN_NAMES = ("ecr-cache-tui", "ecr-cache", "docker-ecr-cache")
 _BOOL_OPTIONS = frozenset(
     {"skip-pull-from-cache", "cache-from", "force-rebuild", "push-latest", "annotate"}
 )

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.agentenv import Generation, hook_environment
-from tests.hook.hookrun import HOOK, Agent, HookRun
+from tests.agentenv import Generation, hook_environment, plugins_json
+from tests.hook.hookrun import HOOK, REPO, Agent, HookRun
 from tests.services import Services, write_context
 
 pytestmark = pytest.mark.services
@@ -101,6 +101,14 @@ def test_every_generation_honours_the_options_with_the_same_tag(
         assert again.rc == 0, again.output
         assert again.exported == first.exported, generation
         assert "ecr-cache: hit (local)" in again.output
+
+    # Only BUILDKITE_PLUGINS: this checkout by its path (the name here is the worktree's).
+    for ref in (REF, f"file://{REPO}"):
+        only = agent.run(
+            checkout, None, pipeline, {"BUILDKITE_PLUGINS": plugins_json([{ref: config}])}
+        )
+        assert only.rc == 0, only.output
+        assert only.exported == first.exported, ref
 
     # The flattened variables alone, with no plugin name to key on.
     flat = run_as(agent, "v3.27", checkout, pipeline, step, drop_plugins_json=True)
