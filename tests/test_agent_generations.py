@@ -189,6 +189,7 @@ def test_a_null_option_is_refused_by_every_generation(
     ("text", "expected"),
     [
         ("[{", "BUILDKITE_PLUGINS: not valid JSON"),
+        ("[" * 100_000, "BUILDKITE_PLUGINS: nested too deeply to read"),
         ('{"a": 1}', "BUILDKITE_PLUGINS: a JSON dict is not valid: expected a list of plugins"),
         (json.dumps([{REF: ["x"]}]), 'BUILDKITE_PLUGINS ("' + REF + '"): a JSON list is not'),
     ],
@@ -202,8 +203,10 @@ def test_a_malformed_buildkite_plugins_names_the_variable(
 
 
 def test_other_plugins_odd_entries_are_not_this_plugins_business(checkout: Path) -> None:
-    text = json.dumps([7, {"docker#v5": ["not", "a", "hash"]}, "ecr-cache-tui#v1"])
-    assert load({**SLUGS, "BUILDKITE_PLUGINS": text}, checkout) == parse({}, SLUGS, checkout)
+    odd = [7, {"docker#v5": ["not", "a", "hash"]}, {"./\0x": {}, "/\0y": {}, "http://[::1": {}}]
+    text = json.dumps([*odd, "ecr-cache-tui#v1"])
+    loaded = load({**SLUGS, "BUILDKITE_PLUGINS": text}, checkout, plugin_dir=checkout)
+    assert loaded == parse({}, SLUGS, checkout)
 
 
 # -- ecr-cache checksum reads the same sources -----------------------------------------------

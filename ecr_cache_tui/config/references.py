@@ -109,6 +109,13 @@ def _subdirectory(location: str) -> str:
     return location[len("/".join(repository)) :].strip("/").removesuffix(".git")
 
 
+def _resolved(path: Path) -> Path | None:
+    try:
+        return path.resolve()
+    except (OSError, ValueError):  # a NUL byte, a loop: not a directory the hook runs from
+        return None
+
+
 def checked_out_at(reference: Reference, plugin_dir: Path, checkout: Path) -> bool:
     """Whether the agent runs this reference's hooks from ``plugin_dir``.
 
@@ -121,8 +128,8 @@ def checked_out_at(reference: Reference, plugin_dir: Path, checkout: Path) -> bo
         return False
     here = plugin_dir.resolve()
     if reference.vendored:
-        return (checkout / reference.location).resolve() == here
-    if reference.location.startswith("/") and Path(reference.location).resolve() == here:
+        return _resolved(checkout / reference.location) == here
+    if reference.location.startswith("/") and _resolved(Path(reference.location)) == here:
         return True
     clone = [identifier(reference), *filter(None, _subdirectory(reference.location).split("/"))]
     return list(here.parts[-len(clone) :]) == clone

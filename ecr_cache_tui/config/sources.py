@@ -122,6 +122,10 @@ def _json(origin: str, text: str) -> Any:
         raise ConfigError(
             f"{origin}: not valid JSON ({exc.msg} at character {exc.pos})", option=origin
         ) from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{origin}: nested too deeply to read: expected plugin options", option=origin
+        ) from exc
 
 
 def _options(origin: str, raw: Any) -> dict[str, Any]:
