@@ -14,9 +14,9 @@ The configuration comes from ``BUILDKITE_PLUGIN_CONFIGURATION``, this plugin's e
 flattened variables (:mod:`ecr_cache_tui.config.sources`). Environment read here besides:
 ``ECR_CACHE_DOCKER_CLI`` (the docker CLI to build with; ``docker`` on PATH by default),
 ``ECR_CACHE_FORCE_REBUILD`` (via the loader), ``BUILDKITE_STEP_KEY``/``BUILDKITE_STEP_ID``/
-``BUILDKITE_JOB_ID``, ``BUILDKITE_PARALLEL_JOB``/``_COUNT`` and ``BUILDKITE_BUILD_URL`` (the
-annotation's context and line, :mod:`ecr_cache_tui.hook.annotation`), ``DOCKER_HOST`` and the
-AWS variables (through docker-py and boto3).
+``BUILDKITE_JOB_ID``, ``BUILDKITE_LABEL``, ``BUILDKITE_PARALLEL_JOB``/``_COUNT`` and
+``BUILDKITE_BUILD_URL`` (the annotation's context and line, :mod:`ecr_cache_tui.hook.annotation`),
+``DOCKER_HOST`` and the AWS variables (through docker-py and boto3).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ _PREFIX = "ecr-cache-"
 FAILED_SUFFIX = "-failed"
 #: One job's line stays short: the annotation holds one per job of a step.
 _MAX_LINE = 2000
+_MAX_STEP_LABEL = 120
 
 
 def step_context(env: Mapping[str, str]) -> str:
@@ -50,16 +51,19 @@ def step_context(env: Mapping[str, str]) -> str:
 
 
 def job_label(env: Mapping[str, str]) -> str:
-    """How a line names its job: ``job 4/50`` (parallel) or ``job``, linked when possible."""
+    """How a line names its job: the step's label, then ``job 4/50`` (parallel) or ``job``,
+    linked to the job when the build's URL is known. The label says which step an annotation
+    is about (it has no header: every line is some job's)."""
     index, count = (
         env.get("BUILDKITE_PARALLEL_JOB", ""),
         env.get("BUILDKITE_PARALLEL_JOB_COUNT", ""),
     )
-    label = f"job {int(index) + 1}/{count}" if index.isdigit() and count.isdigit() else "job"
+    name = f"job {int(index) + 1}/{count}" if index.isdigit() and count.isdigit() else "job"
     url, job = env.get("BUILDKITE_BUILD_URL", ""), env.get("BUILDKITE_JOB_ID", "")
     if url.startswith("https://") and job:
-        return f"[{label}]({url}#{job})"
-    return label
+        name = f"[{name}]({url}#{job})"
+    step = _one_line(env.get("BUILDKITE_LABEL", ""))[:_MAX_STEP_LABEL]
+    return f"{step}, {name}" if step else name
 
 
 def _one_line(text: str) -> str:

@@ -175,6 +175,10 @@ def test_a_line_names_its_job_and_links_to_it() -> None:
         "BUILDKITE_JOB_ID": "01j",
     }
     assert job_label(linked) == "[job 4/50](https://buildkite.com/a/b/builds/7#01j)"
+    labelled = {**linked, "BUILDKITE_LABEL": ":docker: Tests\n(web)"}
+    assert job_label(labelled) == (
+        ":docker: Tests (web), [job 4/50](https://buildkite.com/a/b/builds/7#01j)"
+    )
 
 
 # -- the adapter, with a real process on PATH -----------------------------------------------
