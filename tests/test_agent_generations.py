@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,27 @@ def test_a_misspelt_option_is_refused_by_every_generation(
     with pytest.raises(
         ConfigError, match=r'"cache-onn" is not an option .* did you mean "cache-on"'
     ):
+        load(env, checkout)
+
+
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_a_misspelt_flattened_variable_beside_the_json_is_refused_too(
+    checkout: Path, generation: Generation
+) -> None:
+    # No agent sets one the JSON lacks; a hand-made environment might, and it is not ignored.
+    env = {**job(generation, {REF: CONFIG}), "BUILDKITE_PLUGIN_ECR_CACHE_TUI_CACHE_ONN_0": "x"}
+    with pytest.raises(ConfigError, match=r'^"cache-onn" is not an option .* "cache-on"'):
+        load(env, checkout)
+
+
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_a_type_error_is_reported_as_the_json_has_it(
+    checkout: Path, generation: Generation
+) -> None:
+    # The flattened TARGET_A is the JSON's target, not a stray option "target-a".
+    env = job(generation, {REF: {"target": {"a": "b"}}})
+    expected = re.escape('target: {"a": "b"} is not valid: expected a string')
+    with pytest.raises(ConfigError, match=f"^{expected}"):
         load(env, checkout)
 
 

@@ -20,7 +20,8 @@ In a job, the first of these that is there (SPEC §2.1), every one validated the
   ``<KEY>`` with ``true``/``false``/``14`` as text. We read that back by longest option prefix
   (``DOCKERFILE_INLINE`` before ``DOCKERFILE``), list items in numeric order (``_2`` before
   ``_10``), ``true``/``false`` as booleans for boolean options and digits as a number for
-  ``max-age-days``; a variable that is no option is refused like an unknown JSON key. Map keys
+  ``max-age-days``; a variable that is no option is refused like an unknown JSON key (beside
+  a JSON source as well: no agent sets one the JSON lacks, a hand-made environment may). Map keys
   cannot be recovered as written: ``ecr-tags`` keys read this way arrive upper-cased with ``_``
   for punctuation (the JSON sources keep them).
 
@@ -100,13 +101,17 @@ def from_env(
             ``BUILDKITE_PLUGINS``.
     """
     text = env.get(CONFIGURATION_ENV, "").strip()
+    name = None
     if text:
-        return _options(CONFIGURATION_ENV, _json(CONFIGURATION_ENV, text))
-    entry = _plugins_entry(env, checkout or Path.cwd(), plugin_dir)
-    if entry is not None:
-        return entry
-    prefix = _flattened_prefix(env)
-    return _unflatten(prefix, env) if prefix else {}
+        raw = _options(CONFIGURATION_ENV, _json(CONFIGURATION_ENV, text))
+    else:
+        entry = _plugins_entry(env, checkout or Path.cwd(), plugin_dir)
+        if entry is None:
+            prefix = _flattened_prefix(env)
+            return _unflatten(prefix, env) if prefix else {}
+        ref, raw = entry
+        name = plugin_name(ref)
+    return {**raw, **_stray_flattened(_flattened_prefix(env, name), env, raw)}
 
 
 def own_plugin_dir() -> Path | None:
@@ -141,8 +146,8 @@ def _options(origin: str, raw: Any) -> dict[str, Any]:
 
 def _plugins_entry(
     env: Mapping[str, str], checkout: Path, plugin_dir: Path | None
-) -> dict[str, Any] | None:
-    """This plugin's options in ``BUILDKITE_PLUGINS``, or ``None`` when it is not there."""
+) -> tuple[Reference, dict[str, Any]] | None:
+    """This plugin's entry in ``BUILDKITE_PLUGINS``, or ``None`` when it is not there."""
     text = env.get(PLUGINS_ENV, "").strip()
     if not text:
         return None
@@ -159,7 +164,7 @@ def _plugins_entry(
             option=PLUGINS_ENV,
         )
     ref, options = mine[0]
-    return _options(f"{PLUGINS_ENV} ({json.dumps(ref.text, ensure_ascii=False)})", options)
+    return ref, _options(f"{PLUGINS_ENV} ({json.dumps(ref.text, ensure_ascii=False)})", options)
 
 
 def _plugin_entries(document: Any) -> list[tuple[str, Any]]:
@@ -196,15 +201,40 @@ def _own_entries(
     return [(ref, o) for ref, o in refs if _env_key(plugin_name(ref)) in names]
 
 
-def _flattened_prefix(env: Mapping[str, str]) -> str | None:
-    """``BUILDKITE_PLUGIN_<NAME>_`` of this plugin's flattened variables, if any are set."""
-    given = env.get(NAME_ENV, "")
-    names = [given] if given else list(PLUGIN_NAMES)
-    for name in names:
-        prefix = f"BUILDKITE_PLUGIN_{_env_key(name)}_"
+def _flattened_prefix(env: Mapping[str, str], name: str | None = None) -> str | None:
+    """``BUILDKITE_PLUGIN_<NAME>_`` of this plugin's flattened variables, if any are set.
+
+    ``NAME`` is ``BUILDKITE_PLUGIN_NAME``, else ``name`` (the entry's), else the first of
+    :data:`PLUGIN_NAMES` that has variables.
+    """
+    given = env.get(NAME_ENV, "") or name
+    for candidate in [given] if given else PLUGIN_NAMES:
+        prefix = f"BUILDKITE_PLUGIN_{_env_key(candidate)}_"
         if any(key.startswith(prefix) for key in env):
             return prefix
     return None
+
+
+def _stray_flattened(
+    prefix: str | None, env: Mapping[str, str], raw: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Flattened variables no JSON option accounts for and that name no option.
+
+    An agent sets none (it flattens the same JSON), but an environment made by hand may: they
+    are refused as unknown keys, so a misspelt variable is never silently ignored.
+    """
+    if prefix is None:
+        return {}
+    written = [_env_key(key) for key in raw]
+    stray = {
+        key: value
+        for key, value in env.items()
+        if key.startswith(prefix)
+        and not any(
+            key[len(prefix) :] == w or key[len(prefix) :].startswith(w + "_") for w in written
+        )
+    }
+    return {key: value for key, value in _unflatten(prefix, stray).items() if key not in OPTIONS}
 
 
 def _unflatten(prefix: str, env: Mapping[str, str]) -> dict[str, Any]:

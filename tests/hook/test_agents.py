@@ -68,8 +68,9 @@ def run_as(
     *,
     running: int = 0,
     drop_plugins_json: bool = False,
+    stray: dict[str, str] | None = None,
 ) -> HookRun:
-    variables = hook_environment(generation, plugins, running)
+    variables = {**hook_environment(generation, plugins, running), **(stray or {})}
     if drop_plugins_json:
         del variables["BUILDKITE_PLUGINS"]
     config = variables.pop("BUILDKITE_PLUGIN_CONFIGURATION", None)
@@ -123,9 +124,16 @@ def test_every_generation_honours_the_options_with_the_same_tag(
 
 
 @pytest.mark.parametrize(
-    ("generation", "drop_plugins_json"),
-    [("v4", False), ("v3.28", False), ("v3.27", False), ("v3.27", True)],
-    ids=["v4", "v3.28", "v3.27", "v3.27-flattened-only"],
+    ("generation", "drop_plugins_json", "stray"),
+    [
+        ("v4", False, False),
+        ("v3.28", False, False),
+        ("v3.27", False, False),
+        ("v3.27", True, False),
+        ("v4", False, True),
+        ("v3.27", False, True),
+    ],
+    ids=["v4", "v3.28", "v3.27", "v3.27-flattened-only", "v4-stray", "v3.27-stray"],
 )
 def test_a_misspelt_option_exits_2_before_anything_happens(
     agent: Agent,
@@ -135,11 +143,21 @@ def test_a_misspelt_option_exits_2_before_anything_happens(
     ecr_client: Any,
     generation: Generation,
     drop_plugins_json: bool,
+    stray: bool,
 ) -> None:
-    config = {**options(services), "max-age-dayz": 3}
-    config.pop("max-age-days")
+    # Misspelt in the step (so in every variable the agent derives from it), or, by hand, one
+    # flattened variable beside a correct step.
+    config = options(services)
+    if not stray:
+        config["max-age-dayz"] = config.pop("max-age-days")
     run = run_as(
-        agent, generation, checkout, pipeline, ({REF: config},), drop_plugins_json=drop_plugins_json
+        agent,
+        generation,
+        checkout,
+        pipeline,
+        ({REF: config},),
+        drop_plugins_json=drop_plugins_json,
+        stray={"BUILDKITE_PLUGIN_ECR_CACHE_TUI_MAX_AGE_DAYZ": "3"} if stray else None,
     )
     assert run.rc == 2, run.output
     assert run.output.strip().splitlines() == [
