@@ -177,6 +177,7 @@ class PipelineStats:
             one this tool did not write (see ``has_policy``).
         has_policy: whether the repository has any lifecycle policy.
         monthly_cost_usd: ``total_bytes`` at the configured price per GB-month.
+        never_pulled_bytes: the size of the images ECR records no pull of.
     """
 
     tag_count: int
@@ -186,6 +187,7 @@ class PipelineStats:
     max_age_days: int | None
     has_policy: bool
     monthly_cost_usd: float
+    never_pulled_bytes: int = 0
 
 
 @dataclass(frozen=True)

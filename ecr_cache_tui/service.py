@@ -99,6 +99,7 @@ def pipeline_stats_from(
         max_age_days=lifecycle.max_age_days(policy_text),
         has_policy=policy_text is not None,
         monthly_cost_usd=monthly_cost_usd(total, price_per_gb_month),
+        never_pulled_bytes=sum(i.size_bytes for i in images if i.last_pulled is None),
     )
 
 

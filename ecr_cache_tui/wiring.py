@@ -96,18 +96,26 @@ def open_service(
     registry_hostname: str | None = None,
     account_id: str | None = None,
     clock: Callable[[], datetime] | None = None,
+    interactive: bool = False,
 ) -> CacheService:
     """A :class:`~ecr_cache_tui.service.CacheService` on real AWS (``ls|rebuild|policy|diff|tui``).
 
     Endpoints and credentials come from botocore's own configuration (``AWS_ENDPOINT_URL_ECR``
-    reaches moto in tests).
+    reaches moto in tests). ``interactive`` (the TUI): fewer retries and a short connect
+    timeout, so an unreachable endpoint is reported in a second or two rather than ~13 s
+    (``r`` retries).
     """
     from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
     from ecr_cache_tui.adapters.labels import RegistryLabelReader  # noqa: PLC0415
     from ecr_cache_tui.service import CacheService  # noqa: PLC0415
 
-    ecr = Ecr(ecr_client(region, profile), registry_id=account_id)
+    client = (
+        ecr_client(region, profile, max_attempts=3, connect_timeout=3)
+        if interactive
+        else ecr_client(region, profile)
+    )
+    ecr = Ecr(client, registry_id=account_id)
     labels = RegistryLabelReader(ecr, registry_hostname=registry_hostname)
     if clock is None:
         return CacheService(ecr, labels, prefix=prefix, registry_hostname=registry_hostname)

@@ -32,6 +32,7 @@ CORE = (
     "ecr_cache_tui.ports",
     "ecr_cache_tui.errors",
     "ecr_cache_tui.figures",
+    "ecr_cache_tui.health",
     "ecr_cache_tui.hook",
     "ecr_cache_tui.service",
 )

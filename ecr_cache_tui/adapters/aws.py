@@ -62,9 +62,17 @@ _THROTTLE_CODES = frozenset(
 
 
 def ecr_client(
-    region: str | None = None, profile: str | None = None, *, max_attempts: int = 8
+    region: str | None = None,
+    profile: str | None = None,
+    *,
+    max_attempts: int = 8,
+    connect_timeout: float = 10,
 ) -> ECRClient:
-    """An ECR client for ``region`` (and ``profile``), retrying throttles adaptively."""
+    """An ECR client for ``region`` (and ``profile``), retrying throttles adaptively.
+
+    ``max_attempts`` and ``connect_timeout`` bound how long an unreachable endpoint takes to
+    fail: the TUI asks for less than a build does, so a refused connection shows at once.
+    """
     # botocore directly, not boto3: boto3's import pulls in s3transfer, which costs the hook
     # about 0.2 s of start-up for nothing (imported on first use: keeps ``--help`` fast too).
     from botocore.config import Config  # noqa: PLC0415
@@ -75,7 +83,7 @@ def ecr_client(
     region = region or session.get_config_variable("region") or DEFAULT_REGION
     config = Config(
         retries={"max_attempts": max_attempts, "mode": "adaptive"},
-        connect_timeout=10,
+        connect_timeout=connect_timeout,
         read_timeout=60,
         user_agent_extra="ecr-cache-tui",
     )

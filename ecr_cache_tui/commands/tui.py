@@ -7,6 +7,7 @@ TUI can be tried with no AWS account. Textual, botocore and moto are imported in
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import datetime, timezone
 
 from ecr_cache_tui.config.options import CACHE_PREFIX
@@ -31,6 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--profile", help="AWS profile to use")
     parser.add_argument(
+        "--account-id", help="AWS account id of the registry (default: the caller's)"
+    )
+    parser.add_argument(
+        "--refresh",
+        metavar="SECONDS",
+        help="reload the screen in front every SECONDS (default: only on r)",
+    )
+    parser.add_argument(
         "--prefix",
         default=CACHE_PREFIX,
         help=f"cache repository prefix (default: {CACHE_PREFIX})",
@@ -42,9 +51,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str | None) -> float | None:
+    """``--refresh``: seconds, at least 1 (``None``: no auto-refresh)."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value < float("inf"):  # NaN compares false too
+        raise ConfigError(
+            f"--refresh: {text!r} is not allowed; use a number of seconds, at least 1"
+        )
+    return value
+
+
 def _validate(args: argparse.Namespace) -> None:
     if args.demo and args.profile:
         raise ConfigError(f"--profile: {args.profile!r} cannot be used with --demo (no AWS)")
+    if args.demo and args.account_id is not None:
+        raise ConfigError(f"--account-id: {args.account_id!r} cannot be used with --demo (no AWS)")
+    if args.account_id is not None and not re.fullmatch(r"\d{12}", args.account_id):
+        raise ConfigError(
+            f"--account-id: {args.account_id!r} is not allowed; use a 12-digit AWS account id"
+        )
     if args.prefix and not args.prefix.endswith("/"):
         raise ConfigError(
             f"--prefix: {args.prefix!r} is not allowed; use a repository prefix ending in /"
@@ -74,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         _need("demo", "textual", "moto")
     else:
         _need("tui", "textual")
+    refresh = _seconds(args.refresh)
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
 
     if args.demo:
@@ -85,8 +116,11 @@ def run(args: argparse.Namespace) -> int:
             CacheApp(
                 service,
                 read_only=args.read_only,
-                source=f"demo: in-process ECR (moto) · {demo.region}",
+                source="demo (in-process moto)",
+                region=demo.region,
+                account=args.account_id,
                 stats_workers=1,
+                refresh_seconds=refresh,
             ).run()
         return 0
 
@@ -98,7 +132,16 @@ def run(args: argparse.Namespace) -> int:
         profile=args.profile,
         prefix=args.prefix,
         registry_hostname=args.registry_hostname,
+        account_id=args.account_id,
+        interactive=True,
     )
-    source = f"AWS {region}" + (f" · profile {args.profile}" if args.profile else "")
-    CacheApp(service, read_only=args.read_only, source=source).run()
+    CacheApp(
+        service,
+        read_only=args.read_only,
+        source="AWS",
+        region=region,
+        profile=args.profile,
+        account=args.account_id,
+        refresh_seconds=refresh,
+    ).run()
     return 0

@@ -27,6 +27,7 @@ from textual.screen import Screen
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.context import AppContext
 from ecr_cache_tui.tui.messages import (
+    AccountFound,
     BackendFailed,
     CacheChanged,
     CopyUri,
@@ -80,8 +81,8 @@ def eviction_text(plan: EvictionPlan) -> Text:
     if len(plan.items) > CONFIRM_LIST_LIMIT:
         text.append(f"  … and {len(plan.items) - CONFIRM_LIST_LIMIT} more tags\n")
     if plan.untagged:
-        text.append(f"  and {len(plan.untagged)} untagged image(s)\n")
-    text.append(f"\n{len(plan.items)} tag(s) in all.")
+        text.append(f"  and {fmt.plural(len(plan.untagged), 'untagged image')}\n")
+    text.append(f"\n{fmt.plural(len(plan.items), 'tag')} in all.")
     return text
 
 
@@ -92,7 +93,9 @@ class CacheApp(App[None]):
         service: every AWS call goes through it.
         read_only: hide and disable every action that changes a repository.
         clock: the current time (timezone-aware); injected for deterministic tests.
-        source: what the sub-title says the data comes from (``AWS eu-west-1``, ``demo``).
+        source: what the header says the data comes from (``AWS``, ``demo``), followed by the
+            ``account``, ``profile`` and ``region``.
+        refresh_seconds: reload the screen in front this often (``None``: only on ``r``).
         stats_workers: repositories whose figures load at once. AWS calls wait on the network,
             so several overlap; the demo's moto runs in this process and holds the GIL, so
             more than one only slows the screen down.
@@ -114,6 +117,10 @@ class CacheApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         source: str = "AWS",
         stats_workers: int = 8,
+        region: str | None = None,
+        profile: str | None = None,
+        account: str | None = None,
+        refresh_seconds: float | None = None,
     ) -> None:
         super().__init__()
         #: What the screens read (they never import this module).
@@ -121,9 +128,27 @@ class CacheApp(App[None]):
             service=service,
             clock=clock or (lambda: datetime.now(timezone.utc)),
             read_only=read_only,
-            source=source + (" · read-only" if read_only else ""),
+            source=source,
             stats_workers=max(1, stats_workers),
+            region=region,
+            profile=profile,
+            account=account,
         )
+        self.refresh_seconds = refresh_seconds
+        self.sub_title = self.context.header()
+
+    def on_mount(self) -> None:
+        if self.refresh_seconds:
+            self.set_interval(self.refresh_seconds, self._refresh_in_front)
+
+    async def _refresh_in_front(self) -> None:
+        # Only the screen in front, and not under a dialog (a modal is not a ServiceScreen).
+        if isinstance(self.screen, ServiceScreen):
+            await self.screen.run_action("refresh")
+
+    @on(AccountFound)
+    def _account_found(self, event: AccountFound) -> None:
+        self.sub_title = self.context.header(event.account)
 
     @property
     def service(self) -> CacheServiceApi:
@@ -200,7 +225,7 @@ class CacheApp(App[None]):
         if plan.empty:
             self.notify(f"{plan.repository} has no images: nothing to evict")
             return
-        what = "every image" if plan.everything else f"{len(plan.items)} tag(s)"
+        what = "every image" if plan.everything else fmt.plural(len(plan.items), "tag")
 
         def confirmed(yes: bool | None) -> None:
             if yes and not self.read_only:

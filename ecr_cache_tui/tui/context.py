@@ -28,8 +28,12 @@ class AppContext:
         service: every AWS call goes through it (from a worker).
         clock: the current time (timezone-aware); injected for deterministic tests.
         read_only: actions that change a repository are disabled (a key says so).
-        source: where the data comes from, for the header (``AWS eu-west-1``, ``demo``).
+        source: where the data comes from, for the header (``AWS``, ``demo: …``).
         stats_workers: repositories whose figures load at once.
+        region: the AWS region, for the header.
+        profile: the AWS profile (``None``: the default credentials).
+        account: the AWS account, when given (else the header shows the one the
+            repositories' URIs name).
     """
 
     service: CacheServiceApi
@@ -37,6 +41,22 @@ class AppContext:
     read_only: bool = False
     source: str = "AWS"
     stats_workers: int = 8
+    region: str | None = None
+    profile: str | None = None
+    account: str | None = None
+
+    def header(self, account: str | None = None) -> str:
+        """``AWS · account 123456789012 · profile dev · eu-west-1 · read-only``."""
+        parts = [self.source]
+        if account or self.account:
+            parts.append(f"account {account or self.account}")
+        if self.profile:
+            parts.append(f"profile {self.profile}")
+        if self.region:
+            parts.append(self.region)
+        if self.read_only:
+            parts.append("read-only")
+        return " · ".join(parts)
 
 
 def app_context(app: App[Any]) -> AppContext:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ecr_cache_tui.tui.widgets.rows import TableRow
 
 __all__ = [
+    "AccountFound",
     "BackendFailed",
     "CacheChanged",
     "CopyUri",
@@ -231,3 +232,11 @@ class Evicted(Message):
     def __init__(self, result: EvictionResult) -> None:
         super().__init__()
         self.result = result
+
+
+class AccountFound(Message):
+    """The AWS account the repositories belong to (read from their URIs), for the header."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__()
+        self.account = account

@@ -23,6 +23,7 @@ from ecr_cache_tui.tui.screens.help import HelpScreen
 from ecr_cache_tui.tui.screens.max_age import MaxAgeScreen
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
+from ecr_cache_tui.tui.widgets.summary import Summary
 from ecr_cache_tui.tui.widgets.table import FilterTable
 from tests.tui.helpers import MUTATIONS, SIZE, SpyService, image_tags, settle
 
@@ -42,7 +43,10 @@ def notes(app: CacheApp) -> list[str]:
 
 
 def static_text(app: CacheApp, selector: str) -> str:
-    widget = app.screen.query_one(selector, Static)
+    widget = app.screen.query_one(selector)
+    if isinstance(widget, Summary):
+        return widget.text
+    assert isinstance(widget, Static)
     return str(widget.render())
 
 
@@ -178,52 +182,58 @@ async def test_escape_clears_the_filter_then_goes_back(make_app: MakeApp, demo: 
         assert isinstance(app.screen, PipelinesScreen)
 
 
-async def test_sort_by_key_and_reverse(make_app: MakeApp) -> None:
+async def test_sort_by_key_and_reverse_figures_descending_first(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("s", "s", "s")  # organisation → pipeline → tags
+        await pilot.press("s", "s")  # organisation → pipeline: text, ascending
         table = table_of(app)
+        names = [r.values[1] for r in table.shown_rows]
+        assert names == sorted(names)  # type: ignore[type-var]
+        await pilot.press("s")  # → images: a figure, the largest first
         assert table.sort_column == 2
         counts = [r.values[2] for r in table.shown_rows]
-        assert counts == sorted(counts)
+        assert counts == sorted(counts, reverse=True)  # type: ignore[type-var]
+        assert counts[0] != counts[-1]
+        assert "sort: Images descending" in static_text(app, "#table-status")
         await pilot.press("S")
         counts = [r.values[2] for r in table.shown_rows]
-        assert counts == sorted(counts, reverse=True)
-        assert "sort: Tags descending" in static_text(app, "#table-status")
+        assert counts == sorted(counts)  # type: ignore[type-var]
+        assert "sort: Images ascending" in static_text(app, "#table-status")
 
         await pilot.press("4")  # size
         sizes = [r.values[3] for r in table.shown_rows]
         assert table.sort_column == 3
-        assert sizes == sorted(sizes)  # type: ignore[type-var]
+        assert sizes == sorted(sizes, reverse=True)  # type: ignore[type-var]
         await pilot.press("4")  # again: reversed
-        assert [r.values[3] for r in table.shown_rows] == sorted(sizes, reverse=True)  # type: ignore[type-var]
+        assert [r.values[3] for r in table.shown_rows] == sorted(sizes)  # type: ignore[type-var]
 
 
 async def test_sort_by_header_click_and_again_reverses(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        # Column x offsets: each column is its width plus one cell of padding either side.
-        x = (14 + 2) + (26 + 2) + (6 + 2) + 3  # inside "Size"
-        await pilot.click("#table", offset=(x, 0))
-        await pilot.pause()
         table = table_of(app)
-        assert table.sort_column == 3
-        assert not table.reverse
-        sizes = [r.values[3] for r in table.shown_rows]
-        assert sizes == sorted(sizes)  # type: ignore[type-var]
+        # Column x offsets: each column is its width plus one cell of padding either side.
+        widths = table.table.column_widths
+        x = sum(w + 2 for w in widths[:3] if w) + 3  # inside "Size"
         await pilot.click("#table", offset=(x, 0))
         await pilot.pause()
-        assert table.reverse
-        assert [r.values[3] for r in table.shown_rows] == sorted(sizes, reverse=True)  # type: ignore[type-var]
+        assert table.sort_column == 3
+        assert table.reverse  # a figure: the largest first
+        sizes = [r.values[3] for r in table.shown_rows]
+        assert sizes == sorted(sizes, reverse=True)  # type: ignore[type-var]
+        await pilot.click("#table", offset=(x, 0))
+        await pilot.pause()
+        assert not table.reverse
+        assert [r.values[3] for r in table.shown_rows] == sorted(sizes)  # type: ignore[type-var]
 
 
 async def test_refresh_keeps_cursor_sort_and_filter(make_app: MakeApp, demo: DemoEcr) -> None:
     repository = a_repository_with_tags(demo, at_least=5)
     app = make_app()
     async with on_tags_screen(app, repository) as pilot:
-        await pilot.press("3", "S")  # size, descending
+        await pilot.press("3")  # size: a figure, descending first
         table = table_of(app)
         table.filter_text = "0"  # some tags only
         await pilot.pause()
@@ -247,7 +257,7 @@ async def test_help_lists_the_screens_keys_and_closes(make_app: MakeApp) -> None
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen.keys)
-        assert keys["D"] == "Rebuild (evict all)"
+        assert keys["D"] == "Evict all"
         assert keys["m"] == "Max age"
         await pilot.press("escape")
         assert isinstance(app.screen, PipelinesScreen)

@@ -23,6 +23,10 @@ REPO = Path(__file__).resolve().parents[2]
     [
         (["tui", "--prefix", "build-cache"], "--prefix: 'build-cache'"),
         (["tui", "--demo", "--profile", "dev"], "--profile: 'dev'"),
+        (["tui", "--account-id", "12345"], "--account-id: '12345'"),
+        (["tui", "--demo", "--account-id", "123456789012"], "--account-id: '123456789012'"),
+        (["tui", "--refresh", "0"], "--refresh"),
+        (["tui", "--refresh", "soon"], "--refresh"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -1,5 +1,6 @@
 """SVG snapshots of every screen (pytest-textual-snapshot), deterministic: seeded demo data,
-the clock pinned to ``DEMO_NOW``, the terminal 120x40.
+the clock pinned to ``DEMO_NOW``, the terminal 120x40 (the first two screens also at 80x24 and
+200x50: the columns give way and grow with the width).
 
 Update after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
 and look at the SVGs (``snapshot_report.html`` shows the differences on a failure).
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -20,6 +22,9 @@ from tests.tui.helpers import SIZE, image_tags, settle
 
 MakeApp = Callable[..., CacheApp]
 Snap = Callable[..., bool]
+SIZES = pytest.mark.parametrize(
+    "size", [(80, 24), (120, 40), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
 
 
 def repository_with_tags(demo: DemoEcr) -> str:
@@ -43,8 +48,9 @@ def into(repository: str, *then: str) -> Callable[[Pilot[Any]], Awaitable[None]]
     return run
 
 
-def test_pipelines_screen(snap_compare: Snap, make_app: MakeApp) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=settle)
+@SIZES
+def test_pipelines_screen(snap_compare: Snap, make_app: MakeApp, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle)
 
 
 def test_pipelines_screen_read_only(snap_compare: Snap, make_app: MakeApp) -> None:
@@ -60,9 +66,12 @@ def test_pipelines_filtered_and_sorted(snap_compare: Snap, make_app: MakeApp) ->
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)
 
 
-def test_tags_screen_with_marks(snap_compare: Snap, make_app: MakeApp, demo: DemoEcr) -> None:
+@SIZES
+def test_tags_screen_with_marks(
+    snap_compare: Snap, make_app: MakeApp, demo: DemoEcr, size: tuple[int, int]
+) -> None:
     run = into(repository_with_tags(demo), "1", "space", "space")
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)
+    assert snap_compare(make_app(), terminal_size=size, run_before=run)
 
 
 def test_tag_detail_with_a_diff(snap_compare: Snap, make_app: MakeApp, demo: DemoEcr) -> None:

@@ -9,18 +9,21 @@ the screen's own error line (which stays until the next successful load).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.context import AppContext, app_context
 from ecr_cache_tui.tui.format import describe_error
 from ecr_cache_tui.tui.messages import BackendFailed
+from ecr_cache_tui.tui.widgets.summary import Summary
 
 if TYPE_CHECKING:
     from ecr_cache_tui.ports import CacheServiceApi
@@ -36,7 +39,17 @@ def show_error(app: App[Any], doing: str, error: BaseException) -> str:
 
 
 class ServiceScreen(Screen[None]):
-    """A screen whose data comes from the app's :class:`CacheService` through workers."""
+    """A screen whose data comes from the app's :class:`CacheService` through workers.
+
+    In read-only mode the actions named in :attr:`MUTATING` are hidden from the footer and
+    refused; their keys answer with a one-line notice rather than nothing.
+    """
+
+    #: Actions that change a repository.
+    MUTATING: ClassVar[frozenset[str]] = frozenset()
+
+    #: When the screen's data was last loaded (``None``: not yet).
+    updated_at: datetime | None = None
 
     @property
     def context(self) -> AppContext:
@@ -56,6 +69,42 @@ class ServiceScreen(Screen[None]):
     def read_only(self) -> bool:
         """Whether actions that change anything are hidden and disabled."""
         return self.context.read_only
+
+    def updated_text(self) -> str:
+        """``updated 12s ago`` (empty before the first load)."""
+        if self.updated_at is None:
+            return ""
+        return f"updated {fmt.ago(self.updated_at, self.now())}"
+
+    def tick_updated(self) -> None:
+        """Bring "updated … ago", the last part of the screen's ``#summary``, up to date."""
+        if self.updated_at is None:
+            return
+        for summary in self.query("#summary").results(Summary):
+            if summary.parts and summary.parts[-1].startswith("updated "):
+                summary.set_parts([*summary.parts[:-1], self.updated_text()])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only: hidden from the footer and disabled (the key gets a notice: on_key).
+        return not (action in self.MUTATING and self.read_only)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of a refused action in read-only mode: say so in one line."""
+        if not self.read_only:
+            return
+        for binding in self.BINDINGS:
+            if (
+                isinstance(binding, Binding)
+                and binding.action in self.MUTATING
+                and event.key in binding.key.split(",")
+            ):
+                event.stop()
+                self.notify(
+                    f"Read-only: {binding.description} ({binding.key_display or binding.key}) "
+                    "changes ECR, so it is off in this session",
+                    severity="warning",
+                )
+                return
 
     def set_error(self, text: str) -> None:
         """Show ``text`` in this screen's error line (empty hides it)."""

@@ -79,7 +79,7 @@ class TagDetailScreen(ServiceScreen):
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_uri", "Copy URI"),
         Binding("x", "diff", "Diff with…"),
-        Binding("d", "evict", "Rebuild (evict)"),
+        Binding("d", "evict", "Evict"),
     ]
 
     def __init__(self, repository: str, info: TagInfo, others: Sequence[TagInfo]) -> None:
@@ -107,7 +107,6 @@ class TagDetailScreen(ServiceScreen):
     def on_mount(self) -> None:
         self.set_error("")
         self.title = f"{self.repository}:{self.info.tag[:16]}"
-        self.sub_title = self.context.source
         table = self.query_one("#manifest", DataTable)
         table.add_column("Kind", key="kind", width=22)
         table.add_column("Name", key="name", width=40)
@@ -177,10 +176,12 @@ class TagDetailScreen(ServiceScreen):
 
     # -- actions --------------------------------------------------------------------------
 
+    MUTATING: ClassVar[frozenset[str]] = frozenset({"evict"})
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "evict" and self.read_only:
+        if action == "diff" and not self.others:
             return False
-        return not (action == "diff" and not self.others)
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -24,8 +24,6 @@ GENERAL: tuple[KeyHelp, ...] = (
     ("s / S", "sort by the next column / reverse the order"),
     ("1 … 9", "sort by that column (again: reverse); a click on a header does the same"),
     ("enter", "open the row under the cursor"),
-    ("r", "refresh (cursor, sort and filter stay)"),
-    ("c", "copy the image URI"),
     ("ctrl+p", "command palette: jump to a pipeline, rebuild, set max age, themes"),
     ("?", "this help"),
     ("q", "quit"),

@@ -1,29 +1,36 @@
 """The first screen: every cache repository as a pipeline, grouped by organisation.
 
-The listing is one paginated call; each repository's figures (tags, size, newest push,
+The listing is one paginated call; each repository's figures (images, size, newest push,
 max age, cost: two calls each) load lazily afterwards: only those of the rows on screen (and a
 page ahead), as they come into view. Sorting or filtering by a figure loads them all. A registry
 with thousands of repositories is browsable at once, and opening the TUI does not make two
 calls per repository.
+
+What needs attention stands out (:mod:`ecr_cache_tui.health`), in a theme colour and in words
+or a ``!`` (so it survives ``NO_COLOR``): no policy, stale, each pipeline's share of the cost;
+the line above the table sums it up. ``o`` orders the rows by the presets of :data:`PRESETS`.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
+from ecr_cache_tui import health
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import (
+    AccountFound,
     BackendFailed,
     CacheChanged,
     CopyUri,
@@ -36,22 +43,36 @@ from ecr_cache_tui.tui.messages import (
 )
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.widgets.footer import KeysFooter
-from ecr_cache_tui.tui.widgets.rows import Column, TableRow, parse_filter
+from ecr_cache_tui.tui.widgets.rows import Column, SortValue, TableRow, parse_filter, short_time
+from ecr_cache_tui.tui.widgets.summary import Summary
 from ecr_cache_tui.tui.widgets.table import FilterTable
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import PipelineStats, PipelineSummary
 
-__all__ = ["COLUMNS", "PipelinesScreen", "pipeline_row"]
+__all__ = ["COLUMNS", "PRESETS", "PipelinesScreen", "pipeline_row"]
 
+#: When narrow, lower priorities shrink and go first; Max age and Cost/month always stay.
 COLUMNS = (
-    Column("org", "Organisation", 14),
-    Column("pipeline", "Pipeline", 26),
-    Column("tags", "Tags", 6, "right"),
-    Column("size", "Size", 9, "right"),
-    Column("pushed", "Newest push", 11),
-    Column("max_age", "Max age", 8, "right"),
-    Column("cost", "Cost/month", 10, "right"),
+    Column("org", "Organisation", 14, min_width=6, priority=3, grow=1, max_width=24),
+    Column("pipeline", "Pipeline", 26, min_width=12, priority=9, keep=True, grow=3, max_width=56),
+    Column("images", "Images", 6, "right", priority=2, descending=True),
+    Column("size", "Size", 10, "right", priority=5, descending=True),
+    Column(
+        "pushed", "Newest push", 12, min_width=7, priority=4, shorten=short_time, descending=True
+    ),
+    # Wide enough for the title and a sort arrow: never cut.
+    Column("max_age", "Max age", 9, "right", priority=8, keep=True),
+    Column("cost", "Cost/month", 12, "right", priority=7, keep=True, descending=True),
+    Column("share", "Share", 11, priority=1, descending=True),
+)
+COLUMN = {c.key: i for i, c in enumerate(COLUMNS)}
+
+#: ``o`` cycles through these: (name, column, descending).
+PRESETS: tuple[tuple[str, str, bool], ...] = (
+    ("most expensive", "cost", True),
+    ("stalest", "pushed", False),
+    ("without a policy", "max_age", False),
 )
 
 #: How often loaded figures are pushed to the screen while loading.
@@ -61,43 +82,67 @@ LOOKAHEAD = 40
 #: How often the screen looks for rows in view whose figures are missing.
 VIEW_CHECK_SECONDS = 0.25
 #: Columns whose values are figures: sorting or filtering by one needs every row's.
-FIGURE_COLUMNS = frozenset(range(2, 7))
+FIGURE_COLUMNS = frozenset(range(2, len(COLUMNS)))
+#: A cost share at least this large is drawn hot.
+HOT_SHARE = 0.2
+#: The share bar's width in cells (eighths of a cell drawn).
+BAR_CELLS = 6
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+#: The account in an ECR repository URI.
+_ACCOUNT = re.compile(r"^(\d{12})\.dkr\.ecr\.")
 
 
-def pipeline_row(p: PipelineSummary) -> TableRow:
-    """The row of one pipeline (figures ``…`` until loaded)."""
+def share_bar(share: float) -> str:
+    """``███▌   12%``: a pipeline's part of the total cost, as a bar and a figure."""
+    eighths = round(max(0.0, min(share, 1.0)) * BAR_CELLS * 8)
+    bar = "█" * (eighths // 8) + (_BLOCKS[eighths % 8] if eighths % 8 else "")
+    return f"{bar:<{BAR_CELLS}}{share * 100:4.0f}%"
+
+
+def pipeline_row(p: PipelineSummary, now: datetime, total_cost: float) -> TableRow:
+    """The row of one pipeline (figures ``…`` until loaded); ``total_cost`` for its share."""
     s = p.stats
     if s is None:
-        cells = [p.organisation, p.pipeline, "…", "…", "…", "…", "…"]
-        values: list[int | float | str | None] = [
-            p.organisation,
-            p.pipeline,
-            None,
-            None,
-            None,
-            None,
-            None,
-        ]
+        cells = [p.organisation, p.pipeline, *[fmt.LOADING] * 6]
+        values: list[SortValue] = [p.organisation, p.pipeline, *[None] * 6]
+        tones = None
     else:
+        stale = health.is_stale(s, now)
+        share = health.cost_share(s.monthly_cost_usd, total_cost)
+        max_age = fmt.max_age(s.max_age_days, s.has_policy)
         cells = [
             p.organisation,
             p.pipeline,
-            str(s.tag_count),
+            str(s.image_count),
             fmt.size(s.total_bytes),
-            fmt.date(s.newest_push),
-            fmt.max_age(s.max_age_days, s.has_policy),
+            ("! " if stale else "") + fmt.date(s.newest_push),
+            "! none" if not s.has_policy else max_age,
             fmt.cost(s.monthly_cost_usd),
+            share_bar(share),
         ]
         values = [
             p.organisation,
             p.pipeline,
-            s.tag_count,
+            s.image_count,
             s.total_bytes,
             s.newest_push.timestamp() if s.newest_push else None,
-            s.max_age_days,
+            # Ascending: no policy first, then one not ecr-cache's, then the shortest.
+            s.max_age_days if s.max_age_days is not None else (0 if s.has_policy else -1),
             s.monthly_cost_usd,
+            share,
         ]
-    row = TableRow.build(p.repository, cells, values, data=p)
+        hot = share >= HOT_SHARE
+        tones = [
+            "",
+            "",
+            "",
+            "",
+            "warning" if stale else "",
+            "error" if not s.has_policy else "",
+            "warning" if hot else "",
+            "warning" if hot else "accent",
+        ]
+    row = TableRow.build(p.repository, cells, values, data=p, tones=tones)
     # ``org:acme`` and ``acme/web`` both find it: the repository name is searchable too.
     texts_ = (*row.texts[:1], f"{p.repository.lower()} {row.texts[1]}", *row.texts[2:])
     return replace(row, texts=texts_, haystack="")
@@ -113,9 +158,11 @@ class PipelinesScreen(ServiceScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_uri", "Copy URI"),
-        Binding("D", "evict_all", "Rebuild (evict all)", key_display="D"),
+        Binding("o", "preset", "Order by…"),
+        Binding("D", "evict_all", "Evict all", key_display="D"),
         Binding("m", "max_age", "Max age"),
     ]
+    MUTATING: ClassVar[frozenset[str]] = frozenset({"evict_all", "max_age"})
 
     def __init__(self) -> None:
         super().__init__(id="pipelines")
@@ -124,26 +171,36 @@ class PipelinesScreen(ServiceScreen):
         self._stale: set[str] = set()
         #: Repositories whose figures a worker is loading now.
         self._loading: set[str] = set()
+        #: The sort preset ``o`` chose last (an index into PRESETS).
+        self.preset: int | None = None
+        self._listed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Loading repositories…", id="summary")
+        yield Summary("Loading repositories…", id="summary")
+        yield Summary(id="attention", classes="attention")
         yield Static("", id="error", classes="error")
         yield FilterTable(COLUMNS, sort_column=None, id="pipelines-table")
         yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_error("")
-        self.title = "ecr-cache"
-        self.sub_title = self.context.source
-        self.query_one(FilterTable).table.focus()
+        self.query_one("#attention", Summary).display = False
+        self.table.loading = True
+        self.table.table.focus()
         self.load()
         self.set_interval(VIEW_CHECK_SECONDS, self.request_figures)
+        self.set_interval(1, self.tick_updated)
 
     @property
     def table(self) -> FilterTable:
         """The pipelines table."""
         return self.query_one(FilterTable)
+
+    def loading_done(self) -> None:
+        self.table.loading = False
+        if not self._listed:
+            self.query_one("#summary", Summary).set_parts(["Could not list the repositories"])
 
     # -- loading --------------------------------------------------------------------------
 
@@ -159,6 +216,9 @@ class PipelinesScreen(ServiceScreen):
     @on(PipelinesLoaded)
     def _loaded(self, event: PipelinesLoaded) -> None:
         self.set_error("")
+        self.table.loading = False
+        self._listed = True
+        self.updated_at = self.now()
         previous = self.pipelines
         # Figures already known stay on screen until reloaded: no flash of "…" on refresh.
         self.pipelines = {
@@ -172,6 +232,10 @@ class PipelinesScreen(ServiceScreen):
         self.table.set_rows(self._rows())
         self._summary()
         self.request_figures()
+        for p in event.pipelines[:1]:
+            found = _ACCOUNT.match(p.uri)
+            if found:
+                self.app.post_message(AccountFound(found.group(1)))
 
     def request_figures(self) -> None:
         """Load the figures of the rows in view (all rows when sorted or filtered by one)."""
@@ -222,13 +286,12 @@ class PipelinesScreen(ServiceScreen):
             # What failed is not retried until a refresh: no loop of failing calls.
             self._stale -= self._loading
             self._loading = set()
-        updated = []
         for repository, stats in event.stats.items():
             if repository in self.pipelines:
-                p = replace(self.pipelines[repository], stats=stats)
-                self.pipelines[repository] = p
-                updated.append(pipeline_row(p))
-        self.table.update_rows(updated)
+                self.pipelines[repository] = replace(self.pipelines[repository], stats=stats)
+        if event.stats:
+            # Each row's share of the cost changes with the total: every loaded row is redrawn.
+            self.table.update_rows(self._rows(loaded_only=True))
         self._summary()
 
     @on(CacheChanged)
@@ -237,33 +300,45 @@ class PipelinesScreen(ServiceScreen):
             self._stale.add(event.repository)
             self.request_figures()
 
-    def _rows(self) -> list[TableRow]:
+    def _total_cost(self) -> float:
+        return sum(p.stats.monthly_cost_usd for p in self.pipelines.values() if p.stats)
+
+    def _rows(self, *, loaded_only: bool = False) -> list[TableRow]:
+        now, total = self.now(), self._total_cost()
+        if loaded_only:
+            return [pipeline_row(p, now, total) for p in self.pipelines.values() if p.stats]
         # Grouped by organisation: that is the order rows come in until sorted otherwise.
         ordered = sorted(self.pipelines.values(), key=lambda p: (p.organisation, p.pipeline))
-        return [pipeline_row(p) for p in ordered]
+        return [pipeline_row(p, now, total) for p in ordered]
 
     def _summary(self) -> None:
+        if not self._listed:
+            return
         pipelines = list(self.pipelines.values())
+        if not pipelines:
+            self.query_one("#summary", Summary).set_parts(
+                [f"No cache repositories under {self.service.prefix}", self.updated_text()]
+            )
+            return
         orgs = len({p.organisation for p in pipelines})
         loaded = [p.stats for p in pipelines if p.stats is not None]
-        total = sum(s.total_bytes for s in loaded)
-        tags = sum(s.tag_count for s in loaded)
-        monthly = sum(s.monthly_cost_usd for s in loaded)
-        text = (
-            f"{orgs} organisations · {len(pipelines)} pipelines · {tags} tags · "
-            f"{fmt.size(total)} · {fmt.cost(monthly)}/month"
-        )
+        parts = [
+            fmt.plural(orgs, "organisation"),
+            fmt.plural(len(pipelines), "pipeline"),
+            fmt.plural(sum(s.image_count for s in loaded), "image"),
+            fmt.size(sum(s.total_bytes for s in loaded)),
+            f"{fmt.cost(sum(s.monthly_cost_usd for s in loaded))}/month",
+        ]
         if len(loaded) < len(pipelines):
-            text += f"  (figures {len(loaded)}/{len(pipelines)} loaded)"
-        if self.read_only:
-            text += "  [read-only]"
-        self.query_one("#summary", Static).update(Text(text))
+            parts.append(f"figures {len(loaded)}/{len(pipelines)} loaded")
+        parts.append(self.updated_text())
+        self.query_one("#summary", Summary).set_parts(parts)
+        attention = health.pipeline_attention(loaded, self.now())
+        self.query_one("#attention", Summary).set_parts(
+            ["! " + attention[0], *attention[1:]] if attention else []
+        )
 
     # -- actions --------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read-only: hidden from the footer and disabled.
-        return not (action in ("evict_all", "max_age") and self.read_only)
 
     def _current(self) -> PipelineSummary | None:
         row = self.table.current
@@ -288,6 +363,18 @@ class PipelinesScreen(ServiceScreen):
         p = self._current()
         if p is not None:
             self.app.post_message(MaxAgeRequested(p.repository))
+
+    def action_preset(self) -> None:
+        """Order by the next preset: most expensive, stalest, without a policy."""
+        self.apply_preset(0 if self.preset is None else (self.preset + 1) % len(PRESETS))
+
+    def apply_preset(self, index: int) -> None:
+        """Order the rows by ``PRESETS[index]`` and say which."""
+        name, column, descending = PRESETS[index]
+        self.preset = index
+        self.table.sort(COLUMN[column], reverse=descending)
+        self.notify(f"Ordered by {name} (o: next)", timeout=3)
+        self.request_figures()
 
     def select(self, repository: str) -> None:
         """Put the cursor on ``repository`` (clearing a filter that hides it)."""

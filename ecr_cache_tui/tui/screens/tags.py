@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Static
 
+from ecr_cache_tui import health
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import (
     CacheChanged,
@@ -28,7 +28,8 @@ from ecr_cache_tui.tui.messages import (
 )
 from ecr_cache_tui.tui.screens.base import ServiceScreen
 from ecr_cache_tui.tui.widgets.footer import KeysFooter
-from ecr_cache_tui.tui.widgets.rows import Column, TableRow
+from ecr_cache_tui.tui.widgets.rows import Column, TableRow, short_time
+from ecr_cache_tui.tui.widgets.summary import Summary
 from ecr_cache_tui.tui.widgets.table import FilterTable
 
 if TYPE_CHECKING:
@@ -36,24 +37,31 @@ if TYPE_CHECKING:
 
 __all__ = ["COLUMNS", "TagsScreen", "tag_row"]
 
+#: When narrow, lower priorities shrink and go first: the hash and the date before the rest;
+#: Expires always stays.
 COLUMNS = (
-    Column("tag", "Tag", 34),
-    Column("pushed", "Pushed (UTC)", 16),
-    Column("size", "Size", 9, "right"),
-    Column("pulled", "Last pulled", 11, "right"),
-    Column("expires", "Expires", 8, "right"),
-    Column("latest", "Latest", 6, style="bold"),
+    Column("tag", "Tag", 34, min_width=10, priority=9, keep=True, grow=3, max_width=72),
+    Column(
+        "pushed", "Pushed (UTC)", 16, min_width=11, priority=4, shorten=short_time, descending=True
+    ),
+    Column("size", "Size", 10, "right", priority=5, descending=True),
+    Column("pulled", "Last pulled", 11, "right", priority=6, descending=True),
+    Column("expires", "Expires", 9, "right", priority=8, keep=True),
+    Column("latest", "Latest", 6, style="bold", priority=2, descending=True),
 )
 
 
 def tag_row(info: TagInfo, now: datetime) -> TableRow:
-    """The row of one tag, times relative to ``now``."""
+    """The row of one tag, times relative to ``now``; ``!`` and a tone where it needs
+    attention (never pulled, expiring within a day)."""
+    never = info.last_pulled is None
+    soon = health.expiring_soon(info, now)
     cells = [
         info.tag,
         fmt.timestamp(info.pushed_at),
         fmt.size(info.size_bytes),
-        fmt.ago(info.last_pulled, now),
-        fmt.expires_in(info.expires_at, now),
+        "! never" if never else fmt.ago(info.last_pulled, now),
+        ("! " if soon else "") + fmt.expires_in(info.expires_at, now),
         "latest" if info.is_latest else "",
     ]
     values: list[int | float | str | None] = [
@@ -64,7 +72,8 @@ def tag_row(info: TagInfo, now: datetime) -> TableRow:
         info.expires_at.timestamp() if info.expires_at else None,
         1 if info.is_latest else 0,
     ]
-    return TableRow.build(info.tag, cells, values, data=info)
+    tones = ("", "", "", "warning" if never else "", "error" if soon else "", "")
+    return TableRow.build(info.tag, cells, values, data=info, tones=tones)
 
 
 class TagsScreen(ServiceScreen):
@@ -79,10 +88,11 @@ class TagsScreen(ServiceScreen):
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_uri", "Copy URI"),
         Binding("space", "mark", "Mark"),
-        Binding("d", "evict", "Rebuild (evict)"),
+        Binding("d", "evict", "Evict"),
         Binding("D", "evict_all", "Evict all", key_display="D"),
         Binding("m", "max_age", "Max age"),
     ]
+    MUTATING: ClassVar[frozenset[str]] = frozenset({"evict", "evict_all", "max_age", "mark"})
 
     def __init__(self, repository: str) -> None:
         super().__init__(id="tags")
@@ -91,18 +101,20 @@ class TagsScreen(ServiceScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(Text(self.repository), id="summary")
+        yield Summary(self.repository, "Loading tags…", id="summary")
+        yield Summary(id="attention", classes="attention")
         yield Static("", id="error", classes="error")
         yield FilterTable(COLUMNS, markable=True, id="tags-table")
         yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_error("")
+        self.query_one("#attention", Summary).display = False
         self.title = self.repository
-        self.sub_title = self.context.source
         self.table.loading = True
         self.table.table.focus()
         self.load()
+        self.set_interval(1, self.tick_updated)
 
     @property
     def table(self) -> FilterTable:
@@ -111,6 +123,10 @@ class TagsScreen(ServiceScreen):
 
     def loading_done(self) -> None:
         self.table.loading = False
+        if self.updated_at is None:
+            self.query_one("#summary", Summary).set_parts(
+                [self.repository, "Could not list the tags"]
+            )
 
     # -- loading --------------------------------------------------------------------------
 
@@ -136,9 +152,31 @@ class TagsScreen(ServiceScreen):
         self.table.loading = False
         self.tags = {t.tag: t for t in event.tags}
         self.table.set_rows(event.rows)
-        total = sum({t.digest: t.size_bytes for t in event.tags}.values())
-        self.query_one("#summary", Static).update(
-            Text(f"{self.repository} · {len(event.tags)} tags · {fmt.size(total)}")
+        self.updated_at = self.now()
+        self._summary()
+
+    def _summary(self) -> None:
+        tags = list(self.tags.values())
+        if self.updated_at is None:
+            return
+        if not tags:
+            parts = [self.repository, "No tags: the next build pushes one", self.updated_text()]
+            self.query_one("#summary", Summary).set_parts(parts)
+            self.query_one("#attention", Summary).set_parts([])
+            return
+        images = {t.digest: t.size_bytes for t in tags}
+        self.query_one("#summary", Summary).set_parts(
+            [
+                self.repository,
+                fmt.plural(len(images), "image"),
+                fmt.plural(len(tags), "tag"),
+                fmt.size(sum(images.values())),
+                self.updated_text(),
+            ]
+        )
+        attention = health.tag_attention(tags, self.now())
+        self.query_one("#attention", Summary).set_parts(
+            ["! " + attention[0], *attention[1:]] if attention else []
         )
 
     @on(CacheChanged)
@@ -151,9 +189,6 @@ class TagsScreen(ServiceScreen):
         self.load()
 
     # -- actions --------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in ("evict", "evict_all", "max_age", "mark") and self.read_only)
 
     def action_back(self) -> None:
         self.app.pop_screen()

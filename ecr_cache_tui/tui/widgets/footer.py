@@ -10,10 +10,14 @@ what it shows and recomposes only when they differ.
 
 from __future__ import annotations
 
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Footer
 
-__all__ = ["KeysFooter"]
+__all__ = ["COMPACT_BELOW", "KeysFooter"]
+
+#: Narrower than this, the keys are drawn closer together (so more of them fit).
+COMPACT_BELOW = 120
 
 #: What one shown key looks like: key, its display, description, action, enabled, tooltip.
 KeySignature = tuple[str, str, str, str, bool, str]
@@ -25,6 +29,11 @@ class KeysFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._shown: tuple[KeySignature, ...] | None = None
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
 
     def keys(self, screen: Screen[object]) -> tuple[KeySignature, ...]:
         """The keys ``screen`` has for the footer now, as the footer would draw them."""

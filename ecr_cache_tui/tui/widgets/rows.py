@@ -12,20 +12,24 @@ Filter syntax (what ``/`` accepts), every term must match (AND), case-insensitiv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.console import JustifyMethod
 from rich.text import Text
 
 __all__ = [
+    "TONES",
     "Column",
     "FilterTerm",
     "SortValue",
     "TableRow",
     "filter_rows",
+    "layout",
     "narrows",
     "parse_filter",
+    "short_time",
     "sort_rows",
 ]
 
@@ -33,12 +37,29 @@ __all__ = [
 SortValue = int | float | str | None
 
 
+#: What a cell's tone may be: a theme colour (``rows_view`` maps each to ``$warning``, ``$error``
+#: …). A tone is never the only signal: a cell that needs attention also says so in its text.
+TONES = ("warning", "error", "success", "muted", "accent")
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column: ``key`` for code and filters, ``title`` on screen, a fixed ``width``.
+    """One column: ``key`` for code and filters, ``title`` on screen, its ``width``.
 
-    A fixed width means no cell is ever measured to size a column (see ``rows_view``);
-    ``style`` (a Rich style string) applies to every cell of the column.
+    No cell is ever measured to size a column (see ``rows_view``): widths come from these
+    fields and the width on offer (:func:`layout`). ``style`` (a Rich style string) applies to
+    every cell of the column.
+
+    Attributes:
+        width: the width it wants.
+        min_width: the narrowest it gets before it is dropped (``None``: ``width``).
+        priority: when the table is too narrow, lower priorities shrink and go first.
+        keep: never dropped, however narrow the table.
+        grow: its share of the spare width when the table is wide (0: none but an even part).
+        max_width: the most a growing column takes before the rest is spread over all.
+        shorten: ``(text, width) → text``: a shorter form of a cell for a narrower column
+            (a date without its year) before it is cut with ``…``.
+        descending: sorts descending first (figures: the largest first).
     """
 
     key: str
@@ -46,6 +67,87 @@ class Column:
     width: int
     justify: JustifyMethod = "left"
     style: str = ""
+    min_width: int | None = None
+    priority: int = 0
+    keep: bool = False
+    grow: int = 0
+    max_width: int | None = None
+    shorten: Callable[[str, int], str] | None = None
+    descending: bool = False
+
+    @property
+    def narrowest(self) -> int:
+        """The narrowest this column is drawn."""
+        return self.width if self.min_width is None else min(self.min_width, self.width)
+
+
+def layout(columns: Sequence[Column], available: int, padding: int = 1) -> tuple[int, ...]:
+    """The width of each column in ``available`` cells (0: dropped), by priority.
+
+    Too narrow: the columns that can shrink are cut to their narrowest (lowest priority first),
+    then whole columns are dropped, lowest priority first (never a ``keep`` one); the space a
+    dropped column frees goes back to the shrunk ones, highest priority first. Wider than
+    needed: growing columns take the spare width (up to their ``max_width``), then the rest is
+    spread over every column shown (a table with no growing column keeps its widths).
+    """
+    n = len(columns)
+    if n == 0:
+        return ()
+    by_priority = sorted(range(n), key=lambda i: columns[i].priority)
+    shown = [True] * n
+
+    def used(widths: Sequence[int]) -> int:
+        return sum(w + 2 * padding for w, on in zip(widths, shown, strict=True) if on)
+
+    narrow = [c.narrowest for c in columns]
+    for i in by_priority:
+        if used(narrow) <= available:
+            break
+        if not columns[i].keep:
+            shown[i] = False
+    widths = [narrow[i] if shown[i] else 0 for i in range(n)]
+    spare = available - used(widths)
+    for i in reversed(by_priority):  # back towards the width wanted, most valued first
+        if spare <= 0:
+            break
+        if shown[i]:
+            give = min(columns[i].width - widths[i], spare)
+            widths[i] += give
+            spare -= give
+    growing = [i for i in range(n) if shown[i] and columns[i].grow]
+    while spare > 0 and growing:
+        weight = sum(columns[i].grow for i in growing)
+        given = 0
+        for i in growing:
+            cap = columns[i].max_width
+            room = spare if cap is None else cap - widths[i]
+            give = min(max(spare * columns[i].grow // weight, 1), room, spare - given)
+            widths[i] += give
+            given += give
+        spare -= given
+        growing = [i for i in growing if widths[i] < (columns[i].max_width or available)]
+        if not given:
+            break
+    visible = [i for i in range(n) if shown[i]]
+    # A table with growing columns takes the whole width; one without keeps its widths.
+    if spare > 0 and visible and any(c.grow for c in columns):
+        for k, i in enumerate(visible):
+            widths[i] += spare // len(visible) + (1 if k < spare % len(visible) else 0)
+    return tuple(widths)
+
+
+_YEAR = re.compile(r"\b\d{4}-(\d\d-\d\d)")
+_TIME = re.compile(r" \d\d:\d\d\b")
+
+
+def short_time(text: str, width: int) -> str:
+    """A date or time cell fitted to ``width``: ``2026-02-18 05:41`` → ``02-18 05:41`` →
+    ``02-18`` (whatever precedes the date, such as a ``!``, stays)."""
+    if len(text) > width:
+        text = _YEAR.sub(r"\1", text, count=1)
+    if len(text) > width:
+        text = _TIME.sub("", text, count=1)
+    return text
 
 
 @dataclass(slots=True, eq=False)
@@ -63,6 +165,7 @@ class TableRow:
         texts: one lower-case search text per column.
         data: the domain object the row shows (a ``TagInfo``, a ``PipelineSummary``).
         haystack: every column's text in one string, for a search in any column.
+        tones: one tone (of :data:`TONES`, or ``""``) per cell, or ``None`` for none at all.
     """
 
     key: str
@@ -71,6 +174,7 @@ class TableRow:
     texts: tuple[str, ...]
     data: object = None
     haystack: str = ""
+    tones: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.haystack:
@@ -84,11 +188,19 @@ class TableRow:
         cells: Sequence[str | Text],
         values: Sequence[SortValue] | None = None,
         data: object = None,
+        tones: Sequence[str] | None = None,
     ) -> TableRow:
         """A row from display strings (or ``Text``); sort values default to the text."""
         shown = tuple(cells)
         texts = tuple([c.lower() if isinstance(c, str) else c.plain.lower() for c in shown])
-        return cls(key, shown, tuple(values) if values is not None else texts, texts, data)
+        return cls(
+            key,
+            shown,
+            tuple(values) if values is not None else texts,
+            texts,
+            data,
+            tones=tuple(tones) if tones is not None and any(tones) else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ nothing per row; only the ~40 lines on screen are drawn, each from a strip cache
 object, its zebra stripe, cursor and mark. ``DataTable`` by contrast keeps a dict, a row object
 and offsets per row and re-renders every visible cell through Rich after each rebuild.
 
-Columns have a fixed width (no cell is ever measured to size a column). A cell is a plain
-``str`` (drawn with its column's justification and style) or a Rich ``Text`` (its spans kept).
-A cell too long for its column ends in ``…``.
+Columns take the width on offer (no cell is ever measured to size a column): when narrow they
+shrink and give way by priority, when wide they grow (:func:`~.rows.layout`). A cell is a plain
+``str`` (drawn with its column's justification and style, and the row's tone for it: a theme
+colour) or a Rich ``Text`` (its spans kept). A cell too long for its column takes the column's
+shorter form, if it has one, then ends in ``…``. The sort column's header keeps its arrow when
+cut.
 
 Keys: arrows, ``pageup``/``pagedown``, ``home``/``end`` (first and last row), ``enter`` selects.
 Mouse: a click moves the cursor (a click on the cursor row selects it), a header click posts
@@ -33,7 +36,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ecr_cache_tui.tui.widgets.rows import Column, TableRow
+from ecr_cache_tui.tui.widgets.rows import TONES, Column, TableRow, layout
 
 __all__ = ["RowsView"]
 
@@ -91,6 +94,7 @@ class RowsView(ScrollView, can_focus=True):
         "rows-view--cursor",
         "rows-view--even-row",
         "rows-view--odd-row",
+        *(f"rows-view--{tone}" for tone in TONES),
     }
 
     # The look of Textual's ``DataTable`` (same theme variables), so the app stays familiar.
@@ -131,6 +135,11 @@ class RowsView(ScrollView, can_focus=True):
             color: $block-cursor-blurred-foreground;
             text-style: $block-cursor-blurred-text-style;
         }
+        & > .rows-view--warning { color: $text-warning; text-style: bold; }
+        & > .rows-view--error { color: $text-error; text-style: bold; }
+        & > .rows-view--success { color: $text-success; }
+        & > .rows-view--muted { color: $text-muted; }
+        & > .rows-view--accent { color: $text-accent; }
     }
     """
 
@@ -164,20 +173,51 @@ class RowsView(ScrollView, can_focus=True):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self._columns: list[Column] = ([Column("__mark", " ", 1)] if mark_column else []) + list(
-            columns
-        )
+        self._columns: list[Column] = (
+            [Column("__mark", " ", 1, keep=True, priority=99)] if mark_column else []
+        ) + list(columns)
         self._mark_column = mark_column
         self._is_marked = is_marked or (lambda _key: False)
-        self._labels: list[Text] = [Text(c.title, justify=c.justify) for c in self._columns]
+        self._sort: tuple[int, bool] | None = None
         self._rows: Sequence[TableRow] = ()
         self._cursor = 0
         # Row strips keyed by (id of the row object, stripe, cursor, mark); the row is kept
         # beside its strip so its id cannot be reused by another row while the entry lives.
         self._strips: dict[tuple[object, ...], tuple[TableRow, Strip]] = {}
         self._header: Strip | None = None
-        self._width = sum(c.width + 2 * PADDING for c in self._columns)
+        self._tones: dict[str, Style] = {}
+        #: The width laid out for, and each column's width in it (0: dropped).
+        self._laid_out_for = -1
+        self._widths: tuple[int, ...] = tuple(c.width for c in self._columns)
+        self._width = sum(w + 2 * PADDING for w in self._widths)
         self.virtual_size = Size(self._width, 1)
+
+    # -- the columns ----------------------------------------------------------------------
+
+    @property
+    def column_widths(self) -> tuple[int, ...]:
+        """Each column's width as drawn now (0: dropped; the mark column, if any, first)."""
+        self._relayout()
+        return self._widths
+
+    def _available(self) -> int:
+        width = self.size.width
+        if self.show_vertical_scrollbar:
+            width -= self.styles.scrollbar_size_vertical
+        return width
+
+    def _relayout(self) -> None:
+        available = self._available()
+        if available == self._laid_out_for or available <= 0:
+            return
+        self._laid_out_for = available
+        widths = layout(self._columns, available, PADDING)
+        if widths != self._widths:
+            self._widths = widths
+            self._width = sum(w + 2 * PADDING for w in widths if w)
+            self.clear_cache()
+            self.virtual_size = Size(self._width, len(self._rows) + 1)
+            self.refresh()
 
     # -- what is shown --------------------------------------------------------------------
 
@@ -194,20 +234,39 @@ class RowsView(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
 
-    def set_label(self, index: int, label: Text) -> None:
-        """Change the header of column ``index`` (the mark column, if any, is 0)."""
-        self._labels[index] = label
+    def set_sort(self, index: int | None, reverse: bool) -> None:
+        """Draw the sort arrow on the header of column ``index`` (the mark column is 0)."""
+        self._sort = None if index is None else (index, reverse)
         self._header = None
         self.refresh_line(0)
+
+    def _labels(self) -> list[str | Text]:
+        labels: list[str | Text] = []
+        for index, (column, width) in enumerate(zip(self._columns, self._widths, strict=True)):
+            title = column.title
+            if self._sort is not None and self._sort[0] == index:
+                arrow = " ▼" if self._sort[1] else " ▲"
+                if cell_len(title) + len(arrow) > width:  # cut the title, never the arrow
+                    title = fit(title, max(width - len(arrow), 1), "left").rstrip()
+                title += arrow
+            labels.append(title)
+        return labels
 
     def refresh_row(self, index: int) -> None:
         """Draw row ``index`` again (its mark changed)."""
         self.refresh_line(index + 1)
 
     def clear_cache(self) -> None:
-        """Forget every drawn strip (the look changed)."""
+        """Forget every drawn strip (the look or the widths changed)."""
         self._strips.clear()
         self._header = None
+        self._tones.clear()
+
+    def _tone(self, tone: str) -> Style:
+        style = self._tones.get(tone)
+        if style is None:
+            style = self._tones[tone] = self.get_component_rich_style(f"rows-view--{tone}")
+        return style
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -288,8 +347,10 @@ class RowsView(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> int | None:
         right = 0
-        for index, column in enumerate(self._columns):
-            right += column.width + 2 * PADDING
+        for index, width in enumerate(self.column_widths):
+            if not width:
+                continue
+            right += width + 2 * PADDING
             if x < right:
                 return index
         return None
@@ -297,13 +358,14 @@ class RowsView(ScrollView, can_focus=True):
     # -- drawing --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        self._relayout()
         width = self.size.width
         scroll_x, scroll_y = self.scroll_offset
         base = self.rich_style
         if y == 0:
             if self._header is None:
                 style = base + self.get_component_rich_style("rows-view--header")
-                self._header = self._strip(self._labels, style, cursor=None)
+                self._header = self._strip(self._labels(), style, cursor=None)
             strip = self._header
         else:
             index = y - 1 + scroll_y
@@ -326,40 +388,55 @@ class RowsView(ScrollView, can_focus=True):
         cells: list[str | Text] = list(row.cells)
         if self._mark_column:
             cells.insert(0, "●" if marked else " ")
-        strip = self._strip(cells, style, cursor_style)
+        tones = row.tones
+        if tones is not None and self._mark_column:
+            tones = ("", *tones)
+        strip = self._strip(cells, style, cursor_style, tones)
         if len(self._strips) >= self.STRIP_CACHE_SIZE:
             self._strips.clear()
         self._strips[key] = (row, strip)
         return strip
 
-    def _strip(self, cells: Sequence[str | Text], style: Style, cursor: Style | None) -> Strip:
+    def _strip(
+        self,
+        cells: Sequence[str | Text],
+        style: Style,
+        cursor: Style | None,
+        tones: Sequence[str] | None = None,
+    ) -> Strip:
         segments: list[Segment] = []
         pad = " " * PADDING
-        for column, cell in zip(self._columns, cells, strict=False):
+        for index, (column, width, cell) in enumerate(
+            zip(self._columns, self._widths, cells, strict=False)
+        ):
+            if not width:
+                continue
             cell_style = style + _style(column.style)
+            if tones is not None and index < len(tones) and tones[index]:
+                cell_style += self._tone(tones[index])
             if isinstance(cell, Text):
                 cell_style += _style(cell.style)
                 if cell.spans:
-                    segments.extend(self._rich_cell(cell, column, cell_style, cursor))
+                    segments.extend(self._rich_cell(cell, column, width, cell_style, cursor))
                     continue
                 plain = cell.plain
             else:
                 plain = cell
+            if column.shorten is not None and cell_len(plain) > width:
+                plain = column.shorten(plain, width)
             if cursor is not None:
                 cell_style += cursor
-            segments.append(
-                Segment(pad + fit(plain, column.width, column.justify) + pad, cell_style)
-            )
+            segments.append(Segment(pad + fit(plain, width, column.justify) + pad, cell_style))
         return Strip(segments, self._width)
 
     def _rich_cell(
-        self, cell: Text, column: Column, style: Style, cursor: Style | None
+        self, cell: Text, column: Column, width: int, style: Style, cursor: Style | None
     ) -> list[Segment]:
         text = cell.copy()
         text.no_wrap = True
-        text.truncate(column.width, overflow="ellipsis")
+        text.truncate(width, overflow="ellipsis")
         justify = column.justify
-        text.align(justify if justify in ("center", "right") else "left", column.width)
+        text.align(justify if justify in ("center", "right") else "left", width)
         text.pad(PADDING)
         segments = []
         for segment in text.render(self.app.console, ""):

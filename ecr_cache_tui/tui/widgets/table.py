@@ -53,7 +53,7 @@ class FilterTable(Vertical):
         Binding("slash", "start_filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "sort_next", "Sort"),
-        Binding("S", "reverse", "Reverse", key_display="S"),
+        Binding("S", "reverse", "Reverse", key_display="S", show=False),
         *[
             Binding(str(n), f"sort_by({n - 1})", f"Sort by column {n}", show=False)
             for n in range(1, 10)
@@ -230,7 +230,7 @@ class FilterTable(Vertical):
 
     def action_sort_next(self) -> None:
         column = 0 if self.sort_column is None else (self.sort_column + 1) % len(self.columns)
-        self.sort(column, reverse=False)
+        self.sort(column, reverse=self.columns[column].descending)
 
     def action_reverse(self) -> None:
         self.sort(self.sort_column, reverse=not self.reverse)
@@ -238,7 +238,10 @@ class FilterTable(Vertical):
     def action_sort_by(self, column: int) -> None:
         if column >= len(self.columns):
             return
-        reverse = not self.reverse if column == self.sort_column else False
+        # Again: the other way. First: figures descending (the largest first), text ascending.
+        reverse = (
+            not self.reverse if column == self.sort_column else self.columns[column].descending
+        )
         self.sort(column, reverse=reverse)
 
     def sort(self, column: int | None, *, reverse: bool) -> None:
@@ -297,14 +300,7 @@ class FilterTable(Vertical):
         # One line, fixed height: no layout pass (which would repaint the whole screen).
         self.query_one("#table-status", Static).update(Text("  ·  ".join(parts)), layout=False)
 
-    def _header(self, column: Column) -> Text:
-        title = column.title
-        if self.sort_column is not None and self.columns[self.sort_column] is column:
-            title += " ▼" if self.reverse else " ▲"
-        return Text(title, justify=column.justify)
-
     def _relabel(self) -> None:
-        table = self.table
         first = 1 if self.markable else 0
-        for index, column in enumerate(self.columns):
-            table.set_label(first + index, self._header(column))
+        column = None if self.sort_column is None else first + self.sort_column
+        self.table.set_sort(column, self.reverse)
