@@ -100,11 +100,11 @@ def _need(extra: str, *modules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the TUI until the user quits."""
     _validate(args)
+    refresh = _seconds(args.refresh)
     if args.demo:
         _need("demo", "textual", "moto")
     else:
         _need("tui", "textual")
-    refresh = _seconds(args.refresh)
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
 
     if args.demo:
