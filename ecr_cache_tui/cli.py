@@ -31,6 +31,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+_NAMES = frozenset(name for name, _, _ in COMMANDS)
+
+
 class _Command(Protocol):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
@@ -48,8 +51,12 @@ def _load(module: str) -> _Command:
     return cast(_Command, importlib.import_module(f"ecr_cache_tui.commands.{module}"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, every subcommand included."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser: every subcommand, or only the one named ``only``.
+
+    :func:`main` asks for one when the command line names it, so ``ecr-cache hook`` does not
+    import the other commands' modules (a local hit is timed in milliseconds).
+    """
     parser = _Parser(
         prog="ecr-cache",
         description="Cache whole Docker images in Amazon ECR, keyed by a checksum of their inputs.",
@@ -58,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, module, help_text in COMMANDS:
+        if only is not None and name != only:
+            continue
         command = _load(module)
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         command.add_arguments(sub_parser)
@@ -67,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ecr-cache`` and return its exit code (SPEC §6: 0, 1, 2, 3 or 4)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    named = args_list[0] if args_list and args_list[0] in _NAMES else None
+    parser = build_parser(only=named)
+    args = parser.parse_args(args_list)
     try:
         return int(args._run(args))
     except EcrCacheError as exc:

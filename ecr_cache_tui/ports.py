@@ -14,6 +14,7 @@ protocol            served by
 :class:`Builder`    :class:`ecr_cache_tui.adapters.docker_cli.DockerCli`
 :class:`Annotator`  :class:`ecr_cache_tui.adapters.buildkite.Buildkite`
 :class:`LabelReader` :class:`ecr_cache_tui.adapters.labels.RegistryLabelReader`
+:class:`HostStateApi` :class:`ecr_cache_tui.adapters.host_state.HostState`
 :class:`CacheServiceApi` :class:`ecr_cache_tui.service.CacheService`
 ==================  =========================================================
 """
@@ -21,32 +22,36 @@ protocol            served by
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ecr_cache_tui.cachekey.inputs import Change, Manifest
-from ecr_cache_tui.model import (
-    Credentials,
-    DeletedImage,
-    DeleteFailure,
-    EvictionPlan,
-    EvictionResult,
-    ImageDetail,
-    PipelineStats,
-    PipelineSummary,
-    PolicyPlan,
-    PolicyView,
-    ProgressEvent,
-    RegistryAuth,
-    RepositoryInfo,
-    TagInfo,
-)
+if TYPE_CHECKING:  # only annotations: the hook's local hit never imports ecr_cache_tui.model
+    from ecr_cache_tui.cachekey.inputs import Change, Manifest
+    from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, PendingPush, RepositoryKey
+    from ecr_cache_tui.model import (
+        Credentials,
+        DeletedImage,
+        DeleteFailure,
+        EvictionPlan,
+        EvictionResult,
+        ImageDetail,
+        PipelineStats,
+        PipelineSummary,
+        PolicyPlan,
+        PolicyView,
+        ProgressEvent,
+        RegistryAuth,
+        RepositoryInfo,
+        TagInfo,
+    )
 
 __all__ = [
     "Annotator",
+    "BuildLock",
     "Builder",
     "CacheServiceApi",
     "EcrApi",
     "EngineApi",
+    "HostStateApi",
     "LabelReader",
     "RegistryApi",
 ]
@@ -131,6 +136,35 @@ class RegistryApi(Protocol):
     def image_labels(
         self, repository: str, reference: str, *, platform: str | None = None
     ) -> dict[str, str]: ...
+
+
+class BuildLock(Protocol):
+    """A held per-tag build lock of the host (released when the holder's process dies)."""
+
+    def release(self) -> None: ...
+
+
+class HostStateApi(Protocol):
+    """What the hook keeps about its host, shared by every agent of the host
+    (:class:`ecr_cache_tui.adapters.host_state.HostState`; see :mod:`ecr_cache_tui.hook.host`).
+
+    None of it is needed for a job to succeed: an unreadable or unwritable state answers
+    "nothing known" (and warns once), which only costs the fast path.
+    """
+
+    def ensured(self, key: RepositoryKey) -> EnsuredRecord | None: ...
+
+    def save_ensured(self, record: EnsuredRecord) -> None: ...
+
+    def pending_push(self, reference: str) -> PendingPush | None: ...
+
+    def save_pending_push(self, pending: PendingPush) -> None: ...
+
+    def clear_pending_push(self, reference: str) -> None: ...
+
+    def try_build_lock(self, reference: str) -> BuildLock | LockBusy | None:
+        """The lock, held now; or who holds it; or ``None`` when this host has no locks."""
+        ...
 
 
 class Annotator(Protocol):

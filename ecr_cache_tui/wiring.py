@@ -4,26 +4,39 @@ The commands call these and nothing else to get a working core: :func:`run_hook_
 hook (and ``ecr-cache rebuild --here``), :func:`open_service` for the maintainers' commands and
 the TUI. Every adapter is imported inside the function that needs it, so a command pays only
 for what it uses (``--help`` imports neither botocore nor docker).
+
+The hook goes further: its ECR client and docker-py engine are made on first use
+(:class:`_Lazy`, :class:`~ecr_cache_tui.adapters.docker_socket.SocketEngine`), so a local hit
+on a host that ensured the repository recently imports neither botocore nor docker and makes
+no network call: it asks the daemon over its unix socket and reads the host's state.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from ecr_cache_tui.config.options import CACHE_PREFIX, DEFAULT_REGION
-from ecr_cache_tui.errors import DaemonUnreachable
+from ecr_cache_tui.errors import ConfigError, DaemonUnreachable
 
 if TYPE_CHECKING:
     from ecr_cache_tui.config import PluginConfig
     from ecr_cache_tui.hook.flow import HookResult
     from ecr_cache_tui.model import Credentials
-    from ecr_cache_tui.ports import EcrApi, RegistryApi
+    from ecr_cache_tui.ports import (
+        Annotator,
+        Builder,
+        EcrApi,
+        EngineApi,
+        HostStateApi,
+        RegistryApi,
+    )
     from ecr_cache_tui.service import CacheService
 
 __all__ = ["open_service", "profile_region", "run_hook_flow", "service_region"]
@@ -51,10 +64,6 @@ def service_region(region: str | None, profile: str | None) -> str:
 
 def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) -> HookResult:
     """Wire the real adapters for a validated configuration and run the pre-command flow."""
-    from ecr_cache_tui.adapters.buildkite import Buildkite  # noqa: PLC0415
-    from ecr_cache_tui.adapters.docker_cli import DockerCli  # noqa: PLC0415
-    from ecr_cache_tui.adapters.docker_daemon import Engine, docker_client  # noqa: PLC0415
-    from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
     from ecr_cache_tui.cachekey.checksum import compute  # noqa: PLC0415
     from ecr_cache_tui.hook.annotation import job_label, step_context  # noqa: PLC0415
     from ecr_cache_tui.hook.flow import HookDeps, run_pre_command  # noqa: PLC0415
@@ -64,16 +73,28 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
     cli_path = env.get("ECR_CACHE_DOCKER_CLI") or shutil.which("docker", path=env.get("PATH"))
     if not cli_path:
         raise DaemonUnreachable("no docker CLI on PATH (set ECR_CACHE_DOCKER_CLI)")
-    engine = Engine(docker_client(env))
-    docker_config = DockerConfig.load(env)
+    build_wait = _build_wait(env)
+    engine = _hook_engine(env)
 
     def stored_login(host: str, helpers_only: bool) -> Credentials | None:
-        return docker_config.credentials(host, helpers_only=helpers_only)
+        from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
 
-    buildkite = Buildkite(env)
+        return DockerConfig.load(env).credentials(host, helpers_only=helpers_only)
+
+    def builder() -> Builder:
+        from ecr_cache_tui.adapters.docker_cli import DockerCli  # noqa: PLC0415
+
+        return DockerCli(cli_path, env)
+
+    def buildkite() -> Annotator:
+        from ecr_cache_tui.adapters.buildkite import Buildkite  # noqa: PLC0415
+
+        return Buildkite(env)
+
+    has_agent = shutil.which("buildkite-agent", path=env.get("PATH")) is not None
     deps = HookDeps(
         engine=engine,
-        builder=DockerCli(cli_path, env),
+        builder=cast("Builder", _Lazy(builder)),
         registry=_registry_client,
         ecr=_hook_ecr(plugin),
         stored_login=stored_login,
@@ -81,11 +102,74 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
         log=log,
         clock=time.monotonic,
         sleep=time.sleep,
-        annotator=buildkite if buildkite.available else None,
+        annotator=cast("Annotator", _Lazy(buildkite)) if has_agent else None,
         annotation_context=step_context(env),
         annotation_job=job_label(env),
+        host=_host_state(env, log.warn),
+        build_wait=build_wait,
     )
     return run_pre_command(plugin, checkout, env=env, deps=deps)
+
+
+#: Seconds a job waits for another job on the host that builds the same tag (bounded wait).
+BUILD_WAIT_VARIABLE = "ECR_CACHE_BUILD_WAIT"
+
+
+def _build_wait(env: Mapping[str, str]) -> float:
+    from ecr_cache_tui.hook.host import BUILD_WAIT_SECONDS  # noqa: PLC0415
+
+    text = env.get(BUILD_WAIT_VARIABLE, "").strip()
+    if not text:
+        return BUILD_WAIT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        raise ConfigError(
+            f"{BUILD_WAIT_VARIABLE}: {text[:40]!r} is not a number of seconds from 0 to 86400",
+            option=BUILD_WAIT_VARIABLE,
+        )
+    return seconds
+
+
+def _hook_engine(env: Mapping[str, str]) -> EngineApi:
+    """The daemon over its unix socket, docker-py made only when pulling, tagging or pushing;
+    docker-py for everything when the daemon is not a unix socket (``tcp://``, ``ssh://``)."""
+    from ecr_cache_tui.adapters.docker_socket import (  # noqa: PLC0415
+        DaemonSocket,
+        SocketEngine,
+        socket_path,
+    )
+
+    def sdk_engine() -> EngineApi:
+        from ecr_cache_tui.adapters.docker_daemon import Engine, docker_client  # noqa: PLC0415
+
+        return Engine(docker_client(env))
+
+    path = socket_path(env)
+    if path is None:
+        return sdk_engine()
+    daemon = DaemonSocket(path)
+    daemon.ping()  # an unreachable daemon is exit 4 before anything else happens
+    return SocketEngine(daemon, sdk_engine)
+
+
+def _host_state(env: Mapping[str, str], warn: Callable[[str], None]) -> HostStateApi:
+    from ecr_cache_tui.adapters.host_state import HostState, holder_text, state_dir  # noqa: PLC0415
+
+    scope = "\n".join(
+        (
+            env.get("AWS_ENDPOINT_URL_ECR") or env.get("AWS_ENDPOINT_URL") or "",
+            env.get("DOCKER_HOST", ""),
+        )
+    )
+    return HostState(
+        state_dir(env),
+        scope=scope,
+        holder=holder_text(env, os.getpid(), time.time()),
+        warn=warn,
+    )
 
 
 def open_service(
@@ -133,7 +217,25 @@ def _registry_client(host: str, login: Credentials | None) -> RegistryApi:
 def _hook_ecr(plugin: PluginConfig) -> EcrApi | None:
     if plugin.registry_provider != "ecr":
         return None
-    from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
-    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 
-    return Ecr(ecr_client(plugin.region), registry_id=plugin.account_id)
+    def make() -> EcrApi:
+        from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
+        from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
+
+        return Ecr(ecr_client(plugin.region), registry_id=plugin.account_id)
+
+    return cast("EcrApi", _Lazy(make))
+
+
+class _Lazy:
+    """Stands for the adapter ``make`` makes, made on first use: the hook's ECR client
+    (botocore), its docker CLI and Buildkite (subprocess) cost nothing on a local hit."""
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self._make = make
+        self._made: object | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)

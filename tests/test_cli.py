@@ -78,12 +78,14 @@ def _patch_command(
 ) -> None:
     real = cli.build_parser
 
-    def parser_with(run_fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        parser = real()
+    def parser_with(
+        run_fn: Callable[[argparse.Namespace], int], only: str | None = None
+    ) -> argparse.ArgumentParser:
+        parser = real(only)
         parser.set_defaults(_run=run_fn)
         for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
             for sub in action.choices.values():  # type: ignore[union-attr]
                 sub.set_defaults(_run=run_fn)
         return parser
 
-    monkeypatch.setattr(cli, "build_parser", lambda: parser_with(run))
+    monkeypatch.setattr(cli, "build_parser", lambda only=None: parser_with(run, only))

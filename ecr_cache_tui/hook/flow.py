@@ -9,15 +9,22 @@ Where a hit looks: the local daemon, then the registry (a ``HEAD`` of the manife
 ``DescribeImages``. That keeps a hit at three AWS calls at most (``DescribeRepositories``,
 ``GetLifecyclePolicy``, and ``GetAuthorizationToken`` only when the registry must be asked),
 works the same for any OCI registry, and means tests need not mirror pushes into moto.
+
+What the host remembers (:mod:`ecr_cache_tui.hook.host`, through ``deps.host``): when this host
+ensured the repository recently and the daemon already has the image, steps 3-5 are skipped
+and the hit makes no network call at all; a push that failed on this host is made by the next
+job that hits the tag locally; and jobs on the host that miss the same tag wait for the one
+that builds it, then hit locally.
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ecr_cache_tui.cachekey.inputs import LABEL, Manifest, describe_changes, diff
 from ecr_cache_tui.config import PluginConfig
@@ -33,10 +40,29 @@ from ecr_cache_tui.hook import annotation
 from ecr_cache_tui.hook.build import build_args
 from ecr_cache_tui.hook.decision import Outcome, RetryPolicy, decide, retry
 from ecr_cache_tui.hook.exports import validate_name
+from ecr_cache_tui.hook.host import (
+    BUILD_WAIT_SECONDS,
+    ensured_record,
+    is_fresh,
+    repository_key,
+    wait_for_build_lock,
+)
 from ecr_cache_tui.hook.log import HookLog, ProgressCollapser
+from ecr_cache_tui.hook.records import PendingPush
 from ecr_cache_tui.hook.repository import ensure_policy, ensure_repository
-from ecr_cache_tui.model import Credentials
-from ecr_cache_tui.ports import Annotator, Builder, EcrApi, EngineApi, RegistryApi
+
+if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
+    from ecr_cache_tui.hook.records import EnsuredRecord
+    from ecr_cache_tui.model import Credentials
+    from ecr_cache_tui.ports import (
+        Annotator,
+        Builder,
+        BuildLock,
+        EcrApi,
+        EngineApi,
+        HostStateApi,
+        RegistryApi,
+    )
 
 __all__ = [
     "EXPORT_IMAGE",
@@ -84,6 +110,10 @@ class HookDeps:
         annotation_job: how an annotation line names this job (``job 4/50``).
         retry: retry policy for registry reads and pulls.
         tempdir: where an inline Dockerfile is written.
+        host: what this host remembers (ensured repositories, owed pushes, build locks);
+            ``None``: nothing (every job checks the repository, none waits for another).
+        wall_clock: epoch seconds, for the host's records.
+        build_wait: the longest wait for another job on the host building the same tag.
     """
 
     engine: EngineApi
@@ -100,6 +130,9 @@ class HookDeps:
     annotation_job: str = "job"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tempdir: Path | None = None
+    host: HostStateApi | None = None
+    wall_clock: Callable[[], float] = time.time
+    build_wait: float = BUILD_WAIT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -113,8 +146,9 @@ class HookResult:
         exports: the variables to export, in order.
         seconds: how long the hook took.
         built: whether an image was built.
-        pushed: whether the built image reached the registry.
+        pushed: whether the built image (or, on a hit, an owed one) reached the registry.
         why: on a miss, which inputs changed against ``latest`` (or why that is unknown).
+        owed: a hit whose earlier push from this host had failed: it was pushed again.
     """
 
     outcome: Outcome
@@ -125,6 +159,7 @@ class HookResult:
     built: bool = False
     pushed: bool = False
     why: str = ""
+    owed: bool = False
 
     @property
     def reference(self) -> str:
@@ -207,8 +242,19 @@ def _pre_command(
     for warning in computed.warnings:
         log.warn(warning)
 
-    # Steps 3-5: repository, lifecycle policy, login.
-    host, registry_id = _ensure_remote(config, deps)
+    # Steps 3-5: repository, lifecycle policy, login. Skipped when this host ensured the
+    # repository recently and the daemon has the image (a hit with no network call at all).
+    recent = _recently_ensured(config, deps)
+    local = False
+    if recent is not None:
+        host, registry_id = _remote_of(config, recent)
+        local = (
+            not config.force_rebuild
+            and _pending(deps, f"{host}/{config.ecr_name}:{tag}") is None
+            and deps.engine.image_exists(f"{host}/{config.ecr_name}:{tag}")
+        )
+    if not local:
+        host, registry_id = _ensure_remote(config, deps)
     image = f"{host}/{config.ecr_name}"
     reference = f"{image}:{tag}"
     # The login (an ECR token: one AWS call) is fetched only when the registry is first
@@ -222,7 +268,7 @@ def _pre_command(
     outcome = decide(
         force=config.force_rebuild,
         skip_pull=config.skip_pull_from_cache,
-        in_daemon=lambda: deps.engine.image_exists(reference),
+        in_daemon=lambda: local or deps.engine.image_exists(reference),
         tag_exists=lambda: registry().manifest_exists(config.ecr_name, tag),
         pull=lambda: deps.engine.pull(
             image, tag, login(), platform=config.platform, on_progress=collapse
@@ -233,25 +279,54 @@ def _pre_command(
         on_retry=lambda n, exc: log.info(f"attempt {n} failed ({exc}); retrying"),
     )
     log.info(f"{outcome.word} ({outcome.source})")
+    if local and recent is not None:
+        log.info(
+            f"repository and policy not asked again: this host ensured them "
+            f"{_ago(deps.wall_clock() - recent.ensured_at)} ago"
+        )
 
     built = pushed = False
     why = ""
-    if not outcome.hit:
-        why = _why(
-            config, deps, registry=registry(), manifest=manifest, platform=platform, outcome=outcome
-        )
-        log.info(f"why: {why}")
-        cache_from = _cache_from(config, deps, image=image, login=login(), outcome=outcome)
-        _build(
-            config,
-            checkout,
-            deps,
-            reference=reference,
-            manifest=manifest,
-            cache_from=cache_from,
-            outcome=outcome,
-        )
-        built = True
+    lock: BuildLock | None = None
+    try:
+        if not outcome.hit and outcome.source != "forced":
+            # One build per host: wait for a job of this host that builds the same tag. Under
+            # the lock the daemon is asked again, even without a wait: the job that built it may
+            # have let go between this job's registry check and its try of the lock.
+            lock, waited = _build_lock(deps, reference)
+            if deps.host is not None and deps.engine.image_exists(reference):
+                outcome = Outcome(hit=True, source="local", detail="built by another job here")
+                by = "the job this one waited for" if waited else "another job on this host"
+                log.info(f"{outcome.word} ({outcome.source}): built by {by}")
+        if not outcome.hit:
+            why = _why(
+                config,
+                deps,
+                registry=registry(),
+                manifest=manifest,
+                platform=platform,
+                outcome=outcome,
+            )
+            log.info(f"why: {why}")
+            cache_from = _cache_from(config, deps, image=image, login=login(), outcome=outcome)
+            _build(
+                config,
+                checkout,
+                deps,
+                reference=reference,
+                manifest=manifest,
+                cache_from=cache_from,
+                outcome=outcome,
+            )
+            built = True
+            pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login())
+    finally:
+        if lock is not None:
+            lock.release()
+    owed = outcome.hit and outcome.source == "local" and _pending(deps, reference) is not None
+    if owed:
+        # A cache that heals: the push that failed on this host earlier is made now.
+        log.info("an earlier push of this tag from this host failed: pushing it now")
         pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login())
 
     exports = (
@@ -268,6 +343,7 @@ def _pre_command(
         built=built,
         pushed=pushed,
         why=why,
+        owed=owed,
     )
     log.line(f"ecr-cache: {summary(result)}")
     return result
@@ -290,7 +366,47 @@ def summary(result: HookResult) -> str:
     text = f"{result.outcome.word} ({result.outcome.source}) {result.reference}"
     if result.built:
         text += ", built" + (" and pushed" if result.pushed else ", push failed: local image used")
+    elif result.owed:
+        text += (
+            ", pushed (an earlier push from this host had failed)"
+            if result.pushed
+            else ", push failed again: local image used"
+        )
     return f"{text} in {result.seconds:.1f}s"
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f} minutes"
+
+
+def _recently_ensured(config: PluginConfig, deps: HookDeps) -> EnsuredRecord | None:
+    """The host's record of ``config``'s repository, when it is fresh enough to skip steps 3-4."""
+    if config.registry_provider != "ecr" or deps.ecr is None or deps.host is None:
+        return None
+    record = deps.host.ensured(repository_key(config))
+    return record if is_fresh(record, config, now=deps.wall_clock()) else None
+
+
+def _remote_of(config: PluginConfig, record: EnsuredRecord) -> tuple[str, str | None]:
+    return config.registry_hostname or record.host, record.registry_id or config.account_id
+
+
+def _pending(deps: HookDeps, reference: str) -> PendingPush | None:
+    return deps.host.pending_push(reference) if deps.host is not None else None
+
+
+def _build_lock(deps: HookDeps, reference: str) -> tuple[BuildLock | None, bool]:
+    if deps.host is None:
+        return None, False
+    return wait_for_build_lock(
+        deps.host,
+        reference,
+        bound=deps.build_wait,
+        clock=deps.clock,
+        sleep=deps.sleep,
+        info=deps.log.info,
+        warn=deps.log.warn,
+    )
 
 
 def _ensure_remote(config: PluginConfig, deps: HookDeps) -> tuple[str, str | None]:
@@ -301,13 +417,20 @@ def _ensure_remote(config: PluginConfig, deps: HookDeps) -> tuple[str, str | Non
     deps.log.group(f":ecr: ecr-cache: repository {config.ecr_name} ({config.region})")
     repo, created = ensure_repository(deps.ecr, config, deps.log)
     ensure_policy(deps.ecr, config, deps.log, created=created)
-    return config.registry_hostname or repo.host, repo.registry_id or config.account_id
+    registry_id = repo.registry_id or config.account_id
+    if deps.host is not None:
+        deps.host.save_ensured(
+            ensured_record(config, host=repo.host, registry_id=registry_id, now=deps.wall_clock())
+        )
+    return config.registry_hostname or repo.host, registry_id
 
 
 def _login(
     config: PluginConfig, deps: HookDeps, host: str, registry_id: str | None
 ) -> Credentials | None:
     """Step 5: a credential helper that serves ``host``, else (ECR) an authorization token."""
+    from ecr_cache_tui.model import Credentials  # noqa: PLC0415
+
     is_ecr = config.registry_provider == "ecr" and deps.ecr is not None
     login = deps.stored_login(host, is_ecr)
     if login is None and is_ecr:
@@ -423,7 +546,11 @@ def _push(
     reference: str,
     login: Credentials | None,
 ) -> bool:
-    """Step 8: push the tag (and ``latest``); a failure is a warning, the local image is used."""
+    """Step 8: push the tag (and ``latest``); a failure is a warning, the local image is used.
+
+    The host remembers a failed push (the next local hit of the tag makes it) and forgets it
+    once a push succeeds.
+    """
     log = deps.log
     tags = [tag]
     if config.push_latest:
@@ -438,7 +565,13 @@ def _push(
             log.warn(
                 f"push of {image}:{name} failed ({exc}); the step goes on with the local image"
             )
+            if deps.host is not None:
+                deps.host.save_pending_push(
+                    PendingPush(reference, config.push_latest, deps.wall_clock(), str(exc))
+                )
             return False
+    if deps.host is not None:
+        deps.host.clear_pending_push(reference)
     return True
 
 

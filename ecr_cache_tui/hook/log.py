@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ecr_cache_tui.model import ProgressEvent
+if TYPE_CHECKING:
+    from ecr_cache_tui.model import ProgressEvent
 
 __all__ = ["MASK", "HookLog", "ProgressCollapser", "Redactor"]
 

@@ -12,13 +12,16 @@ AWS calls on a hit with an existing repository: ``DescribeRepositories`` and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied
 from ecr_cache_tui.hook.log import HookLog
-from ecr_cache_tui.model import RepositoryInfo
-from ecr_cache_tui.ports import EcrApi
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.model import RepositoryInfo
+    from ecr_cache_tui.ports import EcrApi
 
 __all__ = ["ensure_policy", "ensure_repository", "policy_to_write", "tags_to_apply"]
 

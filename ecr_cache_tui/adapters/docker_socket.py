@@ -1,0 +1,221 @@
+"""The Docker daemon's unix socket, asked directly: the cheapest way to ask it anything.
+
+A local hit asks the daemon two questions: its platform (``GET /version``) and whether it has
+the image (``GET /images/<ref>/json``). Through docker-py that costs importing the SDK (about
+0.2-0.3 s, with requests and urllib3); through the CLI, one more process (``docker image
+inspect``: 20-70 ms here, by CLI version). A raw HTTP/1.0 request over the socket with the
+standard library costs well under a millisecond, so the hook asks that way whenever the daemon
+is a unix socket, and lets docker-py do the rest (pull, tag, push) only when it must
+(:class:`SocketEngine`).
+
+Which socket (:func:`socket_path`), as the docker CLI and docker-py would pick it:
+``DOCKER_HOST=unix:///path`` gives ``/path``; any other ``DOCKER_HOST`` (``tcp://``, ``ssh://``,
+``npipe://``, ``fd://``) gives ``None`` and the caller uses docker-py for everything (TLS,
+ssh tunnels are its business). Without ``DOCKER_HOST``, a Docker context other than
+``default`` (``DOCKER_CONTEXT``, or ``currentContext`` in the Docker config) also gives
+``None``: docker-py resolves contexts itself. Otherwise ``/var/run/docker.sock``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecr_cache_tui.errors import DaemonUnreachable
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.model import Credentials, ProgressEvent
+    from ecr_cache_tui.ports import EngineApi
+
+__all__ = ["DEFAULT_SOCKET", "DaemonSocket", "SocketEngine", "socket_path"]
+
+DEFAULT_SOCKET = "/var/run/docker.sock"
+
+#: ``uname -m`` style names of 32-bit ARM daemons and their OCI variants (as docker_daemon).
+_ARM_VARIANTS = {"armv5l": "v5", "armv6l": "v6", "armv7l": "v7", "armv8l": "v8"}
+
+#: What may appear in an image reference (and so, unescaped, in the request path).
+_REFERENCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@")
+
+
+def socket_path(env: Mapping[str, str]) -> str | None:
+    """The unix socket of the daemon ``env`` names, or ``None`` when it is not one (see the
+    module docs)."""
+    host = env.get("DOCKER_HOST", "")
+    if host:
+        if host.startswith("unix://"):
+            return host.removeprefix("unix://") or DEFAULT_SOCKET
+        return None
+    context = env.get("DOCKER_CONTEXT", "") or _current_context(env)
+    if context and context != "default":
+        return None
+    return DEFAULT_SOCKET
+
+
+def _current_context(env: Mapping[str, str]) -> str:
+    if env.get("DOCKER_CONFIG"):
+        path = Path(env["DOCKER_CONFIG"]) / "config.json"
+    elif env.get("HOME"):
+        path = Path(env["HOME"]) / ".docker" / "config.json"
+    else:
+        return ""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    context = data.get("currentContext") if isinstance(data, dict) else None
+    return context if isinstance(context, str) else ""
+
+
+class DaemonSocket:
+    """HTTP/1.0 requests to the Docker daemon over its unix socket, standard library only.
+
+    Args:
+        path: the socket.
+        timeout: seconds to connect and for each read.
+    """
+
+    def __init__(self, path: str, *, timeout: float = 60.0) -> None:
+        self.path = path
+        self.timeout = timeout
+
+    def get(self, target: str) -> tuple[int, bytes]:
+        """``GET target``: the status and the body.
+
+        Raises:
+            DaemonUnreachable: nothing answers on the socket, or it does not speak HTTP.
+        """
+        request = f"GET {target} HTTP/1.0\r\nHost: docker\r\nUser-Agent: ecr-cache\r\n\r\n"
+        chunks: list[bytes] = []
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(self.timeout)
+                sock.connect(self.path)
+                sock.sendall(request.encode("ascii"))
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+        except OSError as exc:
+            raise DaemonUnreachable(
+                f"cannot reach the Docker daemon at unix://{self.path}: {exc}"
+            ) from exc
+        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+        status_line = head.split(b"\r\n", 1)[0].split()
+        if (
+            len(status_line) < 2
+            or not status_line[0].startswith(b"HTTP/")
+            or not status_line[1].isdigit()
+        ):
+            raise DaemonUnreachable(
+                f"the Docker daemon at unix://{self.path} answered {head[:60]!r}, not HTTP"
+            )
+        return int(status_line[1]), body
+
+    def get_json(self, target: str) -> Any:
+        """``GET target``, which must answer 200 with JSON."""
+        status, body = self.get(target)
+        if status != 200:
+            raise DaemonUnreachable(
+                f"the Docker daemon at unix://{self.path} answered {status} to GET {target}: "
+                f"{_message(body)}"
+            )
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise DaemonUnreachable(
+                f"the Docker daemon at unix://{self.path} sent unreadable JSON for GET {target}"
+            ) from exc
+
+    def ping(self) -> None:
+        """Raise :class:`DaemonUnreachable` unless the daemon answers ``/_ping``."""
+        status, body = self.get("/_ping")
+        if status != 200:
+            raise DaemonUnreachable(
+                f"the Docker daemon at unix://{self.path} answered {status} to /_ping: "
+                f"{_message(body)}"
+            )
+
+    def platform(self) -> str:
+        """The daemon's ``os/arch[/variant]`` (see :func:`.docker_daemon.daemon_platform`)."""
+        version = self.get_json("/version")
+        os_name = str(version.get("Os") or "linux")
+        arch = str(version.get("Arch") or "amd64")
+        if arch == "arm":
+            machine = str(self.get_json("/info").get("Architecture") or "")
+            variant = _ARM_VARIANTS.get(machine, "")
+            if variant:
+                return f"{os_name}/{arch}/{variant}"
+        return f"{os_name}/{arch}"
+
+    def image_exists(self, reference: str) -> bool:
+        """Whether the daemon has ``reference`` (``repo:tag``), as ``docker image inspect``."""
+        if not reference or not set(reference) <= _REFERENCE_CHARS:
+            raise DaemonUnreachable(f"cannot inspect image {reference!r}: not a reference")
+        status, body = self.get(f"/images/{reference}/json")
+        if status == 200:
+            return True
+        if status == 404:
+            return False
+        raise DaemonUnreachable(f"cannot inspect image {reference}: {status} {_message(body)}")
+
+
+def _message(body: bytes) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:200].decode("utf-8", "replace").strip()
+    message = data.get("message") if isinstance(data, dict) else None
+    return str(message) if message else body[:200].decode("utf-8", "replace").strip()
+
+
+class SocketEngine:
+    """:class:`ecr_cache_tui.ports.EngineApi`: questions over the socket, work through docker-py.
+
+    ``platform`` and ``image_exists`` go to :class:`DaemonSocket`; ``pull``, ``tag`` and
+    ``push`` to the engine ``make_engine`` makes, on first use (so a local hit never imports
+    the SDK).
+    """
+
+    def __init__(self, daemon: DaemonSocket, make_engine: Callable[[], EngineApi]) -> None:
+        self.daemon = daemon
+        self._make_engine = make_engine
+        self._engine: EngineApi | None = None
+
+    @property
+    def engine(self) -> EngineApi:
+        """The docker-py engine, made now if not yet."""
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    def platform(self) -> str:
+        return self.daemon.platform()
+
+    def image_exists(self, reference: str) -> bool:
+        return self.daemon.image_exists(reference)
+
+    def pull(
+        self,
+        repository: str,
+        tag: str,
+        credentials: Credentials | None,
+        *,
+        platform: str | None = None,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None:
+        self.engine.pull(repository, tag, credentials, platform=platform, on_progress=on_progress)
+
+    def tag(self, source: str, repository: str, tag: str) -> None:
+        self.engine.tag(source, repository, tag)
+
+    def push(
+        self,
+        repository: str,
+        tag: str,
+        credentials: Credentials | None,
+        *,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None:
+        self.engine.push(repository, tag, credentials, on_progress=on_progress)

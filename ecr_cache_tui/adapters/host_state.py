@@ -1,0 +1,322 @@
+"""The host's state and build locks, as small files every agent of the host shares.
+
+Where: ``$XDG_STATE_HOME/ecr-cache-tui`` when ``XDG_STATE_HOME`` is an absolute path, else
+``$HOME/.local/state/ecr-cache-tui`` (the XDG default), never the plugin checkout: the agent
+checks plugins out under ``<plugins-path>/<agent name>/``, so a checkout is one agent's alone,
+while the agents of a host run as one user (``buildkite-agent`` on the Elastic CI Stack) and
+share its home and its Docker daemon. Inside::
+
+    repositories/<digest>.json    a repository this host ensured (EnsuredRecord)
+    pending-pushes/<digest>.json  a push that failed here and is still owed (PendingPush)
+    locks/<digest>.lock           one per tag built here: flock(2)ed while a job builds it;
+                                  holds the builder's pid, agent and job for the waiters
+
+Digests are of the key (account, region, repository; or the image reference) and of the AWS
+endpoint override and ``DOCKER_HOST`` the job uses, so jobs aimed at other endpoints or daemons
+never share a record. Writes go to a temporary file renamed into place: a reader sees the old
+record or the new one, never half of one. Lock files are never deleted (deleting a flock file
+races with its next holder); each is a few dozen bytes, one per tag built on the host.
+
+Nothing here can fail a job: a missing, unreadable or corrupt file reads as "nothing known",
+and a location that cannot be written turns the state off for this job, with one warning
+(through ``warn``) naming the place and what it costs: the local hit asks ECR again, jobs do
+not wait for each other's builds, and a failed push is not remembered. A build lock dies with
+its holder: the kernel drops a flock when the process holding it exits, however it exits
+(``kill -9`` included), so a waiter then takes it over; nothing is ever stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, PendingPush, RepositoryKey
+
+__all__ = ["FileBuildLock", "HostState", "holder_text", "state_dir"]
+
+VERSION = 1
+_HOLDER_LIMIT = 300
+
+
+def state_dir(env: Mapping[str, str]) -> Path | None:
+    """``$XDG_STATE_HOME/ecr-cache-tui``, else ``$HOME/.local/state/ecr-cache-tui``.
+
+    A relative ``XDG_STATE_HOME`` is ignored, as the XDG specification says. ``None`` when
+    neither is usable (no ``HOME``).
+    """
+    xdg = env.get("XDG_STATE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "ecr-cache-tui"
+    home = env.get("HOME", "")
+    if home and Path(home).is_absolute():
+        return Path(home) / ".local" / "state" / "ecr-cache-tui"
+    return None
+
+
+def holder_text(env: Mapping[str, str], pid: int, now: float) -> str:
+    """Who holds a lock, for the jobs that wait: pid, agent, job and since when (UTC)."""
+    since = time.strftime("%H:%M:%S UTC", time.gmtime(now))
+    agent = env.get("BUILDKITE_AGENT_NAME") or "unknown agent"
+    job = env.get("BUILDKITE_JOB_ID") or "unknown"
+    return _printable(f"pid {pid} (agent {agent}, job {job}, since {since})")
+
+
+def _printable(text: str) -> str:
+    """One line of at most a few hundred characters, control characters escaped."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return out[:_HOLDER_LIMIT]
+
+
+def _digest(*parts: str) -> str:
+    text = json.dumps(parts, ensure_ascii=True)
+    return xxhash.xxh3_128_hexdigest(text.encode("ascii"))
+
+
+class FileBuildLock:
+    """A held flock on a lock file; :meth:`release` (or the process ending) lets it go."""
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self._fd: int | None = fd
+        self.path = path
+
+    def release(self) -> None:
+        """Clear the holder's line and unlock (closing the descriptor drops the flock)."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+        os.close(self._fd)
+        self._fd = None
+
+
+class HostState:
+    """:class:`ecr_cache_tui.ports.HostStateApi` on files under ``directory``.
+
+    Args:
+        directory: from :func:`state_dir`; ``None``: no usable location (one warning, then
+            every read is "nothing known").
+        scope: what else keys every record (the AWS endpoint override, ``DOCKER_HOST``).
+        holder: what this job writes into a lock it holds (:func:`holder_text`).
+        warn: where the one warning goes.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None,
+        *,
+        scope: str,
+        holder: str,
+        warn: Callable[[str], None],
+    ) -> None:
+        self.directory = directory
+        self._scope = scope
+        self._holder = holder
+        self._warn = warn
+        self._off = False
+        if directory is None:
+            self._disable("no state directory (neither XDG_STATE_HOME nor HOME is set)")
+
+    # --- ensured repositories -----------------------------------------------------------------
+
+    def ensured(self, key: RepositoryKey) -> EnsuredRecord | None:
+        data = self._read(self._path("repositories", key.account, key.region, key.repository))
+        if data is None:
+            return None
+        try:
+            record = EnsuredRecord(
+                key=RepositoryKey(
+                    _str(data["account"]), _str(data["region"]), _str(data["repository"])
+                ),
+                host=_str(data["host"]),
+                registry_id=_opt_str(data["registry_id"]),
+                ensured_at=_num(data["ensured_at"]),
+                policy_days=_opt_int(data["policy_days"]),
+                tags=_str(data["tags"]),
+            )
+        except (KeyError, TypeError) as exc:
+            self._corrupt(key.repository, exc)
+            return None
+        return record
+
+    def save_ensured(self, record: EnsuredRecord) -> None:
+        key = record.key
+        self._write(
+            self._path("repositories", key.account, key.region, key.repository),
+            {
+                "account": key.account,
+                "region": key.region,
+                "repository": key.repository,
+                "host": record.host,
+                "registry_id": record.registry_id,
+                "ensured_at": record.ensured_at,
+                "policy_days": record.policy_days,
+                "tags": record.tags,
+            },
+        )
+
+    # --- pending pushes -----------------------------------------------------------------------
+
+    def pending_push(self, reference: str) -> PendingPush | None:
+        data = self._read(self._path("pending-pushes", reference))
+        if data is None:
+            return None
+        try:
+            pending = PendingPush(
+                reference=_str(data["reference"]),
+                latest=bool(data["latest"]),
+                failed_at=_num(data["failed_at"]),
+                error=_str(data.get("error", "")),
+            )
+        except (KeyError, TypeError) as exc:
+            self._corrupt(reference, exc)
+            return None
+        return pending if pending.reference == reference else None
+
+    def save_pending_push(self, pending: PendingPush) -> None:
+        self._write(
+            self._path("pending-pushes", pending.reference),
+            {
+                "reference": pending.reference,
+                "latest": pending.latest,
+                "failed_at": pending.failed_at,
+                "error": pending.error[:500],
+            },
+        )
+
+    def clear_pending_push(self, reference: str) -> None:
+        path = self._path("pending-pushes", reference)
+        if path is None:
+            return
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self._disable(f"cannot remove {path} ({exc})")
+
+    # --- build locks --------------------------------------------------------------------------
+
+    def try_build_lock(self, reference: str) -> FileBuildLock | LockBusy | None:
+        path = self._path("locks", reference)
+        if path is None:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            self._disable(f"cannot open the build lock {path} ({exc})")
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = os.pread(fd, _HOLDER_LIMIT * 4, 0).decode("utf-8", "replace")
+            except OSError:
+                holder = ""
+            os.close(fd)
+            return LockBusy(_printable(holder.strip()) or "another job")
+        except OSError as exc:  # e.g. ENOLCK: a file system without locks
+            os.close(fd)
+            self._disable(f"cannot lock {path} ({exc})")
+            return None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{self._holder}\n".encode(), 0)
+        except OSError:
+            pass  # the lock holds; only the waiters' message is poorer
+        return FileBuildLock(fd, path)
+
+    # --- files --------------------------------------------------------------------------------
+
+    def _path(self, kind: str, *key: str) -> Path | None:
+        if self._off or self.directory is None:
+            return None
+        suffix = ".lock" if kind == "locks" else ".json"
+        return self.directory / kind / f"{_digest(self._scope, *key)}{suffix}"
+
+    def _read(self, path: Path | None) -> dict[str, Any] | None:
+        if path is None:
+            return None
+        try:
+            text = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._disable(f"cannot read {path} ({exc})")
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:  # UnicodeDecodeError included
+            self._corrupt(str(path), exc)
+            return None
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            return None  # another version's record: not ours to read
+        return data
+
+    def _write(self, path: Path | None, data: dict[str, Any]) -> None:
+        if path is None:
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"version": VERSION, **data}) + "\n", encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            self._disable(f"cannot write {path.parent} ({exc})")
+
+    def _corrupt(self, what: str, exc: Exception) -> None:
+        self._warn_once(
+            f"host state for {_printable(what)} is unreadable ({type(exc).__name__}: "
+            f"{_printable(str(exc))}); ignoring it (it is rewritten by the next job)"
+        )
+
+    def _disable(self, why: str) -> None:
+        self._off = True
+        where = self.directory if self.directory is not None else "this host"
+        self._warn_once(
+            f"host state at {where} is unusable: {_printable(why)}. The job goes on, but jobs "
+            "on this host do not share what they know: a local hit asks ECR again, jobs do "
+            "not wait for each other's builds, a failed push is not retried by the next job"
+        )
+
+    def _warn_once(self, text: str) -> None:
+        warn, self._warn = self._warn, _ignore
+        warn(text)
+
+
+def _ignore(text: str) -> None:
+    """A warning already given."""
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _num(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, not {type(value).__name__}")
+    return float(value)
+
+
+def _opt_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, not {type(value).__name__}")
+    return value

@@ -1,0 +1,140 @@
+"""The host's state files and build locks, on a real file system, with real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecr_cache_tui.adapters.host_state import FileBuildLock, HostState, holder_text, state_dir
+from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, PendingPush, RepositoryKey
+
+KEY = RepositoryKey("", "eu-west-1", "build-cache/acme/web")
+RECORD = EnsuredRecord(KEY, "1.dkr.ecr.eu-west-1.amazonaws.com", "1", 1e9, 14, "abcd")
+REFERENCE = "1.dkr.ecr.eu-west-1.amazonaws.com/build-cache/acme/web:" + "ab" * 16
+
+
+def state(directory: Path | None, warnings: list[str], holder: str = "pid 1") -> HostState:
+    return HostState(directory, scope="moto\nunix:///d.sock", holder=holder, warn=warnings.append)
+
+
+def test_where_the_state_lives() -> None:
+    assert state_dir({"XDG_STATE_HOME": "/x/state", "HOME": "/h"}) == Path("/x/state/ecr-cache-tui")
+    assert state_dir({"HOME": "/h"}) == Path("/h/.local/state/ecr-cache-tui")
+    assert state_dir({"XDG_STATE_HOME": "relative", "HOME": "/h"}) == Path(
+        "/h/.local/state/ecr-cache-tui"
+    ), "a relative XDG_STATE_HOME is ignored (XDG spec)"
+    assert state_dir({}) is None
+
+
+def test_records_round_trip_and_are_shared_by_another_instance(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    first = state(tmp_path, warnings)
+    assert first.ensured(KEY) is None and first.pending_push(REFERENCE) is None
+    first.save_ensured(RECORD)
+    first.save_pending_push(PendingPush(REFERENCE, True, 2e9, "refused"))
+    other = state(tmp_path, warnings)  # another agent of the host
+    assert other.ensured(KEY) == RECORD
+    assert other.pending_push(REFERENCE) == PendingPush(REFERENCE, True, 2e9, "refused")
+    other.clear_pending_push(REFERENCE)
+    assert first.pending_push(REFERENCE) is None
+    assert warnings == []
+
+
+def test_another_scope_does_not_share_records(tmp_path: Path) -> None:
+    first = state(tmp_path, [])
+    first.save_ensured(RECORD)
+    elsewhere = HostState(tmp_path, scope="other endpoint", holder="pid 2", warn=print)
+    assert elsewhere.ensured(KEY) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b'{"version": 1, "host": 5}', b"[]", b"\xff\xfe not utf-8"],
+)
+def test_a_corrupt_record_reads_as_nothing_with_one_warning_and_is_rewritten(
+    tmp_path: Path, content: bytes
+) -> None:
+    warnings: list[str] = []
+    host = state(tmp_path, warnings)
+    host.save_ensured(RECORD)
+    (path,) = (tmp_path / "repositories").iterdir()
+    path.write_bytes(content)
+    assert host.ensured(KEY) is None
+    assert host.ensured(KEY) is None
+    assert len(warnings) <= 1
+    host.save_ensured(RECORD)
+    assert state(tmp_path, []).ensured(KEY) == RECORD
+
+
+def test_an_unwritable_location_costs_one_warning_and_nothing_else(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory\n")
+    warnings: list[str] = []
+    host = state(blocker / "ecr-cache-tui", warnings)
+    host.save_ensured(RECORD)
+    host.save_pending_push(PendingPush(REFERENCE, True, 1.0))
+    assert host.try_build_lock(REFERENCE) is None
+    assert host.ensured(KEY) is None
+    assert len(warnings) == 1
+    assert str(blocker) in warnings[0] and "the job goes on" in warnings[0].lower()
+
+
+def test_no_directory_at_all_is_one_warning(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    host = state(None, warnings)
+    assert host.ensured(KEY) is None and host.try_build_lock(REFERENCE) is None
+    assert len(warnings) == 1 and "HOME" in warnings[0]
+
+
+def test_a_held_lock_tells_others_who_holds_it_and_is_free_once_released(tmp_path: Path) -> None:
+    holder = holder_text({"BUILDKITE_AGENT_NAME": "agent-3", "BUILDKITE_JOB_ID": "j-9"}, 77, 0.0)
+    mine = state(tmp_path, [], holder=holder).try_build_lock(REFERENCE)
+    assert isinstance(mine, FileBuildLock)
+    busy = state(tmp_path, []).try_build_lock(REFERENCE)
+    assert busy == LockBusy("pid 77 (agent agent-3, job j-9, since 00:00:00 UTC)")
+    mine.release()
+    again = state(tmp_path, []).try_build_lock(REFERENCE)
+    assert isinstance(again, FileBuildLock)
+    again.release()
+
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from ecr_cache_tui.adapters.host_state import HostState
+lock = HostState(Path(sys.argv[1]), scope=sys.argv[2], holder="pid of the child", warn=print)
+held = lock.try_build_lock(sys.argv[3])
+print("held" if held and not hasattr(held, "holder") else f"not held: {held}", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_dead_holders_lock_is_taken_over(tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path), "moto\nunix:///d.sock", REFERENCE],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "held"
+        assert state(tmp_path, []).try_build_lock(REFERENCE) == LockBusy("pid of the child")
+        os.kill(child.pid, signal.SIGKILL)  # no clean-up of any kind
+        child.wait(timeout=30)
+        taken = state(tmp_path, []).try_build_lock(REFERENCE)
+        assert isinstance(taken, FileBuildLock)
+        taken.release()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_holder_text_is_one_printable_line() -> None:
+    text = holder_text({"BUILDKITE_AGENT_NAME": "evil\n\x1b[31mname"}, 5, 0.0)
+    assert "\n" not in text and "\x1b" not in text and "evil" in text

@@ -1,0 +1,289 @@
+"""What the host remembers, end to end: the real shim, dockerd, the registry, moto.
+
+* a local hit on a host that ensured the repository makes no request to AWS or the registry
+  (counted by relays in front of both) and imports neither botocore nor docker;
+* a push refused (registry stopped) is made by the next job on the host that hits locally;
+* 20 jobs at once on a new pipeline, each its own agent with its own plugin checkout, build once.
+
+Every agent of the test shares one ``HOME`` (as the agents of a host share one user), so the
+host state is ``$HOME/.local/state/ecr-cache-tui``; each plugin checkout is a copy of the hook
+and of the package, imported from that copy (``PYTHONPATH``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecr_cache_tui import lifecycle
+from ecr_cache_tui.adapters.registry import RegistryClient
+from tests.hook.hookrun import HOOK, TOKEN_FORMS, Agent, HookRun
+from tests.relay import CountingRelay
+from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
+
+pytestmark = pytest.mark.services
+
+REPO = HOOK.parents[1]
+DOCKERFILE = """\
+FROM local/busybox
+RUN echo built > /built.txt
+COPY package.json /p.json
+"""
+HEAVY = ("botocore", "boto3", "docker", "requests", "urllib3", "s3transfer")
+
+#: Plays the interpreter: runs the package as the shim asks (``-m ecr_cache_tui ...``), then
+#: writes the names in ``sys.modules`` to the file named by its first line's argument.
+MODULES_SCRIPT = """
+import atexit, json, runpy, sys
+atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
+assert sys.argv[1:3] == ["-m", "ecr_cache_tui"], sys.argv
+sys.argv = ["ecr_cache_tui", *sys.argv[3:]]
+runpy.run_module("ecr_cache_tui", run_name="__main__", alter_sys=True)
+"""
+
+#: A docker CLI that notes each build in a file and, before building, waits (at most two
+#: minutes) until every job has asked the registry for the tag (``{checked}`` has a line per
+#: manifest check): then every other job is at the lock, and must wait for this build.
+COUNTING_CLI = """#!/bin/bash
+for arg in "$@"; do
+  if [[ $arg == build ]]; then
+    echo "$$ $*" >>{log}
+    while (( $(wc -l <{checked}) < {jobs} && SECONDS < 120 )); do sleep 0.1; done
+    break
+  fi
+done
+exec {cli} "$@"
+"""
+
+
+@pytest.fixture
+def agent(services: Services, moto_reset: None, tmp_path: Path) -> Iterator[Agent]:
+    home = tmp_path / "home"
+    home.mkdir()
+    found = Agent(services=services, home=home, transcript=[])
+    yield found
+    for output in found.transcript:
+        for secret in TOKEN_FORMS:
+            assert secret not in output, "the token leaked into the job log"
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    return write_context(tmp_path / "checkout", DOCKERFILE, {"package.json": '{"v": 1}\n'})
+
+
+@pytest.fixture
+def pipeline() -> str:
+    return f"host-{secrets.token_hex(4)}"
+
+
+def config(registry: str, **options: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "cache-on": ["package.json"],
+        "registry-hostname": registry,
+        "additional-build-args": "--network=host",
+    }
+    found.update(options)
+    return found
+
+
+def plugin_checkout(tmp_path: Path, agent_name: str) -> tuple[Path, dict[str, str]]:
+    """``<plugins-path>/<agent name>/``: this agent's copy of the hook and the package."""
+    root = tmp_path / "plugins" / agent_name / "ecr-cache-tui"
+    (root / "hooks").mkdir(parents=True)
+    shutil.copy2(HOOK, root / "hooks" / "pre-command")
+    shutil.copytree(
+        REPO / "ecr_cache_tui", root / "ecr_cache_tui", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {"PYTHONPATH": str(root), "BUILDKITE_AGENT_NAME": agent_name}
+    return root / "hooks" / "pre-command", env
+
+
+def ok(run: HookRun) -> HookRun:
+    assert run.rc == 0, run.output
+    return run
+
+
+def summary(run: HookRun) -> str:
+    return next(
+        line for line in reversed(run.output.splitlines()) if line.startswith("ecr-cache: ")
+    )
+
+
+# --- a local hit with no network ----------------------------------------------------------------
+
+
+def test_a_local_hit_on_a_host_that_ensured_the_repository_asks_nobody(
+    agent: Agent, services: Services, checkout: Path, pipeline: str
+) -> None:
+    with (
+        CountingRelay(services.moto_url.removeprefix("http://")) as aws,
+        CountingRelay(services.auth_registry) as registry,
+    ):
+        extra = {"AWS_ENDPOINT_URL_ECR": f"http://{aws.address}"}
+        first = ok(agent.run(checkout, config(registry.address), pipeline, extra))
+        assert "built and pushed" in summary(first)
+        assert "DescribeRepositories" in " ".join(aws.targets)
+        assert registry.requests, "the relay saw the push"
+        aws.reset()
+        registry.reset()
+
+        hit = ok(agent.run(checkout, config(registry.address), pipeline, extra))
+        assert summary(hit).startswith("ecr-cache: hit (local)")
+        assert hit.reference == first.reference
+        assert (aws.connections, registry.connections) == (0, 0), (aws.targets, registry.requests)
+        assert "this host ensured them" in hit.output
+
+
+def test_a_local_hit_imports_neither_botocore_nor_docker(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path
+) -> None:
+    ok(agent.run(checkout, config(services.auth_registry), pipeline))
+    modules = tmp_path / "modules.json"
+    script = tmp_path / "list_modules.py"
+    script.write_text(f"OUT = {str(modules)!r}\n{MODULES_SCRIPT}")
+    python = tmp_path / "python-that-lists-modules"
+    python.write_text(f'#!/bin/bash\nexec {sys.executable} {script} "$@"\n')
+    python.chmod(0o755)
+    hit = ok(
+        agent.run(
+            checkout, config(services.auth_registry), pipeline, {"ECR_CACHE_PYTHON": str(python)}
+        )
+    )
+    assert summary(hit).startswith("ecr-cache: hit (local)")
+    loaded = json.loads(modules.read_text())
+    assert "ecr_cache_tui.hook.flow" in loaded, "the hook path ran in that interpreter"
+    heavy = [m for m in loaded if m.split(".")[0] in HEAVY]
+    assert heavy == []
+
+
+def test_a_changed_max_age_is_applied_by_the_next_local_hit(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, ecr_client: Any
+) -> None:
+    name = f"build-cache/acme/{pipeline}"
+    ok(agent.run(checkout, config(services.auth_registry, **{"max-age-days": 14}), pipeline))
+    hit = ok(agent.run(checkout, config(services.auth_registry, **{"max-age-days": 7}), pipeline))
+    assert summary(hit).startswith("ecr-cache: hit (local)")
+    policy = ecr_client.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+    assert lifecycle.max_age_days(policy) == 7
+
+
+def test_an_unusable_state_location_is_one_warning_and_the_job_goes_on(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    extra = {"XDG_STATE_HOME": str(blocker)}
+    first = ok(agent.run(checkout, config(services.auth_registry), pipeline, extra))
+    hit = ok(agent.run(checkout, config(services.auth_registry), pipeline, extra))
+    for run in (first, hit):
+        assert run.output.count("host state at") == 1, run.output
+    assert summary(hit).startswith("ecr-cache: hit (local)")
+    assert "this host ensured them" not in hit.output
+
+
+# --- a cache that heals ---------------------------------------------------------------------------
+
+
+def test_a_refused_push_is_made_by_the_next_job_that_hits_locally(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path
+) -> None:
+    name = f"build-cache/acme/{pipeline}"
+    registry = RegistryClient(services.auth_registry, (ECR_USER, ECR_PASSWORD))
+    hook_1, env_1 = plugin_checkout(tmp_path, "agent-1")
+    with services.registry_stopped("auth"):
+        refused = ok(
+            dataclasses.replace(agent, hook=hook_1).run(
+                checkout, config(services.auth_registry), pipeline, env_1
+            )
+        )
+    assert "push failed: local image used" in summary(refused)
+    assert not registry.manifest_exists(name, refused.tag)
+
+    hook_2, env_2 = plugin_checkout(tmp_path, "agent-2")  # another agent of the host
+    healed = ok(
+        dataclasses.replace(agent, hook=hook_2).run(
+            checkout, config(services.auth_registry), pipeline, env_2
+        )
+    )
+    assert summary(healed).startswith("ecr-cache: hit (local)")
+    assert "an earlier push from this host had failed" in summary(healed)
+    assert registry.manifest_exists(name, refused.tag)
+    assert registry.manifest_exists(name, "latest")
+
+    again = ok(agent.run(checkout, config(services.auth_registry), pipeline))
+    assert "pushed" not in summary(again), "nothing is owed any more"
+
+
+def test_an_owed_push_refused_again_is_a_warning_and_exit_0(
+    agent: Agent, services: Services, checkout: Path, pipeline: str
+) -> None:
+    name = f"build-cache/acme/{pipeline}"
+    with services.registry_stopped("auth"):
+        ok(agent.run(checkout, config(services.auth_registry), pipeline))
+        again = ok(agent.run(checkout, config(services.auth_registry), pipeline))
+    assert "push failed again: local image used" in summary(again)
+    assert "^^^ +++" not in again.output
+    healed = ok(agent.run(checkout, config(services.auth_registry), pipeline))
+    assert "an earlier push from this host had failed" in summary(healed)
+    registry = RegistryClient(services.auth_registry, (ECR_USER, ECR_PASSWORD))
+    assert registry.manifest_exists(name, healed.tag)
+
+
+# --- one build per host ---------------------------------------------------------------------------
+
+
+def test_twenty_jobs_of_twenty_agents_on_one_host_build_once(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path
+) -> None:
+    builds, checked = tmp_path / "builds.log", tmp_path / "checked.log"
+    checked.write_text("")
+
+    def note(head: str) -> None:
+        # A hook's check of the tag: its HEAD with credentials (after the 401 that asks for
+        # them), not the daemon's (pulls and pushes have their own user agent).
+        line, _, headers = head.partition("\r\n")
+        headers = headers.lower()
+        if (
+            line.startswith("HEAD /v2/")
+            and "/manifests/" in line
+            and "authorization:" in headers
+            and "user-agent: docker" not in headers
+        ):
+            with checked.open("a") as out:
+                out.write(line + "\n")
+
+    cli = tmp_path / "counting-docker"
+    cli.write_text(
+        COUNTING_CLI.format(log=builds, checked=checked, jobs=20, cli=services.legacy_cli)
+    )
+    cli.chmod(0o755)
+    with CountingRelay(services.auth_registry, on_request=note) as registry:
+        started = []
+        for n in range(20):
+            hook, env = plugin_checkout(tmp_path, f"agent-{n}")
+            env.update({"ECR_CACHE_DOCKER_CLI": str(cli), "BUILDKITE_JOB_ID": f"job-{n}"})
+            one = dataclasses.replace(agent, hook=hook)
+            job = one.start(checkout, config(registry.address), pipeline, env)
+            started.append((one, job))
+        runs = [one.finish(*job) for one, job in started]
+
+    assert [run.rc for run in runs] == [0] * 20, [r.output for r in runs if r.rc]
+    assert len({run.reference for run in runs}) == 1
+    assert len(builds.read_text().splitlines()) == 1, builds.read_text()
+    summaries = [summary(run) for run in runs]
+    assert sum("built and pushed" in s for s in summaries) == 1, summaries
+    assert sum(s.startswith("ecr-cache: hit (") for s in summaries) == 19, summaries
+    waited = [run for run in runs if "waiting for pid" in run.output]
+    assert len(waited) == 19, [summary(run) for run in runs]
+    for run in waited:
+        assert "(agent agent-" in run.output and ", job job-" in run.output
+        assert "built by the job this one waited for" in run.output
