@@ -123,6 +123,14 @@ def test_no_value_from_the_environment_appears_in_the_manifest(checkout: Path) -
     assert "t0ken" not in text
 
 
+def test_a_literal_build_arg_keeps_its_value_one_from_the_environment_does_not(
+    checkout: Path,
+) -> None:
+    manifest = compute(_config(checkout), checkout, platform=PLATFORM).manifest
+    by_name = {e.name: e for e in manifest.entries}
+    assert (by_name["REGISTRY"].value, by_name["NODE_ENV"].value) == ("internal", None)
+
+
 def test_two_copies_at_different_paths_have_the_same_tag(tmp_path: Path) -> None:
     first = make_checkout(tmp_path / "a")
     second = tmp_path / "deeper" / "other name"

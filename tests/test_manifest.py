@@ -115,3 +115,10 @@ def test_to_dict_is_json_and_never_has_values_only_digests() -> None:
     data = _manifest().to_dict()
     assert json.loads(json.dumps(data)) == data
     assert set(data["inputs"][1]) == {"kind", "name", "digest"}
+
+
+def test_a_literal_build_arg_keeps_its_value_in_the_label() -> None:
+    entry = InputEntry(BUILD_ARG, "NODE_ENV", "n1", value="production")
+    back = Manifest.from_label(Manifest(tag="a" * 32, entries=(entry,)).to_label())
+    assert back.entries[0].value == "production"
+    assert "value" not in _manifest().to_dict()["inputs"][1]

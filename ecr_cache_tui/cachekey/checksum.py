@@ -133,7 +133,8 @@ def compute(config: PluginConfig, checkout: Path, *, platform: str) -> ChecksumR
         elif arg.from_env:
             note = "from environment"
         value = f"{arg.name}={arg.value}".encode("utf-8", "surrogateescape")
-        entries.append(InputEntry(BUILD_ARG, arg.name, _h(value), note=note))
+        literal = None if arg.from_env else arg.value  # never a value from the environment
+        entries.append(InputEntry(BUILD_ARG, arg.name, _h(value), note=note, value=literal))
     if config.additional_build_args_raw:
         raw = config.additional_build_args_raw
         entries.append(InputEntry(ADDITIONAL_BUILD_ARGS, raw, _h(raw.encode())))

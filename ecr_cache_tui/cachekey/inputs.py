@@ -3,7 +3,13 @@
 A manifest is the explainable side of the checksum (SPEC §3): one entry per input, in the
 order hashed, each with its kind, its name and a digest, never a secret or a build-arg value.
 It is printed in the hook's log, stored on the image as the label :data:`LABEL`, shown in the
-TUI and printed by ``ecr-cache checksum``; :func:`diff` answers "why did this build miss?".
+TUI and printed by ``ecr-cache checksum``; :func:`diff` answers "why did this build miss?"
+(:mod:`.diffrows` lays the answer out for people).
+
+The one value a manifest carries is that of a *literal* build arg (``NODE_ENV=production``): it
+is written in the pipeline's YAML for anyone to read, and Docker records it in the image's
+history anyway. A build arg read from the job's environment (a bare ``NAME``) may be a secret:
+only its digest is kept.
 """
 
 from __future__ import annotations
@@ -79,6 +85,8 @@ class InputEntry:
         files: for ``cache-on``, each matched file with its own digest (may be dropped from
             a label that would be too large; ``digest`` still covers them).
         note: a remark for people: ``"no match"``, ``"3 files"``, ``"unset in environment"``.
+        value: a literal build arg's value (``None`` for every other input, and for a build
+            arg read from the environment: see the module docstring).
     """
 
     kind: str
@@ -86,6 +94,7 @@ class InputEntry:
     digest: str
     files: tuple[FileDigest, ...] = ()
     note: str = ""
+    value: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -115,6 +124,8 @@ class Manifest:
             item: dict[str, Any] = {"kind": e.kind, "name": e.name, "digest": e.digest}
             if e.note:
                 item["note"] = e.note
+            if e.value is not None:
+                item["value"] = e.value
             if with_files and e.files:
                 item["files"] = [{"path": f.path, "digest": f.digest} for f in e.files]
             inputs.append(item)
@@ -145,6 +156,7 @@ class Manifest:
                         FileDigest(str(f["path"]), str(f["digest"])) for f in item.get("files", ())
                     ),
                     note=str(item.get("note", "")),
+                    value=None if item.get("value") is None else str(item["value"]),
                 )
                 for item in data["inputs"]
             )

@@ -1,17 +1,21 @@
 """``ecr-cache diff PIPELINE TAG_A TAG_B``: why did this build miss?
 
-Reads both tags' inputs manifests from their image labels (:data:`manifest.LABEL`) through the
+Reads both tags' inputs manifests from their image labels (:data:`inputs.LABEL`) through the
 registry API (the ECR registry host with an ECR token, or ``--registry-hostname``) and shows them
 side by side, one input per line, marked::
 
       same      ~ changed      + only in TAG_B      - only in TAG_A
 
-Changed ``cache-on`` entries list the files whose digests differ. The last line sums it up
-(``package-lock.json changed``). Exit 0 whether or not they differ (1 means a build failure in
-this tool, SPEC §6).
+The TAG_A and TAG_B columns say what each input was, old and new: a literal build arg's value,
+the platform, and otherwise a short digest with the manifest's note (``3 files``); changed
+``cache-on`` entries list the files whose digests differ. These are the rows the TUI shows
+(:mod:`ecr_cache_tui.cachekey.diffrows`). The last line sums it up (``package-lock.json
+changed``). Exit 0 whether or not they differ (1 means a build failure in this tool, SPEC §6).
 
 ``--json``: ``{"repository", "a", "b", "summary", "changes": [{"status", "kind", "name",
-"a_digest", "b_digest", "changed_files"}]}`` (status ``same|changed|added|removed``).
+"a_digest", "b_digest", "changed_files", "a_value", "b_value", "a_note", "b_note"}]}`` (status
+``same|changed|added|removed``; ``*_value`` a literal build arg's value, else ``null``;
+``*_note`` the manifest's note, ``null`` for a side that does not exist).
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from ecr_cache_tui.commands._maintainer import (
 )
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.cachekey.inputs import Change, InputEntry
+    from ecr_cache_tui.cachekey.inputs import Change
 
-MARKS = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
-DIGEST_WIDTH = 16
+#: A tag in a column header is cut to this (the columns under it are about as wide).
+HEAD_WIDTH = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the two manifests side by side."""
+    from ecr_cache_tui.cachekey.diffrows import diff_rows  # noqa: PLC0415
     from ecr_cache_tui.cachekey.inputs import describe_changes  # noqa: PLC0415
 
     service = service_from_args(args)
@@ -65,19 +70,12 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     shown = [c for c in changes if c.status != "same"] if args.changed else list(changes)
-    rows: list[list[str]] = []
-    for change in shown:
-        rows.append(
-            [
-                MARKS[change.status],
-                change.entry.kind,
-                change.entry.name,
-                _digest(change.old),
-                _digest(change.new),
-            ]
-        )
-        if change.changed_files != (change.entry.name,):  # a pattern: name its files
-            rows.extend(["", "", f"  {path}", "", ""] for path in change.changed_files)
+    rows = [
+        [" ", "", f"  {row.name}", row.old, row.new]
+        if row.is_file
+        else [row.mark, row.kind, row.name, row.old, row.new]
+        for row in diff_rows(shown)
+    ]
     headers = [" ", "KIND", "INPUT", _head(args.tag_a), _head(args.tag_b)]
     print(f"{repository}: {args.tag_a} -> {args.tag_b}")
     for line in table(headers, rows):
@@ -87,11 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _head(tag: str) -> str:
-    return tag if len(tag) <= DIGEST_WIDTH else tag[: DIGEST_WIDTH - 1] + "…"
-
-
-def _digest(entry: InputEntry | None) -> str:
-    return "-" if entry is None else str(entry.digest)[:DIGEST_WIDTH]
+    return tag if len(tag) <= HEAD_WIDTH else tag[: HEAD_WIDTH - 1] + "…"
 
 
 def _change_json(change: Change) -> dict[str, Any]:
@@ -102,4 +96,8 @@ def _change_json(change: Change) -> dict[str, Any]:
         "a_digest": change.old.digest if change.old else None,
         "b_digest": change.new.digest if change.new else None,
         "changed_files": list(change.changed_files),
+        "a_value": change.old.value if change.old else None,
+        "b_value": change.new.value if change.new else None,
+        "a_note": change.old.note if change.old else None,
+        "b_note": change.new.note if change.new else None,
     }

@@ -75,6 +75,15 @@ STACKS: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
     (("Cargo.lock",), ("Cargo.lock",), ("RUST_VERSION", "TARGET_ARCH=x86_64")),
 )
 MAX_AGES = (30, 30, 30, 14, 14, 7, 60, 90)
+#: Build args written with their value in the pipeline (``NAME=value``): the values a tag's
+#: args take in turn. The others are read from the job's environment (only a digest is kept).
+LITERAL_VALUES: dict[str, tuple[str, ...]] = {
+    "PYTHON_VERSION": ("3.11", "3.12", "3.13"),
+    "POETRY_VERSION": ("1.8.2", "1.8.3", "1.8.4"),
+    "RUST_VERSION": ("1.78", "1.79", "1.80"),
+    "TARGET_ARCH": ("x86_64", "aarch64"),
+    "BUNDLE_WITHOUT": ("development:test", "development"),
+}
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,8 @@ class InputsState:
     dockerfile: str
     dockerfile_digest: str
     target: str
-    build_args: tuple[tuple[str, str], ...]
+    build_args: tuple[tuple[str, str, str | None], ...]
+    """``(name, digest, literal value or None)``."""
     cache_on: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 
     @classmethod
@@ -138,7 +148,7 @@ class InputsState:
             dockerfile=dockerfile,
             dockerfile_digest=random_hex(rng),
             target=target,
-            build_args=tuple((a.split("=")[0], random_hex(rng)) for a in args),
+            build_args=tuple(build_arg(a.split("=")[0], random_hex(rng)) for a in args),
             cache_on=tuple(per_pattern),
         )
 
@@ -149,7 +159,7 @@ class InputsState:
         if roll < 0.25 and self.build_args:
             i = rng.randrange(len(self.build_args))
             args = list(self.build_args)
-            args[i] = (args[i][0], random_hex(rng))
+            args[i] = build_arg(args[i][0], random_hex(rng), after=args[i][2])
             return replace_state(self, build_args=tuple(args))
         i = rng.randrange(len(self.cache_on))
         pattern, files = self.cache_on[i]
@@ -168,7 +178,12 @@ class InputsState:
         if self.target:
             entries.append(mf.InputEntry(mf.TARGET, self.target, digest_of(self.target)))
         entries.append(mf.InputEntry(mf.PLATFORM, "linux/amd64", digest_of("linux/amd64")))
-        entries.extend(mf.InputEntry(mf.BUILD_ARG, name, d) for name, d in self.build_args)
+        entries.extend(
+            mf.InputEntry(
+                mf.BUILD_ARG, name, d, value=value, note="" if value else "from environment"
+            )
+            for name, d, value in self.build_args
+        )
         for pattern, files in self.cache_on:
             combined = digest_of("".join(d for _, d in files))
             note = f"{len(files)} file{'s' if len(files) != 1 else ''}"
@@ -182,6 +197,16 @@ class InputsState:
                 )
             )
         return mf.Manifest(tag=tag, entries=tuple(entries))
+
+
+def build_arg(name: str, digest: str, after: str | None = None) -> tuple[str, str, str | None]:
+    """A build arg: a literal one takes the value after ``after`` (and its digest), others
+    keep ``digest`` (drawn either way, so the generator's sequence is the same)."""
+    values = LITERAL_VALUES.get(name)
+    if values is None:
+        return (name, digest, None)
+    value = values[(values.index(after) + 1) % len(values)] if after in values else values[0]
+    return (name, digest_of(f"{name}={value}"), value)
 
 
 def replace_state(state: InputsState, **changes: Any) -> InputsState:

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 WEB = "build-cache/acme/web"
 
 
-def inputs(tag: str, lock: str, node_env: str | None) -> Manifest:
+def inputs(tag: str, lock: str, node_env: str | None, python: str = "3.11") -> Manifest:
     entries = [
         InputEntry("dockerfile", "Dockerfile", "d" * 32),
+        InputEntry("build-arg", "PYTHON_VERSION", python.replace(".", "") * 16, value=python),
         InputEntry(
             "cache-on", "**/package.json", "p" * 32, files=(FileDigest("package.json", "p1"),)
         ),
@@ -41,6 +42,7 @@ def inputs(tag: str, lock: str, node_env: str | None) -> Manifest:
             "package-lock.json",
             lock * 32,
             files=(FileDigest("package-lock.json", lock),),
+            note="1 file",
         ),
     ]
     if node_env is not None:
@@ -118,7 +120,9 @@ def pusher(
 def two_builds(pusher: Pusher, busybox_image: str, unique_repo: Any) -> str:
     repository = unique_repo("build-cache/acme")
     pusher.push(repository, "aaaa1111", {LABEL: inputs("aaaa1111", "1", None).to_label()})
-    pusher.push(repository, "bbbb2222", {LABEL: inputs("bbbb2222", "2", "p").to_label()})
+    pusher.push(
+        repository, "bbbb2222", {LABEL: inputs("bbbb2222", "2", "p", python="3.12").to_label()}
+    )
     pusher.push(repository, "plain", {"x": "y"})
     return repository
 
@@ -130,13 +134,29 @@ def test_diff_shows_both_manifests_with_changes_marked(services: Services, two_b
     lines = result.stdout.splitlines()
     assert lines[0] == f"{two_builds}: aaaa1111 -> bbbb2222"
     assert lines[1].split() == ["KIND", "INPUT", "aaaa1111", "bbbb2222"]
-    assert len(lines) == 7  # header, four inputs, summary: a lone file is not listed again
+    assert len(lines) == 8  # header, five inputs, summary: a lone file is not listed again
     rows = {line[2:].split()[1]: line for line in lines[2:-1]}
-    assert rows["Dockerfile"].startswith(" ") and rows["Dockerfile"].count("d" * 16) == 2
+    assert rows["Dockerfile"].startswith(" ") and rows["Dockerfile"].count("d" * 12) == 2
     assert rows["NODE_ENV"].startswith("+")
     assert rows["package-lock.json"].startswith("~")
     assert rows["**/package.json"].startswith(" ")
-    assert lines[-1] == "build arg NODE_ENV added; package-lock.json changed"
+    assert lines[-1] == (
+        "build arg NODE_ENV added; build arg PYTHON_VERSION changed; package-lock.json changed"
+    )
+
+
+def test_diff_shows_what_each_input_was_old_and_new(services: Services, two_builds: str) -> None:
+    result = ecr_cache(services, "diff", two_builds, "aaaa1111", "bbbb2222", "--changed")
+
+    assert result.returncode == 0, result.stderr
+    header, *rows, _summary = result.stdout.splitlines()[1:]
+    old_at, new_at = header.index("aaaa1111"), header.index("bbbb2222")
+    cells = {row[2:].split()[1]: (row[old_at:new_at].strip(), row[new_at:]) for row in rows}
+    assert cells == {
+        "PYTHON_VERSION": ("3.11", "3.12"),  # a literal build arg: its value
+        "NODE_ENV": ("-", "p" * 12),  # only in the new tag
+        "package-lock.json": ("1" * 12 + " · 1 file", "2" * 12 + " · 1 file"),
+    }
 
 
 def test_diff_json(services: Services, two_builds: str) -> None:
@@ -148,14 +168,20 @@ def test_diff_json(services: Services, two_builds: str) -> None:
     assert [(c["status"], c["name"]) for c in data["changes"]] == [
         ("same", "Dockerfile"),
         ("added", "NODE_ENV"),
+        ("changed", "PYTHON_VERSION"),
         ("same", "**/package.json"),
         ("changed", "package-lock.json"),
     ]
-    lock = data["changes"][3]
+    lock = data["changes"][4]
     assert (lock["a_digest"], lock["b_digest"]) == ("1" * 32, "2" * 32)
     assert lock["changed_files"] == ["package-lock.json"]
+    assert (lock["a_note"], lock["b_note"]) == ("1 file", "1 file")
+    python = data["changes"][2]
+    assert (python["a_value"], python["b_value"]) == ("3.11", "3.12")
+    assert data["changes"][1]["a_value"] is None and data["changes"][1]["a_note"] is None
+    # The fields of earlier versions stay first, unchanged: scripts reading them keep working.
     assert all(
-        list(c) == ["status", "kind", "name", "a_digest", "b_digest", "changed_files"]
+        list(c)[:6] == ["status", "kind", "name", "a_digest", "b_digest", "changed_files"]
         for c in data["changes"]
     )
 

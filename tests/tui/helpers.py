@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+from collections.abc import Callable
 from typing import Any
 
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 
 from ecr_cache_tui.demo import DemoEcr, DemoScale
@@ -41,3 +46,27 @@ def image_tags(demo: DemoEcr, repository: str) -> set[str]:
     """Every tag of ``repository`` as moto has it now."""
     details = demo.client.describe_images(repositoryName=repository)["imageDetails"]
     return {t for d in details for t in d.get("imageTags", [])}
+
+
+def plain(content: object, width: int = 120) -> str:
+    """What a Rich renderable (a ``Static``'s content) says, as plain text."""
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    """The lines of the current screen as drawn on the terminal now."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (a layout or scroll a few frames away);
+    fails after ``timeout`` seconds, showing the screen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            screen = "\n".join(screen_lines(pilot.app))
+            raise AssertionError(f"the app never got there; the screen:\n{screen}")
+        await pilot.pause(0.02)

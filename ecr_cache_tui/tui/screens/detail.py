@@ -1,11 +1,19 @@
 """One tag: its inputs manifest (from the image label), the ``docker pull`` line, and a diff of
-its inputs against another tag of the pipeline ("why did this build miss?")."""
+its inputs against another tag of the pipeline ("why did this build miss?").
+
+``x`` compares with the previous tag at once (the next older push of the pipeline: usually the
+build this one missed), ``X`` with one picked from a list. The diff shows each input old → new
+(the rows ``ecr-cache diff`` prints: :mod:`ecr_cache_tui.cachekey.diffrows`) and is scrolled to
+the top of the screen when it arrives, at any terminal size.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
+from ecr_cache_tui.cachekey.diffrows import diff_rows
 from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest, describe_changes
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import (
@@ -30,9 +39,11 @@ from ecr_cache_tui.tui.widgets.footer import KeysFooter
 if TYPE_CHECKING:
     from ecr_cache_tui.model import TagInfo
 
-__all__ = ["TagDetailScreen", "diff_lines", "info_lines"]
+__all__ = ["TagDetailScreen", "diff_view", "info_lines", "previous_tag"]
 
 _STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "same": "dim"}
+#: Changed files listed under a pattern; the rest are counted.
+FILES_SHOWN = 20
 
 
 def info_lines(info: TagInfo, now_text: str, expires: str, pulled: str) -> Text:
@@ -55,20 +66,54 @@ def info_lines(info: TagInfo, now_text: str, expires: str, pulled: str) -> Text:
     return text
 
 
-def diff_lines(tag_a: str, tag_b: str, changes: Sequence[Change]) -> Text:
-    """The diff of two manifests for people: a summary line, then one line per input."""
-    text = Text()
-    text.append(f"{tag_a[:16]} → {tag_b[:16]}: ", style="bold")
-    text.append(describe_changes(changes) + "\n")
-    for change in changes:
-        entry = change.entry
-        text.append(f"  {change.status:<8}", style=_STATUS_STYLE.get(change.status, ""))
-        text.append(f"{entry.kind:<22}{entry.name}")
-        if change.changed_files and entry.name not in change.changed_files:
-            text.append(f"  ({', '.join(change.changed_files)})", style="italic")
-        text.append("\n")
-    text.rstrip()
-    return text
+def previous_tag(info: TagInfo, others: Sequence[TagInfo]) -> TagInfo | None:
+    """The tag pushed last before ``info`` (another image: ``latest`` on the same one is not)."""
+    if info.pushed_at is None:
+        return None
+    pushed = info.pushed_at
+    older = [
+        o
+        for o in others
+        if o.digest != info.digest and o.pushed_at is not None and o.pushed_at < pushed
+    ]
+    return max(older, key=lambda o: (o.pushed_at, o.tag), default=None)
+
+
+def diff_view(tag_a: str, tag_b: str, changes: Sequence[Change]) -> Group:
+    """The diff of two manifests for people: a summary line, then each input old → new."""
+    summary = Text()
+    summary.append(f"{tag_a[:16]} → {tag_b[:16]}: ", style="bold")
+    summary.append(describe_changes(changes))
+    table = Table(box=None, pad_edge=False, expand=False, show_edge=False, padding=(0, 1))
+    table.add_column(" ", width=1, no_wrap=True)
+    table.add_column("Input", ratio=3, overflow="fold")
+    table.add_column(f"Old ({tag_a[:8]})", ratio=3, overflow="fold")
+    table.add_column("", width=1, no_wrap=True)
+    table.add_column(f"New ({tag_b[:8]})", ratio=3, overflow="fold")
+    files = 0
+    rows = diff_rows(changes)
+    for row in rows:
+        style = _STATUS_STYLE.get(row.status, "")
+        if row.is_file:
+            files += 1
+            if files > FILES_SHOWN:
+                continue
+        else:
+            if files > FILES_SHOWN:
+                table.add_row("", Text(f"  … and {files - FILES_SHOWN} more files", "italic"))
+            files = 0
+        table.add_row(
+            Text(row.mark, style=style),
+            Text(
+                f"  {row.label}" if row.is_file else row.label, style="dim" if row.is_file else ""
+            ),
+            Text(row.old, style="" if row.status != "same" else "dim"),
+            Text("→" if row.status != "same" else "", style=style),
+            Text(row.new, style=style if row.status != "same" else "dim"),
+        )
+    if files > FILES_SHOWN:
+        table.add_row("", Text(f"  … and {files - FILES_SHOWN} more files", "italic"))
+    return Group(summary, Text(""), table)
 
 
 class TagDetailScreen(ServiceScreen):
@@ -78,7 +123,8 @@ class TagDetailScreen(ServiceScreen):
         Binding("escape", "back", "Back", key_display="esc"),
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_uri", "Copy URI"),
-        Binding("x", "diff", "Diff with…"),
+        Binding("x", "diff_previous", "Diff with previous"),
+        Binding("X", "diff", "Diff with…", key_display="X"),
         Binding("d", "evict", "Evict"),
     ]
 
@@ -87,7 +133,17 @@ class TagDetailScreen(ServiceScreen):
         self.repository = repository
         self.info = info
         self.others = [o for o in others if o.tag != info.tag]
+        self.previous = previous_tag(info, self.others)
         self.manifest: Manifest | None = None
+        #: A diff was asked for: it stays in view when the manifest above it grows.
+        self.diff_asked = False
+
+    def _diff_hint(self) -> str:
+        if not self.others:
+            return "The pipeline has no other tag to compare with."
+        if self.previous is None:
+            return "x: compare these inputs with another tag (this is the oldest push)"
+        return f"x: compare with the previous push ({self.previous.tag[:16]}) · X: with another tag"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -98,10 +154,8 @@ class TagDetailScreen(ServiceScreen):
             yield Static("Loading the image label…", id="manifest-note")
             table: DataTable[Text] = DataTable(id="manifest", cursor_type="row", zebra_stripes=True)
             yield table
-            yield Static(Text("Diff", style="bold"), classes="section")
-            yield Static(
-                Text("x: compare these inputs with another tag", style="italic"), id="diff"
-            )
+            yield Static(Text("Diff", style="bold"), classes="section", id="diff-title")
+            yield Static(Text(self._diff_hint(), style="italic"), id="diff")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -143,6 +197,8 @@ class TagDetailScreen(ServiceScreen):
         note = self.query_one("#manifest-note", Static)
         table = self.query_one("#manifest", DataTable)
         table.clear()
+        if self.diff_asked:
+            self._show_diff()
         if event.manifest is None:
             note.update(
                 Text(
@@ -179,7 +235,7 @@ class TagDetailScreen(ServiceScreen):
     MUTATING: ClassVar[frozenset[str]] = frozenset({"evict"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "diff" and not self.others:
+        if action in ("diff", "diff_previous") and not self.others:
             return False
         return super().check_action(action, parameters)
 
@@ -198,13 +254,43 @@ class TagDetailScreen(ServiceScreen):
         if event.result.repository == self.repository and self.is_current:
             self.app.pop_screen()
 
+    def action_diff_previous(self) -> None:
+        """Compare with the previous push at once (the list for the oldest push)."""
+        if self.previous is not None:
+            self._compare(self.previous.tag)
+        else:
+            self.action_diff()
+
     def action_diff(self) -> None:
+        """Compare with a tag picked from the list (the previous push highlighted)."""
+
         def chosen(tag: str | None) -> None:
             if tag:
-                self.query_one("#diff", Static).update(Text("Comparing…", style="italic"))
-                self.load_diff(tag)
+                self._compare(tag)
 
-        self.app.push_screen(DiffPickerScreen(self.info.tag, self.others), chosen)
+        highlighted = self.previous.tag if self.previous else None
+        # Tags on the same image have the same inputs: nothing to compare.
+        others = [o for o in self.others if o.digest != self.info.digest]
+        self.app.push_screen(DiffPickerScreen(self.info.tag, others, highlighted), chosen)
+
+    def _compare(self, tag: str) -> None:
+        self.diff_asked = True
+        diff = self.query_one("#diff", Static)
+        diff.update(Text(f"Comparing with {tag[:16]}…", style="italic"))
+        self._show_diff()
+        self.load_diff(tag)
+
+    def _show_diff(self) -> None:
+        """The diff section at the top of the view, wherever the screen had scrolled to."""
+        section = self.query_one("#diff-title", Static)
+        # After the refresh that lays the new diff out: its height decides how far one can scroll.
+        self.call_after_refresh(
+            self.query_one("#detail-body", VerticalScroll).scroll_to_widget,
+            section,
+            animate=False,
+            top=True,
+            immediate=True,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff")
     def load_diff(self, other: str) -> None:
@@ -219,4 +305,5 @@ class TagDetailScreen(ServiceScreen):
     @on(DiffLoaded)
     def _diff_loaded(self, event: DiffLoaded) -> None:
         self.set_error("")
-        self.query_one("#diff", Static).update(diff_lines(event.tag_a, event.tag_b, event.changes))
+        self.query_one("#diff", Static).update(diff_view(event.tag_a, event.tag_b, event.changes))
+        self._show_diff()

@@ -1,4 +1,8 @@
-"""Choose the tag to compare a tag's inputs with: the pipeline's other tags, newest first."""
+"""Choose the tag to compare a tag's inputs with: the pipeline's other tags, newest first.
+
+The filter line has focus: typing filters the list, up and down move in it, ``enter`` picks
+the highlighted tag (the only one left, once the filter leaves one).
+"""
 
 from __future__ import annotations
 
@@ -25,21 +29,33 @@ __all__ = ["DiffPickerScreen"]
 class DiffPickerScreen(ModalScreen[str | None]):
     """A list of tags to pick from (type to filter); dismisses with the tag or ``None``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("pagedown", "move(10)", "Page down", show=False),
+        Binding("pageup", "move(-10)", "Page up", show=False),
+    ]
 
-    def __init__(self, tag: str, others: Sequence[TagInfo]) -> None:
+    def __init__(self, tag: str, others: Sequence[TagInfo], highlighted: str | None = None) -> None:
         super().__init__(id="diff-picker")
         self.tag = tag
         self.others = list(others)
+        self.highlighted = highlighted
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(f"Compare the inputs of {self.tag[:16]} with…", style="bold"))
-            yield Input(placeholder="filter tags", id="picker-filter")
+            yield Input(
+                placeholder="type to filter · ↑↓ to move · enter to pick", id="picker-filter"
+            )
             yield OptionList(*self._options(""), id="picker")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        self.query_one("#picker-filter", Input).focus()
+        options = self.query_one(OptionList)
+        ids = [o.tag for o in self.others]
+        options.highlighted = ids.index(self.highlighted) if self.highlighted in ids else 0
 
     def _options(self, needle: str) -> list[Option]:
         needle = needle.lower()
@@ -57,10 +73,23 @@ class DiffPickerScreen(ModalScreen[str | None]):
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(self._options(event.value))
+        if options.option_count:
+            options.highlighted = 0
 
     @on(Input.Submitted, "#picker-filter")
     def _submitted(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        if options.highlighted is not None and options.option_count:
+            tag = options.get_option_at_index(options.highlighted).id
+            self.dismiss(tag)
+
+    def action_move(self, by: int) -> None:
+        """Move the highlight in the list (the filter line keeps focus)."""
+        options = self.query_one(OptionList)
+        if not options.option_count:
+            return
+        current = options.highlighted if options.highlighted is not None else 0
+        options.highlighted = max(0, min(options.option_count - 1, current + by))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
