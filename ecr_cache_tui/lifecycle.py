@@ -14,10 +14,12 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_MAX_AGE_DAYS",
+    "ExpiringImage",
     "ExpiryPreview",
     "max_age_days",
     "policy_document",
     "policy_text",
+    "pretty_policy",
     "preview_expiry",
 ]
 
@@ -76,14 +78,41 @@ def max_age_days(text: str | None) -> int | None:
     return None
 
 
+def pretty_policy(text: str) -> str:
+    """A policy's JSON indented for people (keys sorted); text that is not JSON as it is."""
+    try:
+        return json.dumps(json.loads(text), indent=2, sort_keys=True)
+    except json.JSONDecodeError:
+        return text
+
+
+@dataclass(frozen=True)
+class ExpiringImage:
+    """An image a max age would expire at once."""
+
+    name: str
+    """Its tags (``a, latest``), or its digest when untagged."""
+    pushed_at: datetime
+    size_bytes: int = 0
+
+
 @dataclass(frozen=True)
 class ExpiryPreview:
     """What a max age would do to a repository's images right now."""
 
     days: int
     expire_now: tuple[str, ...]
-    """Tags (or digests of untagged images) pushed more than ``days`` days ago."""
+    """Tags (or digests of untagged images) pushed more than ``days`` days ago, sorted."""
     kept: int
+    expiring: tuple[ExpiringImage, ...] = ()
+    """The images of ``expire_now`` with their push times and sizes, oldest push first."""
+    kept_bytes: int = 0
+    """The size of the images kept."""
+
+    @property
+    def expiring_bytes(self) -> int:
+        """The size of the images that would expire (an upper bound: layers may be shared)."""
+        return sum(i.size_bytes for i in self.expiring)
 
 
 def expires_at(pushed_at: datetime, days: int) -> datetime:
@@ -92,17 +121,26 @@ def expires_at(pushed_at: datetime, days: int) -> datetime:
 
 
 def preview_expiry(
-    images: Iterable[tuple[str, datetime]], days: int, now: datetime
+    images: Iterable[tuple[str, datetime] | tuple[str, datetime, int]], days: int, now: datetime
 ) -> ExpiryPreview:
-    """Which of ``(name, pushed_at)`` would expire at once under ``days`` (ECR's own rule)."""
-    expire: list[str] = []
-    kept = 0
-    for name, pushed in images:
+    """Which of ``(name, pushed_at[, size_bytes])`` would expire at once under ``days`` (ECR's
+    own rule), oldest push first in ``expiring``."""
+    expire: list[ExpiringImage] = []
+    kept = kept_bytes = 0
+    for name, pushed, *size in images:
+        image = ExpiringImage(name, pushed, size[0] if size else 0)
         if expires_at(pushed, days) <= now:
-            expire.append(name)
+            expire.append(image)
         else:
             kept += 1
-    return ExpiryPreview(days=days, expire_now=tuple(sorted(expire)), kept=kept)
+            kept_bytes += image.size_bytes
+    return ExpiryPreview(
+        days=days,
+        expire_now=tuple(sorted(i.name for i in expire)),
+        kept=kept,
+        expiring=tuple(sorted(expire, key=lambda i: (i.pushed_at, i.name))),
+        kept_bytes=kept_bytes,
+    )
 
 
 def same_policy(a: str, b: str) -> bool:

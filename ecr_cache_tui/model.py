@@ -248,6 +248,7 @@ class EvictionPlan:
             image that still carries another tag (``shared_with``) stays under that tag.
         items: the tags removed, newest push first.
         untagged: digests of untagged images deleted (only when ``everything``).
+        untagged_bytes: their size.
     """
 
     repository: str
@@ -255,6 +256,18 @@ class EvictionPlan:
     everything: bool
     items: tuple[EvictionItem, ...]
     untagged: tuple[str, ...] = ()
+    untagged_bytes: int = 0
+
+    @property
+    def freed_bytes(self) -> int:
+        """The size of the images deleted whole (one that keeps another tag stays)."""
+        sizes = {i.digest: i.size_bytes for i in self.items if not i.shared_with}
+        return sum(sizes.values()) + self.untagged_bytes
+
+    @property
+    def image_count(self) -> int:
+        """How many images are deleted whole."""
+        return len({i.digest for i in self.items if not i.shared_with}) + len(self.untagged)
 
     @property
     def digests(self) -> tuple[str, ...]:
@@ -293,7 +306,12 @@ class PolicyView:
 
 @dataclass(frozen=True)
 class PolicyPlan:
-    """A max-age change, before and after, and what it would expire at once."""
+    """A max-age change, before and after, and what it would expire at once.
+
+    Attributes:
+        saving_usd_month: the monthly storage cost of the images that would expire at once
+            (at the service's price per GB-month).
+    """
 
     repository: str
     before_text: str | None
@@ -301,6 +319,7 @@ class PolicyPlan:
     before_days: int | None
     after_days: int
     preview: lifecycle.ExpiryPreview
+    saving_usd_month: float = 0.0
 
     @property
     def changed(self) -> bool:

@@ -148,9 +148,11 @@ def build_eviction_plan(
         TagNotFound: a named tag does not exist (nothing is planned then: all or nothing).
     """
     by_tag = {tag: image for image in images for tag in image.tags}
+    untagged_bytes = 0
     if tags is None:
         chosen = sorted(by_tag)
         untagged = tuple(i.digest for i in images if not i.tags)
+        untagged_bytes = sum(i.size_bytes for i in images if not i.tags)
     else:
         missing = [t for t in dict.fromkeys(tags) if t not in by_tag]
         if missing:
@@ -177,7 +179,13 @@ def build_eviction_plan(
         everything=tags is None,
         items=tuple(sorted(items, key=_newest_first)),
         untagged=untagged,
+        untagged_bytes=untagged_bytes,
     )
+
+
+def _check_days(days: int) -> None:
+    if days < 1:
+        raise UsageError(f"--max-age-days: {days} is not allowed; use a whole number >= 1")
 
 
 def _newest_first(item: TagInfo | EvictionItem) -> tuple[float, str]:
@@ -406,22 +414,40 @@ class CacheService:
         Raises:
             UsageError: ``days`` < 1, or ``repository`` is outside the prefix without ``force``.
         """
-        if days < 1:
-            raise UsageError(f"--max-age-days: {days} is not allowed; use a whole number >= 1")
+        _check_days(days)
         self._guard(repository, force)
         before = self.ecr.get_lifecycle_policy(repository)
         images = list(self.ecr.iter_images(repository))
         named = [
-            (", ".join(i.tags) or i.digest, i.pushed_at) for i in images if i.pushed_at is not None
+            (", ".join(i.tags) or i.digest, i.pushed_at, i.size_bytes)
+            for i in images
+            if i.pushed_at is not None
         ]
+        preview = lifecycle.preview_expiry(named, days, self.clock())
         return PolicyPlan(
             repository=repository,
             before_text=before,
             after_text=lifecycle.policy_text(days),
             before_days=lifecycle.max_age_days(before),
             after_days=days,
-            preview=lifecycle.preview_expiry(named, days, self.clock()),
+            preview=preview,
+            saving_usd_month=monthly_cost_usd(preview.expiring_bytes, self.price_per_gb_month),
         )
+
+    def plan_policies(
+        self, repositories: Sequence[str], days: int, *, workers: int = 8
+    ) -> tuple[PolicyPlan, ...]:
+        """:meth:`plan_policy` for each of ``repositories`` (in their order), ``workers`` at a
+        time. No side effect; one failing fails the whole plan.
+
+        Raises:
+            UsageError: as :meth:`plan_policy` (``days`` is checked before any call).
+        """
+        _check_days(days)
+        if not repositories:
+            return ()
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(repositories)))) as pool:
+            return tuple(pool.map(lambda r: self.plan_policy(r, days), repositories))
 
     def apply_policy(self, plan: PolicyPlan) -> bool:
         """Write ``plan``'s policy; returns whether anything was written."""

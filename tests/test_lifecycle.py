@@ -56,3 +56,14 @@ def test_preview_lists_exactly_the_images_older_than_the_max_age() -> None:
     preview = preview_expiry(images, 10, NOW)
     assert preview.expire_now == ("edge", "old")
     assert preview.kept == 1
+
+
+def test_preview_lists_what_expires_oldest_push_first_with_sizes() -> None:
+    images = [
+        ("b", NOW - timedelta(days=11), 300),
+        ("a", NOW - timedelta(days=20), 200),
+        ("new", NOW - timedelta(days=1), 50),
+    ]
+    preview = preview_expiry(images, 10, NOW)
+    assert [(i.name, i.size_bytes) for i in preview.expiring] == [("a", 200), ("b", 300)]
+    assert (preview.expiring_bytes, preview.kept_bytes) == (500, 50)

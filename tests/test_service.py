@@ -171,6 +171,20 @@ def test_eviction_plan_for_everything_includes_untagged_images() -> None:
     assert set(plan.digests) == {"sha256:a", "sha256:c"}
 
 
+def test_eviction_plan_frees_the_images_deleted_whole_counted_once() -> None:
+    images = [
+        image("sha256:a", "t2", "latest", size=100),
+        image("sha256:b", "t1", "t0", size=30),
+        image("sha256:c", size=7),
+    ]
+
+    tags = build_eviction_plan(REPO, "uri", images, ["t2", "t1", "t0"])
+    everything = build_eviction_plan(REPO, "uri", images, None)
+
+    assert (tags.freed_bytes, tags.image_count) == (30, 1)  # sha256:a stays as latest
+    assert (everything.freed_bytes, everything.image_count) == (137, 3)
+
+
 def test_eviction_plan_with_an_unknown_tag_plans_nothing() -> None:
     with pytest.raises(TagNotFound, match="nope"):
         build_eviction_plan(REPO, "uri", [image("sha256:a", "t1")], ["t1", "nope"])
@@ -297,6 +311,40 @@ def test_policy_preview_counts_images_that_would_expire_now(world: World) -> Non
 
     assert later.plan_policy(REPO, 7).preview.expire_now == ("t1",)
     assert later.plan_policy(REPO, 30).preview.expire_now == ()
+
+
+def test_policy_preview_says_what_expiring_saves(world: World) -> None:
+    world.push(REPO, "t1", "a")
+    world.push(REPO, "t2", "b")
+    later = CacheService(
+        world.ecr,
+        labels_from_mapping({}),
+        clock=lambda: datetime.now(timezone.utc) + timedelta(days=10),
+        price_per_gb_month=0.10,
+    )
+
+    plan = later.plan_policy(REPO, 7)
+
+    sizes = {i.tags[0]: i.size_bytes for i in world.ecr.iter_images(REPO)}
+    assert [i.name for i in plan.preview.expiring] == ["t1", "t2"]  # oldest push first
+    assert plan.preview.expiring_bytes == sizes["t1"] + sizes["t2"]
+    assert plan.saving_usd_month == monthly_cost_usd(sizes["t1"] + sizes["t2"], 0.10)
+
+
+def test_policies_planned_for_several_repositories_in_their_order(world: World) -> None:
+    world.push(REPO, "t1", "a")
+    world.push("build-cache/zeta/api", "t9", "b")
+    world.ecr.put_lifecycle_policy(REPO, lifecycle.policy_text(14))
+
+    plans = world.service.plan_policies(["build-cache/zeta/api", REPO], 7)
+
+    assert [(p.repository, p.before_days, p.after_days) for p in plans] == [
+        ("build-cache/zeta/api", None, 7),
+        (REPO, 14, 7),
+    ]
+    with pytest.raises(UsageError, match="max-age-days"):
+        world.service.plan_policies([REPO], 0)
+    assert world.service.get_policy(REPO).max_age_days == 14  # planning changed nothing
 
 
 def test_policy_rejects_bad_days_and_outside_prefix(world: World) -> None:

@@ -34,6 +34,7 @@ from ecr_cache_tui.commands._maintainer import (
     service_from_args,
 )
 from ecr_cache_tui.errors import UsageError
+from ecr_cache_tui.lifecycle import pretty_policy
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import PolicyPlan
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             rule = figures.max_age_rule(view.max_age_days, view.text is not None)
             print(f"{repository}: max age {rule}")
             if view.text:
-                print(_pretty(view.text))
+                print(pretty_policy(view.text))
         return 0
     if args.action != "set":  # pragma: no cover - argparse only allows get and set
         raise UsageError(f"policy: unknown action {args.action!r}; use get or set")
@@ -122,9 +123,9 @@ def _print_plan(plan: PolicyPlan, out: IO[str]) -> None:
         file=out,
     )
     if plan.before_text:
-        print(_indent(_pretty(plan.before_text)), file=out)
+        print(_indent(pretty_policy(plan.before_text)), file=out)
     print(f"  after:  max age {figures.max_age_rule(plan.after_days, True)}", file=out)
-    print(_indent(_pretty(plan.after_text)), file=out)
+    print(_indent(pretty_policy(plan.after_text)), file=out)
     expiring = plan.preview.expire_now
     total = len(expiring) + plan.preview.kept
     line = f"  {len(expiring)} of {figures.plural(total, 'image')} would expire at once"
@@ -154,11 +155,6 @@ def _document(text: str | None) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
-
-
-def _pretty(text: str) -> str:
-    document = _document(text)
-    return json.dumps(document, indent=2, sort_keys=True) if not isinstance(document, str) else text
 
 
 def _indent(text: str) -> str:

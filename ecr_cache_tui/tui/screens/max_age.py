@@ -6,6 +6,8 @@ plan, and the app then asks in the confirmation modal, showing the rule before a
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -17,17 +19,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
+from ecr_cache_tui import lifecycle
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.context import app_context
 from ecr_cache_tui.tui.format import describe_error
 from ecr_cache_tui.tui.messages import BackendFailed, PolicyPlanned, call_backend
 
 if TYPE_CHECKING:
+    from ecr_cache_tui.lifecycle import ExpiringImage
     from ecr_cache_tui.model import PolicyPlan
 
-__all__ = ["MaxAgeScreen", "preview_text", "rule_text"]
+__all__ = ["MaxAgeScreen", "bulk_preview_text", "policy_lines", "preview_text", "rule_text"]
 
-#: Tags listed by name in a preview; the rest are counted.
+#: Images listed one by one in a preview (oldest first); the rest are counted and sized.
 PREVIEW_LIMIT = 12
 
 
@@ -36,29 +40,122 @@ def rule_text(days: int | None, has_policy: bool) -> str:
     return f"max age {fmt.max_age_rule(days, has_policy)}"
 
 
+def _foreign(plan: PolicyPlan) -> bool:
+    """A policy that ecr-cache did not write, which the change would replace."""
+    return plan.before_text is not None and plan.before_days is None and plan.changed
+
+
+def policy_lines(policy: str) -> list[str]:
+    """A policy's JSON in full, one rule a line (as written: keys in their order), so that a
+    hand-written policy fits a dialog on a small terminal; text that is not JSON as it is."""
+    try:
+        document = json.loads(policy)
+    except json.JSONDecodeError:
+        return policy.splitlines()
+    rules = document.get("rules") if isinstance(document, dict) else None
+    if not isinstance(rules, list) or set(document) != {"rules"}:
+        return lifecycle.pretty_policy(policy).splitlines()
+    lines = ['{"rules": [']
+    lines += [
+        f"  {json.dumps(rule)}{',' if i < len(rules) - 1 else ''}" for i, rule in enumerate(rules)
+    ]
+    return [*lines, "]}"]
+
+
+def _policy_json(text: Text, plan: PolicyPlan) -> None:
+    text.append(f"\nThe policy of {plan.repository} now, replaced by the rule above:\n")
+    for line in policy_lines(plan.before_text or ""):
+        text.append(f"  {line}\n")
+
+
+def _expiring_totals(count: int, kept: int, size: int, saving: float) -> str:
+    return (
+        f"{count} of {fmt.plural(count + kept, 'image')} would expire at once: "
+        f"{fmt.size(size)}, saving {fmt.cost(saving)}/month"
+    )
+
+
+def _expiring_list(
+    text: Text, items: Sequence[tuple[str, ExpiringImage]], *, with_repository: bool
+) -> None:
+    """The images that would expire, oldest push first, then what was left unlisted."""
+    text.append(f"  {'Pushed (UTC)':<16}  {'Size':>9}  Tags\n", style="bold")
+    for repository, image in items[:PREVIEW_LIMIT]:
+        text.append(f"  {fmt.timestamp(image.pushed_at)}  {fmt.size(image.size_bytes):>9}  ")
+        where = f"{repository}: " if with_repository else ""
+        text.append(f"{where}{image.name}\n")
+    rest = items[PREVIEW_LIMIT:]
+    if rest:
+        size = sum(i.size_bytes for _, i in rest)
+        text.append(f"  … and {len(rest)} more, {fmt.size(size)}\n", style="italic")
+
+
 def preview_text(plan: PolicyPlan) -> Text:
-    """Before, after, and the tags the new rule would expire at once."""
+    """Before (a policy ecr-cache did not write: in full), after, and what would expire at
+    once: oldest push first, with sizes, the total and the storage cost saved."""
     text = Text()
     text.append("Before  ", style="bold")
     text.append(rule_text(plan.before_days, plan.before_text is not None) + "\n")
     text.append("After   ", style="bold")
     text.append(rule_text(plan.after_days, True) + "\n")
-    expiring = plan.preview.expire_now
     if not plan.changed:
         text.append("\nThe policy already says this: nothing to change.", style="italic")
         return text
-    if not expiring:
-        text.append(f"\nNo image would expire at once ({plan.preview.kept} kept).")
+    if _foreign(plan):
+        _policy_json(text, plan)
+    preview = plan.preview
+    if not preview.expiring:
+        text.append(
+            f"\nNo image would expire at once ({preview.kept} kept, "
+            f"{fmt.size(preview.kept_bytes)})."
+        )
         return text
-    text.append(
-        f"\n{fmt.plural(len(expiring), 'image')} would expire at once "
-        f"({plan.preview.kept} kept):\n",
-        style="bold",
+    totals = _expiring_totals(
+        len(preview.expiring), preview.kept, preview.expiring_bytes, plan.saving_usd_month
     )
-    for name in expiring[:PREVIEW_LIMIT]:
-        text.append(f"  {name}\n")
-    if len(expiring) > PREVIEW_LIMIT:
-        text.append(f"  … and {len(expiring) - PREVIEW_LIMIT} more\n")
+    text.append(f"\n{totals}\n", style="bold")
+    _expiring_list(text, [(plan.repository, i) for i in preview.expiring], with_repository=False)
+    text.rstrip()
+    return text
+
+
+def bulk_preview_text(plans: Sequence[PolicyPlan], days: int) -> Text:
+    """One preview for a max age set on several pipelines: each one's change, the policies
+    replaced (in full), the total that would expire and what it saves, oldest push first."""
+    text = Text()
+    changed = [p for p in plans if p.changed]
+    text.append(f"After   {rule_text(days, True)}, on {len(plans)} pipelines\n", style="bold")
+    for plan in plans:
+        before = rule_text(plan.before_days, plan.before_text is not None)
+        if not plan.changed:
+            what = "unchanged (already so)"
+        elif plan.preview.expiring:
+            what = f"{len(plan.preview.expiring)} expire, {fmt.size(plan.preview.expiring_bytes)}"
+        else:
+            what = "none expire"
+        text.append(f"  {plan.repository}", style="bold")
+        text.append(f"  {before} → {days} days: {what}\n")
+    for plan in changed:
+        if _foreign(plan):
+            _policy_json(text, plan)
+    expiring = sorted(
+        ((p.repository, i) for p in changed for i in p.preview.expiring),
+        key=lambda pair: (pair[1].pushed_at, pair[0], pair[1].name),
+    )
+    if not changed:
+        text.append("\nEvery policy already says this: nothing to change.", style="italic")
+        return text
+    if not expiring:
+        text.append("\nNo image would expire at once.")
+        return text
+    totals = _expiring_totals(
+        len(expiring),
+        sum(p.preview.kept for p in changed),
+        sum(p.preview.expiring_bytes for p in changed),
+        sum(p.saving_usd_month for p in changed),
+    )
+    text.append(f"\nIn all, {totals}\n", style="bold")
+    _expiring_list(text, expiring, with_repository=True)
     text.rstrip()
     return text
 
