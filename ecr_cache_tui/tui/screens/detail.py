@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
 from ecr_cache_tui.cachekey.diffrows import diff_rows
@@ -116,6 +117,16 @@ def diff_view(tag_a: str, tag_b: str, changes: Sequence[Change]) -> Group:
     return Group(summary, Text(""), table)
 
 
+class DiffSection(Static):
+    """The diff's text; says when a new diff changed its height (it is laid out by then)."""
+
+    class Resized(Message):
+        """The diff section has its new size: scroll it into view now."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+
 class TagDetailScreen(ServiceScreen):
     """The detail of ``repository:tag``."""
 
@@ -155,7 +166,7 @@ class TagDetailScreen(ServiceScreen):
             table: DataTable[Text] = DataTable(id="manifest", cursor_type="row", zebra_stripes=True)
             yield table
             yield Static(Text("Diff", style="bold"), classes="section", id="diff-title")
-            yield Static(Text(self._diff_hint(), style="italic"), id="diff")
+            yield DiffSection(Text(self._diff_hint(), style="italic"), id="diff")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -279,6 +290,12 @@ class TagDetailScreen(ServiceScreen):
         diff.update(Text(f"Comparing with {tag[:16]}…", style="italic"))
         self._show_diff()
         self.load_diff(tag)
+
+    @on(DiffSection.Resized)
+    def _diff_resized(self) -> None:
+        # A taller diff: where to scroll to is only known once it is laid out.
+        if self.diff_asked:
+            self._show_diff()
 
     def _show_diff(self) -> None:
         """The diff section at the top of the view, wherever the screen had scrolled to."""
