@@ -7,8 +7,17 @@ ECR's data plane, moto playing its control plane)::
 
 What it measures, in one invocation, rounds interleaved so drift hits every scenario alike:
 
-* ``hook, hit (local)``: the real ``hooks/pre-command`` (``ECR_CACHE_PYTHON`` = this venv's
-  python) sourced by bash, the image already in the daemon;
+* ``floor``: ``python3 -c pass`` then ``docker image inspect`` of the same image (the real
+  interpreter the hook's virtualenv is made from, the first ``docker`` on PATH), in one bash;
+* ``hook, hit (local)``: the real ``hooks/pre-command`` sourced by bash, the image already in
+  the daemon and the repository ensured by this host within the hour (the host state the
+  setup's miss wrote): no AWS call, no registry request, neither botocore nor docker imported.
+  Twice: through the shim's own interpreter discovery and shared virtualenv (built in
+  ``bench/.venv-hook-cache`` on first use), as on an agent; and with ``ECR_CACHE_PYTHON`` =
+  this venv's python;
+* ``hook, hit (local), no host state``: the same with the state's location unusable (one
+  warning): the repository and policy are checked, botocore and docker imported (the hook's
+  local hit before the host state);
 * ``hook, hit (pull)``: the same after ``docker rmi`` (not timed): the hook pulls;
 * ``reference, image local`` / ``reference, pull``: the reference plugin's calls for the same hit
   (``aws sts get-caller-identity``, ``aws ecr get-login-password | docker login
@@ -17,8 +26,9 @@ What it measures, in one invocation, rounds interleaved so drift hits every scen
   ``bench/.venv-awscli`` (created on first use).
 
 AWS API calls are counted outside the product: every client talks to moto through a counting
-HTTP proxy started here. The hook's peak RSS is the ``ru_maxrss`` of the largest process in the
-hook's tree (its Python: a hit runs no other big process). A separate run under ``python -X
+HTTP proxy started here; registry requests (the hook's and the daemon's) through a counting TCP
+relay in front of the registry. The hook's peak RSS is the ``ru_maxrss`` of the largest process
+in the hook's tree (its Python: a hit runs no other big process). A separate run under ``python -X
 importtime`` lists what the hook imports and checks that ``textual`` is not among it. Start-up:
 ``python -c pass`` vs ``python -m ecr_cache_tui --version`` vs importing what the hook imports.
 Last, the shim's own cost with a package that does nothing, via ``ECR_CACHE_PYTHON`` and via an
@@ -47,8 +57,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.relay import CountingRelay  # noqa: E402  (the suite's counting relay, reused)
+
 HOOK = REPO / "hooks" / "pre-command"
 AWSCLI_VENV = REPO / "bench" / ".venv-awscli"
+#: XDG_CACHE_HOME of the agent-like runs: the shim builds its shared virtualenv here once.
+HOOK_CACHE = REPO / "bench" / ".venv-hook-cache"
+#: What a local hit must not import.
+HEAVY = ("botocore", "boto3", "docker", "requests", "urllib3", "s3transfer")
 PYTHON = sys.executable
 ECR_NAME = "build-cache/bench/web"
 REGION = "eu-west-1"
@@ -130,6 +147,7 @@ class Sample:
     calls: Counter[str]
     maxrss_kb: int = 0
     output: str = ""
+    registry_requests: int = 0
 
     @property
     def inner(self) -> float | None:
@@ -138,9 +156,18 @@ class Sample:
         return float(found[-1]) if found else None
 
 
-def timed(argv: list[str], env: Mapping[str, str], cwd: Path, calls: CallLog) -> Sample:
-    """Run argv, return wall time, the AWS calls it made, and its tree's largest maxrss."""
+def timed(
+    argv: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    calls: CallLog,
+    relay: CountingRelay | None = None,
+) -> Sample:
+    """Run argv, return wall time, the AWS calls and registry requests it made, and its
+    tree's largest maxrss."""
     calls.take()
+    if relay is not None:
+        relay.reset()
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -152,7 +179,13 @@ def timed(argv: list[str], env: Mapping[str, str], cwd: Path, calls: CallLog) ->
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"{argv[:3]} failed ({proc.returncode}):\n{output.decode(errors='replace')}")
-    return Sample(seconds, calls.take(), usage.ru_maxrss, output.decode(errors="replace"))
+    return Sample(
+        seconds,
+        calls.take(),
+        usage.ru_maxrss,
+        output.decode(errors="replace"),
+        len(relay.requests) if relay is not None else 0,
+    )
 
 
 def hook_argv() -> list[str]:
@@ -204,13 +237,20 @@ HOOK_IMPORTS = (
     " ecr_cache_tui.adapters.ecr,"
     " ecr_cache_tui.adapters.aws, ecr_cache_tui.adapters.dockerconfig, boto3, docker"
 )
+LOCAL_HIT_IMPORTS = (
+    "import ecr_cache_tui.cli, ecr_cache_tui.commands.hook, ecr_cache_tui.config,"
+    " ecr_cache_tui.cachekey.checksum, ecr_cache_tui.hook.flow, ecr_cache_tui.hook.exports,"
+    " ecr_cache_tui.wiring, ecr_cache_tui.adapters.docker_socket,"
+    " ecr_cache_tui.adapters.host_state"
+)
 
 
 def startup(runs: int) -> dict[str, float]:
     cases = {
         "python -c pass": [PYTHON, "-c", "pass"],
         "python -m ecr_cache_tui --version": [PYTHON, "-m", "ecr_cache_tui", "--version"],
-        "import what the hook imports": [PYTHON, "-c", HOOK_IMPORTS],
+        "import what a pull or a miss imports": [PYTHON, "-c", HOOK_IMPORTS],
+        "import what a local hit imports": [PYTHON, "-c", LOCAL_HIT_IMPORTS],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
@@ -221,8 +261,11 @@ def startup(runs: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def importtime(env: Mapping[str, str], cwd: Path) -> tuple[bool, float, list[tuple[str, int]]]:
-    """One hook run under ``-X importtime``: textual imported?, total seconds, top imports."""
+def importtime(
+    env: Mapping[str, str], cwd: Path
+) -> tuple[bool, list[str], float, list[tuple[str, int]]]:
+    """One hook run under ``-X importtime``: textual imported?, which of :data:`HEAVY` were,
+    total seconds, top imports."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "importtime.log"
         wrapper = Path(tmp) / "python"
@@ -244,12 +287,13 @@ def importtime(env: Mapping[str, str], cwd: Path) -> tuple[bool, float, list[tup
     indent = min(len(name) - len(name.lstrip()) for name, _, _ in rows)
     modules = {name.strip() for name, _, _ in rows}
     textual = any(m == "textual" or m.startswith("textual.") for m in modules)
+    heavy = sorted(m for m in modules if m in HEAVY)
     total = sum(self_us for _, self_us, _ in rows) / 1e6
     top_level = [
         (name.strip(), cum) for name, _, cum in rows if len(name) - len(name.lstrip()) == indent
     ]
     top = sorted(top_level, key=lambda item: -item[1])[:6]
-    return textual, total, top
+    return textual, heavy, total, top
 
 
 FAKE_PACKAGE = """#!/bin/bash
@@ -345,34 +389,55 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="hook-bench."))
     checkout = work / "checkout"
     checkout.mkdir()
+    relay = CountingRelay(registry)
     config = {
         "dockerfile-inline": "FROM local/busybox:latest\nCOPY blob.bin package-lock.json /data/\n",
         "cache-on": ["package-lock.json"],
-        "registry-hostname": registry,
+        "registry-hostname": relay.address,
         "ecr-name": ECR_NAME,
         "region": REGION,
         "max-age-days": 14,
     }
+    # The agent's interpreter, as the shim finds it: the real binary first on PATH under its
+    # versioned name (not a pyenv shim script), then the system's docker CLI and tools.
+    interpreter = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    bin_dir = work / "bin"
+    bin_dir.mkdir()
+    os.symlink(interpreter, bin_dir / f"python3.{sys.version_info.minor}")
+    os.symlink(interpreter, bin_dir / "python3")
     base_env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BUILDKITE_", "ECR_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "BUILDKITE_", "ECR_", "XDG_", "VIRTUAL_ENV", "PYTHON"))
     }
-    env = {
+    agent_env = {
         **base_env,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ENDPOINT_URL": proxy,
         "AWS_EC2_METADATA_DISABLED": "true",
-        "ECR_CACHE_PYTHON": PYTHON,
         "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config),
         "BUILDKITE_ORGANIZATION_SLUG": "bench",
         "BUILDKITE_PIPELINE_SLUG": "web",
+        "BUILDKITE_AGENT_NAME": "bench-agent",
         "DOCKER_CONFIG": str(work / "docker-config-hook"),
-        "PATH": f"{Path(PYTHON).parent}:{os.environ['PATH']}",
+        "XDG_STATE_HOME": str(work / "state"),
+        "XDG_CACHE_HOME": str(HOOK_CACHE),
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
     }
+    env = {**agent_env, "ECR_CACHE_PYTHON": PYTHON}
+    no_state = {**env, "XDG_STATE_HOME": str(work / "not-a-directory")}
+    (work / "not-a-directory").write_text("")
     (work / "docker-config-hook").mkdir()
     tag = setup(env, checkout)
-    image = f"{registry}/{ECR_NAME}:{tag}"
+    image = f"{relay.address}/{ECR_NAME}:{tag}"
+    # The shim's own path, once, not timed: it builds the shared virtualenv on first use.
+    first = subprocess.run(
+        hook_argv(), env=agent_env, cwd=checkout, capture_output=True, check=False
+    )
+    if first.returncode != 0:
+        sys.exit(f"the shim's own path failed:\n{first.stdout.decode()}{first.stderr.decode()}")
     policy = json.dumps(
         {
             "rules": [
@@ -405,26 +470,35 @@ def main(argv: list[str] | None = None) -> int:
                     **env,
                     "DOCKER_CONFIG": docker_config,
                     "AWSCLI_BIN": str(awscli_bin),
-                    "REGISTRY": registry,
+                    "REGISTRY": relay.address,
                     "ECR_NAME": ECR_NAME,
                     "REGION": REGION,
                     "TAG": tag,
                     "POLICY": policy,
                 }
-                return timed(["bash", "-c", REFERENCE_SCRIPT], ref_env, checkout, calls)
+                return timed(["bash", "-c", REFERENCE_SCRIPT], ref_env, checkout, calls, relay)
 
         return run
 
-    def hook(local: bool) -> Callable[[], Sample]:
+    def hook(local: bool, hook_env: Mapping[str, str] = env) -> Callable[[], Sample]:
         def run() -> Sample:
             if not local:
                 rmi()
-            return timed(hook_argv(), env, checkout, calls)
+            return timed(hook_argv(), hook_env, checkout, calls, relay)
 
         return run
 
+    def floor() -> Sample:
+        script = '"$1" -c pass && docker image inspect "$2" >/dev/null'
+        return timed(
+            ["bash", "-c", script, "bash", interpreter, image], env, checkout, calls, relay
+        )
+
     scenarios: dict[str, Callable[[], Sample]] = {
-        "hook, hit (image local)": hook(local=True),
+        "floor: python3 + image inspect": floor,
+        "hook, hit (local), agent's path": hook(local=True, hook_env=agent_env),
+        "hook, hit (local)": hook(local=True),
+        "hook, hit (local), no state": hook(local=True, hook_env=no_state),
         "reference, hit (image local)": reference(local=True),
         "hook, hit (pull)": hook(local=False),
         "reference, hit (pull)": reference(local=False),
@@ -435,54 +509,58 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.runs):
         for name, run in scenarios.items():
             samples[name].append(run())
-    rmi()
-    subprocess.run(
-        ["docker", "pull", "--quiet", image],
-        env={**env, "DOCKER_CONFIG": ""},
-        capture_output=True,
-        check=False,
-    )
-
-    textual, import_total, top = importtime(env, checkout)
+    hook(local=True)()  # the image in the daemon again (a pull if the last run removed it)
+    textual, heavy, import_total, top = importtime(env, checkout)
     start = startup(args.runs)
     shim = shim_overhead(max(args.runs, 20))
     server.shutdown()
+    relay.close()
 
     med = {name: statistics.median(s.seconds for s in values) for name, values in samples.items()}
+    floor_name = "floor: python3 + image inspect"
     print(f"\nhook benchmark: {args.runs} runs per scenario, interleaved; median wall time")
-    print(f"image {BLOB_MB} MiB + busybox; registry {registry} (htpasswd); moto via counting proxy")
+    print(
+        f"image {BLOB_MB} MiB + busybox; registry {registry} (htpasswd) via a counting relay; "
+        "moto via a counting proxy"
+    )
     print()
-    columns = ("median", "min", "flow", "vs ref", "AWS calls")
-    widths = (8, 8, 6, 7, 9)
+    columns = ("median", "min", "flow", "vs floor", "vs ref", "AWS", "registry")
+    widths = (8, 8, 6, 8, 7, 4, 8)
     header = (
-        f"{'scenario':30} "
+        f"{'scenario':32} "
         + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
-        + "  calls"
+        + "  AWS calls"
     )
     print(header)
     print("-" * len(header))
     pairs = {
-        "hook, hit (image local)": "reference, hit (image local)",
+        "hook, hit (local), agent's path": "reference, hit (image local)",
+        "hook, hit (local)": "reference, hit (image local)",
+        "hook, hit (local), no state": "reference, hit (image local)",
         "hook, hit (pull)": "reference, hit (pull)",
     }
     for name, values in samples.items():
         baseline = pairs.get(name)
-        ratio = f"{med[baseline] / med[name]:.1f}x" if baseline else "1.0x"
+        ratio = f"{med[baseline] / med[name]:.1f}x" if baseline else "-"
         last = values[-1].calls
         detail = ", ".join(f"{op} {n}" for op, n in sorted(last.items()))
         inner = [s.inner for s in values if s.inner is not None]
         flow = f"{statistics.median(inner):5.1f}s" if inner else "-"
         print(
-            f"{name:30} {med[name]:7.3f}s {min(s.seconds for s in values):7.3f}s {flow:>6} "
-            f"{ratio:>7} {sum(last.values()):>9}  {detail}"
+            f"{name:32} {med[name]:7.3f}s {min(s.seconds for s in values):7.3f}s {flow:>6} "
+            f"{med[name] / med[floor_name]:7.2f}x {ratio:>7} {sum(last.values()):>4} "
+            f"{values[-1].registry_requests:>8}  {detail}"
         )
     print()
+    print("'vs floor': median over the floor's median (target for a local hit: at most 2.5x)")
     print("'vs ref': how many times faster than the reference pattern for the same hit")
+    print("'AWS', 'registry': requests of the last run, counted outside the product")
     print("'flow': the hook's own summary line (Python flow after imports, 0.1 s resolution)")
     rss = max(s.maxrss_kb for key in pairs for s in samples[key]) / 1024
     print(f"hook peak RSS (largest process of the hook's tree, all hook runs): {rss:.1f} MiB")
     print(f"textual imported by the hook: {'YES' if textual else 'no'}")
-    print(f"hook import time (sum of -X importtime self times): {import_total:.3f}s; top:")
+    print(f"botocore/docker/requests imported by a local hit: {', '.join(heavy) or 'none'}")
+    print(f"local hit's import time (sum of -X importtime self times): {import_total:.3f}s; top:")
     for name, cumulative in top:
         print(f"    {name:40} {cumulative / 1e6:6.3f}s cumulative")
     print()

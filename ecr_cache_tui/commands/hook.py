@@ -16,7 +16,12 @@ flattened variables (:mod:`ecr_cache_tui.config.sources`). Environment read here
 ``ECR_CACHE_FORCE_REBUILD`` (via the loader), ``BUILDKITE_STEP_KEY``/``BUILDKITE_STEP_ID``/
 ``BUILDKITE_JOB_ID``, ``BUILDKITE_LABEL``, ``BUILDKITE_PARALLEL_JOB``/``_COUNT`` and
 ``BUILDKITE_BUILD_URL`` (the annotation's context and line, :mod:`ecr_cache_tui.hook.annotation`),
-``DOCKER_HOST`` and the AWS variables (through docker-py and boto3).
+``DOCKER_HOST`` and the AWS variables (through docker-py and boto3; ``DOCKER_HOST``,
+``DOCKER_CONTEXT`` and the Docker config's ``currentContext`` also pick the daemon's socket),
+``XDG_STATE_HOME``/``HOME`` (where the host's state and build locks live),
+``BUILDKITE_AGENT_NAME`` (written into a build lock for the jobs that wait) and
+``ECR_CACHE_BUILD_WAIT`` (seconds a job waits for another job of the host building the same
+tag; :mod:`ecr_cache_tui.hook.host`).
 """
 
 from __future__ import annotations

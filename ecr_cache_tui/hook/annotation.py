@@ -18,7 +18,6 @@ which the log shows as one line; it never fails the job. ``annotate: false`` tur
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
 from ecr_cache_tui.hook.log import HookLog
@@ -45,6 +44,8 @@ def step_context(env: Mapping[str, str]) -> str:
     )
     room = _MAX_CONTEXT - len(_PREFIX) - len(FAILED_SUFFIX)
     if len(step) > room:
+        import hashlib  # noqa: PLC0415  (rare; a local hit does not pay for OpenSSL's import)
+
         digest = hashlib.sha256(step.encode("utf-8", "surrogatepass")).hexdigest()[:12]
         step = f"{step[: room - 13]}-{digest}"
     return _PREFIX + step

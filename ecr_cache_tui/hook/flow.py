@@ -19,7 +19,6 @@ that builds it, then hit locally.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -511,6 +510,8 @@ def _build(
     """Step 7: ``docker build`` through the CLI, output streamed through the redactor."""
     log = deps.log
     buildkit = deps.builder.has_buildkit()
+    import tempfile  # noqa: PLC0415  (a build only: a local hit does not pay for it)
+
     with tempfile.TemporaryDirectory(prefix="ecr-cache-", dir=deps.tempdir) as tmp:
         if config.dockerfile_inline is not None:
             dockerfile = Path(tmp) / "Dockerfile"
