@@ -48,7 +48,7 @@ def rss_mb() -> float:
 
 
 def start_demo(pipelines: int, tags: int) -> tuple[Any, float]:
-    from ecr_cache_tui.demo.backend.backend import DemoEcr, DemoScale
+    from ecr_cache_tui.demo import DemoEcr, DemoScale
 
     t0 = time.perf_counter()
     demo = DemoEcr(
@@ -77,7 +77,7 @@ def measure_tui(opts: argparse.Namespace) -> dict[str, float]:
 
     import_s = time.perf_counter() - t0
     demo, fill = start_demo(opts.pipelines, opts.tags)
-    from ecr_cache_tui.demo.backend.backend import demo_service
+    from ecr_cache_tui.demo import demo_service
 
     big = demo.repositories[0]
     out: dict[str, float] = {"import_s": import_s, "fill_s": fill}

@@ -195,7 +195,7 @@ def open_service(
     from ecr_cache_tui.service import CacheService  # noqa: PLC0415
 
     client = (
-        ecr_client(region, profile, max_attempts=3, connect_timeout=3)
+        ecr_client(region, profile, max_attempts=2, connect_timeout=3)
         if interactive
         else ecr_client(region, profile)
     )

@@ -61,3 +61,13 @@ def test_counts_are_proper_plurals() -> None:
     assert figures.plural(0, "image") == "0 images"
     assert figures.plural(12_000, "tag") == "12,000 tags"
     assert figures.plural(2, "policy", "policies") == "2 policies"
+
+
+def test_tui_errors_carry_the_tuis_own_hint() -> None:
+    from ecr_cache_tui.errors import RepositoryNotFound, TagNotFound
+
+    title, message = tui_format.describe_error(TagNotFound("build-cache/a has no tag 'x'"))
+    assert "r reloads" in title and message == "build-cache/a has no tag 'x'"
+    title, _ = tui_format.describe_error(RepositoryNotFound("repository build-cache/a"))
+    assert "r reloads the pipelines" in title
+    assert "--" not in title

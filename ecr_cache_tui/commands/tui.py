@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             CacheApp(
                 service,
                 read_only=args.read_only,
-                source="demo (in-process moto)",
+                source="demo",
                 region=demo.region,
                 account=args.account_id,
                 stats_workers=1,

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from ecr_cache_tui import figures
-from ecr_cache_tui.errors import AccessDenied, EcrCacheError, RemoteError, Throttled
+from ecr_cache_tui.errors import (
+    AccessDenied,
+    EcrCacheError,
+    RemoteError,
+    RepositoryNotFound,
+    TagNotFound,
+    Throttled,
+)
 from ecr_cache_tui.figures import ago, max_age, max_age_rule, plural
 
 __all__ = [
@@ -58,10 +65,15 @@ def expires_in(at: datetime | None, now: datetime) -> str:
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """A title and a message for an error shown in the app (never a traceback).
 
-    The message is the error's own text (which names what was being done); the title says
-    what kind of failure it was and, for the common ones, what to do.
+    The message is the error's own text (which names the problem); the title says what kind
+    of failure it was and, for the common ones, what to do here, in the TUI's own keys (a
+    core error names no CLI flag: each shell adds its hint).
     """
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, TagNotFound):
+        return ("Tag not found: it expired or was evicted meanwhile; r reloads", text)
+    if isinstance(exc, RepositoryNotFound):
+        return ("Repository not found: esc, then r reloads the pipelines", text)
     if isinstance(exc, AccessDenied):
         return ("Access denied: check AWS credentials (--profile) and IAM permissions", text)
     if isinstance(exc, Throttled):

@@ -293,7 +293,7 @@ async def test_read_only_keys_answer_with_a_notice(
         await settle(pilot)
         assert isinstance(app.screen, PipelinesScreen)
         said = [n for n in notes(app) if "Read-only" in n]
-        assert len(said) == 1 and "off in this session" in said[0]
+        assert len(said) == 1 and said[0].endswith(") is off")
         assert "\n" not in said[0]
         assert not {"plan_eviction", "get_policy"} & set(spy.calls)
 
@@ -325,3 +325,29 @@ async def test_tag_counts_are_honest_about_latest(make_app: MakeApp, demo: DemoE
         parts = summary(app).parts
         assert f"{len(images)} image" in parts[1] and f"{len(tags)} tag" in parts[2]
         assert "(s)" not in summary(app).text
+
+
+async def test_the_signal_survives_no_color(
+    make_app: MakeApp, demo: DemoEcr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = sorted(demo.repositories)[0]
+    demo.client.delete_lifecycle_policy(repositoryName=repository)
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        text = rendered(app)
+        assert "! none" in text  # a word and a glyph, not a colour alone
+        assert "! 1 pipeline without a policy" in text or "pipelines without a policy" in text
+
+
+def test_the_tuis_client_gives_up_on_an_unreachable_endpoint_quickly() -> None:
+    from ecr_cache_tui.wiring import open_service
+
+    service = open_service(region="eu-west-1", interactive=True)
+    config = service.ecr._client.meta.config  # type: ignore[attr-defined]
+    assert config.connect_timeout == 3
+    assert config.retries["total_max_attempts"] == 3  # the first try and two retries
+    batch = open_service(region="eu-west-1").ecr._client.meta.config  # type: ignore[attr-defined]
+    assert batch.connect_timeout == 10 and batch.retries["total_max_attempts"] == 9

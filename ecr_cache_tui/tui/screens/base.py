@@ -99,11 +99,8 @@ class ServiceScreen(Screen[None]):
                 and event.key in binding.key.split(",")
             ):
                 event.stop()
-                self.notify(
-                    f"Read-only: {binding.description} ({binding.key_display or binding.key}) "
-                    "changes ECR, so it is off in this session",
-                    severity="warning",
-                )
+                key = binding.key_display or binding.key
+                self.notify(f"Read-only: {key} ({binding.description}) is off", severity="warning")
                 return
 
     def set_error(self, text: str) -> None:

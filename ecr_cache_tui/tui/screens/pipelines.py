@@ -2,9 +2,10 @@
 
 The listing is one paginated call; each repository's figures (images, size, newest push,
 max age, cost: two calls each) load lazily afterwards: only those of the rows on screen (and a
-page ahead), as they come into view. Sorting or filtering by a figure loads them all. A registry
-with thousands of repositories is browsable at once, and opening the TUI does not make two
-calls per repository.
+page ahead), as they come into view, once there are more than :data:`EAGER_FIGURES` (up to
+that, all at once, so the totals are whole). Sorting or filtering by a figure loads them all. A
+registry with thousands of repositories is browsable at once, and opening the TUI does not make
+two calls per repository.
 
 What needs attention stands out (:mod:`ecr_cache_tui.health`), in a theme colour and in words
 or a ``!`` (so it survives ``NO_COLOR``): no policy, stale, each pipeline's share of the cost;
@@ -79,6 +80,9 @@ PRESETS: tuple[tuple[str, str, bool], ...] = (
 STATS_BATCH_SECONDS = 0.3
 #: Rows past the last one on screen whose figures load with it (a page of scrolling ahead).
 LOOKAHEAD = 40
+#: Up to this many repositories, every figure loads at once (the totals are whole); more, and
+#: only those in view (and a page ahead) load.
+EAGER_FIGURES = 200
 #: How often the screen looks for rows in view whose figures are missing.
 VIEW_CHECK_SECONDS = 0.25
 #: Columns whose values are figures: sorting or filtering by one needs every row's.
@@ -92,15 +96,20 @@ _BLOCKS = " ▏▎▍▌▋▊▉█"
 _ACCOUNT = re.compile(r"^(\d{12})\.dkr\.ecr\.")
 
 
-def share_bar(share: float) -> str:
-    """``███▌   12%``: a pipeline's part of the total cost, as a bar and a figure."""
-    eighths = round(max(0.0, min(share, 1.0)) * BAR_CELLS * 8)
+def share_bar(share: float, largest: float) -> str:
+    """``███▌   12%``: a pipeline's part of the total cost; the bar is drawn against the
+    ``largest`` share (the most expensive pipeline's bar is full)."""
+    part = share / largest if largest > 0 else 0.0
+    eighths = round(max(0.0, min(part, 1.0)) * BAR_CELLS * 8)
     bar = "█" * (eighths // 8) + (_BLOCKS[eighths % 8] if eighths % 8 else "")
     return f"{bar:<{BAR_CELLS}}{share * 100:4.0f}%"
 
 
-def pipeline_row(p: PipelineSummary, now: datetime, total_cost: float) -> TableRow:
-    """The row of one pipeline (figures ``…`` until loaded); ``total_cost`` for its share."""
+def pipeline_row(
+    p: PipelineSummary, now: datetime, total_cost: float, largest_cost: float = 0.0
+) -> TableRow:
+    """The row of one pipeline (figures ``…`` until loaded); ``total_cost`` for its share,
+    ``largest_cost`` (the most expensive pipeline's) for the length of its bar."""
     s = p.stats
     if s is None:
         cells = [p.organisation, p.pipeline, *[fmt.LOADING] * 6]
@@ -118,7 +127,7 @@ def pipeline_row(p: PipelineSummary, now: datetime, total_cost: float) -> TableR
             ("! " if stale else "") + fmt.date(s.newest_push),
             "! none" if not s.has_policy else max_age,
             fmt.cost(s.monthly_cost_usd),
-            share_bar(share),
+            share_bar(share, health.cost_share(largest_cost, total_cost)),
         ]
         values = [
             p.organisation,
@@ -157,8 +166,8 @@ class PipelinesScreen(ServiceScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh"),
-        Binding("c", "copy_uri", "Copy URI"),
-        Binding("o", "preset", "Order by…"),
+        Binding("c", "copy_uri", "Copy"),
+        Binding("o", "preset", "Order"),
         Binding("D", "evict_all", "Evict all", key_display="D"),
         Binding("m", "max_age", "Max age"),
     ]
@@ -243,8 +252,10 @@ class PipelinesScreen(ServiceScreen):
             return
         table = self.table
         rows = table.shown_rows
-        if table.sort_column in FIGURE_COLUMNS or any(
-            t.column in FIGURE_COLUMNS for t in parse_filter(table.filter_text, COLUMNS)
+        if (
+            len(self.pipelines) <= EAGER_FIGURES
+            or table.sort_column in FIGURE_COLUMNS
+            or any(t.column in FIGURE_COLUMNS for t in parse_filter(table.filter_text, COLUMNS))
         ):
             wanted = rows
         else:
@@ -300,16 +311,17 @@ class PipelinesScreen(ServiceScreen):
             self._stale.add(event.repository)
             self.request_figures()
 
-    def _total_cost(self) -> float:
-        return sum(p.stats.monthly_cost_usd for p in self.pipelines.values() if p.stats)
-
     def _rows(self, *, loaded_only: bool = False) -> list[TableRow]:
-        now, total = self.now(), self._total_cost()
+        now = self.now()
+        costs = [p.stats.monthly_cost_usd for p in self.pipelines.values() if p.stats]
+        total, largest = sum(costs), max(costs, default=0.0)
         if loaded_only:
-            return [pipeline_row(p, now, total) for p in self.pipelines.values() if p.stats]
+            return [
+                pipeline_row(p, now, total, largest) for p in self.pipelines.values() if p.stats
+            ]
         # Grouped by organisation: that is the order rows come in until sorted otherwise.
         ordered = sorted(self.pipelines.values(), key=lambda p: (p.organisation, p.pipeline))
-        return [pipeline_row(p, now, total) for p in ordered]
+        return [pipeline_row(p, now, total, largest) for p in ordered]
 
     def _summary(self) -> None:
         if not self._listed:

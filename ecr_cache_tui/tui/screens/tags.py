@@ -86,7 +86,7 @@ class TagsScreen(ServiceScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", key_display="esc"),
         Binding("r", "refresh", "Refresh"),
-        Binding("c", "copy_uri", "Copy URI"),
+        Binding("c", "copy_uri", "Copy"),
         Binding("space", "mark", "Mark"),
         Binding("d", "evict", "Evict"),
         Binding("D", "evict_all", "Evict all", key_display="D"),

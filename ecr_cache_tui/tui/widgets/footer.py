@@ -16,7 +16,8 @@ from textual.widgets import Footer
 
 __all__ = ["COMPACT_BELOW", "KeysFooter"]
 
-#: Narrower than this, the keys are drawn closer together (so more of them fit).
+#: Narrower than this, the keys are drawn closer together and ``^p palette`` is left to the
+#: help (so the screen's own keys fit).
 COMPACT_BELOW = 120
 
 #: What one shown key looks like: key, its display, description, action, enabled, tooltip.
@@ -34,6 +35,7 @@ class KeysFooter(Footer):
         compact = event.size.width < COMPACT_BELOW
         if compact != self.compact:
             self.compact = compact
+            self.show_command_palette = not compact
 
     def keys(self, screen: Screen[object]) -> tuple[KeySignature, ...]:
         """The keys ``screen`` has for the footer now, as the footer would draw them."""
