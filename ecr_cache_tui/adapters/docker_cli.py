@@ -1,7 +1,10 @@
 """The ``docker`` CLI, for builds: the SDK cannot use BuildKit, secrets or ``--ssh``.
 
 :class:`DockerCli` runs an argv list (never a shell) and streams the output line by line; a
-failed build is :class:`~ecr_cache_tui.errors.BuildError`.
+failed build is :class:`~ecr_cache_tui.errors.BuildError`. Whatever interrupts the streaming
+(a cancellation, :class:`ecr_cache_tui.cancel.Cancelled`, or any other exception) stops the
+child first: SIGTERM, then SIGKILL after :data:`STOP_GRACE` seconds. The CLI then hangs up on
+the daemon, which abandons the build.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ecr_cache_tui.errors import BuildError
 
-__all__ = ["DockerCli"]
+__all__ = ["STOP_GRACE", "DockerCli"]
+
+#: Seconds a stopped ``docker build`` gets to exit after SIGTERM before it is killed.
+STOP_GRACE = 5.0
 
 
 class DockerCli:
@@ -98,11 +104,28 @@ class DockerCli:
         except OSError as exc:
             raise BuildError(f"cannot run {self.executable}: {exc}") from exc
         assert proc.stdout is not None
-        for line in _lines(proc.stdout):
-            on_line(line)
-        code = proc.wait()
+        try:
+            for line in _lines(proc.stdout):
+                on_line(line)
+            code = proc.wait()
+        except BaseException:
+            _stop(proc)
+            raise
         if code != 0:
             raise BuildError(f"docker build exited with status {code}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """Stop ``proc`` (it may have had the signal already: the agent signals the whole group)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def _lines(stream: Iterable[str]) -> Iterator[str]:

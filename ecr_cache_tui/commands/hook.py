@@ -22,15 +22,21 @@ flattened variables (:mod:`ecr_cache_tui.config.sources`). Environment read here
 ``BUILDKITE_AGENT_NAME`` (written into a build lock for the jobs that wait) and
 ``ECR_CACHE_BUILD_WAIT`` (seconds a job waits for another job of the host building the same
 tag; :mod:`ecr_cache_tui.hook.host`).
+
+Cancelled (SIGTERM or SIGINT, which the agent sends to the job's process group): the build or
+push in progress is stopped, temporary files are removed, nothing more is pushed and the exit
+code is 143 or 130 (:mod:`ecr_cache_tui.cancel`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ecr_cache_tui.cancel import Cancelled, cancellable
 from ecr_cache_tui.errors import UsageError
 
 __all__ = ["add_arguments", "run"]
@@ -71,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"hook: {args.hook!r} is not supported (allowed: {', '.join(HOOKS)})")
     env = dict(os.environ)
     checkout = (args.checkout or Path.cwd()).resolve()
-    return run_hook(env, checkout, args.export_file, plugin_dir=args.plugin_dir)
+    with cancellable():
+        try:
+            return run_hook(env, checkout, args.export_file, plugin_dir=args.plugin_dir)
+        except Cancelled as cancel:
+            print(f"ecr-cache: {cancel}: stopped; nothing more is pushed", file=sys.stderr)
+            return cancel.exit_code
 
 
 def run_hook(

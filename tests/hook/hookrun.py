@@ -12,8 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,12 +146,55 @@ class Agent:
             env=self.environment(config, pipeline, extra),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # The agent runs each job in a process group of its own, and signals that group.
+            start_new_session=True,
         )
         return proc, dump
 
     def finish(self, proc: subprocess.Popen[bytes], dump: Path) -> HookRun:
         out, _ = proc.communicate(timeout=280)
-        output = out.decode("utf-8", "replace")
+        return self._collect(proc, out.decode("utf-8", "replace"), dump)
+
+    def cancel(
+        self,
+        checkout: Path,
+        config: Mapping[str, Any],
+        pipeline: str,
+        extra: Mapping[str, str] | None = None,
+        *,
+        when: Callable[[str], bool],
+        signum: int = signal.SIGTERM,
+        timeout: float = 120.0,
+    ) -> HookRun:
+        """Source the hook and, once ``when(output so far)`` holds, signal its process group
+        (what the agent does to cancel a job); then wait for it as :meth:`finish` does."""
+        proc, dump = self.start(checkout, config, pipeline, extra)
+        assert proc.stdout is not None
+        stream = proc.stdout
+        chunks: list[bytes] = []
+
+        def read() -> None:
+            for line in iter(stream.readline, b""):
+                chunks.append(line)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while not when(b"".join(chunks).decode("utf-8", "replace")):
+                assert proc.poll() is None, b"".join(chunks).decode("utf-8", "replace")
+                assert time.monotonic() < deadline, "the moment to cancel never came"
+                time.sleep(0.05)
+            os.killpg(proc.pid, signum)
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            reader.join(60)
+        return self._collect(proc, b"".join(chunks).decode("utf-8", "replace"), dump)
+
+    def _collect(self, proc: subprocess.Popen[bytes], output: str, dump: Path) -> HookRun:
         self.transcript.append(output)
         env: dict[str, str] = {}
         if dump.exists():
