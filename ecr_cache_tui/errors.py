@@ -12,6 +12,8 @@ exit code below, never a traceback::
     ├── RemoteError                      3   AWS or the registry
     │   ├── AccessDenied                 3   credentials missing or not allowed
     │   ├── Throttled                    3   still throttled after retries
+    │   ├── Unavailable                  3   ECR did not answer, or answered 5xx, after retries
+    │   ├── LoginUnavailable             3   no registry login could be had (token call failed)
     │   ├── RepositoryNotFound           3   the ECR repository does not exist
     │   ├── TagNotFound                  3   the tag (image) does not exist
     │   └── RegistryError                3   the registry (data plane) answered with an error
@@ -36,11 +38,13 @@ __all__ = [
     "ConfigError",
     "DaemonUnreachable",
     "EcrCacheError",
+    "LoginUnavailable",
     "RegistryError",
     "RemoteError",
     "RepositoryNotFound",
     "TagNotFound",
     "Throttled",
+    "Unavailable",
     "UsageError",
 ]
 
@@ -89,6 +93,18 @@ class AccessDenied(RemoteError):
 
 class Throttled(RemoteError):
     """Still throttled after retrying with backoff."""
+
+
+class Unavailable(RemoteError):
+    """ECR did not answer (connection refused, reset, timed out) or answered 5xx."""
+
+
+class LoginUnavailable(RemoteError):
+    """No registry login could be had: the token request itself failed (after its retries).
+
+    Raised as is by the cache check and the pull: without a login the registry cannot be asked,
+    so this is not a cache miss.
+    """
 
 
 class RepositoryNotFound(RemoteError):

@@ -39,7 +39,22 @@ if TYPE_CHECKING:
     )
     from ecr_cache_tui.service import CacheService
 
-__all__ = ["open_service", "profile_region", "run_hook_flow", "service_region"]
+__all__ = [
+    "HOOK_ECR_ATTEMPTS",
+    "RETRY_SECONDS",
+    "open_service",
+    "profile_region",
+    "retry_budget",
+    "run_hook_flow",
+    "service_region",
+]
+
+#: botocore's attempts per ECR call in the hook; the hook retries whole steps itself, within
+#: a time budget, so the two do not multiply into minutes (``hook.decision.retry``).
+HOOK_ECR_ATTEMPTS = 3
+
+#: The variable that sets the hook's retry budget per step, in seconds.
+RETRY_SECONDS = "ECR_CACHE_RETRY_SECONDS"
 
 
 def profile_region(env: Mapping[str, str]) -> str | None:
@@ -66,9 +81,11 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
     """Wire the real adapters for a validated configuration and run the pre-command flow."""
     from ecr_cache_tui.cachekey.checksum import compute  # noqa: PLC0415
     from ecr_cache_tui.hook.annotation import job_label, step_context  # noqa: PLC0415
+    from ecr_cache_tui.hook.decision import ECR_RETRY, RetryPolicy  # noqa: PLC0415
     from ecr_cache_tui.hook.flow import HookDeps, run_pre_command  # noqa: PLC0415
     from ecr_cache_tui.hook.log import HookLog  # noqa: PLC0415
 
+    budget = retry_budget(env)
     log = HookLog(sys.stdout)
     cli_path = env.get("ECR_CACHE_DOCKER_CLI") or shutil.which("docker", path=env.get("PATH"))
     if not cli_path:
@@ -107,8 +124,33 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
         annotation_job=job_label(env),
         host=_host_state(env, log.warn),
         build_wait=build_wait,
+        retry=RetryPolicy().with_budget(budget),
+        ecr_retry=ECR_RETRY.with_budget(budget),
     )
     return run_pre_command(plugin, checkout, env=env, deps=deps)
+
+
+def retry_budget(env: Mapping[str, str]) -> float:
+    """Seconds each hook step may spend retrying: ``ECR_CACHE_RETRY_SECONDS``, else 60.
+
+    Raises:
+        ConfigError: the value is not a number of seconds from 1 to 3600.
+    """
+    from ecr_cache_tui.hook.decision import DEFAULT_BUDGET  # noqa: PLC0415
+
+    raw = env.get(RETRY_SECONDS, "").strip()
+    if not raw:
+        return DEFAULT_BUDGET
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 1 <= seconds <= 3600:  # also false for nan
+        raise ConfigError(
+            f"{RETRY_SECONDS}: {raw!r} is not a number of seconds (1 to 3600)",
+            option=RETRY_SECONDS,
+        )
+    return seconds
 
 
 #: Seconds a job waits for another job on the host that builds the same tag (bounded wait).
@@ -222,7 +264,8 @@ def _hook_ecr(plugin: PluginConfig) -> EcrApi | None:
         from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
         from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 
-        return Ecr(ecr_client(plugin.region), registry_id=plugin.account_id)
+        client = ecr_client(plugin.region, max_attempts=HOOK_ECR_ATTEMPTS, mode="standard")
+        return Ecr(client, registry_id=plugin.account_id)
 
     return cast("EcrApi", _Lazy(make))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from ecr_cache_tui.config.options import DEFAULT_REGION
 from ecr_cache_tui.errors import (
@@ -26,6 +26,7 @@ from ecr_cache_tui.errors import (
     RepositoryNotFound,
     TagNotFound,
     Throttled,
+    Unavailable,
 )
 
 if TYPE_CHECKING:
@@ -67,11 +68,21 @@ def ecr_client(
     *,
     max_attempts: int = 8,
     connect_timeout: float = 10,
+    mode: Literal["legacy", "standard", "adaptive"] = "adaptive",
 ) -> ECRClient:
     """An ECR client for ``region`` (and ``profile``), retrying throttles adaptively.
 
     ``max_attempts`` and ``connect_timeout`` bound how long an unreachable endpoint takes to
     fail: the TUI asks for less than a build does, so a refused connection shows at once.
+
+    Args:
+        region: the region; else the environment's, the profile's, or the plugin's default.
+        profile: an AWS profile.
+        max_attempts: botocore's attempts per call (throttling, 5xx, connection errors).
+        connect_timeout: seconds to wait for a connection.
+        mode: botocore's retry mode. The hook uses ``standard`` with a few attempts and
+            retries whole steps itself within a time budget (``hook.decision.retry``): the
+            two multiplied is what once made a throttled token take 226 s and 45 calls.
     """
     # botocore directly, not boto3: boto3's import pulls in s3transfer, which costs the hook
     # about 0.2 s of start-up for nothing (imported on first use: keeps ``--help`` fast too).
@@ -82,7 +93,7 @@ def ecr_client(
     # profile names a region, so the CLI and the TUI look where the hook would have written.
     region = region or session.get_config_variable("region") or DEFAULT_REGION
     config = Config(
-        retries={"max_attempts": max_attempts, "mode": "adaptive"},
+        retries={"max_attempts": max_attempts, "mode": mode},
         connect_timeout=connect_timeout,
         read_timeout=60,
         user_agent_extra="ecr-cache-tui",
@@ -126,10 +137,12 @@ def translate_errors(action: str) -> Iterator[None]:
     from botocore.exceptions import (  # noqa: PLC0415
         BotoCoreError,
         ClientError,
+        HTTPClientError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
     )
+    from botocore.exceptions import ConnectionError as BotoConnectionError  # noqa: PLC0415
 
     try:
         yield
@@ -139,6 +152,8 @@ def translate_errors(action: str) -> Iterator[None]:
         raise AccessDenied(f"{action}: no AWS credentials found ({exc})") from exc
     except NoRegionError as exc:
         raise RemoteError(f"{action}: no AWS region configured (use --region)") from exc
+    except (BotoConnectionError, HTTPClientError) as exc:
+        raise Unavailable(f"{action}: {exc}") from exc
     except BotoCoreError as exc:
         raise RemoteError(f"{action}: {exc}") from exc
 
@@ -160,6 +175,8 @@ def _from_client_error(action: str, exc: Any) -> RemoteError:
         return AccessDenied(f"{action}: access denied (HTTP 403)" if code == "403" else text)
     if code in _THROTTLE_CODES:
         return Throttled(f"{text} (still throttled after retries)")
+    if isinstance(status, int) and status >= 500:
+        return Unavailable(text)
     if code == "RepositoryNotFoundException":
         return RepositoryNotFound(text)
     if code in ("ImageNotFoundException", "ImageTagNotFoundException"):

@@ -10,6 +10,11 @@ the retries and the meaning of each failure are tested without a daemon or a reg
     pull succeeds                       -> hit (pulled)
     pull says "not found"               -> miss (not found)
     anything else, after retries        -> warning, miss (unavailable)
+    no registry login at all            -> raised (exit 3): nothing can be asked
+
+Retries back off (:class:`RetryPolicy`) within a budget in total time, logged as they go; a
+refused login is not retried here but answered by the flow with one fresh token
+(:mod:`ecr_cache_tui.hook.login`).
 
 The registry check (a ``HEAD`` of the manifest) comes before the pull: it is one cheap request,
 it makes "not found" a typed answer instead of a parsed daemon message, and it is what real
@@ -19,12 +24,31 @@ ECR and any OCI registry answer without a single AWS API call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
-from ecr_cache_tui.errors import RemoteError, RepositoryNotFound, TagNotFound
+from ecr_cache_tui.errors import (
+    AccessDenied,
+    LoginUnavailable,
+    RemoteError,
+    RepositoryNotFound,
+    TagNotFound,
+)
 
-__all__ = ["Outcome", "RetryPolicy", "decide", "retry"]
+__all__ = [
+    "DEFAULT_BUDGET",
+    "ECR_RETRY",
+    "NOT_RETRIED",
+    "Attempt",
+    "Outcome",
+    "RetryPolicy",
+    "decide",
+    "retry",
+]
+
+#: Seconds each step (the repository, the login, the cache check, a pull, a push) may spend
+#: retrying, by default (``ECR_CACHE_RETRY_SECONDS`` sets another).
+DEFAULT_BUDGET = 60.0
 
 T = TypeVar("T")
 
@@ -47,37 +71,99 @@ class Outcome:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often to retry a failed registry request, and how long to wait before each retry."""
+    """How often to retry a failed request, how long to wait before each retry, and for how long.
+
+    Attributes:
+        delays: the wait before each retry; one attempt more than there are delays, at most.
+        budget: seconds a step keeps retrying, its attempts included: no retry starts once
+            its delay would end past the budget (an attempt under way is never cut short).
+    """
 
     delays: tuple[float, ...] = (0.5, 1.0, 2.0)
+    budget: float = DEFAULT_BUDGET
 
     @property
     def attempts(self) -> int:
-        """Total attempts: the first one plus one per delay."""
+        """Total attempts at most: the first one plus one per delay."""
         return len(self.delays) + 1
+
+    def with_budget(self, seconds: float) -> RetryPolicy:
+        """The same delays within another budget."""
+        return replace(self, budget=seconds)
+
+
+#: ECR's control plane throttles (``ThrottlingException``): back off for longer, within the
+#: same budget. botocore retries each call a few times itself first (``adapters.aws``).
+ECR_RETRY = RetryPolicy(delays=(1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0, 15.0))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A failed attempt, as :func:`retry` reports it.
+
+    Attributes:
+        number: which attempt failed (from 1).
+        error: why.
+        delay: seconds before the next attempt, or ``None``: no more attempts.
+        elapsed: seconds since the first attempt started.
+        budget: the policy's budget.
+    """
+
+    number: int
+    error: RemoteError
+    delay: float | None
+    elapsed: float
+    budget: float
+
+    def describe(self, what: str) -> str:
+        """One log line: ``pull x: attempt 2 failed (...); retrying in 1.0s (56s of 60s left)``."""
+        head = f"{what}: attempt {self.number} failed ({self.error})"
+        if self.delay is None:
+            return f"{head}; giving up after {self.elapsed:.1f}s (retry budget {self.budget:.0f}s)"
+        left = max(0.0, self.budget - self.elapsed)
+        return f"{head}; retrying in {self.delay:.1f}s ({left:.0f}s of {self.budget:.0f}s left)"
+
+
+#: Errors that are answers, not failures: retrying them would get the same answer. A refused
+#: login is answered by the flow with a fresh token (:mod:`ecr_cache_tui.hook.login`), not by
+#: sending the same one again; no login at all means there is nothing to retry with.
+NOT_RETRIED: tuple[type[RemoteError], ...] = (
+    TagNotFound,
+    RepositoryNotFound,
+    AccessDenied,
+    LoginUnavailable,
+)
 
 
 def retry(
     action: Callable[[], T],
     policy: RetryPolicy,
     sleep: Callable[[float], None],
-    on_retry: Callable[[int, RemoteError], None] | None = None,
+    on_retry: Callable[[Attempt], None] | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    retry_on: tuple[type[RemoteError], ...] = (RemoteError,),
 ) -> T:
-    """Run ``action``, retrying :class:`RemoteError` with backoff.
+    """Run ``action``, retrying ``retry_on`` errors with backoff within the policy's budget.
 
-    "Not found" (:class:`TagNotFound`, :class:`RepositoryNotFound`) is an answer, not a failure:
-    it is raised at once.
+    "Not found", a refused login and a missing login (:data:`NOT_RETRIED`) are raised at once.
+    ``on_retry`` hears of every failed attempt, the last one too (its ``delay`` is ``None``).
+    Without a ``clock`` only the number of delays limits the attempts.
     """
-    for attempt, delay in enumerate((*policy.delays, None), start=1):
+    start = clock() if clock is not None else 0.0
+    for number, planned in enumerate((*policy.delays, None), start=1):
         try:
             return action()
-        except (TagNotFound, RepositoryNotFound):
+        except NOT_RETRIED:
             raise
-        except RemoteError as exc:
+        except retry_on as exc:
+            elapsed = clock() - start if clock is not None else 0.0
+            over = clock is not None and planned is not None and elapsed + planned > policy.budget
+            delay = None if over else planned
+            if on_retry is not None:
+                on_retry(Attempt(number, exc, delay, elapsed, policy.budget))
             if delay is None:
                 raise
-            if on_retry is not None:
-                on_retry(attempt, exc)
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -92,7 +178,8 @@ def decide(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     warn: Callable[[str], None],
-    on_retry: Callable[[int, RemoteError], None] | None = None,
+    on_retry: Callable[[str, Attempt], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> Outcome:
     """Walk the ladder (see the module docs) and return the outcome.
 
@@ -105,16 +192,28 @@ def decide(
         policy: retries for ``tag_exists`` and ``pull``.
         sleep: waits between retries (injected: tests do not sleep).
         warn: where a failure that degrades to a miss is reported.
-        on_retry: told about each retry (attempt number, error).
+        on_retry: told about each failed attempt (``"cache check"`` or ``"pull"``, and how).
+        clock: monotonic seconds, for the policy's budget.
+
+    Raises:
+        LoginUnavailable: no registry login could be had: nothing here can be asked.
     """
+
+    def told(what: str) -> Callable[[Attempt], None] | None:
+        if on_retry is None:
+            return None
+        return lambda attempt: on_retry(what, attempt)
+
     if force:
         return Outcome(hit=False, source="forced", detail="force-rebuild")
     if in_daemon():
         return Outcome(hit=True, source="local")
     try:
-        exists = retry(tag_exists, policy, sleep, on_retry)
+        exists = retry(tag_exists, policy, sleep, told("cache check"), clock=clock)
     except (TagNotFound, RepositoryNotFound):
         exists = False
+    except LoginUnavailable:
+        raise
     except RemoteError as exc:
         warn(f"cannot check the cache ({exc}); building instead")
         return Outcome(hit=False, source="unavailable", detail=str(exc))
@@ -123,9 +222,11 @@ def decide(
     if skip_pull:
         return Outcome(hit=True, source="registry")
     try:
-        retry(pull, policy, sleep, on_retry)
+        retry(pull, policy, sleep, told("pull"), clock=clock)
     except (TagNotFound, RepositoryNotFound) as exc:
         return Outcome(hit=False, source="not-found", detail=str(exc))
+    except LoginUnavailable:
+        raise
     except RemoteError as exc:
         warn(f"cannot pull the cached image ({exc}); building instead")
         return Outcome(hit=False, source="unavailable", detail=str(exc))

@@ -15,6 +15,12 @@ ensured the repository recently and the daemon already has the image, steps 3-5 
 and the hit makes no network call at all; a push that failed on this host is made by the next
 job that hits the tag locally; and jobs on the host that miss the same tag wait for the one
 that builds it, then hit locally.
+
+Faults: each ECR step (the repository and its policy, the login) is retried on throttling and
+5xx within a budget in total time (:data:`~ecr_cache_tui.hook.decision.ECR_RETRY`), as are the
+registry check and the pulls (:class:`~ecr_cache_tui.hook.decision.RetryPolicy`), every retry
+logged as it goes. A refused login (401/403) on the check, the label read, a pull or a push is
+answered with one fresh token and one more try (:class:`~ecr_cache_tui.hook.login.Login`).
 """
 
 from __future__ import annotations
@@ -34,10 +40,18 @@ from ecr_cache_tui.errors import (
     RemoteError,
     RepositoryNotFound,
     TagNotFound,
+    Throttled,
+    Unavailable,
 )
 from ecr_cache_tui.hook import annotation
 from ecr_cache_tui.hook.build import build_args
-from ecr_cache_tui.hook.decision import Outcome, RetryPolicy, decide, retry
+from ecr_cache_tui.hook.decision import (
+    ECR_RETRY,
+    Outcome,
+    RetryPolicy,
+    decide,
+    retry,
+)
 from ecr_cache_tui.hook.exports import validate_name
 from ecr_cache_tui.hook.host import (
     BUILD_WAIT_SECONDS,
@@ -47,6 +61,7 @@ from ecr_cache_tui.hook.host import (
     wait_for_build_lock,
 )
 from ecr_cache_tui.hook.log import HookLog, ProgressCollapser
+from ecr_cache_tui.hook.login import Login
 from ecr_cache_tui.hook.records import PendingPush
 from ecr_cache_tui.hook.repository import ensure_policy, ensure_repository
 
@@ -108,6 +123,7 @@ class HookDeps:
         annotation_context: the step's annotation context (:mod:`ecr_cache_tui.hook.annotation`).
         annotation_job: how an annotation line names this job (``job 4/50``).
         retry: retry policy for registry reads and pulls.
+        ecr_retry: retry policy for ECR steps (throttling, 5xx).
         tempdir: where an inline Dockerfile is written.
         host: what this host remembers (ensured repositories, owed pushes, build locks);
             ``None``: nothing (every job checks the repository, none waits for another).
@@ -128,6 +144,7 @@ class HookDeps:
     annotation_context: str = "ecr-cache"
     annotation_job: str = "job"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    ecr_retry: RetryPolicy = ECR_RETRY
     tempdir: Path | None = None
     host: HostStateApi | None = None
     wall_clock: Callable[[], float] = time.time
@@ -258,8 +275,19 @@ def _pre_command(
     reference = f"{image}:{tag}"
     # The login (an ECR token: one AWS call) is fetched only when the registry is first
     # needed, so a hit on an image the daemon already has makes no GetAuthorizationToken call.
-    login = _once(lambda: _login(config, deps, host, registry_id))
-    registry = _once(lambda: deps.registry(host, login()))
+    login = Login(
+        lambda: _ecr_step(
+            deps, "get the registry login", lambda: _login(config, deps, host, registry_id)
+        ),
+        renewable=_is_ecr(config, deps),
+        say=log.info,
+    )
+    clients: dict[Credentials | None, RegistryApi] = {}
+
+    def registry(credentials: Credentials | None) -> RegistryApi:
+        if credentials not in clients:
+            clients[credentials] = deps.registry(host, credentials)
+        return clients[credentials]
 
     # Step 6: hit or miss.
     log.group(f":docker: ecr-cache: looking for {reference}")
@@ -268,14 +296,20 @@ def _pre_command(
         force=config.force_rebuild,
         skip_pull=config.skip_pull_from_cache,
         in_daemon=lambda: local or deps.engine.image_exists(reference),
-        tag_exists=lambda: registry().manifest_exists(config.ecr_name, tag),
-        pull=lambda: deps.engine.pull(
-            image, tag, login(), platform=config.platform, on_progress=collapse
+        tag_exists=lambda: login.authorized(
+            "cache check", lambda c: registry(c).manifest_exists(config.ecr_name, tag)
+        ),
+        pull=lambda: login.authorized(
+            "pull",
+            lambda c: deps.engine.pull(
+                image, tag, c, platform=config.platform, on_progress=collapse
+            ),
         ),
         policy=deps.retry,
         sleep=deps.sleep,
         warn=log.warn,
-        on_retry=lambda n, exc: log.info(f"attempt {n} failed ({exc}); retrying"),
+        on_retry=lambda what, attempt: log.info(attempt.describe(what)),
+        clock=deps.clock,
     )
     log.info(f"{outcome.word} ({outcome.source})")
     if local and recent is not None:
@@ -298,16 +332,18 @@ def _pre_command(
                 by = "the job this one waited for" if waited else "another job on this host"
                 log.info(f"{outcome.word} ({outcome.source}): built by {by}")
         if not outcome.hit:
+            login.get()  # no login at all is exit 3 here, before building what cannot be pushed
             why = _why(
                 config,
                 deps,
-                registry=registry(),
+                login=login,
+                registry=registry,
                 manifest=manifest,
                 platform=platform,
                 outcome=outcome,
             )
             log.info(f"why: {why}")
-            cache_from = _cache_from(config, deps, image=image, login=login(), outcome=outcome)
+            cache_from = _cache_from(config, deps, image=image, login=login, outcome=outcome)
             _build(
                 config,
                 checkout,
@@ -318,7 +354,7 @@ def _pre_command(
                 outcome=outcome,
             )
             built = True
-            pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login())
+            pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login)
     finally:
         if lock is not None:
             lock.release()
@@ -326,7 +362,7 @@ def _pre_command(
     if owed:
         # A cache that heals: the push that failed on this host earlier is made now.
         log.info("an earlier push of this tag from this host failed: pushing it now")
-        pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login())
+        pushed = _push(config, deps, image=image, tag=tag, reference=reference, login=login)
 
     exports = (
         (config.export_env_variable, reference),
@@ -346,18 +382,6 @@ def _pre_command(
     )
     log.line(f"ecr-cache: {summary(result)}")
     return result
-
-
-def _once(make: Callable[[], T]) -> Callable[[], T]:
-    """``make``, called at most once, on first use."""
-    made: list[T] = []
-
-    def get() -> T:
-        if not made:
-            made.append(make())
-        return made[0]
-
-    return get
 
 
 def summary(result: HookResult) -> str:
@@ -414,8 +438,13 @@ def _ensure_remote(config: PluginConfig, deps: HookDeps) -> tuple[str, str | Non
         assert config.registry_hostname is not None
         return config.registry_hostname, None
     deps.log.group(f":ecr: ecr-cache: repository {config.ecr_name} ({config.region})")
-    repo, created = ensure_repository(deps.ecr, config, deps.log)
-    ensure_policy(deps.ecr, config, deps.log, created=created)
+    ecr = deps.ecr
+    repo, created = _ecr_step(
+        deps, "ensure the repository", lambda: ensure_repository(ecr, config, deps.log)
+    )
+    _ecr_step(
+        deps, "lifecycle policy", lambda: ensure_policy(ecr, config, deps.log, created=created)
+    )
     registry_id = repo.registry_id or config.account_id
     if deps.host is not None:
         deps.host.save_ensured(
@@ -424,13 +453,33 @@ def _ensure_remote(config: PluginConfig, deps: HookDeps) -> tuple[str, str | Non
     return config.registry_hostname or repo.host, registry_id
 
 
+def _ecr_step(deps: HookDeps, what: str, action: Callable[[], T]) -> T:
+    """One ECR step, retried on throttling and 5xx within ``deps.ecr_retry``'s budget.
+
+    botocore retries each call a few times itself first; these are the hook's retries of the
+    whole (idempotent) step, each one logged.
+    """
+    return retry(
+        action,
+        deps.ecr_retry,
+        deps.sleep,
+        lambda attempt: deps.log.info(attempt.describe(what)),
+        clock=deps.clock,
+        retry_on=(Throttled, Unavailable),
+    )
+
+
+def _is_ecr(config: PluginConfig, deps: HookDeps) -> bool:
+    return config.registry_provider == "ecr" and deps.ecr is not None
+
+
 def _login(
     config: PluginConfig, deps: HookDeps, host: str, registry_id: str | None
 ) -> Credentials | None:
     """Step 5: a credential helper that serves ``host``, else (ECR) an authorization token."""
     from ecr_cache_tui.model import Credentials  # noqa: PLC0415
 
-    is_ecr = config.registry_provider == "ecr" and deps.ecr is not None
+    is_ecr = _is_ecr(config, deps)
     login = deps.stored_login(host, is_ecr)
     if login is None and is_ecr:
         assert deps.ecr is not None
@@ -445,7 +494,8 @@ def _why(
     config: PluginConfig,
     deps: HookDeps,
     *,
-    registry: RegistryApi,
+    login: Login,
+    registry: Callable[[Credentials | None], RegistryApi],
     manifest: Manifest,
     platform: str,
     outcome: Outcome,
@@ -454,7 +504,10 @@ def _why(
     if outcome.source == "forced":
         return "force-rebuild is on"
     try:
-        labels = registry.image_labels(config.ecr_name, LATEST, platform=platform)
+        labels = login.authorized(
+            "label read",
+            lambda c: registry(c).image_labels(config.ecr_name, LATEST, platform=platform),
+        )
     except RemoteError as exc:
         return f"no previous image to compare with ({type(exc).__name__})"
     text = labels.get(LABEL)
@@ -472,7 +525,7 @@ def _cache_from(
     deps: HookDeps,
     *,
     image: str,
-    login: Credentials | None,
+    login: Login,
     outcome: Outcome,
 ) -> str | None:
     """Pull ``latest`` so the build can reuse its layers; ``None`` when off or unavailable."""
@@ -482,11 +535,16 @@ def _cache_from(
     collapse = ProgressCollapser(deps.log.line, deps.clock)
     try:
         retry(
-            lambda: deps.engine.pull(
-                image, LATEST, login, platform=config.platform, on_progress=collapse
+            lambda: login.authorized(
+                "pull",
+                lambda c: deps.engine.pull(
+                    image, LATEST, c, platform=config.platform, on_progress=collapse
+                ),
             ),
             deps.retry,
             deps.sleep,
+            lambda attempt: deps.log.info(attempt.describe(f"pull {image}:{LATEST}")),
+            clock=deps.clock,
         )
     except (TagNotFound, RepositoryNotFound):
         deps.log.info("no latest image yet: building without --cache-from")
@@ -545,12 +603,14 @@ def _push(
     image: str,
     tag: str,
     reference: str,
-    login: Credentials | None,
+    login: Login,
 ) -> bool:
     """Step 8: push the tag (and ``latest``); a failure is a warning, the local image is used.
 
-    The host remembers a failed push (the next local hit of the tag makes it) and forgets it
-    once a push succeeds.
+    The host remembers a failed (or cancelled) push (the next local hit of the tag makes it)
+    and forgets it once a push succeeds. Not retried here: the daemon retries each layer upload
+    itself (up to five times, waiting longer each time), and a refused login gets one fresh
+    token (:meth:`Login.authorized`).
     """
     log = deps.log
     tags = [tag]
@@ -560,20 +620,35 @@ def _push(
     log.group(f":docker: ecr-cache: pushing {image} ({', '.join(tags)})")
     for name in tags:
         collapse = ProgressCollapser(log.line, deps.clock)
+
+        def push(
+            credentials: Credentials | None,
+            name: str = name,
+            collapse: ProgressCollapser = collapse,
+        ) -> None:
+            deps.engine.push(image, name, credentials, on_progress=collapse)
+
         try:
-            deps.engine.push(image, name, login, on_progress=collapse)
+            login.authorized(f"push {image}:{name}", push)
         except RemoteError as exc:
             log.warn(
                 f"push of {image}:{name} failed ({exc}); the step goes on with the local image"
             )
-            if deps.host is not None:
-                deps.host.save_pending_push(
-                    PendingPush(reference, config.push_latest, deps.wall_clock(), str(exc))
-                )
+            _owe_push(config, deps, reference, str(exc))
             return False
+        except BaseException:  # cancelled (SIGTERM): nothing more is pushed, the next job will
+            _owe_push(config, deps, reference, "cancelled")
+            raise
     if deps.host is not None:
         deps.host.clear_pending_push(reference)
     return True
+
+
+def _owe_push(config: PluginConfig, deps: HookDeps, reference: str, why: str) -> None:
+    if deps.host is not None:
+        deps.host.save_pending_push(
+            PendingPush(reference, config.push_latest, deps.wall_clock(), why)
+        )
 
 
 def _annotate_miss(deps: HookDeps, result: HookResult) -> None:

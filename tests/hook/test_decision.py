@@ -6,8 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
-from ecr_cache_tui.errors import AccessDenied, RegistryError, TagNotFound
-from ecr_cache_tui.hook.decision import Outcome, RetryPolicy, decide, retry
+from ecr_cache_tui.errors import (
+    AccessDenied,
+    LoginUnavailable,
+    RegistryError,
+    TagNotFound,
+    Throttled,
+)
+from ecr_cache_tui.hook.decision import ECR_RETRY, Attempt, Outcome, RetryPolicy, decide, retry
 
 POLICY = RetryPolicy(delays=(1.0, 2.0))
 
@@ -111,9 +117,25 @@ def test_pull_recovering_on_retry_is_a_hit() -> None:
 
 def test_registry_check_failing_is_retried_then_a_warned_miss() -> None:
     calls = Calls()
-    outcome = ladder(calls, exists=AccessDenied("401"))
+    outcome = ladder(calls, exists=RegistryError("HTTP 502"))
     assert outcome.source == "unavailable"
     assert calls.names.count("exists") == 3 and calls.warnings
+
+
+def test_a_refused_login_is_not_retried_with_backoff_but_is_a_warned_miss() -> None:
+    # The flow has already tried a fresh token by then (hook.login); the same again is pointless.
+    calls = Calls()
+    outcome = ladder(calls, exists=AccessDenied("401"))
+    assert outcome.source == "unavailable"
+    assert calls.names.count("exists") == 1 and calls.slept == [] and calls.warnings
+
+
+@pytest.mark.parametrize("step", ["exists", "pull"])
+def test_no_login_at_all_is_raised_not_a_miss(step: str) -> None:
+    calls = Calls()
+    with pytest.raises(LoginUnavailable):
+        ladder(calls, **{step: LoginUnavailable("throttled")})  # type: ignore[arg-type]
+    assert calls.slept == [] and calls.warnings == []
 
 
 def test_retry_does_not_retry_not_found() -> None:
@@ -125,3 +147,84 @@ def test_retry_does_not_retry_not_found() -> None:
     with pytest.raises(TagNotFound):
         retry(missing, POLICY, slept.append)
     assert slept == []
+
+
+class Clock:
+    """Monotonic seconds that advance only when slept on, or when an attempt takes time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_retries_stop_at_the_budget_in_total_time_and_each_is_reported() -> None:
+    clock = Clock()
+    heard: list[Attempt] = []
+    calls = 0
+
+    def throttled() -> None:
+        nonlocal calls
+        calls += 1
+        clock.now += 2.0  # each attempt itself takes 2 s (botocore's own retries)
+        raise Throttled("GetAuthorizationToken: ThrottlingException")
+
+    with pytest.raises(Throttled):
+        retry(throttled, ECR_RETRY, clock.sleep, heard.append, clock=clock)
+
+    # Seven attempts of 2 s and six waits (1+2+4+8+15+15) end at 59 s; the next 15 s wait
+    # would end past 60, so it is not started.
+    assert calls == 7
+    assert clock.slept == [1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+    assert clock.now == 59.0
+    assert [a.number for a in heard] == [1, 2, 3, 4, 5, 6, 7]
+    assert [a.delay for a in heard] == [*clock.slept, None]
+    assert "giving up after 59.0s (retry budget 60s)" in heard[-1].describe("login")
+    assert "retrying in 1.0s (58s of 60s left)" in heard[0].describe("login")
+
+
+def test_throttled_forever_is_bounded_by_the_budget_even_with_slow_attempts() -> None:
+    clock = Clock()
+    calls = 0
+
+    def slow() -> None:
+        nonlocal calls
+        calls += 1
+        clock.now += 25.0
+        raise Throttled("slow and throttled")
+
+    with pytest.raises(Throttled):
+        retry(slow, ECR_RETRY.with_budget(60), clock.sleep, clock=clock)
+    # The budget counts the attempts too: a retry starts only while it is not spent (25 + 1,
+    # then 51 + 2), so the step ends within the budget plus one attempt (78 s), not 7 attempts.
+    assert calls == 3
+    assert clock.now == 78.0
+
+
+def test_retry_on_limits_what_is_retried() -> None:
+    clock = Clock()
+
+    def failing() -> None:
+        raise RegistryError("not a throttle")
+
+    with pytest.raises(RegistryError):
+        retry(failing, ECR_RETRY, clock.sleep, clock=clock, retry_on=(Throttled,))
+    assert clock.slept == []
+
+
+def test_a_short_budget_gives_up_early() -> None:
+    clock = Clock()
+    with pytest.raises(Throttled):
+        retry(
+            lambda: (_ for _ in ()).throw(Throttled("x")),
+            ECR_RETRY.with_budget(5),
+            clock.sleep,
+            clock=clock,
+        )
+    assert clock.slept == [1.0, 2.0]  # then 4 s would end at 7 s, past 5

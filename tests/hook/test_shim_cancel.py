@@ -30,13 +30,18 @@ while (($#)); do
   shift
 done
 printf 'CANCELLED_EXPORT\0should-not-appear\0' >"$out"
+# Its child (the build) is stopped with it. A background command ignores SIGINT in a script, so
+# the package stops it itself, as the real one stops its `docker build`.
+sleep 30 >/dev/null &
+child=$!
 if [[ -z ${FAKE_DIE:-} ]]; then
-  trap 'echo "package: cleaned up"; exit 143' TERM
-  trap 'echo "package: cleaned up"; exit 130' INT
+  trap 'kill "$child"; echo "package: cleaned up"; exit 143' TERM
+  trap 'kill "$child"; echo "package: cleaned up"; exit 130' INT
+else
+  trap 'kill "$child"' EXIT
 fi
 echo "package: building"
 : >"$FAKE_READY"
-sleep 30 &
 wait
 echo "package: not cancelled"
 """
