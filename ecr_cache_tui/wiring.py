@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ecr_cache_tui.service import CacheService
 
 __all__ = [
-    "HOOK_ECR_ATTEMPTS",
+    "HOOK_ECR_RETRIES",
     "RETRY_SECONDS",
     "open_service",
     "profile_region",
@@ -49,9 +49,10 @@ __all__ = [
     "service_region",
 ]
 
-#: botocore's attempts per ECR call in the hook; the hook retries whole steps itself, within
-#: a time budget, so the two do not multiply into minutes (``hook.decision.retry``).
-HOOK_ECR_ATTEMPTS = 3
+#: botocore's retries per ECR call in the hook (its ``max_attempts`` counts retries: 3 calls in
+#: all); the hook retries whole steps itself, within a time budget, so the two do not multiply
+#: into minutes (``hook.decision.retry``).
+HOOK_ECR_RETRIES = 2
 
 #: The variable that sets the hook's retry budget per step, in seconds.
 RETRY_SECONDS = "ECR_CACHE_RETRY_SECONDS"
@@ -264,7 +265,7 @@ def _hook_ecr(plugin: PluginConfig) -> EcrApi | None:
         from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
         from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 
-        client = ecr_client(plugin.region, max_attempts=HOOK_ECR_ATTEMPTS, mode="standard")
+        client = ecr_client(plugin.region, max_attempts=HOOK_ECR_RETRIES, mode="standard")
         return Ecr(client, registry_id=plugin.account_id)
 
     return cast("EcrApi", _Lazy(make))

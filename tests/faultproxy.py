@@ -78,12 +78,15 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     authorized_only: bool = False
+    user_agent: re.Pattern[str] | None = None
     matched: int = 0
     fired: int = 0
 
-    def wants(self, line: str, authorized: bool) -> bool:
+    def wants(self, line: str, authorized: bool, agent: str = "") -> bool:
         """Whether this fault acts on the request (counting it when it matches)."""
         if not self.pattern.search(line) or (self.authorized_only and not authorized):
+            return False
+        if self.user_agent is not None and not self.user_agent.search(agent):
             return False
         self.matched += 1
         if self.matched <= self.skip:
@@ -179,8 +182,13 @@ class FaultProxy:
         times: int | None = 1,
         skip: int = 0,
         authorized_only: bool = False,
+        user_agent: str | None = None,
     ) -> Fault:
-        """Answer matching requests with ``status`` and ``body`` instead of the upstream."""
+        """Answer matching requests with ``status`` and ``body`` instead of the upstream.
+
+        ``user_agent``: only requests whose ``User-Agent`` matches (``^docker/``: the daemon's,
+        not the hook's own registry client).
+        """
         return self.add(
             Fault(
                 re.compile(pattern),
@@ -191,16 +199,25 @@ class FaultProxy:
                 body=body,
                 headers=dict(headers or {}),
                 authorized_only=authorized_only,
+                user_agent=re.compile(user_agent) if user_agent else None,
             )
         )
 
     def fail(
-        self, pattern: str, status: int = 500, *, times: int | None = 1, skip: int = 0
+        self,
+        pattern: str,
+        status: int = 500,
+        *,
+        times: int | None = 1,
+        skip: int = 0,
+        user_agent: str | None = None,
     ) -> Fault:
         """A 5xx with a registry-style error body."""
         body = b'{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}'
         headers = {"Content-Type": "application/json"}
-        return self.respond(pattern, status, body, headers, times=times, skip=skip)
+        return self.respond(
+            pattern, status, body, headers, times=times, skip=skip, user_agent=user_agent
+        )
 
     def throttle(self, operation: str, *, times: int | None = 1, skip: int = 0) -> Fault:
         """ECR's throttling answer (JSON 400 ``ThrottlingException``) to an AWS operation."""
@@ -280,10 +297,10 @@ class FaultProxy:
 
     # --- used by the handler -----------------------------------------------------------------
 
-    def _pick(self, line: str, authorized: bool) -> Fault | None:
+    def _pick(self, line: str, authorized: bool, agent: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.wants(line, authorized):
+                if fault.wants(line, authorized, agent):
                     return fault
         return None
 
@@ -327,7 +344,9 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             line = self._line()
             body = self._body()
-            fault = proxy._pick(line, "Authorization" in self.headers)
+            fault = proxy._pick(
+                line, "Authorization" in self.headers, self.headers.get("User-Agent", "")
+            )
             if fault is not None and fault.action == "respond":
                 proxy._record(line, fault.status, "respond")
                 self._send(fault.status, fault.body, fault.headers)

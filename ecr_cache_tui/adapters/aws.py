@@ -78,7 +78,8 @@ def ecr_client(
     Args:
         region: the region; else the environment's, the profile's, or the plugin's default.
         profile: an AWS profile.
-        max_attempts: botocore's attempts per call (throttling, 5xx, connection errors).
+        max_attempts: botocore's ``max_attempts``: its *retries* per call, after the first
+            attempt (throttling, 5xx, connection errors).
         connect_timeout: seconds to wait for a connection.
         mode: botocore's retry mode. The hook uses ``standard`` with a few attempts and
             retries whole steps itself within a time budget (``hook.decision.retry``): the
