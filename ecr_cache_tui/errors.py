@@ -21,10 +21,16 @@ exit code below, never a traceback::
 
 "Not found" is a type, not a string match: a cache miss is ``TagNotFound`` (or the engine's
 ``ImageNotFound`` outcome), never a failed pull that happened to say 404.
+
+A message is always one printable line: ``str()`` of any of these passes :func:`one_line`, so a
+value that carried a newline, an escape sequence, U+0085 or a lone surrogate (an option, a
+registry's multi-line error text) is shown escaped wherever the message is printed (the CLI's
+stderr, the job log, the TUI).
 """
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "Throttled",
     "Unavailable",
     "UsageError",
+    "one_line",
 ]
 
 EXIT_OK = 0
@@ -55,10 +62,36 @@ EXIT_AWS = 3
 EXIT_DAEMON = 4
 
 
+# What a terminal or a log viewer would act on rather than show: C0/C1 controls and DEL (line
+# breaks, ESC), the Unicode line and paragraph separators, bidirectional overrides, and lone
+# surrogates (which no UTF-8 stream can write).
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: control characters, line separators, bidirectional
+    overrides and lone surrogates escaped (``\\n``, ``\\x1b``, ``\\u0085``, ``\\ud800``)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
 class EcrCacheError(Exception):
     """Base of every expected failure; ``exit_code`` is what the process exits with."""
 
     exit_code: ClassVar[int] = EXIT_AWS
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class ConfigError(EcrCacheError):

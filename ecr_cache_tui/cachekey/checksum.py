@@ -49,7 +49,7 @@ from typing import Any
 
 import xxhash
 
-from ecr_cache_tui.cachekey.globbing import Match, compile_pattern, expand
+from ecr_cache_tui.cachekey.globbing import Match, compile_pattern, escape, expand
 from ecr_cache_tui.cachekey.inputs import (
     ADDITIONAL_BUILD_ARGS,
     BUILD_ARG,
@@ -65,6 +65,7 @@ from ecr_cache_tui.cachekey.inputs import (
 )
 from ecr_cache_tui.cachekey.jsonselect import Selector, canonical_json, parse_selector, split_entry
 from ecr_cache_tui.config import PluginConfig, check_platform
+from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import ConfigError
 
 __all__ = ["ALGORITHM", "VERSION", "ChecksumResult", "compute", "resolve_platform", "tag_of"]
@@ -167,6 +168,15 @@ def _cache_on(checkout: Path, entry: str, hasher: _Hasher) -> tuple[InputEntry, 
     pattern = compile_pattern(pattern_text)
     selector = parse_selector(selector_text) if selector_text is not None else None
     matches = expand(checkout, pattern)
+    for match in matches:
+        link = escape(checkout, match)
+        if link is not None:
+            raise ConfigError(
+                f"cache-on: {show(entry)} is not valid: its match {show(match.path)} resolves "
+                f"outside the checkout through the symlink {link}; expected patterns whose "
+                "matches stay inside the checkout",
+                option="cache-on",
+            )
     files = [m for m in matches if not m.is_dir]
     if selector is not None and pattern.is_literal and not matches:
         raise ConfigError(

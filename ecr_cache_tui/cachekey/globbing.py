@@ -13,6 +13,9 @@ The model is ``bash -O globstar -O nullglob`` with ``dotglob`` off in a UTF-8 lo
 * A trailing ``/`` matches directories only. ``.`` components and repeated slashes are dropped;
   ``..`` and absolute patterns are refused (a pattern must stay inside the checkout).
 * Unreadable directories are skipped, as bash skips them.
+* A match reached through a symlink (the match itself or a directory on its way) is marked
+  ``linked``; :func:`escape` says whether such a match resolves outside the root, and names
+  the link. Only linked matches are resolved, so a tree without links costs nothing more.
 
 Matching works on the names' bytes decoded as UTF-8 (undecodable bytes kept by
 ``surrogateescape``), never on the process locale, so results do not depend on ``LC_ALL``.
@@ -32,7 +35,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Match", "Pattern", "PatternError", "compile_pattern", "expand", "has_magic"]
+__all__ = [
+    "Match",
+    "Pattern",
+    "PatternError",
+    "compile_pattern",
+    "escape",
+    "expand",
+    "has_magic",
+]
 
 
 class PatternError(ValueError):
@@ -41,10 +52,14 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Match:
-    """One path a pattern matched: ``path`` is relative to the root, ``/``-separated."""
+    """One path a pattern matched: ``path`` is relative to the root, ``/``-separated.
+
+    ``linked``: a symlink is on the way (the path itself or one of its directories).
+    """
 
     path: str
     is_dir: bool
+    linked: bool = False
 
     @property
     def path_bytes(self) -> bytes:
@@ -154,33 +169,67 @@ def compile_pattern(text: str) -> Pattern:
 
 def expand(root: Path, pattern: Pattern) -> list[Match]:
     """Every path under ``root`` that ``pattern`` matches, sorted by UTF-8 bytes, no duplicates."""
-    found: dict[str, bool] = {}
-    _Expander(os.fsencode(root), pattern, found).at(b"", "", 0, None)
+    found: dict[str, tuple[bool, bool]] = {}
+    _Expander(os.fsencode(root), pattern, found).at(b"", "", 0, None, False)
     return [
-        Match(path, is_dir)
-        for path, is_dir in sorted(
+        Match(path, is_dir, linked)
+        for path, (is_dir, linked) in sorted(
             found.items(), key=lambda item: item[0].encode("utf-8", "surrogateescape")
         )
     ]
 
 
+def escape(root: Path, match: Match) -> str | None:
+    """``link -> target`` when ``match`` resolves outside ``root`` through a symlink, else None.
+
+    The link named is the first one on the path whose resolution leaves the root (a dangling
+    link counts by where it points).
+    """
+    if not match.linked:
+        return None
+    base = os.path.realpath(root)
+    raw = os.fsencode(root)
+    if _inside(base, os.path.realpath(raw + b"/" + match.path_bytes)):
+        return None
+    parts = match.path_bytes.split(b"/")
+    for i in range(len(parts)):
+        here = raw + b"/" + b"/".join(parts[: i + 1])
+        if os.path.islink(here) and not _inside(base, os.path.realpath(here)):  # noqa: PTH114
+            shown = b"/".join(parts[: i + 1]).decode("utf-8", "surrogateescape")
+            target = os.readlink(here).decode("utf-8", "surrogateescape")  # noqa: PTH115
+            return f"{shown} -> {target}"
+    return match.path  # pragma: no cover  (realpath left the root, so some link did)
+
+
+def _inside(base: str | bytes, real: str | bytes) -> bool:
+    base_b = os.fsencode(base)
+    real_b = os.fsencode(real)
+    return real_b == base_b or real_b.startswith(base_b.rstrip(b"/") + b"/")
+
+
 class _Expander:
     """One expansion: walks from ``root`` and records matches into ``found`` (path → is_dir)."""
 
-    def __init__(self, root: bytes, pattern: Pattern, found: dict[str, bool]) -> None:
+    def __init__(self, root: bytes, pattern: Pattern, found: dict[str, tuple[bool, bool]]) -> None:
         self.root = root
         self.parts = pattern.parts
         self.dirs_only = pattern.dirs_only
         self.found = found
 
     def at(
-        self, rel: bytes, rel_text: str, i: int, listing: list[os.DirEntry[bytes]] | None
+        self,
+        rel: bytes,
+        rel_text: str,
+        i: int,
+        listing: list[os.DirEntry[bytes]] | None,
+        linked: bool,
     ) -> None:
-        """Match ``parts[i:]`` inside the directory ``rel`` (whose listing may be known)."""
+        """Match ``parts[i:]`` inside the directory ``rel`` (whose listing may be known);
+        ``linked``: ``rel`` was reached through a symlink."""
         part = self.parts[i]
         last = i == len(self.parts) - 1
         if isinstance(part, _Literal):
-            self._literal(rel, rel_text, i, part, last)
+            self._literal(rel, rel_text, i, part, linked=linked)
         elif isinstance(part, _Wild):
             entries = listing if listing is not None else _list(self._abs(rel))
             for entry in entries:
@@ -192,21 +241,22 @@ class _Expander:
                     continue
                 child, child_text = _join(rel, rel_text, name, text)
                 is_dir = _entry_is_dir(entry)
+                child_linked = linked or _is_link(entry)
                 if last:
-                    self._emit(child_text, is_dir)
+                    self._emit(child_text, is_dir, child_linked)
                 elif is_dir:
-                    self.at(child, child_text, i + 1, None)
+                    self.at(child, child_text, i + 1, None, child_linked)
         elif last:
-            self._globstar_tail(rel, rel_text)
+            self._globstar_tail(rel, rel_text, linked)
         elif i + 2 == len(self.parts):
             last_part = self.parts[i + 1]
             assert not isinstance(last_part, _GlobStar)  # `**/**` was folded into one
-            self._globstar_then(rel, last_part)
+            self._globstar_then(rel, last_part, linked)
         else:
             for sub, sub_text, sub_listing in self._walk(rel, rel_text):
-                self.at(sub, sub_text, i + 1, sub_listing)
+                self.at(sub, sub_text, i + 1, sub_listing, linked)
 
-    def _globstar_then(self, rel: bytes, part: _Literal | _Wild) -> None:
+    def _globstar_then(self, rel: bytes, part: _Literal | _Wild, linked: bool) -> None:
         """``**/<last>`` (``**/package.json``): one pass, each name matched as it goes by.
 
         The common case of a monorepo, so it lists no directory twice, builds no lists and
@@ -235,35 +285,48 @@ class _Expander:
                         ) is not None
                     if hit:
                         child = here_rel + b"/" + name if here_rel else name
-                        self._emit(child.decode("utf-8", "surrogateescape"), _entry_is_dir(entry))
+                        self._emit(
+                            child.decode("utf-8", "surrogateescape"),
+                            _entry_is_dir(entry),
+                            linked or _is_link(entry),
+                        )
                     if not hidden and _is_real_dir(entry):
                         stack.append((entry.path, here_rel + b"/" + name if here_rel else name))
 
-    def _literal(self, rel: bytes, rel_text: str, i: int, part: _Literal, last: bool) -> None:
+    def _literal(self, rel: bytes, rel_text: str, i: int, part: _Literal, *, linked: bool) -> None:
+        last = i == len(self.parts) - 1
         child, child_text = _join(rel, rel_text, part.raw, part.name)
+        path = self._abs(child)
         try:
-            st = os.stat(self._abs(child))  # noqa: PTH116  (bytes paths: no Path objects)
+            # lstat first (one call, as stat would be) to know whether a link is on the way.
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                linked = True
+                try:
+                    st = os.stat(path)  # noqa: PTH116  (bytes paths: no Path objects)
+                except OSError:
+                    # A dangling symlink still "exists" for bash's expansion of a last component.
+                    if last and not self.dirs_only:
+                        self._emit(child_text, False, True)
+                    return
         except OSError:
-            # A dangling symlink still "exists" for bash's expansion of a last component.
-            if last and not self.dirs_only and os.path.islink(self._abs(child)):  # noqa: PTH114
-                self._emit(child_text, False)
             return
         is_dir = stat.S_ISDIR(st.st_mode)
         if last:
-            self._emit(child_text, is_dir)
+            self._emit(child_text, is_dir, linked)
         elif is_dir:
-            self.at(child, child_text, i + 1, None)
+            self.at(child, child_text, i + 1, None, linked)
 
-    def _globstar_tail(self, rel: bytes, rel_text: str) -> None:
+    def _globstar_tail(self, rel: bytes, rel_text: str, linked: bool) -> None:
         # `a/**` prints `a/` too; `**` at the root does not print the root.
         if rel:
-            self._emit(rel_text, True)
+            self._emit(rel_text, True, linked)
         for sub, sub_text, listing in self._walk(rel, rel_text):
             for entry in listing:
                 if entry.name[:1] == b".":
                     continue
                 child_text = _join(sub, sub_text, entry.name, None)[1]
-                self._emit(child_text, _entry_is_dir(entry))
+                self._emit(child_text, _entry_is_dir(entry), linked or _is_link(entry))
 
     def _walk(
         self, rel: bytes, rel_text: str
@@ -278,9 +341,9 @@ class _Expander:
                 if entry.name[:1] != b"." and _is_real_dir(entry):
                     stack.append(_join(here, here_text, entry.name, None))
 
-    def _emit(self, path: str, is_dir: bool) -> None:
+    def _emit(self, path: str, is_dir: bool, linked: bool) -> None:
         if is_dir or not self.dirs_only:
-            self.found[path] = is_dir
+            self.found[path] = (is_dir, linked)
 
     def _abs(self, rel: bytes) -> bytes:
         return self.root + b"/" + rel if rel else self.root
@@ -307,6 +370,13 @@ def _entry_is_dir(entry: os.DirEntry[bytes]) -> bool:
         return entry.is_dir()  # follows symlinks: `link/` is a directory match
     except OSError:
         return False
+
+
+def _is_link(entry: os.DirEntry[bytes]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:  # pragma: no cover  (is_symlink only fails where d_type is unknown)
+        return True
 
 
 def _is_real_dir(entry: os.DirEntry[bytes]) -> bool:

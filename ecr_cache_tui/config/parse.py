@@ -21,10 +21,11 @@ Buildkite's plugin linter accepts is the pipeline this accepts, and the other wa
 from __future__ import annotations
 
 import difflib
-import json
+import os
 import posixpath
 import re
 import shlex
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ from ecr_cache_tui.config.options import (
     OPTIONS,
     RegistryProvider,
 )
+from ecr_cache_tui.config.protected import refusal
 from ecr_cache_tui.config.sources import from_env
+from ecr_cache_tui.config.strings import check_path, check_shape, check_text, show
 from ecr_cache_tui.errors import ConfigError
 
 __all__ = ["check_platform", "load", "parse"]
@@ -52,12 +55,14 @@ _SECRET_ID = re.compile(r"[A-Za-z0-9_.-]+")
 _SECRET_KEYS = ("id", "src", "source", "env", "type")
 # ECR's own rule for repository names (CreateRepository's repositoryName pattern).
 _ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
-_ACCOUNT_ID = re.compile(r"\d{12}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _HOSTNAME = re.compile(
-    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?P<port>\d{1,5}))?"
+    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?P<port>[0-9]{1,5}))?"
 )
+# BuildKit's rule for stage names (frontend/dockerfile/instructions: validStageName), any case.
+_STAGE = re.compile(r"[a-z][a-z0-9_.-]*", re.IGNORECASE)
 _MAX_TAGS = 50
 _MAX_TAG_KEY = 128
 _MAX_TAG_VALUE = 256
@@ -124,6 +129,7 @@ def parse(
             f"plugin configuration: {_show(raw)} is not valid: expected a mapping of options",
             option=None,
         )
+    check_shape(raw, "plugin configuration")
     for key in raw:
         if key not in OPTIONS:
             raise _unknown(key)
@@ -149,7 +155,9 @@ class _Parser:
 
     def config(self) -> PluginConfig:
         dockerfile, inline = self._dockerfile()
-        additional_raw = self._string("additional-build-args", allow_empty=True) or ""
+        additional_raw = (
+            self._string("additional-build-args", allow_empty=True, multiline=True) or ""
+        )
         provider = self._registry_provider()
         hostname = self._registry_hostname(provider)
         max_age = self._max_age_days()
@@ -157,7 +165,7 @@ class _Parser:
             dockerfile=dockerfile,
             dockerfile_inline=inline,
             context=self._context(dockerfile),
-            target=self._string("target"),
+            target=self._target(),
             build_args=self._build_args("build-args"),
             additional_build_args=self._additional_build_args(additional_raw),
             additional_build_args_raw=additional_raw,
@@ -183,7 +191,11 @@ class _Parser:
 
     # -- generic shapes ------------------------------------------------------------------
 
-    def _string(self, option: str, *, allow_empty: bool = False) -> str | None:
+    def _string(
+        self, option: str, *, allow_empty: bool = False, multiline: bool = False
+    ) -> str | None:
+        """A string option; no NUL, control character or lone surrogate (``multiline``: tab
+        and newline allowed), see :mod:`ecr_cache_tui.config.strings`."""
         if option not in self.raw:
             return None
         value = self.raw[option]
@@ -191,7 +203,7 @@ class _Parser:
             raise _bad(option, value, "expected a string")
         if not value and not allow_empty:
             raise _bad(option, value, "expected a non-empty string")
-        return value
+        return check_text(option, value, multiline=multiline)
 
     def _bool(self, option: str, default: bool) -> bool:
         if option not in self.raw:
@@ -214,10 +226,14 @@ class _Parser:
                 raise _bad(option, item, "expected each item to be a non-empty string")
         return tuple(items)
 
+    def _checked_list(self, option: str) -> tuple[str, ...]:
+        """:meth:`_string_list`, each item one line of printable characters."""
+        return tuple(check_text(option, item) for item in self._string_list(option))
+
     # -- the options ---------------------------------------------------------------------
 
     def _dockerfile(self) -> tuple[str | None, str | None]:
-        inline = self._string("dockerfile-inline")
+        inline = self._string("dockerfile-inline", multiline=True)
         if inline is not None:
             if "dockerfile" in self.raw:
                 raise ConfigError(
@@ -228,7 +244,7 @@ class _Parser:
             return None, inline
         written = self._string("dockerfile") or "Dockerfile"
         path = self._inside_checkout("dockerfile", written)
-        if not (self.checkout / path).is_file():
+        if not self._resolves_to("dockerfile", written, path, directory=False):
             raise _bad(
                 "dockerfile",
                 written,
@@ -242,7 +258,7 @@ class _Parser:
         if written is None:
             return (posixpath.dirname(dockerfile) or ".") if dockerfile else "."
         path = self._inside_checkout("context", written)
-        if not (self.checkout / path).is_dir():
+        if not self._resolves_to("context", written, path, directory=True):
             raise _bad("context", written, "expected a directory in the checkout")
         return path
 
@@ -250,7 +266,31 @@ class _Parser:
         normal = posixpath.normpath(written)
         if written.startswith("/") or normal == ".." or normal.startswith("../"):
             raise _bad(option, written, "expected a path inside the checkout (relative, no '..')")
+        check_path(option, written, self.checkout, normal)
         return normal
+
+    def _resolves_to(self, option: str, written: str, path: str, *, directory: bool) -> bool:
+        """Whether ``path`` is a file (a directory) that resolves inside the checkout.
+
+        A symlink on the way is followed: one that stays inside works; one that leads out is
+        refused naming the link, so nothing outside the checkout is hashed or sent to a build.
+        """
+        target = self.checkout / path
+        try:
+            found = target.is_dir() if directory else target.is_file()
+            real = Path(os.path.realpath(target))
+            root = Path(os.path.realpath(self.checkout))
+        except (OSError, ValueError) as exc:
+            raise _bad(option, written, f"cannot be read ({_reason(exc)})") from exc
+        if found and real != root and root not in real.parents:
+            link = _first_link_out(self.checkout, path, root)
+            raise _bad(
+                option,
+                written,
+                f"it resolves outside the checkout (through the symlink {link}); expected a "
+                "path inside the checkout",
+            )
+        return found
 
     def _build_args(self, option: str) -> tuple[BuildArg, ...]:
         args = []
@@ -264,6 +304,7 @@ class _Parser:
                     "not starting with a digit",
                 )
             if sep:
+                check_text(option, value, multiline=True, shown=show(f"{name}=…"))
                 args.append(BuildArg(name, value))
             else:
                 found = self.env.get(name)
@@ -278,7 +319,7 @@ class _Parser:
 
     def _secrets(self) -> tuple[Secret, ...]:
         secrets = []
-        for item in self._string_list("secrets"):
+        for item in self._checked_list("secrets"):
             if "=" not in item:
                 if not _IDENTIFIER.fullmatch(item):
                     raise _bad("secrets", item, _SECRET_ALLOWED)
@@ -296,9 +337,10 @@ class _Parser:
         return tuple(secrets)
 
     def _cache_on(self) -> tuple[str, ...]:
-        entries = self._string_list("cache-on")
+        entries = self._checked_list("cache-on")
         for entry in entries:
             pattern, selector = split_entry(entry)
+            check_path("cache-on", entry, self.checkout, pattern)
             try:
                 compile_pattern(pattern)
             except PatternError as exc:
@@ -355,8 +397,12 @@ class _Parser:
                 raise _bad("ecr-tags", key, f"expected tag names of 1-{_MAX_TAG_KEY} characters")
             if key.lower().startswith("aws:"):
                 raise _bad("ecr-tags", key, "tag names starting with 'aws:' are reserved")
+            if not _is_tag_text(key):
+                raise _bad("ecr-tags", key, _TAG_ALLOWED)
             if not isinstance(value, str):
                 raise _bad(f"ecr-tags.{key}", value, "expected a string (quote it in YAML)")
+            if not _is_tag_text(value):
+                raise _bad(f"ecr-tags.{key}", value, _TAG_ALLOWED)
             if len(value) > _MAX_TAG_VALUE:
                 raise _bad(
                     f"ecr-tags.{key}",
@@ -385,7 +431,24 @@ class _Parser:
                 name,
                 "expected a shell variable name (letters, digits, '_', not starting with a digit)",
             )
+        why = refusal(name)
+        if why is not None:
+            raise _bad(
+                "export-env-variable",
+                name,
+                f"{why}; expected a variable of your own, e.g. {DEFAULT_EXPORT_VARIABLE}",
+            )
         return name
+
+    def _target(self) -> str | None:
+        value = self._string("target")
+        if value is not None and not _STAGE.fullmatch(value):
+            raise _bad(
+                "target",
+                value,
+                "expected a build stage name (a letter, then letters, digits, '_', '.', '-')",
+            )
+        return value
 
     def _region(self) -> str:
         option = self._string("region")
@@ -485,9 +548,33 @@ def _bad(option: str, value: object, allowed: str) -> ConfigError:
 
 
 def _show(value: object, limit: int = 80) -> str:
-    """The value as one short line (JSON escapes newlines and control characters)."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """The value as one short line (see :func:`ecr_cache_tui.config.strings.show`)."""
+    return show(value, limit)
+
+
+_TAG_ALLOWED = (
+    "expected letters, digits, spaces and _ . : / = + - @ (ECR's rule for tag names and values)"
+)
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _is_tag_text(text: str) -> bool:
+    """ECR's tag pattern ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*``."""
+    return all(ch in _TAG_PUNCTUATION or unicodedata.category(ch)[0] in "LZN" for ch in text)
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _first_link_out(checkout: Path, relative: str, root: Path) -> str:
+    """``a/lnk -> /etc``: the first symlink on ``relative`` whose target leaves the checkout."""
+    here = checkout
+    parts = relative.split("/")
+    for i, part in enumerate(parts):
+        here = here / part
+        if here.is_symlink():
+            real = Path(os.path.realpath(here))
+            if real != root and root not in real.parents:
+                return f"{'/'.join(parts[: i + 1])} -> {here.readlink()}"
+    return relative

@@ -47,6 +47,13 @@ from ecr_cache_tui.config.references import (
     parse_reference,
     plugin_name,
 )
+from ecr_cache_tui.config.strings import (
+    MAX_DEPTH,
+    MAX_TEXT_CHARS,
+    check_shape,
+    check_size,
+    loads_json,
+)
 from ecr_cache_tui.errors import ConfigError, UsageError
 
 __all__ = [
@@ -121,16 +128,8 @@ def own_plugin_dir() -> Path | None:
 
 
 def _json(origin: str, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{origin}: not valid JSON ({exc.msg} at character {exc.pos})", option=origin
-        ) from exc
-    except RecursionError as exc:
-        raise ConfigError(
-            f"{origin}: nested too deeply to read: expected plugin options", option=origin
-        ) from exc
+    """JSON within the size and depth limits (:mod:`ecr_cache_tui.config.strings`)."""
+    return loads_json(text, origin)
 
 
 def _options(origin: str, raw: Any) -> dict[str, Any]:
@@ -335,9 +334,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """
     option = "--config-file"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open(encoding="utf-8") as handle:
+            # One character more than allowed: enough to tell "too long" without reading it all.
+            text = handle.read(MAX_TEXT_CHARS + 1)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{option}: cannot read {path}: {exc}", option=option) from exc
+    check_size(text, option)
     if path.suffix == ".json":
         yaml_error: type[Exception] = json.JSONDecodeError
         load: Any = json.loads
@@ -359,6 +361,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{option}: {path} is not valid JSON/YAML: {detail}", option=option
         ) from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{option}: {path} nests lists and maps more than {MAX_DEPTH} deep", option=option
+        ) from exc
+    check_shape(document, option)
     if document is None:
         return {}
     if isinstance(document, Mapping) and not _looks_like_pipeline(document):
@@ -393,14 +400,9 @@ def from_cli(config_json: str | None, config_file: Path | None) -> dict[str, Any
         return read_config_file(Path(config_file))
     if config_json is None:
         return None
-    try:
-        raw = json.loads(config_json)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"--config: not valid JSON ({exc.msg} at character {exc.pos}): expected an object "
-            "of plugin options",
-            option="--config",
-        ) from exc
+    raw = loads_json(
+        config_json, "--config", UsageError, hint=": expected an object of plugin options"
+    )
     if not isinstance(raw, dict):
         raise UsageError(
             f"--config: a JSON {type(raw).__name__} is not valid: expected an object of options",

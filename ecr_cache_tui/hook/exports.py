@@ -21,9 +21,10 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from ecr_cache_tui.config.protected import refusal
 from ecr_cache_tui.errors import ConfigError
 
-__all__ = ["NAME_PATTERN", "encode_exports", "validate_name", "write_exports"]
+__all__ = ["NAME_PATTERN", "encode_exports", "validate_name", "validate_target", "write_exports"]
 
 #: A POSIX shell identifier: what ``export`` accepts as a name.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -37,6 +38,16 @@ def validate_name(name: str, *, option: str = "export-env-variable") -> str:
             "(letters, digits and _, not starting with a digit)",
             option=option,
         )
+    return name
+
+
+def validate_target(name: str, *, option: str = "export-env-variable") -> str:
+    """:func:`validate_name`, and not a variable the job relies on
+    (:mod:`ecr_cache_tui.config.protected`): what may receive the image reference."""
+    validate_name(name, option=option)
+    why = refusal(name)
+    if why is not None:
+        raise ConfigError(f"{option}: {name!r} is not allowed: {why}", option=option)
     return name
 
 

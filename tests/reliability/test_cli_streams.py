@@ -1,0 +1,96 @@
+"""The maintainers' commands with a closed stdin, a closed stdout, or a reader that leaves.
+
+Real processes against moto's ECR server, the streams closed as a shell closes them
+(``<&-``, ``>&-``, ``| head -1``): never a traceback, and nothing changed when the command
+cannot ask or cannot report.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.images import MEDIA_TYPE, manifest_text
+from tests.services import Services
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+
+REPOSITORY = "build-cache/acme/web"
+ECR_CACHE = [sys.executable, "-m", "ecr_cache_tui"]
+
+
+@pytest.fixture
+def seeded(ecr_client: ECRClient) -> ECRClient:
+    ecr_client.create_repository(repositoryName=REPOSITORY)
+    for seed in "ab":
+        ecr_client.put_image(
+            repositoryName=REPOSITORY,
+            imageManifest=manifest_text(seed),
+            imageTag=f"tag-{seed}",
+            imageManifestMediaType=MEDIA_TYPE,
+        )
+    return ecr_client
+
+
+def shell(services: Services, script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in bash with ``$ECR_CACHE`` set to the command, against moto."""
+    return subprocess.run(
+        ["bash", "-c", f'ECR_CACHE="{" ".join(ECR_CACHE)}"\n{script}'],
+        env={**services.env(moto=True), "PYTHONSAFEPATH": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def tags(client: ECRClient) -> list[str]:
+    images = client.list_images(repositoryName=REPOSITORY)["imageIds"]
+    return sorted(i["imageTag"] for i in images if "imageTag" in i)
+
+
+def test_rebuild_all_with_stdin_closed_asks_gets_no_answer_and_deletes_nothing(
+    services: Services, seeded: ECRClient
+) -> None:
+    done = shell(services, f"$ECR_CACHE rebuild {REPOSITORY} --all <&-")
+
+    assert done.returncode == 2, done.stderr
+    assert "no answer on stdin" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert tags(seeded) == ["tag-a", "tag-b"]
+
+
+def test_a_closed_stdout_is_exit_2_before_anything_is_done(
+    services: Services, seeded: ECRClient
+) -> None:
+    done = shell(services, f"$ECR_CACHE rebuild {REPOSITORY} --all --yes >&-")
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "ecr-cache: stdout is closed: nothing was done (redirect it to /dev/null instead)"
+    ]
+    assert tags(seeded) == ["tag-a", "tag-b"]
+
+
+def test_ls_into_head_prints_the_first_line_without_a_traceback(
+    services: Services, seeded: ECRClient
+) -> None:
+    done = shell(services, '$ECR_CACHE ls | head -1; echo "status=${PIPESTATUS[0]}" >&2')
+
+    assert done.stdout.startswith("ORG")
+    assert done.stdout.count("\n") == 1
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1] in ("status=0", "status=141")
+
+
+def test_a_reader_gone_before_the_first_write_is_141_without_a_traceback(
+    services: Services, seeded: ECRClient
+) -> None:
+    # The reader closes at once: the command's first write meets a broken pipe (EPIPE).
+    done = shell(services, '$ECR_CACHE ls --json | true; echo "status=${PIPESTATUS[0]}" >&2')
+
+    assert done.stderr.splitlines() == ["status=141"], done.stderr
