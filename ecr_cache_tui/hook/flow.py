@@ -52,7 +52,7 @@ from ecr_cache_tui.hook.decision import (
     decide,
     retry,
 )
-from ecr_cache_tui.hook.exports import validate_name
+from ecr_cache_tui.hook.exports import validate_target
 from ecr_cache_tui.hook.host import (
     BUILD_WAIT_SECONDS,
     ensured_record,
@@ -187,14 +187,14 @@ def register_secrets(config: PluginConfig, env: Mapping[str, str], log: HookLog)
     """Mask every value the log must never show: env build args, unhashed args, secrets."""
     for arg in config.build_args:
         if arg.from_env:
-            log.redactor.add(arg.value)
+            log.secret(f"build arg {arg.name}", arg.value)
     for arg in config.unhashed_build_args:
-        log.redactor.add(arg.value)
+        log.secret(f"unhashed build arg {arg.name}", arg.value)
     for secret in config.secrets:
         for part in secret.spec.split(","):
             key, _, value = part.partition("=")
             if key.strip() == "env":
-                log.redactor.add(env.get(value.strip()))
+                log.secret(f"secret {secret.id} (from {value.strip()})", env.get(value.strip()))
 
 
 def run_pre_command(
@@ -234,7 +234,7 @@ def _pre_command(
     log = deps.log
     start = deps.clock()
     register_secrets(config, env, log)
-    validate_name(config.export_env_variable)
+    validate_target(config.export_env_variable)
     if config.secrets and not deps.builder.has_buildkit():
         raise ConfigError(
             f"secrets: {config.secrets[0].id!r} needs BuildKit, which the docker CLI here lacks "

@@ -7,14 +7,36 @@ failed build's output ends up in front of the reader.
 Every line written through :class:`HookLog` passes the :class:`Redactor` first, so a token,
 a secret's value or a build-arg value read from the environment cannot reach the log, wherever
 it came from (our own messages, ``docker build`` output, a daemon error).
+
+What the redactor masks, for each registered value (:meth:`Redactor.add`):
+
+* the value whole, and each of its lines on its own (stripped of surrounding blanks): the
+  build's output reaches the log a line at a time, so a secret spanning lines never arrives
+  whole;
+* its encoded shapes: base64 (standard and URL-safe, with and without padding, and the part
+  that is the same at any of the three alignments inside a longer base64 text, as in
+  ``base64("user:" + secret)``), JSON-escaped (``\\n`` for newlines) and percent-encoded;
+* nothing shorter than :data:`MIN_SECRET_LENGTH` characters: masking ``1`` or ``on`` would
+  shred every line. Such a value (or line of one) is reported by :meth:`HookLog.secret` as a
+  warning that names the variable, never the value.
+
+Messages (:meth:`HookLog.info`, :meth:`HookLog.warn`, group titles) are one line: every control
+character in them is escaped (:func:`ecr_cache_tui.errors.one_line`). Output streamed from
+``docker build`` keeps its escape sequences (Buildkite renders colours) but never its line
+breaks: one call, one log line.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
+
+from ecr_cache_tui.errors import one_line
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import ProgressEvent
@@ -38,29 +60,66 @@ _FINAL_STATUSES = (
 )
 
 
+# Line breaks as str.splitlines knows them: what would split one log line into two.
+_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Lone surrogates (undecodable bytes kept by surrogateescape): no UTF-8 stream can write them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 class Redactor:
-    """Masks registered secret strings (and their base64 forms) in text."""
+    """Masks registered secret strings, line by line and in their encoded shapes, in text."""
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
 
-    def add(self, secret: str | None) -> None:
-        """Register ``secret``; its base64 forms (as in ``auth`` fields) are masked too."""
-        if not secret or len(secret) < MIN_SECRET_LENGTH:
-            return
-        self._secrets.add(secret)
+    def add(self, secret: str | None) -> int:
+        """Register ``secret`` (see the module docs for the shapes masked).
+
+        Returns:
+            How many non-blank parts of it (the value, or lines of a multi-line value) are too
+            short to mask: 0 when everything is masked (or there was nothing to mask).
+        """
+        if not secret:
+            return 0
+        lines = [line.strip() for line in _BREAKS.split(secret)]
+        parts = [line for line in lines if line]
+        short = [part for part in parts if len(part) < MIN_SECRET_LENGTH]
+        if len(secret.strip()) < MIN_SECRET_LENGTH:
+            return len(parts) or 1
+        for shape in (secret, *parts):
+            if len(shape) >= MIN_SECRET_LENGTH:
+                self._secrets.add(shape)
+        self._secrets.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+        self._secrets.add(json.dumps(secret)[1:-1])
+        self._secrets.add(urllib.parse.quote(secret, safe="", errors="surrogateescape"))
+        self._secrets.add(urllib.parse.quote_plus(secret, safe="", errors="surrogateescape"))
         for text in (secret, f"AWS:{secret}"):
-            encoded = base64.b64encode(text.encode()).decode()
-            self._secrets.add(encoded)
-            self._secrets.add(encoded.rstrip("="))
+            self._add_base64(_bytes(text))
+        return len(short)
 
     def add_login(self, username: str, password: str) -> None:
         """Register a registry login: the password and ``base64(user:password)``."""
         self.add(password)
         if password:
-            encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
+            self._add_base64(_bytes(f"{username}:{password}"))
+
+    def _add_base64(self, data: bytes) -> None:
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(data).decode()
             self._secrets.add(encoded)
             self._secrets.add(encoded.rstrip("="))
+            # Inside a longer base64 text the value starts at one of three alignments; the
+            # characters that depend on its bytes alone are the same whatever surrounds it.
+            for offset in (1, 2):
+                shifted = encode(b"\0" * offset + data).decode().rstrip("=")
+                start = (offset * 8 + 5) // 6
+                end = ((offset + len(data)) * 8) // 6
+                core = shifted[start:end]
+                if len(core) >= 2 * MIN_SECRET_LENGTH:
+                    self._secrets.add(core)
+            end = (len(data) * 8) // 6
+            if end >= 2 * MIN_SECRET_LENGTH:
+                self._secrets.add(encoded[:end])
 
     def __call__(self, text: str) -> str:
         # Longest first, so a secret containing another is masked whole.
@@ -87,34 +146,73 @@ class HookLog:
     warnings: list[str] = field(default_factory=list)
 
     def line(self, text: str = "") -> None:
-        """One plain line."""
-        self.stream.write(self.redactor(text) + "\n")
+        """One line, as given (``docker build`` output): redacted, line breaks escaped."""
+        self._write(_fold(self.redactor(text)))
+
+    def message(self, text: str) -> None:
+        """One line of ours: redacted, every control character escaped."""
+        self._write(one_line(self.redactor(text)))
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text + "\n")
         self.stream.flush()
+
+    def secret(self, what: str, value: str | None) -> None:
+        """Mask ``value`` from now on; warn, naming ``what`` (never the value), when it or a
+        line of it is too short to mask."""
+        short = self.redactor.add(value)
+        if not short:
+            return
+        if value is not None and _BREAKS.search(value.strip()):
+            what_is = f"{short} of the lines of its value are"
+        else:
+            what_is = "its value is"
+        self.warn(
+            f"{what}: {what_is} shorter than {MIN_SECRET_LENGTH} characters, too short to mask: "
+            "the log may show it"
+        )
 
     def group(self, title: str) -> None:
         """A collapsed group with a timer: ``--- title``."""
-        self.line(f"--- {title}")
+        self.message(f"--- {title}")
 
     def quiet_group(self, title: str) -> None:
         """A collapsed group without a timer: ``~~~ title``."""
-        self.line(f"~~~ {title}")
+        self.message(f"~~~ {title}")
 
     def open_group(self, title: str) -> None:
         """An expanded group: ``+++ title``."""
-        self.line(f"+++ {title}")
+        self.message(f"+++ {title}")
 
     def expand_previous(self) -> None:
         """Re-open the group above (``^^^ +++``): a failure's output is shown expanded."""
         self.line("^^^ +++")
 
     def warn(self, text: str) -> None:
-        """A warning, kept for the summary and the annotation."""
-        self.warnings.append(self.redactor(text))
-        self.line(f"⚠️ ecr-cache: warning: {text}")
+        """A warning, kept for the summary and the annotation (one line, redacted)."""
+        self.warnings.append(one_line(self.redactor(text)))
+        self.message(f"⚠️ ecr-cache: warning: {text}")
 
     def info(self, text: str) -> None:
-        """A line prefixed with ``ecr-cache:``."""
-        self.line(f"ecr-cache: {text}")
+        """A line prefixed with ``ecr-cache:`` (one line, redacted)."""
+        self.message(f"ecr-cache: {text}")
+
+
+def _bytes(text: str) -> bytes:
+    """UTF-8, undecodable bytes of the environment as they were (``surrogateescape``)."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no byte decodes to: keep it, as its code
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _fold(text: str) -> str:
+    """Line breaks and lone surrogates escaped; everything else (colours) as it was."""
+    if _BREAKS.search(text):
+        text = _BREAKS.sub(lambda m: one_line(m.group()), text)
+    if _SURROGATES.search(text):
+        text = _SURROGATES.sub(lambda m: one_line(m.group()), text)
+    return text
 
 
 class ProgressCollapser:
