@@ -17,6 +17,9 @@ Fixtures:
 - ``moto_env``: the process environment pointed at moto (``AWS_ENDPOINT_URL_ECR``, fake
   credentials, region), after ``moto_reset``; returns the variables it set.
 - ``unique_repo``: ``unique_repo("build-cache")`` gives a fresh repository name for this test.
+
+Every test's output (what pytest captured, and each hook run's) is scanned for moto's token and
+the values the test declared secret (:mod:`tests.leaks`): a hit fails the test.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests import leaks
 from tests.services import Services, ServicesUnavailable, requirement, unique_name
 
 if TYPE_CHECKING:
@@ -77,6 +81,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         uses = "services" in getattr(item, "fixturenames", ())
         if uses and item.get_closest_marker("services") is None:
             item.add_marker(pytest.mark.services)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        hits = leaks.leaked([t for title, t in report.sections if title.startswith("Captured")])
+        if hits and report.passed:
+            report.outcome = "failed"
+            report.longrepr = f"leaked into the test's output: {', '.join(hits)}"
+    elif report.when == "teardown":
+        leaks.clear()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -9,7 +9,6 @@ environment is dumped with ``env -0``: what a later hook or the command would se
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
@@ -22,22 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.services import ECR_PASSWORD, ECR_USER, Services
+from tests import leaks
+from tests.leaks import TOKEN_FORMS
+from tests.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK = REPO / "hooks" / "pre-command"
+__all__ = ["EXPORT_VARS", "HOOK", "TOKEN_FORMS", "Agent", "HookRun"]
+
 EXPORT_VARS = (
     "BUILDKITE_PLUGIN_DOCKER_IMAGE",
     "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE",
     "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG",
 )
 
-#: What must never appear in a job log: moto's token, alone and in its base64 forms.
-TOKEN_FORMS = (
-    ECR_PASSWORD,
-    base64.b64encode(f"{ECR_USER}:{ECR_PASSWORD}".encode()).decode().rstrip("="),
-    base64.b64encode(ECR_PASSWORD.encode()).decode().rstrip("="),
-)
 
 _SCRIPT = r"""
 source "$1"
@@ -196,6 +193,7 @@ class Agent:
 
     def _collect(self, proc: subprocess.Popen[bytes], output: str, dump: Path) -> HookRun:
         self.transcript.append(output)
+        leaks.seen(output)
         env: dict[str, str] = {}
         if dump.exists():
             fields = dump.read_bytes().split(b"\0")
