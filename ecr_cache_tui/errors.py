@@ -23,9 +23,9 @@ exit code below, never a traceback::
 ``ImageNotFound`` outcome), never a failed pull that happened to say 404.
 
 A message is always one printable line: ``str()`` of any of these passes :func:`one_line`, so a
-value that carried a newline, an escape sequence, U+0085 or a lone surrogate (an option, a
-registry's multi-line error text) is shown escaped wherever the message is printed (the CLI's
-stderr, the job log, the TUI).
+registry's multi-line error text is folded onto one line, and an escape sequence or a lone
+surrogate is shown escaped, wherever the message is printed (the CLI's stderr, the job log, the
+TUI). Values quoted in a message are escaped whole (:func:`escape`: ``\\n`` for a newline).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ __all__ = [
     "Throttled",
     "Unavailable",
     "UsageError",
+    "escape",
     "one_line",
 ]
 
@@ -68,6 +69,8 @@ EXIT_DAEMON = 4
 _UNPRINTABLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+# Line breaks as str.splitlines knows them, with the blanks around them: folded to one space.
+_BREAKS = re.compile("[ \t]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -79,10 +82,16 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def one_line(text: str) -> str:
-    """``text`` as one printable line: control characters, line separators, bidirectional
-    overrides and lone surrogates escaped (``\\n``, ``\\x1b``, ``\\u0085``, ``\\ud800``)."""
+def escape(text: str) -> str:
+    """``text`` with every control character, line separator, bidirectional override and lone
+    surrogate escaped (``\\n``, ``\\x1b``, ``\\x85``, ``\\u2028``, ``\\ud800``)."""
     return _UNPRINTABLE.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: line breaks folded to a space, the rest of
+    :func:`escape`'s characters escaped."""
+    return escape(_BREAKS.sub(" ", text))
 
 
 class EcrCacheError(Exception):

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecr_cache_tui.errors import ConfigError, one_line
+from ecr_cache_tui.errors import ConfigError, escape
 
 __all__ = [
     "MAX_DEPTH",
@@ -215,7 +215,7 @@ def show(value: object, limit: int = 80) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         text = repr(value)
-    text = one_line(text)
+    text = escape(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -20,10 +20,10 @@ What the redactor masks, for each registered value (:meth:`Redactor.add`):
   shred every line. Such a value (or line of one) is reported by :meth:`HookLog.secret` as a
   warning that names the variable, never the value.
 
-Messages (:meth:`HookLog.info`, :meth:`HookLog.warn`, group titles) are one line: every control
-character in them is escaped (:func:`ecr_cache_tui.errors.one_line`). Output streamed from
-``docker build`` keeps its escape sequences (Buildkite renders colours) but never its line
-breaks: one call, one log line.
+Messages (:meth:`HookLog.info`, :meth:`HookLog.warn`, group titles) are one line: line breaks
+folded to a space, every other control character escaped (:func:`ecr_cache_tui.errors.one_line`).
+Output streamed from ``docker build`` keeps its escape sequences (Buildkite renders colours) but
+never its line breaks: one call, one log line.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from ecr_cache_tui.errors import one_line
+from ecr_cache_tui.errors import escape, one_line
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import ProgressEvent
@@ -189,8 +189,8 @@ class HookLog:
         self.line("^^^ +++")
 
     def warn(self, text: str) -> None:
-        """A warning, kept for the summary and the annotation (one line, redacted)."""
-        self.warnings.append(one_line(self.redactor(text)))
+        """A warning: one escaped line in the log; kept (redacted) for the annotation."""
+        self.warnings.append(self.redactor(text))
         self.message(f"⚠️ ecr-cache: warning: {text}")
 
     def info(self, text: str) -> None:
@@ -207,11 +207,11 @@ def _bytes(text: str) -> bytes:
 
 
 def _fold(text: str) -> str:
-    """Line breaks and lone surrogates escaped; everything else (colours) as it was."""
+    """Line breaks folded to a space, lone surrogates escaped; the rest (colours) as it was."""
     if _BREAKS.search(text):
-        text = _BREAKS.sub(lambda m: one_line(m.group()), text)
+        text = _BREAKS.sub(" ", text)
     if _SURROGATES.search(text):
-        text = _SURROGATES.sub(lambda m: one_line(m.group()), text)
+        text = _SURROGATES.sub(lambda m: escape(m.group()), text)
     return text
 
 

@@ -221,7 +221,12 @@ def test_a_message_carrying_a_newline_or_escape_is_one_printable_line(checkout: 
     (checkout / "a\nb").mkdir()
     text = str(ConfigError(f"dockerfile: no such file {checkout}/a\nb\x1b[31m\x85\u2028\ud800"))
     assert PRINTABLE_LINE.fullmatch(text)
-    assert "a\\nb\\x1b[31m\\x85\\u2028\\ud800" in text
+    assert "a b\\x1b[31m \\ud800" in text
+
+
+def test_a_multi_line_error_text_is_folded_onto_one_line() -> None:
+    text = "push failed:\n  denied\r\n\u2028by policy\n"
+    assert one_line(text) == "push failed: denied by policy "
 
 
 def test_one_line_keeps_printable_text_as_it_is() -> None:
