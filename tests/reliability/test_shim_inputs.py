@@ -1,0 +1,261 @@
+"""Hostile input through the real hook: exit 2, one line, no AWS call, no daemon event.
+
+``hooks/pre-command`` is sourced as the agent sources it (:mod:`tests.hook.hookrun`), with AWS
+behind a counting proxy in front of moto (:mod:`tests.reliability.awsproxy`) and the daemon's
+event stream read from just before to just after each run. Every bad-input case must stop
+before the first side effect: no ``DescribeRepositories``, no ``CreateRepository``, no
+``PutLifecyclePolicy``, no ``GetAuthorizationToken``, no pull, no build. Then about a hundred
+generated configurations (``strategies.py``) go the same way: whatever they hold, the hook ends
+with 0 (a hit or a build), 1 (the build failed), 2 (as above) or 3, and never a traceback.
+Every run's output is scanned for the token and the build-arg values (``tests/leaks.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests import leaks
+from tests.hook.hookrun import Agent, HookRun
+from tests.reliability.awsproxy import CountingProxy
+from tests.reliability.conftest import Figures
+from tests.reliability.strategies import configurations
+from tests.services import Services, write_context
+
+pytestmark = pytest.mark.services
+
+PIPELINE = "reliability"
+NODE_ENV_VALUE = "node-env-secret-4567"
+CERT_LINES = ("-----BEGIN CERT-----", "MIIBszCCAVmgAwIBAgIUZ2V0IHRoaXM", "-----END CERT-----")
+PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]*")
+
+
+@dataclass
+class Rig:
+    """The hook on the real services, AWS through a counting proxy."""
+
+    agent: Agent
+    proxy: CountingProxy
+    docker: Any
+    checkout: Path
+    services: Services
+
+    def run(
+        self, config: Any, extra: dict[str, str] | None = None
+    ) -> tuple[HookRun, list[str], list[Any]]:
+        """One sourcing of the hook: its result, the AWS calls it made, the daemon's events."""
+        self.proxy.take()
+        env = {
+            "AWS_ENDPOINT_URL_ECR": self.proxy.url,
+            "NODE_ENV": NODE_ENV_VALUE,
+            "CERT": "\n".join(CERT_LINES),
+        }
+        start = time.time()
+        run = self.agent.run(self.checkout, config, PIPELINE, {**env, **(extra or {})})
+        events = daemon_events(self.docker, start - 0.05, time.time() + 0.05)
+        return run, self.proxy.take(), events
+
+
+def daemon_events(client: Any, since: float, until: float) -> list[Any]:
+    """The daemon's events between two moments (its API takes ``seconds.nanoseconds``)."""
+
+    def stamp(t: float) -> str:
+        return f"{int(t)}.{int((t % 1) * 1e9):09d}"
+
+    return list(client.api.events(since=stamp(since), until=stamp(until), decode=True))
+
+
+@pytest.fixture(scope="module")
+def rig(
+    services: Services,
+    docker_client: Any,
+    busybox_image: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Rig]:
+    root = tmp_path_factory.mktemp("shim-inputs")
+    home = root / "home"
+    home.mkdir()
+    echo = f'FROM {busybox_image}\nARG NODE_ENV\nARG CERT\nRUN echo "$NODE_ENV"; echo "$CERT"\n'
+    checkout = write_context(
+        root / "checkout",
+        f"FROM {busybox_image}\n",
+        {"package.json": "{}\n", "echo/Dockerfile": echo},
+    )
+    outside = root / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0\n")
+    (checkout / "lnk").symlink_to(outside)
+    services.reset_moto()
+    with CountingProxy(services.moto_url) as proxy:
+        yield Rig(
+            Agent(services=services, home=home, transcript=[]),
+            proxy,
+            docker_client,
+            checkout,
+            services,
+        )
+
+
+@pytest.fixture(autouse=True)
+def no_leak() -> None:
+    leaks.forbid(NODE_ENV_VALUE, label="build arg NODE_ENV from the environment")
+    for line in CERT_LINES[1:2]:
+        leaks.forbid(line, label="a line of the multi-line build arg CERT")
+
+
+def base(rig: Rig, **options: Any) -> dict[str, Any]:
+    return {
+        "registry-hostname": rig.services.auth_registry,
+        "cache-on": ["package.json"],
+        **options,
+    }
+
+
+def assert_refused(run: HookRun, calls: list[str], events: list[Any], option: str) -> None:
+    assert run.rc == 2, run.output
+    lines = run.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"ecr-cache: {option}"), run.output
+    assert PRINTABLE.fullmatch(lines[0]), lines[0]
+    assert calls == [], f"AWS was called before the refusal: {calls}"
+    assert events == [], f"the daemon did something before the refusal: {events}"
+
+
+DEEP = '{"cache-on": ' + "[" * 5000 + "]" * 5000 + "}"
+
+CASES: dict[str, tuple[dict[str, Any] | str, str]] = {
+    "nul-in-build-args": ({"build-args": ["NODE_ENV", "A=a\0b"]}, "build-args"),
+    "nul-in-unhashed-build-args": ({"unhashed-build-args": ["T=x\0"]}, "unhashed-build-args"),
+    "nul-in-additional-build-args": ({"additional-build-args": "--label a\0b"}, "additional"),
+    "nul-in-target": ({"target": "deps\0"}, "target"),
+    "surrogate-in-cache-on": ({"cache-on": ["\ud800"]}, "cache-on"),
+    "surrogate-in-a-build-arg": ({"build-args": ["A=\ud800"]}, "build-args"),
+    "newline-and-escape-in-dockerfile": ({"dockerfile": "a\nb\x1b[31m"}, "dockerfile"),
+    "nel-in-dockerfile": ({"dockerfile": "a\x85b"}, "dockerfile"),
+    "long-dockerfile": ({"dockerfile": "a" * 300}, "dockerfile"),
+    "long-context": ({"context": "d/" * 2100}, "context"),
+    "export-path": ({"export-env-variable": "PATH"}, "export-env-variable"),
+    "export-agent-token": ({"export-env-variable": "BUILDKITE_AGENT_ACCESS_TOKEN"}, "export"),
+    "export-own-tag": (
+        {"export-env-variable": "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG"},
+        "export-env-variable",
+    ),
+    "cache-on-through-a-link-out": ({"cache-on": ["lnk/passwd"]}, "cache-on"),
+    "context-through-a-link-out": ({"context": "lnk"}, "context"),
+    "deep-json": (DEEP, "BUILDKITE_PLUGIN_CONFIGURATION"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_stops_before_any_aws_call_or_daemon_event(
+    rig: Rig, case: str, figures: Figures
+) -> None:
+    config, option = CASES[case]
+    if isinstance(config, str):
+        run, calls, events = rig.run({}, {"BUILDKITE_PLUGIN_CONFIGURATION": config})
+    else:
+        run, calls, events = rig.run(base(rig, **config))
+    assert_refused(run, calls, events, option)
+    figures.add(
+        "hostile inputs through the real hook (hand-picked)",
+        tried=1,
+        exit_2=1,
+        aws_calls=len(calls),
+        daemon_events=len(events),
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "option"),
+    [
+        ({"DOCKERFILE": "a" * 300}, "dockerfile"),
+        ({"CONTEXT": "d/" * 2100}, "context"),
+        ({"EXPORT_ENV_VARIABLE": "LD_PRELOAD"}, "export-env-variable"),
+        ({"BUILD_ARGS_0": "NODE_ENV", "BUILD_ARGS_1": "A=\udc80"}, "build-args"),
+    ],
+)
+def test_bad_flattened_variables_stop_before_any_aws_call(
+    rig: Rig, variables: dict[str, str], option: str, figures: Figures
+) -> None:
+    extra = {f"BUILDKITE_PLUGIN_ECR_CACHE_TUI_{k}": v for k, v in variables.items()}
+    extra["BUILDKITE_PLUGIN_ECR_CACHE_TUI_REGISTRY_HOSTNAME"] = rig.services.auth_registry
+    extra["BUILDKITE_PLUGIN_NAME"] = "ECR_CACHE_TUI"
+    run, calls, events = rig.run({}, {"BUILDKITE_PLUGIN_CONFIGURATION": "", **extra})
+    assert_refused(run, calls, events, option)
+    figures.add(
+        "hostile inputs through the real hook (hand-picked)",
+        tried=1,
+        exit_2=1,
+        aws_calls=len(calls),
+        daemon_events=len(events),
+    )
+
+
+def test_a_multi_line_build_arg_from_the_environment_is_masked_line_by_line(rig: Rig) -> None:
+    options = {
+        "dockerfile": "echo/Dockerfile",
+        "build-args": ["NODE_ENV", "CERT"],
+        "additional-build-args": "--network=host",
+    }
+    run, calls, _ = rig.run(base(rig, **options))
+
+    assert run.rc == 0, run.output
+    assert "CreateRepository" in calls or "DescribeRepositories" in calls
+    assert "building" in run.output  # a miss: the RUN step printed the values, masked
+    assert run.output.count("[REDACTED]") >= len(CERT_LINES)
+    for line in CERT_LINES:
+        assert line not in run.output
+
+
+def test_a_build_arg_too_short_to_mask_is_a_warning_naming_it(rig: Rig) -> None:
+    run, _, _ = rig.run(
+        base(rig, **{"build-args": ["NODE_ENV", "SHORT"]}),
+        {"SHORT": "on"},
+    )
+
+    assert run.rc == 0, run.output
+    assert (
+        "build arg SHORT: its value is shorter than 4 characters, too short to mask" in run.output
+    )
+
+
+SHIM_SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    derandomize=not os.environ.get("ECR_CACHE_RANDOM_EXAMPLES"),
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+@SHIM_SETTINGS
+@given(drawn=configurations())
+def test_generated_configurations_through_the_real_hook(
+    rig: Rig, drawn: dict[Any, Any], figures: Figures
+) -> None:
+    config = {**base(rig), **drawn}
+    try:
+        json.dumps(config)
+    except (TypeError, ValueError):
+        return  # not JSON: no agent could hand it over
+    run, calls, events = rig.run(config)
+    assert "Traceback" not in run.output, run.output
+    assert run.rc in (0, 1, 2, 3), run.output
+    row = "generated configurations through the real hook"
+    if run.rc == 2:
+        assert calls == [] and events == [], (run.output, calls, events)
+        figures.add(row, tried=1, exit_2=1, aws_calls_before_refusal=len(calls))
+    else:
+        figures.add(row, tried=1, **{f"exit_{run.rc}": 1})
