@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from ecr_cache_tui.config.options import DEFAULT_REGION
+from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import (
     AccessDenied,
     ConfigError,
@@ -27,6 +28,7 @@ from ecr_cache_tui.errors import (
     TagNotFound,
     Throttled,
     Unavailable,
+    UsageError,
 )
 
 if TYPE_CHECKING:
@@ -99,7 +101,16 @@ def ecr_client(
         read_timeout=60,
         user_agent_extra="ecr-cache-tui",
     )
-    return cast("ECRClient", session.create_client("ecr", region_name=region, config=config))
+    from botocore.exceptions import InvalidRegionError  # noqa: PLC0415
+
+    try:
+        client = session.create_client("ecr", region_name=region, config=config)
+    except InvalidRegionError as exc:
+        raise UsageError(
+            f"region: {show(region)} is not valid: expected an AWS region such as eu-west-1",
+            option="region",
+        ) from exc
+    return cast("ECRClient", client)
 
 
 def botocore_session(profile: str | None = None) -> botocore.session.Session:

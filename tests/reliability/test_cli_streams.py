@@ -94,3 +94,19 @@ def test_a_reader_gone_before_the_first_write_is_141_without_a_traceback(
     done = shell(services, '$ECR_CACHE ls --json | true; echo "status=${PIPESTATUS[0]}" >&2')
 
     assert done.stderr.splitlines() == ["status=141"], done.stderr
+
+
+@pytest.mark.parametrize("region", ["\udcff", "bad region", "eu\nwest-1"])
+@pytest.mark.parametrize("command", [["ls"], ["policy", "get", "acme/web"]])
+def test_a_region_botocore_refuses_is_exit_2_in_one_line(command: list[str], region: str) -> None:
+    done = subprocess.run(
+        [*ECR_CACHE, *command, "--region", region],
+        env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("ecr-cache: region: ")
