@@ -18,7 +18,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -36,6 +35,7 @@ from ecr_cache_tui.tui.messages import (
     EvictionPlanned,
     EvictRequested,
     MaxAgeRequested,
+    MaxAgeSet,
     OpenPipeline,
     OpenTag,
     PolicyApplied,
@@ -44,10 +44,10 @@ from ecr_cache_tui.tui.messages import (
 )
 from ecr_cache_tui.tui.palette import PipelineCommands
 from ecr_cache_tui.tui.screens.base import ServiceScreen, show_error
-from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
+from ecr_cache_tui.tui.screens.confirm import ConfirmScreen, eviction_text, name_to_type
 from ecr_cache_tui.tui.screens.detail import TagDetailScreen
 from ecr_cache_tui.tui.screens.help import HelpScreen, KeyHelp
-from ecr_cache_tui.tui.screens.max_age import MaxAgeScreen, preview_text
+from ecr_cache_tui.tui.screens.max_age import MaxAgeScreen, plans_text
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 
@@ -55,35 +55,7 @@ if TYPE_CHECKING:
     from ecr_cache_tui.model import EvictionPlan, PolicyPlan
     from ecr_cache_tui.ports import CacheServiceApi
 
-__all__ = ["CacheApp", "eviction_text"]
-
-#: Tags listed one by one in the confirmation (the count and the rest are always stated).
-CONFIRM_LIST_LIMIT = 500
-
-
-def eviction_text(plan: EvictionPlan) -> Text:
-    """What an eviction deletes, for the confirmation modal: every tag, then the untagged."""
-    text = Text()
-    if plan.everything:
-        text.append(f"Every image of {plan.repository} will be deleted from ECR", style="bold")
-    else:
-        text.append(f"These tags will be deleted from {plan.repository}", style="bold")
-    text.append(": the next build of the pipeline rebuilds its image.\n\n")
-    for item in plan.items[:CONFIRM_LIST_LIMIT]:
-        text.append(
-            f"  {item.tag:<34} {fmt.timestamp(item.pushed_at)}  {fmt.size(item.size_bytes):>9}"
-        )
-        if item.shared_with:
-            text.append(
-                f"  (image stays: also tagged {', '.join(item.shared_with)})", style="italic"
-            )
-        text.append("\n")
-    if len(plan.items) > CONFIRM_LIST_LIMIT:
-        text.append(f"  … and {len(plan.items) - CONFIRM_LIST_LIMIT} more tags\n")
-    if plan.untagged:
-        text.append(f"  and {fmt.plural(len(plan.untagged), 'untagged image')}\n")
-    text.append(f"\n{fmt.plural(len(plan.items), 'tag')} in all.")
-    return text
+__all__ = ["CacheApp"]
 
 
 class CacheApp(App[None]):
@@ -233,9 +205,15 @@ class CacheApp(App[None]):
             else:
                 self.notify("Nothing was changed", title="Cancelled")
 
+        typed = name_to_type(plan.repository, self.service.prefix) if plan.everything else None
         self.push_screen(
             ConfirmScreen(
-                f"Evict {what} from {plan.repository}?", eviction_text(plan), confirm="Evict"
+                f"Evict {what} from {plan.repository}?",
+                eviction_text(plan),
+                confirm="Evict",
+                # Every image of a pipeline: its name typed, not one key (as GitHub asks).
+                typed=typed,
+                also=(plan.repository,),
             ),
             confirmed,
         )
@@ -270,9 +248,13 @@ class CacheApp(App[None]):
 
     @on(MaxAgeRequested)
     def _max_age_requested(self, event: MaxAgeRequested) -> None:
-        """Open the max-age editor (after reading the repository's current policy)."""
+        """Open the max-age editor (after reading the repository's current policy; for several
+        repositories, at the default)."""
         if self.read_only:
             self.notify("read-only: nothing can be changed", severity="warning")
+            return
+        if len(event.repositories) > 1:
+            self._edit_max_age(event.repositories, None)
             return
         self._load_policy(event.repository)
 
@@ -287,48 +269,70 @@ class CacheApp(App[None]):
 
     @on(PolicyLoaded)
     def _policy_loaded(self, event: PolicyLoaded) -> None:
-        def planned(plan: PolicyPlan | None) -> None:
-            if plan is not None:
-                self._confirm_policy(plan)
+        self._edit_max_age((event.repository,), event.days)
 
-        self.push_screen(MaxAgeScreen(event.repository, event.days), planned)
+    def _edit_max_age(self, repositories: tuple[str, ...], days: int | None) -> None:
+        def planned(plans: tuple[PolicyPlan, ...] | None) -> None:
+            if plans:
+                self._confirm_policy(plans)
 
-    def _confirm_policy(self, plan: PolicyPlan) -> None:
+        self.push_screen(MaxAgeScreen(repositories, days), planned)
+
+    def _confirm_policy(self, plans: tuple[PolicyPlan, ...]) -> None:
         def confirmed(yes: bool | None) -> None:
             if yes and not self.read_only:
-                self._apply_policy(plan)
+                self._apply_policy(plans)
             else:
                 self.notify("Nothing was changed", title="Cancelled")
 
+        days = plans[0].after_days
+        where = plans[0].repository if len(plans) == 1 else fmt.plural(len(plans), "pipeline")
         self.push_screen(
             ConfirmScreen(
-                f"Set max age of {plan.repository} to {plan.after_days} days?",
-                preview_text(plan),
+                f"Set max age of {where} to {fmt.plural(days, 'day')}?",
+                plans_text(plans),
                 confirm="Apply",
             ),
             confirmed,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
-    def _apply_policy(self, plan: PolicyPlan) -> None:
-        call_backend(
-            self,
-            f"set the max age of {plan.repository}",
-            lambda: self.service.apply_policy(plan),
-            lambda written: PolicyApplied(plan, written),
-        )
+    def _apply_policy(self, plans: tuple[PolicyPlan, ...]) -> None:
+        done: list[PolicyPlan] = []
+        written: list[bool] = []
+        for plan in plans:  # one failing stops the rest; those done are reported
+            try:
+                written.append(self.service.apply_policy(plan))
+            except Exception as exc:
+                self.post_message(BackendFailed(f"set the max age of {plan.repository}", exc))
+                break
+            done.append(plan)
+        if done:
+            self.post_message(PolicyApplied(done, written))
 
     @on(PolicyApplied)
     def _policy_applied(self, event: PolicyApplied) -> None:
-        plan = event.plan
-        if event.written:
+        plans = event.plans
+        days = plans[0].after_days
+        changed = sum(event.written)
+        if len(plans) == 1 and changed:
             self.notify(
-                f"{plan.repository}: images expire {plan.after_days} days after push",
+                f"{plans[0].repository}: images expire {days} days after push",
                 title="Max age set",
             )
+        elif len(plans) == 1:
+            self.notify(f"{plans[0].repository} already had that policy", title="Unchanged")
         else:
-            self.notify(f"{plan.repository} already had that policy", title="Unchanged")
-        self._changed(plan.repository)
+            same = len(plans) - changed
+            self.notify(
+                f"images expire {days} days after push in {fmt.plural(len(plans), 'pipeline')}"
+                + (f" ({same} already so)" if same else ""),
+                title="Max age set",
+            )
+        for screen in self.screen_stack:
+            screen.post_message(MaxAgeSet(plans))
+        for plan in plans:
+            self._changed(plan.repository)
 
     # -- shared ---------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ __all__ = [
     "EvictionPlanned",
     "ManifestLoaded",
     "MaxAgeRequested",
+    "MaxAgeSet",
     "OpenPipeline",
     "OpenTag",
     "PipelinesLoaded",
@@ -118,20 +119,26 @@ class EvictionDone(Message):
 
 
 class PolicyPlanned(Message):
-    """A max-age change and its preview (for the editor's preview pane)."""
+    """A max-age change of one or more repositories and its preview (for the editor's pane)."""
 
-    def __init__(self, plan: PolicyPlan) -> None:
+    def __init__(self, plans: Sequence[PolicyPlan]) -> None:
         super().__init__()
-        self.plan = plan
+        self.plans = tuple(plans)
+
+    @property
+    def plan(self) -> PolicyPlan:
+        """The first (the only one, for one repository)."""
+        return self.plans[0]
 
 
 class PolicyApplied(Message):
-    """A max-age change was written (``written`` false: it was already so)."""
+    """A max-age change was carried out: the plans done, and for each whether it was written
+    (false: it was already so)."""
 
-    def __init__(self, plan: PolicyPlan, written: bool) -> None:
+    def __init__(self, plans: Sequence[PolicyPlan], written: Sequence[bool]) -> None:
         super().__init__()
-        self.plan = plan
-        self.written = written
+        self.plans = tuple(plans)
+        self.written = tuple(written)
 
 
 class CacheChanged(Message):
@@ -219,11 +226,21 @@ class EvictRequested(Message):
 
 
 class MaxAgeRequested(Message):
-    """Open the max-age editor of ``repository``."""
+    """Open the max-age editor of ``repository``, or of several at once (one change over all
+    of them, one preview, one confirmation)."""
 
-    def __init__(self, repository: str) -> None:
+    def __init__(self, repository: str, *more: str) -> None:
         super().__init__()
         self.repository = repository
+        self.repositories = (repository, *more)
+
+
+class MaxAgeSet(Message):
+    """Told to every screen after a max-age change (``plans`` done): marks are spent."""
+
+    def __init__(self, plans: Sequence[PolicyPlan]) -> None:
+        super().__init__()
+        self.plans = tuple(plans)
 
 
 class Evicted(Message):

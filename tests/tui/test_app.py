@@ -214,9 +214,10 @@ async def test_sort_by_header_click_and_again_reverses(make_app: MakeApp) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = table_of(app)
-        # Column x offsets: each column is its width plus one cell of padding either side.
+        # Column x offsets: each column is its width plus one cell of padding either side
+        # (the mark column first).
         widths = table.table.column_widths
-        x = sum(w + 2 for w in widths[:3] if w) + 3  # inside "Size"
+        x = sum(w + 2 for w in widths[:4] if w) + 3  # inside "Size"
         await pilot.click("#table", offset=(x, 0))
         await pilot.pause()
         assert table.sort_column == 3
@@ -291,7 +292,7 @@ async def test_palette_rebuild_and_max_age_commands(make_app: MakeApp, demo: Dem
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
+        await pilot.press("escape")
         await pilot.press("ctrl+p")
         app.screen.query_one(Input).value = f"Set max age of {name}"
         await settle(pilot)
@@ -365,7 +366,7 @@ async def test_evict_every_tag_of_a_pipeline(make_app: MakeApp, demo: DemoEcr) -
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert "Every image" in str(app.screen.body)
-        await pilot.press("y")
+        await pilot.press(*repository.removeprefix("build-cache/"), "enter")  # its name typed
         await settle(pilot)
         assert demo.client.describe_images(repositoryName=repository)["imageDetails"] == []
         row = next(r for r in table_of(app).shown_rows if r.key == repository)
@@ -377,8 +378,8 @@ async def test_refused_confirmation_changes_nothing(make_app: MakeApp, demo: Dem
     app = make_app()
     async with on_tags_screen(app, repository) as pilot:
         before = image_tags(demo, repository)
-        for refuse in ("n", "escape"):
-            await pilot.press("D")
+        for key, refuse in (("D", "escape"), ("d", "n"), ("d", "escape")):
+            await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press(refuse)

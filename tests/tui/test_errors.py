@@ -122,7 +122,7 @@ async def test_a_refused_eviction_is_shown_and_nothing_is_claimed(demo: DemoEcr)
         await pilot.press("D")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        await pilot.press(*str(app.screen.typed), "enter")  # every image: its name typed
         await settle(pilot)
         assert isinstance(app.screen, PipelinesScreen)
         assert "not allowed to BatchDeleteImage" in error_line(app)

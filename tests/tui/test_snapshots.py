@@ -108,3 +108,44 @@ def test_max_age_editor_preview(snap_compare: Snap, make_app: MakeApp, demo: Dem
 def test_help_screen(snap_compare: Snap, make_app: MakeApp, demo: DemoEcr) -> None:
     run = into(repository_with_tags(demo), "question_mark")
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)
+
+
+def test_confirm_evicting_every_image_asks_for_the_name(
+    snap_compare: Snap, make_app: MakeApp, demo: DemoEcr
+) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(FilterTable)
+        keys = [r.key for r in table.shown_rows]
+        table.table.move_cursor(row=keys.index(repository_with_tags(demo)))
+        await pilot.press("D")
+        await settle(pilot)
+        pilot.app.screen.query_one("#type-name", Input).cursor_blink = False
+        await pilot.press(*"acme")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run)
+
+
+def test_max_age_over_marked_pipelines_confirmation(
+    snap_compare: Snap, make_app: MakeApp, demo: DemoEcr
+) -> None:
+    custom = demo.repositories[7]  # the demo's hand-written policy (DemoEcr._policy)
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(FilterTable)
+        for repository in (custom, sorted(demo.repositories)[0]):
+            keys = [r.key for r in table.shown_rows]
+            table.table.move_cursor(row=keys.index(repository))
+            await pilot.press("space")
+        await pilot.press("m")
+        await settle(pilot)
+        days = pilot.app.screen.query_one("#days", Input)
+        days.cursor_blink = False
+        days.value = "7"
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)

@@ -1,7 +1,10 @@
-"""Edit a repository's ``max-age-days``, with a live preview of what it would expire at once.
+"""Edit a repository's ``max-age-days`` (or that of every marked pipeline at once), with a live
+preview of what it would expire at once.
 
-The editor only plans (``CacheService.plan_policy``, no side effect); it dismisses with the
-plan, and the app then asks in the confirmation modal, showing the rule before and after.
+The editor only plans (``CacheService.plan_policies``, no side effect); it dismisses with the
+plans, and the app then asks in the confirmation modal, showing the rule before and after, a
+policy not written by ecr-cache in full, and what would expire, oldest push first, with sizes,
+the total and the storage cost saved.
 """
 
 from __future__ import annotations
@@ -24,13 +27,24 @@ from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.context import app_context
 from ecr_cache_tui.tui.format import describe_error
 from ecr_cache_tui.tui.messages import BackendFailed, PolicyPlanned, call_backend
+from ecr_cache_tui.tui.screens.confirm import fit_scroll
 
 if TYPE_CHECKING:
     from ecr_cache_tui.lifecycle import ExpiringImage
     from ecr_cache_tui.model import PolicyPlan
 
-__all__ = ["MaxAgeScreen", "bulk_preview_text", "policy_lines", "preview_text", "rule_text"]
+__all__ = [
+    "MaxAgeScreen",
+    "bulk_preview_text",
+    "plans_text",
+    "policy_lines",
+    "preview_text",
+    "rule_text",
+]
 
+#: Rows of the editor that are not its preview: border, padding, title, the days line and
+#: its margins, the buttons.
+EDITOR_ROWS = 14
 #: Images listed one by one in a preview (oldest first); the rest are counted and sized.
 PREVIEW_LIMIT = 12
 
@@ -62,10 +76,9 @@ def policy_lines(policy: str) -> list[str]:
     return [*lines, "]}"]
 
 
-def _policy_json(text: Text, plan: PolicyPlan) -> None:
-    text.append(f"\nThe policy of {plan.repository} now, replaced by the rule above:\n")
+def _policy_json(text: Text, plan: PolicyPlan, indent: str = "  ") -> None:
     for line in policy_lines(plan.before_text or ""):
-        text.append(f"  {line}\n")
+        text.append(f"{indent}{line}\n")
 
 
 def _expiring_totals(count: int, kept: int, size: int, saving: float) -> str:
@@ -82,8 +95,10 @@ def _expiring_list(
     text.append(f"  {'Pushed (UTC)':<16}  {'Size':>9}  Tags\n", style="bold")
     for repository, image in items[:PREVIEW_LIMIT]:
         text.append(f"  {fmt.timestamp(image.pushed_at)}  {fmt.size(image.size_bytes):>9}  ")
-        where = f"{repository}: " if with_repository else ""
-        text.append(f"{where}{image.name}\n")
+        name = image.name
+        if with_repository:  # two names on a line: the tag cut, as the tags screen cuts it
+            name = f"{repository}: {name if len(name) <= 20 else name[:19] + '…'}"
+        text.append(f"{name}\n")
     rest = items[PREVIEW_LIMIT:]
     if rest:
         size = sum(i.size_bytes for _, i in rest)
@@ -95,14 +110,17 @@ def preview_text(plan: PolicyPlan) -> Text:
     once: oldest push first, with sizes, the total and the storage cost saved."""
     text = Text()
     text.append("Before  ", style="bold")
-    text.append(rule_text(plan.before_days, plan.before_text is not None) + "\n")
+    text.append(rule_text(plan.before_days, plan.before_text is not None))
+    if _foreign(plan):  # replaced: shown in full first
+        text.append(", replaced:\n")
+        _policy_json(text, plan)
+    else:
+        text.append("\n")
     text.append("After   ", style="bold")
     text.append(rule_text(plan.after_days, True) + "\n")
     if not plan.changed:
         text.append("\nThe policy already says this: nothing to change.", style="italic")
         return text
-    if _foreign(plan):
-        _policy_json(text, plan)
     preview = plan.preview
     if not preview.expiring:
         text.append(
@@ -135,9 +153,12 @@ def bulk_preview_text(plans: Sequence[PolicyPlan], days: int) -> Text:
             what = "none expire"
         text.append(f"  {plan.repository}", style="bold")
         text.append(f"  {before} → {days} days: {what}\n")
-    for plan in changed:
-        if _foreign(plan):
-            _policy_json(text, plan)
+    foreign = [p for p in changed if _foreign(p)]
+    if foreign:
+        text.append("\nPolicies not written by ecr-cache, replaced:\n")
+    for plan in foreign:
+        text.append(f"  {plan.repository}:\n")
+        _policy_json(text, plan, indent="    ")
     expiring = sorted(
         ((p.repository, i) for p in changed for i in p.preview.expiring),
         key=lambda pair: (pair[1].pushed_at, pair[0], pair[1].name),
@@ -160,22 +181,43 @@ def bulk_preview_text(plans: Sequence[PolicyPlan], days: int) -> Text:
     return text
 
 
-class MaxAgeScreen(ModalScreen["PolicyPlan | None"]):
-    """The max-age editor for ``repository``, starting at ``days``."""
+def plans_text(plans: Sequence[PolicyPlan]) -> Text:
+    """The preview of ``plans``: :func:`preview_text` for one, :func:`bulk_preview_text` for
+    several."""
+    if len(plans) == 1:
+        return preview_text(plans[0])
+    return bulk_preview_text(plans, plans[0].after_days)
+
+
+class MaxAgeScreen(ModalScreen["tuple[PolicyPlan, ...] | None"]):
+    """The max-age editor for ``repositories`` (one, or the pipelines marked), starting at
+    ``days``; dismisses with the plans (one per repository) or ``None``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, repository: str, days: int | None) -> None:
+    def __init__(self, repositories: str | Sequence[str], days: int | None) -> None:
         super().__init__(id="max-age")
-        self.repository = repository
+        self.repositories = (
+            (repositories,) if isinstance(repositories, str) else tuple(repositories)
+        )
+        self.repository = self.repositories[0]
         self.initial = days
-        self.plan: PolicyPlan | None = None
+        self.plans: tuple[PolicyPlan, ...] | None = None
+
+    @property
+    def plan(self) -> PolicyPlan | None:
+        """The plan of the first repository (the only one, usually)."""
+        return self.plans[0] if self.plans else None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Text(f"Max age of {self.repository}", style="bold"))
+            if len(self.repositories) == 1:
+                title = f"Max age of {self.repository}"
+            else:
+                title = f"Max age of {len(self.repositories)} marked pipelines"
+            yield Static(Text(title, style="bold"))
             yield Input(
-                value=str(self.initial or 30),
+                value=str(self.initial or lifecycle.DEFAULT_MAX_AGE_DAYS),
                 placeholder="days (a whole number, at least 1)",
                 restrict=r"[0-9]*",
                 id="days",
@@ -186,7 +228,11 @@ class MaxAgeScreen(ModalScreen["PolicyPlan | None"]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply…", id="apply", variant="warning", disabled=True)
 
+    def on_resize(self) -> None:
+        fit_scroll(self, self.query_one("#preview-box", VerticalScroll), EDITOR_ROWS)
+
     def on_mount(self) -> None:
+        self.on_resize()
         self.query_one("#days", Input).focus()
         self._replan(self.query_one("#days", Input).value)
 
@@ -195,7 +241,7 @@ class MaxAgeScreen(ModalScreen["PolicyPlan | None"]):
         self._replan(event.value)
 
     def _replan(self, value: str) -> None:
-        self.plan = None
+        self.plans = None
         self.query_one("#apply", Button).disabled = True
         preview = self.query_one("#preview", Static)
         if not value.isdigit() or int(value) < 1:
@@ -211,18 +257,22 @@ class MaxAgeScreen(ModalScreen["PolicyPlan | None"]):
         call_backend(
             self,
             f"preview max age {days}",
-            lambda: service.plan_policy(self.repository, days),
+            lambda: service.plan_policies(self.repositories, days),
             PolicyPlanned,
         )
+
+    @property
+    def _changes(self) -> bool:
+        return self.plans is not None and any(p.changed for p in self.plans)
 
     @on(PolicyPlanned)
     def _planned(self, event: PolicyPlanned) -> None:
         event.stop()
         if str(event.plan.after_days) != self.query_one("#days", Input).value:
             return  # an older preview arriving late
-        self.plan = event.plan
-        self.query_one("#preview", Static).update(preview_text(event.plan))
-        self.query_one("#apply", Button).disabled = not event.plan.changed
+        self.plans = event.plans
+        self.query_one("#preview", Static).update(plans_text(event.plans))
+        self.query_one("#apply", Button).disabled = not self._changes
 
     @on(BackendFailed)
     def _failed(self, event: BackendFailed) -> None:
@@ -236,13 +286,13 @@ class MaxAgeScreen(ModalScreen["PolicyPlan | None"]):
 
     @on(Input.Submitted, "#days")
     def _submitted(self) -> None:
-        if self.plan is not None and self.plan.changed:
-            self.dismiss(self.plan)
+        if self.plans is not None and self._changes:
+            self.dismiss(self.plans)
 
     @on(Button.Pressed, "#apply")
     def _apply(self) -> None:
-        if self.plan is not None:
-            self.dismiss(self.plan)
+        if self.plans is not None:
+            self.dismiss(self.plans)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -10,6 +10,7 @@ two calls per repository.
 What needs attention stands out (:mod:`ecr_cache_tui.health`), in a theme colour and in words
 or a ``!`` (so it survives ``NO_COLOR``): no policy, stale, each pipeline's share of the cost;
 the line above the table sums it up. ``o`` orders the rows by the presets of :data:`PRESETS`.
+``space`` marks pipelines; ``m`` then sets one max age over all of them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ecr_cache_tui.tui.messages import (
     CopyUri,
     EvictRequested,
     MaxAgeRequested,
+    MaxAgeSet,
     OpenPipeline,
     PipelinesLoaded,
     StatsLoaded,
@@ -170,8 +172,10 @@ class PipelinesScreen(ServiceScreen):
         Binding("o", "preset", "Order"),
         Binding("D", "evict_all", "Evict all", key_display="D"),
         Binding("m", "max_age", "Max age"),
+        # Last: on a narrow footer, Max age matters more than the key that marks for it.
+        Binding("space", "mark", "Mark"),
     ]
-    MUTATING: ClassVar[frozenset[str]] = frozenset({"evict_all", "max_age"})
+    MUTATING: ClassVar[frozenset[str]] = frozenset({"evict_all", "max_age", "mark"})
 
     def __init__(self) -> None:
         super().__init__(id="pipelines")
@@ -189,7 +193,7 @@ class PipelinesScreen(ServiceScreen):
         yield Summary("Loading repositories…", id="summary")
         yield Summary(id="attention", classes="attention")
         yield Static("", id="error", classes="error")
-        yield FilterTable(COLUMNS, sort_column=None, id="pipelines-table")
+        yield FilterTable(COLUMNS, sort_column=None, markable=True, id="pipelines-table")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -371,10 +375,23 @@ class PipelinesScreen(ServiceScreen):
         if p is not None:
             self.app.post_message(EvictRequested(p.repository, None))
 
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.table.action_cursor_down()
+
     def action_max_age(self) -> None:
+        """The max age of the marked pipelines (one change, one preview), else the cursor's."""
+        marked = [r.key for r in self.table.marked_rows()]
+        if marked:
+            self.app.post_message(MaxAgeRequested(*marked))
+            return
         p = self._current()
         if p is not None:
             self.app.post_message(MaxAgeRequested(p.repository))
+
+    @on(MaxAgeSet)
+    def _policy_applied(self) -> None:
+        self.table.clear_marks()  # spent on the change they were for
 
     def action_preset(self) -> None:
         """Order by the next preset: most expensive, stalest, without a policy."""
