@@ -287,3 +287,16 @@ def test_twenty_jobs_of_twenty_agents_on_one_host_build_once(
     for run in waited:
         assert "(agent agent-" in run.output and ", job job-" in run.output
         assert "built by the job this one waited for" in run.output
+
+
+def test_a_bad_build_wait_is_one_line_exit_2_before_anything_happens(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, ecr_client: Any
+) -> None:
+    run = agent.run(
+        checkout, config(services.auth_registry), pipeline, {"ECR_CACHE_BUILD_WAIT": "soon\x1b"}
+    )
+    assert run.rc == 2, run.output
+    (line,) = [line for line in run.output.splitlines() if line.startswith("ecr-cache:")]
+    assert "ECR_CACHE_BUILD_WAIT" in line and "'soon\\x1b'" in line and "\x1b" not in line
+    names = [r["repositoryName"] for r in ecr_client.describe_repositories()["repositories"]]
+    assert f"build-cache/acme/{pipeline}" not in names
