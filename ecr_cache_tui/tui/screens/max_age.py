@@ -144,7 +144,7 @@ def bulk_preview_text(plans: Sequence[PolicyPlan], days: int) -> Text:
     changed = [p for p in plans if p.changed]
     text.append(f"After   {rule_text(days, True)}, on {len(plans)} pipelines\n", style="bold")
     for plan in plans:
-        before = rule_text(plan.before_days, plan.before_text is not None)
+        before = fmt.max_age(plan.before_days, plan.before_text is not None)
         if not plan.changed:
             what = "unchanged (already so)"
         elif plan.preview.expiring:
@@ -152,7 +152,7 @@ def bulk_preview_text(plans: Sequence[PolicyPlan], days: int) -> Text:
         else:
             what = "none expire"
         text.append(f"  {plan.repository}", style="bold")
-        text.append(f"  {before} → {days} days: {what}\n")
+        text.append(f"  {before} → {fmt.max_age(days, True)}: {what}\n")
     foreign = [p for p in changed if _foreign(p)]
     if foreign:
         text.append("\nPolicies not written by ecr-cache, replaced:\n")
