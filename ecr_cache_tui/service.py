@@ -27,6 +27,8 @@ from ecr_cache_tui import lifecycle
 from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest
 from ecr_cache_tui.cachekey.inputs import diff as diff_manifests
 from ecr_cache_tui.config.options import CACHE_PREFIX
+from ecr_cache_tui.config.parse import is_repository_name
+from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import (
     RegistryError,
     RepositoryNotFound,
@@ -317,6 +319,12 @@ class CacheService:
         candidates = [name]
         if self.prefix and not name.startswith(self.prefix):
             candidates.insert(0, self.prefix + name)
+        candidates = [c for c in candidates if is_repository_name(c)]
+        if not candidates:
+            raise UsageError(
+                f"PIPELINE: {show(pipeline)} is not valid: expected org/pipeline or a repository "
+                "name (lower-case letters, digits, '.', '_', '-' between them, '/'-separated)"
+            )
         for candidate in candidates:
             if self.ecr.describe_repository(candidate) is not None:
                 return candidate

@@ -90,11 +90,17 @@ def ecr_client(
     # botocore directly, not boto3: boto3's import pulls in s3transfer, which costs the hook
     # about 0.2 s of start-up for nothing (imported on first use: keeps ``--help`` fast too).
     from botocore.config import Config  # noqa: PLC0415
+    from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
     session = botocore_session(profile)
     # The plugin's own fallback (SPEC §2.1) when neither the caller, the environment nor the
     # profile names a region, so the CLI and the TUI look where the hook would have written.
-    region = region or session.get_config_variable("region") or DEFAULT_REGION
+    try:
+        region = region or session.get_config_variable("region") or DEFAULT_REGION
+    except ProfileNotFound as exc:
+        raise ConfigError(
+            f"profile: {show(profile)} is not a configured AWS profile", option="profile"
+        ) from exc
     config = Config(
         retries={"max_attempts": max_attempts, "mode": mode},
         connect_timeout=connect_timeout,
@@ -105,6 +111,10 @@ def ecr_client(
 
     try:
         client = session.create_client("ecr", region_name=region, config=config)
+    except ProfileNotFound as exc:
+        raise ConfigError(
+            f"profile: {show(profile)} is not a configured AWS profile", option="profile"
+        ) from exc
     except InvalidRegionError as exc:
         raise UsageError(
             f"region: {show(region)} is not valid: expected an AWS region such as eu-west-1",

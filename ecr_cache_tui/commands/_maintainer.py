@@ -87,6 +87,11 @@ def service_from_args(args: argparse.Namespace) -> CacheService:
     """The cache service for the AWS options on ``args``."""
     from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
 
+    account_id = args.account_id
+    if account_id is not None and not (
+        len(account_id) == 12 and account_id.isascii() and account_id.isdigit()
+    ):
+        raise UsageError(f"--account-id: {account_id!r} is not valid: expected 12 digits")
     prefix = str(args.prefix)
     if prefix and not prefix.endswith("/"):
         prefix += "/"

@@ -47,7 +47,7 @@ from ecr_cache_tui.config.sources import from_env
 from ecr_cache_tui.config.strings import check_path, check_shape, check_text, show
 from ecr_cache_tui.errors import ConfigError
 
-__all__ = ["check_platform", "load", "parse"]
+__all__ = ["check_platform", "is_repository_name", "load", "parse"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -527,6 +527,11 @@ def check_platform(origin: str, value: str) -> str:
     if not _PLATFORM.fullmatch(value):
         raise _bad(origin, value, "expected os/arch[/variant], e.g. linux/amd64 or linux/arm64")
     return value
+
+
+def is_repository_name(name: str) -> bool:
+    """Whether ``name`` is a repository name ECR accepts (its CreateRepository pattern)."""
+    return 2 <= len(name) <= 256 and _ECR_NAME.fullmatch(name) is not None
 
 
 def _check_region(origin: str, value: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -110,3 +111,39 @@ def test_a_region_botocore_refuses_is_exit_2_in_one_line(command: list[str], reg
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("ecr-cache: region: ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["ls", "--profile", "no-such-profile"], "ecr-cache: profile: "),
+        (["ls", "--profile", "\udcff"], "ecr-cache: profile: "),
+        (["ls", "\udcff"], "ecr-cache: PIPELINE: "),
+        (["ls", "a\nb"], "ecr-cache: PIPELINE: "),
+        (["rebuild", "Acme/Web!", "--all", "--yes"], "ecr-cache: PIPELINE: "),
+        (["policy", "get", "x" * 3000], "ecr-cache: PIPELINE: "),
+        (["ls", "--account-id", "abc"], "ecr-cache: --account-id: "),
+    ],
+)
+def test_maintainer_arguments_aws_would_refuse_are_exit_2_in_one_line(
+    argv: list[str], start: str, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [*ECR_CACHE, *argv],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "y",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            # Nothing listens here: a call made before the refusal would be exit 3, not 2.
+            "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:9",
+        },
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(start), done.stderr
