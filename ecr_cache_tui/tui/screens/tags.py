@@ -42,7 +42,7 @@ __all__ = ["COLUMNS", "TagsScreen", "tag_row"]
 COLUMNS = (
     Column("tag", "Tag", 34, min_width=10, priority=9, keep=True, grow=3, max_width=72),
     Column(
-        "pushed", "Pushed (UTC)", 16, min_width=11, priority=4, shorten=short_time, descending=True
+        "pushed", "Pushed (UTC)", 16, min_width=12, priority=4, shorten=short_time, descending=True
     ),
     Column("size", "Size", 10, "right", priority=5, descending=True),
     Column("pulled", "Last pulled", 11, "right", priority=6, descending=True),
@@ -55,13 +55,15 @@ def tag_row(info: TagInfo, now: datetime) -> TableRow:
     """The row of one tag, times relative to ``now``; ``!`` and a tone where it needs
     attention (never pulled, expiring within a day)."""
     never = info.last_pulled is None
-    soon = health.expiring_soon(info, now)
+    # health.expiring_soon, inlined: this runs for every tag of a 10,000-tag listing.
+    expires = info.expires_at
+    soon = expires is not None and expires - now <= health.EXPIRING_WITHIN
     cells = [
         info.tag,
         fmt.timestamp(info.pushed_at),
         fmt.size(info.size_bytes),
         "! never" if never else fmt.ago(info.last_pulled, now),
-        ("! " if soon else "") + fmt.expires_in(info.expires_at, now),
+        "! " + fmt.expires_in(expires, now) if soon else fmt.expires_in(expires, now),
         "latest" if info.is_latest else "",
     ]
     values: list[int | float | str | None] = [
@@ -73,7 +75,9 @@ def tag_row(info: TagInfo, now: datetime) -> TableRow:
         1 if info.is_latest else 0,
     ]
     tones = ("", "", "", "warning" if never else "", "error" if soon else "", "")
-    return TableRow.build(info.tag, cells, values, data=info, tones=tones)
+    return TableRow.build(
+        info.tag, cells, values, data=info, tones=tones if never or soon else None
+    )
 
 
 class TagsScreen(ServiceScreen):
