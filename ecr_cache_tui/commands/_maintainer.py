@@ -29,6 +29,7 @@ __all__ = [
     "add_json_argument",
     "add_pipeline_argument",
     "ask",
+    "check_account_id",
     "iso",
     "print_json",
     "service_from_args",
@@ -83,15 +84,19 @@ def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) 
         )
 
 
-def service_from_args(args: argparse.Namespace) -> CacheService:
-    """The cache service for the AWS options on ``args``."""
-    from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
-
-    account_id = args.account_id
+def check_account_id(account_id: str | None) -> None:
+    """``--account-id``: 12 ASCII digits (``None``: the caller's account), else exit 2."""
     if account_id is not None and not (
         len(account_id) == 12 and account_id.isascii() and account_id.isdigit()
     ):
         raise UsageError(f"--account-id: {account_id!r} is not valid: expected 12 digits")
+
+
+def service_from_args(args: argparse.Namespace) -> CacheService:
+    """The cache service for the AWS options on ``args``."""
+    from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
+
+    check_account_id(args.account_id)
     prefix = str(args.prefix)
     if prefix and not prefix.endswith("/"):
         prefix += "/"

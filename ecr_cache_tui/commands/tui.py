@@ -7,9 +7,9 @@ TUI can be tried with no AWS account. Textual, botocore and moto are imported in
 from __future__ import annotations
 
 import argparse
-import re
 from datetime import datetime, timezone
 
+from ecr_cache_tui.commands._maintainer import check_account_id
 from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.errors import ConfigError
 
@@ -71,10 +71,7 @@ def _validate(args: argparse.Namespace) -> None:
         raise ConfigError(f"--profile: {args.profile!r} cannot be used with --demo (no AWS)")
     if args.demo and args.account_id is not None:
         raise ConfigError(f"--account-id: {args.account_id!r} cannot be used with --demo (no AWS)")
-    if args.account_id is not None and not re.fullmatch(r"\d{12}", args.account_id):
-        raise ConfigError(
-            f"--account-id: {args.account_id!r} is not allowed; use a 12-digit AWS account id"
-        )
+    check_account_id(args.account_id)
     if args.prefix and not args.prefix.endswith("/"):
         raise ConfigError(
             f"--prefix: {args.prefix!r} is not allowed; use a repository prefix ending in /"
@@ -118,7 +115,6 @@ def run(args: argparse.Namespace) -> int:
                 read_only=args.read_only,
                 source="demo",
                 region=demo.region,
-                account=args.account_id,
                 stats_workers=1,
                 refresh_seconds=refresh,
             ).run()
