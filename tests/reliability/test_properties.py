@@ -145,3 +145,30 @@ def test_configuration_text(text: str, via: str, checkout: Path, figures: Figure
 def test_flattened_variables(env: dict[str, str], checkout: Path, figures: Figures) -> None:
     result = outcome(lambda: load({**ENV, **env}, checkout), checkout)
     figures.add("configurations in-process (flattened variables)", tried=1, **{result: 1})
+
+
+@settings(
+    SETTINGS,
+    max_examples=400,
+    # capsys is read and emptied by every example.
+    suppress_health_check=[*SETTINGS.suppress_health_check, HealthCheck.function_scoped_fixture],
+)
+@given(text=configuration_text(), as_json=st.booleans())
+def test_the_checksum_command(
+    text: str, as_json: bool, checkout: Path, figures: Figures, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ecr-cache checksum --config TEXT`` as the CLI runs it: 0 with a tag, or 2 in one line."""
+    from ecr_cache_tui import cli
+
+    argv = ["checksum", "--config", text, "--platform", "linux/amd64", "--checkout", str(checkout)]
+    code = cli.main([*argv, "--json"] if as_json else argv)
+    out, err = capsys.readouterr()
+    if code == 0:
+        assert out, err
+        figures.add("ecr-cache checksum in-process (JSON text)", tried=1, exit_0=1)
+        return
+    assert code == 2, err
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("ecr-cache: "), err
+    check_refusal(ConfigError(err[len("ecr-cache: ") : -1]))
+    figures.add("ecr-cache checksum in-process (JSON text)", tried=1, exit_2=1)

@@ -28,7 +28,7 @@ from tests import leaks
 from tests.hook.hookrun import Agent, HookRun
 from tests.reliability.awsproxy import CountingProxy
 from tests.reliability.conftest import Figures
-from tests.reliability.strategies import configurations
+from tests.reliability.strategies import configurations, flattened
 from tests.services import Services, write_context
 
 pytestmark = pytest.mark.services
@@ -254,6 +254,27 @@ def test_generated_configurations_through_the_real_hook(
     assert "Traceback" not in run.output, run.output
     assert run.rc in (0, 1, 2, 3), run.output
     row = "generated configurations through the real hook"
+    if run.rc == 2:
+        assert calls == [] and events == [], (run.output, calls, events)
+        figures.add(row, tried=1, exit_2=1, aws_calls_before_refusal=len(calls))
+    else:
+        figures.add(row, tried=1, **{f"exit_{run.rc}": 1})
+
+
+@settings(SHIM_SETTINGS, max_examples=30)
+@given(drawn=flattened())
+def test_generated_flattened_variables_through_the_real_hook(
+    rig: Rig, drawn: dict[str, str], figures: Figures
+) -> None:
+    extra = {
+        "BUILDKITE_PLUGIN_CONFIGURATION": "",
+        "BUILDKITE_PLUGIN_ECR_CACHE_REGISTRY_HOSTNAME": rig.services.auth_registry,
+        **drawn,
+    }
+    run, calls, events = rig.run({}, extra)
+    assert "Traceback" not in run.output, run.output
+    assert run.rc in (0, 1, 2, 3), run.output
+    row = "generated flattened variables through the real hook"
     if run.rc == 2:
         assert calls == [] and events == [], (run.output, calls, events)
         figures.add(row, tried=1, exit_2=1, aws_calls_before_refusal=len(calls))
