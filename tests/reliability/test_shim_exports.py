@@ -66,3 +66,13 @@ def test_the_plugins_own_exports_still_work(work: Path) -> None:  # noqa: F811
         "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE": b"reg/cache/a/b",
         "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG": b"0123",
     }
+
+
+def test_the_shims_own_messages_are_one_line(work: Path) -> None:  # noqa: F811
+    result = source_hook(work, None, env={"ECR_CACHE_PYTHON": "/nope\nsecond\x1b[31m"}, rc=5)
+
+    assert result.rc == 5
+    assert result.stderr.splitlines() == [
+        "ecr-cache: ECR_CACHE_PYTHON=/nope\\nsecond\\x1b[31m is not an executable file",
+        "^^^ +++",
+    ]
