@@ -13,7 +13,8 @@ within a day. ``--dry-run`` only shows. A repository outside the cache prefix is
     get: {"repository", "max_age_days", "policy": <the policy document> | null}
     set: {"repository", "before": {"max_age_days", "policy"}, "after": {"max_age_days",
           "policy"}, "expire_now": [names], "kept": N, "changed": bool, "applied": bool,
-          "dry_run": bool}
+          "dry_run": bool, "expiring": [{"name", "pushed_at", "size_bytes"}] (oldest push
+          first), "expiring_bytes": N, "saving_usd_month": X}
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from ecr_cache_tui.commands._maintainer import (
     ask,
     print_json,
     service_from_args,
+    table,
 )
 from ecr_cache_tui.errors import UsageError
 from ecr_cache_tui.lifecycle import pretty_policy
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import PolicyPlan
+
+#: Images that would expire listed one by one (oldest push first); the rest are summed up.
+SHOWN = 10
 
 
 def _days(text: str) -> int:
@@ -126,13 +131,27 @@ def _print_plan(plan: PolicyPlan, out: IO[str]) -> None:
         print(_indent(pretty_policy(plan.before_text)), file=out)
     print(f"  after:  max age {figures.max_age_rule(plan.after_days, True)}", file=out)
     print(_indent(pretty_policy(plan.after_text)), file=out)
-    expiring = plan.preview.expire_now
-    total = len(expiring) + plan.preview.kept
+    preview = plan.preview
+    expiring = preview.expiring
+    total = len(expiring) + preview.kept
     line = f"  {len(expiring)} of {figures.plural(total, 'image')} would expire at once"
-    if expiring:
-        shown = ", ".join(expiring[:10])
-        line += f": {shown}" + (f" and {len(expiring) - 10} more" if len(expiring) > 10 else "")
+    if expiring:  # as the TUI's preview says it: the size, the saving, oldest push first
+        line += (
+            f": {figures.size(preview.expiring_bytes)}, "
+            f"saving {figures.cost(plan.saving_usd_month)}/month"
+        )
     print(line, file=out)
+    rows = [
+        [figures.timestamp(i.pushed_at), figures.size(i.size_bytes), i.name]
+        for i in expiring[:SHOWN]
+    ]
+    if rows:
+        for row in table(["PUSHED", "SIZE", "TAGS"], rows, right={"SIZE"}):
+            print(f"    {row}", file=out)
+    if len(expiring) > SHOWN:
+        rest = expiring[SHOWN:]
+        size = figures.size(sum(i.size_bytes for i in rest))
+        print(f"    … and {len(rest)} more, {size}", file=out)
 
 
 def _plan_json(plan: PolicyPlan, *, applied: bool, dry_run: bool) -> dict[str, Any]:
@@ -145,6 +164,12 @@ def _plan_json(plan: PolicyPlan, *, applied: bool, dry_run: bool) -> dict[str, A
         "changed": plan.changed,
         "applied": applied,
         "dry_run": dry_run,
+        "expiring": [
+            {"name": i.name, "pushed_at": i.pushed_at.isoformat(), "size_bytes": i.size_bytes}
+            for i in plan.preview.expiring
+        ],
+        "expiring_bytes": plan.preview.expiring_bytes,
+        "saving_usd_month": plan.saving_usd_month,
     }
 
 

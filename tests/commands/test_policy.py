@@ -62,7 +62,12 @@ def test_set_that_expires_images_asks_and_a_refusal_changes_nothing(
     result = ecr_cache("policy", "set", "acme/web", "--max-age-days", "7", stdin="no\n")
 
     assert result.code == 0
-    assert "1 of 2 images would expire at once: old" in result.out
+    lines = result.out.splitlines()
+    said = next(i for i, line in enumerate(lines) if "would expire at once" in line)
+    assert lines[said].startswith("  1 of 2 images would expire at once: ")
+    assert "saving $" in lines[said]
+    assert lines[said + 1].split() == ["PUSHED", "SIZE", "TAGS"]
+    assert lines[said + 2].split()[-1] == "old"  # oldest push first, with its size
     assert "[y/N]" in result.err and "Policy not changed" in result.err
     assert web.ecr.get_lifecycle_policy(WEB) is None
 
@@ -72,7 +77,7 @@ def test_set_that_expires_images_with_yes_json(web: MotoEcr, ecr_cache: Any) -> 
 
     assert result.code == 0, result.err
     data = result.json()
-    assert list(data) == [
+    assert list(data)[:8] == [  # the fields of earlier versions first, unchanged
         "repository",
         "before",
         "after",
@@ -82,6 +87,9 @@ def test_set_that_expires_images_with_yes_json(web: MotoEcr, ecr_cache: Any) -> 
         "applied",
         "dry_run",
     ]
+    (old,) = data["expiring"]
+    assert old["name"] == "old" and old["size_bytes"] == data["expiring_bytes"] > 0
+    assert data["saving_usd_month"] >= 0
     assert data["before"] == {"max_age_days": None, "policy": None}
     assert data["after"]["max_age_days"] == 7
     assert (data["expire_now"], data["kept"], data["applied"]) == (["old"], 1, True)
