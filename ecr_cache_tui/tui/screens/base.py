@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import events, on
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -44,6 +44,11 @@ class ServiceScreen(Screen[None]):
     In read-only mode the actions named in :attr:`MUTATING` are hidden from the footer and
     refused; their keys answer with a one-line notice rather than nothing.
     """
+
+    #: ``?`` before the screen's own keys, so a narrow footer that cuts the last keys keeps it.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+    ]
 
     #: Actions that change a repository.
     MUTATING: ClassVar[frozenset[str]] = frozenset()
