@@ -227,7 +227,13 @@ class FaultProxy:
         )
 
     def unauthorized(
-        self, pattern: str, *, times: int | None = 1, skip: int = 0, authorized_only: bool = True
+        self,
+        pattern: str,
+        *,
+        times: int | None = 1,
+        skip: int = 0,
+        authorized_only: bool = True,
+        user_agent: str | None = None,
     ) -> Fault:
         """A registry's 401 (a Basic challenge), by default only to requests that sent a login:
         what an expired token gets."""
@@ -244,6 +250,7 @@ class FaultProxy:
             times=times,
             skip=skip,
             authorized_only=authorized_only,
+            user_agent=user_agent,
         )
 
     def reset(self, pattern: str, *, times: int | None = 1, skip: int = 0) -> Fault:

@@ -202,10 +202,12 @@ def test_a_401_mid_run_gets_one_fresh_token_for_each_step_refused(faulty: Faulty
     seeded = ok(faulty.run())
     tokens = faulty.ecr.count(TOKEN_CALL)
 
-    # A hit with a pull: the cache check and then the pull are each refused once.
+    # A hit with a pull: the cache check (the hook's HEAD) and then the pull are each refused
+    # once. The daemon answers a refused HEAD of the tag with a GET of it: both are refused.
     faulty.forget_local(seeded.tag)
-    faulty.registry.unauthorized(rf"^HEAD /v2/{faulty.name}/manifests/{seeded.tag}$")
-    faulty.registry.unauthorized(rf"^GET /v2/{faulty.name}/manifests/{seeded.tag}$")
+    manifests = rf"^(HEAD|GET) /v2/{faulty.name}/manifests/"
+    faulty.registry.unauthorized(manifests, user_agent="^python-requests/")
+    faulty.registry.unauthorized(manifests, times=2, user_agent="^docker/")
     pulled = ok(faulty.run())
     assert "ecr-cache: hit (pulled)" in pulled.output
     assert "cache check: the registry refused the login" in pulled.output
