@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn, Protocol, cast
 
 from ecr_cache_tui import __version__
+from ecr_cache_tui.commands.hints import cli_hint
 from ecr_cache_tui.errors import EXIT_BAD_INPUT, EcrCacheError, one_line
 
 #: The exit status when the reader of stdout went away (``ecr-cache ls | head -1``): what a
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # now, so a reader that left is noticed here and not at exit
         return code
     except EcrCacheError as exc:
-        print(f"ecr-cache: {exc}", file=sys.stderr)
+        print(f"ecr-cache: {exc}{cli_hint(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ecr-cache: interrupted", file=sys.stderr)

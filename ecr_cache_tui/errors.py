@@ -8,6 +8,7 @@ exit code below, never a traceback::
     EcrCacheError                       exit code
     ├── ConfigError                      2   bad input: an option, a value, an argument
     │   └── UsageError                   2   a command-line argument the command cannot use
+    │       └── OutsidePrefix            2   a change outside the cache prefix, not forced
     ├── BuildError                       1   `docker build` failed
     ├── RemoteError                      3   AWS or the registry
     │   ├── AccessDenied                 3   credentials missing or not allowed
@@ -18,6 +19,9 @@ exit code below, never a traceback::
     │   ├── TagNotFound                  3   the tag (image) does not exist
     │   └── RegistryError                3   the registry (data plane) answered with an error
     └── DaemonUnreachable                4   no Docker daemon at DOCKER_HOST / the socket
+
+The core's messages name the problem, never a command-line flag: the fields an error carries
+(``repository``, ``prefix``) let each shell add its own hint (``commands.hints`` for the CLI).
 
 "Not found" is a type, not a string match: a cache miss is ``TagNotFound`` (or the engine's
 ``ImageNotFound`` outcome), never a failed pull that happened to say 404.
@@ -45,6 +49,7 @@ __all__ = [
     "DaemonUnreachable",
     "EcrCacheError",
     "LoginUnavailable",
+    "OutsidePrefix",
     "RegistryError",
     "RemoteError",
     "RepositoryNotFound",
@@ -117,6 +122,15 @@ class UsageError(ConfigError):
     """A command-line argument the command cannot use."""
 
 
+class OutsidePrefix(UsageError):
+    """A change to ``repository``, outside the cache prefix ``prefix``, that was not forced."""
+
+    def __init__(self, message: str, *, repository: str, prefix: str) -> None:
+        super().__init__(message)
+        self.repository = repository
+        self.prefix = prefix
+
+
 class BuildError(EcrCacheError):
     """``docker build`` exited non-zero."""
 
@@ -150,11 +164,23 @@ class LoginUnavailable(RemoteError):
 
 
 class RepositoryNotFound(RemoteError):
-    """The ECR repository does not exist."""
+    """The ECR repository does not exist.
+
+    ``looked_up`` is set when the core looked a name up among the caches (a shell can say
+    where the cached pipelines are listed).
+    """
+
+    def __init__(self, message: str, *, looked_up: bool = False) -> None:
+        super().__init__(message)
+        self.looked_up = looked_up
 
 
 class TagNotFound(RemoteError):
-    """The image tag does not exist in the repository."""
+    """The image tag does not exist in the repository (``repository`` when the core knows it)."""
+
+    def __init__(self, message: str, *, repository: str | None = None) -> None:
+        super().__init__(message)
+        self.repository = repository
 
 
 class RegistryError(RemoteError):

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+# Re-exported for the shells that speak of policies; defined once, in config.options.
+from ecr_cache_tui.config.options import DEFAULT_MAX_AGE_DAYS
+
 __all__ = [
     "DEFAULT_MAX_AGE_DAYS",
     "ExpiringImage",
@@ -23,7 +26,6 @@ __all__ = [
     "preview_expiry",
 ]
 
-DEFAULT_MAX_AGE_DAYS = 30
 RULE_DESCRIPTION = "ecr-cache: expire images {days} days after push"
 
 

@@ -30,6 +30,7 @@ from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.config.parse import is_repository_name
 from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import (
+    OutsidePrefix,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
@@ -159,8 +160,7 @@ def build_eviction_plan(
         missing = [t for t in dict.fromkeys(tags) if t not in by_tag]
         if missing:
             raise TagNotFound(
-                f"{repository} has no tag {', '.join(missing)} (`ecr-cache ls {repository}` "
-                "lists its tags)"
+                f"{repository} has no tag {', '.join(missing)}", repository=repository
             )
         chosen = list(dict.fromkeys(tags))
         untagged = ()
@@ -187,7 +187,10 @@ def build_eviction_plan(
 
 def _check_days(days: int) -> None:
     if days < 1:
-        raise UsageError(f"--max-age-days: {days} is not allowed; use a whole number >= 1")
+        raise UsageError(
+            f"max-age-days: {days} is not allowed; use a whole number >= 1",
+            option="max-age-days",
+        )
 
 
 def _newest_first(item: TagInfo | EvictionItem) -> tuple[float, str]:
@@ -330,8 +333,7 @@ class CacheService:
                 return candidate
         tried = " or ".join(candidates)
         raise RepositoryNotFound(
-            f"no cache repository for {pipeline!r} (looked for {tried}); "
-            "`ecr-cache ls` lists the cached pipelines"
+            f"no cache repository for {pipeline!r} (looked for {tried})", looked_up=True
         )
 
     # -- inputs manifests -------------------------------------------------------------------
@@ -348,9 +350,7 @@ class CacheService:
 
     def _require_tag(self, repository: str, tag: str) -> None:
         if not self.ecr.image_tag_exists(repository, tag):
-            raise TagNotFound(
-                f"{repository} has no tag {tag!r} (`ecr-cache ls {repository}` lists its tags)"
-            )
+            raise TagNotFound(f"{repository} has no tag {tag!r}", repository=repository)
 
     def _manifest_label(self, repository: str, tag: str) -> Manifest | None:
         labels = self.labels(repository, tag) or {}
@@ -469,15 +469,13 @@ class CacheService:
     def _describe(self, repository: str) -> RepositoryInfo:
         info = self.ecr.describe_repository(repository)
         if info is None:
-            raise RepositoryNotFound(
-                f"repository {repository} does not exist (`ecr-cache ls` lists the cached "
-                "pipelines)"
-            )
+            raise RepositoryNotFound(f"repository {repository} does not exist", looked_up=True)
         return info
 
     def _guard(self, repository: str, force: bool) -> None:
         if not force and not repository.startswith(self.prefix):
-            raise UsageError(
-                f"{repository}: outside the cache prefix {self.prefix!r}; "
-                "refusing to change it without --force"
+            raise OutsidePrefix(
+                f"{repository}: outside the cache prefix {self.prefix!r}",
+                repository=repository,
+                prefix=self.prefix,
             )

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ecr_cache_tui.config.options import CACHE_PREFIX, DEFAULT_REGION
+from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.errors import ConfigError, DaemonUnreachable
 
 if TYPE_CHECKING:
@@ -59,23 +59,24 @@ RETRY_SECONDS = "ECR_CACHE_RETRY_SECONDS"
 
 
 def profile_region(env: Mapping[str, str]) -> str | None:
-    """The AWS profile's region, asked of botocore only when the configuration needs it."""
+    """``AWS_PROFILE``'s region, asked of botocore only when the configuration needs it.
+
+    None when the profile names none or cannot be read (the error that matters comes later).
+    """
     from ecr_cache_tui.adapters.aws import profile_region as from_profile  # noqa: PLC0415
 
-    return from_profile(env)
+    return from_profile(env.get("AWS_PROFILE") or None, quiet=True)
 
 
 def service_region(region: str | None, profile: str | None) -> str:
-    """``region``, else what botocore finds (environment, the profile), else the default.
+    """The region of the maintainers' commands and the TUI (``config.region``'s order).
 
     Raises:
         ConfigError: ``profile`` is not a configured AWS profile.
     """
-    if region:
-        return region
-    from ecr_cache_tui.adapters.aws import session_region  # noqa: PLC0415
+    from ecr_cache_tui.adapters.aws import resolve_region  # noqa: PLC0415
 
-    return session_region(profile) or DEFAULT_REGION
+    return resolve_region(region, profile)
 
 
 def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) -> HookResult:
@@ -237,10 +238,11 @@ def open_service(
     from ecr_cache_tui.adapters.labels import RegistryLabelReader  # noqa: PLC0415
     from ecr_cache_tui.service import CacheService  # noqa: PLC0415
 
+    region_name = service_region(region, profile)
     client = (
-        ecr_client(region, profile, max_attempts=2, connect_timeout=3)
+        ecr_client(region_name, profile, max_attempts=2, connect_timeout=3)
         if interactive
-        else ecr_client(region, profile)
+        else ecr_client(region_name, profile)
     )
     ecr = Ecr(client, registry_id=account_id)
     labels = RegistryLabelReader(ecr, registry_hostname=registry_hostname)

@@ -17,6 +17,16 @@ Fixtures:
 - ``moto_env``: the process environment pointed at moto (``AWS_ENDPOINT_URL_ECR``, fake
   credentials, region), after ``moto_reset``; returns the variables it set.
 - ``unique_repo``: ``unique_repo("build-cache")`` gives a fresh repository name for this test.
+- ``moto_ecr``: moto's ECR *in-process* (no services): :class:`tests.moto_harness.MotoEcr`,
+  the environment pointed at it (the one in-process moto harness).
+
+In parallel (``scripts/test`` runs two pytest-xdist workers, all on the one set of services),
+a test that resets moto, or stops the auth registry, would pull the ground from under another
+worker's test. The modules holding those tests, and every module that needs moto's or the auth
+registry's state to hold still, are :data:`SHARED_STATE_MODULES`: one worker runs all their
+tests one after another while the others share out everything else, module by module
+(:func:`pytest_xdist_make_scheduler`). A test that uses ``moto_reset`` outside those modules
+fails the collection, so a new one cannot race silently.
 
 Every test's output (what pytest captured, and each hook run's) is scanned for moto's token and
 the values the test declared secret (:mod:`tests.leaks`): a hit fails the test.
@@ -26,7 +36,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -37,7 +47,32 @@ if TYPE_CHECKING:
     import docker
     from mypy_boto3_ecr import ECRClient
 
+    from tests.moto_harness import MotoEcr
+
 _RESOLVED = pytest.StashKey["Services | ServicesUnavailable"]()
+
+#: Modules (or single tests, ``module::name``) that reset moto (``moto_reset``) or use the auth
+#: registry, which some stop (``Services.registry_stopped``): under xdist they run on one
+#: worker, one after another. (Single tests here would split their module in two.)
+SHARED_STATE_MODULES = frozenset(
+    {
+        "tests/adapters/test_engine.py",
+        "tests/adapters/test_registry.py",
+        "tests/commands/test_diff.py",
+        "tests/commands/test_rebuild_here.py",
+        "tests/harness/test_services_real.py",
+        "tests/hook/test_agents.py",
+        "tests/hook/test_cancel.py",
+        "tests/hook/test_e2e.py",
+        "tests/hook/test_faults.py",
+        "tests/hook/test_host_e2e.py",
+        "tests/hook/test_load.py",
+        "tests/hook/test_shim_bootstrap.py",
+        "tests/reliability/test_cli_streams.py",
+        "tests/reliability/test_shim_inputs.py",
+        "tests/tui/test_e2e.py",
+    }
+)
 
 
 def _resolve(config: pytest.Config) -> Services | ServicesUnavailable:
@@ -77,10 +112,45 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    racing = set()
     for item in items:
-        uses = "services" in getattr(item, "fixturenames", ())
-        if uses and item.get_closest_marker("services") is None:
+        fixtures = getattr(item, "fixturenames", ())
+        if "services" in fixtures and item.get_closest_marker("services") is None:
             item.add_marker(pytest.mark.services)
+        if "moto_reset" in fixtures and not shares_state(item.nodeid):
+            racing.add(item.nodeid.split("[", 1)[0])
+    if racing:
+        raise pytest.UsageError(
+            f"{', '.join(sorted(racing))}: reset moto but are not in tests/conftest.py's "
+            "SHARED_STATE_MODULES (it would race the other xdist workers)"
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """For ``--dist loadgroup``: each module a unit of work, the shared-state modules one.
+
+    (What ``xdist_group`` markers would do, but pytest-xdist 3.8 cannot rename node ids under
+    pytest 9.2, so its group suffix never reaches the scheduler.)
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStateScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            # A module is a unit too: its module-scoped fixtures (a virtualenv, a namespaced
+            # world) are built once, not once per worker.
+            return "shared-state" if shares_state(nodeid) else nodeid.split("::", 1)[0]
+
+    return SharedStateScheduling(config, log)
+
+
+def shares_state(nodeid: str) -> bool:
+    """Whether the test ``nodeid`` is one of :data:`SHARED_STATE_MODULES`'s."""
+    module, _, name = nodeid.partition("::")
+    test = f"{module}::{name.split('[', 1)[0]}"
+    return module in SHARED_STATE_MODULES or test in SHARED_STATE_MODULES
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -157,6 +227,14 @@ def moto_env(
     for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     return env
+
+
+@pytest.fixture
+def moto_ecr(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoEcr]:
+    from tests.moto_harness import in_process_ecr
+
+    with in_process_ecr(monkeypatch) as ecr:
+        yield ecr
 
 
 @pytest.fixture

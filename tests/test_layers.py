@@ -14,6 +14,7 @@ last test imports the core in a fresh interpreter and looks at ``sys.modules``, 
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,15 +58,15 @@ CONFINED = {
 }
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+def module_name(path: Path, package: Path = PACKAGE) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def modules() -> dict[str, Path]:
-    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+def modules(package: Path = PACKAGE) -> dict[str, Path]:
+    return {module_name(p, package): p for p in sorted(package.rglob("*.py"))}
 
 
 def imports_of(path: Path, module: str) -> Iterator[tuple[int, str]]:
@@ -103,12 +104,12 @@ def internal_graph() -> dict[str, set[str]]:
     return graph
 
 
-def violations() -> list[str]:
+def violations(package: Path = PACKAGE) -> list[str]:
     found = []
-    for module, path in modules().items():
+    for module, path in modules(package).items():
         core = within(module, CORE)
         for line, target in imports_of(path, module):
-            where = f"{path.relative_to(PACKAGE.parent)}:{line}: {module} imports {target}"
+            where = f"{path.relative_to(package.parent)}:{line}: {module} imports {target}"
             if core and within(target, NOT_FOR_CORE):
                 found.append(f"{where} (the core imports no adapter, command, TUI or demo)")
             top = target.split(".")[0]
@@ -184,12 +185,12 @@ def test_there_is_no_import_cycle_in_the_package() -> None:
 def test_a_deliberate_violation_is_caught(
     source: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    bad = PACKAGE / "hook" / "_layer_probe_violation.py"
-    bad.write_text(source, encoding="utf-8")
-    try:
-        found = violations()
-    finally:
-        bad.unlink()
+    # In a copy of the package: a probe in the real one would be seen by tests running
+    # alongside (pytest-xdist) and by anything importing the package meanwhile.
+    package = tmp_path / PACKAGE.name
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "hook" / "_layer_probe_violation.py").write_text(source, encoding="utf-8")
+    found = violations(package)
     assert any("_layer_probe_violation" in v and expected in v for v in found), found
 
 

@@ -1,15 +1,13 @@
-"""The cache service: pure decisions without AWS, and the operations against moto in-process."""
+"""The cache service: pure decisions, and the operations over the in-memory ECR (FakeEcr)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.adapters.ecr import Ecr
@@ -17,6 +15,7 @@ from ecr_cache_tui.adapters.labels import RegistryLabelReader
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.errors import (
     AccessDenied,
+    OutsidePrefix,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
@@ -32,8 +31,7 @@ from ecr_cache_tui.service import (
     split_repository,
     tag_infos,
 )
-from tests.fakes import labels_from_mapping
-from tests.images import MEDIA_TYPE, manifest_text
+from tests.fakes import FakeEcr, labels_from_mapping
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 REPO = "build-cache/acme/web"
@@ -190,38 +188,27 @@ def test_eviction_plan_with_an_unknown_tag_plans_nothing() -> None:
         build_eviction_plan(REPO, "uri", [image("sha256:a", "t1")], ["t1", "nope"])
 
 
-# -- against moto -------------------------------------------------------------------------
+# -- against the in-memory ECR (tests/fakes.py; the adapter is pinned against moto) ----------
 
 
-class World:
-    """moto's ECR seeded through the adapter, and a service over it."""
+class Caches:
+    """A :class:`FakeEcr`, labels, and a service over them."""
 
     def __init__(self) -> None:
-        client: Any = boto3.client(
-            "ecr", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
-        )
-        self.ecr = Ecr(client)
+        self.ecr = FakeEcr()
         self.labels: dict[tuple[str, str], dict[str, str]] = {}
         self.service = CacheService(self.ecr, labels_from_mapping(self.labels), clock=lambda: NOW)
 
     def push(self, repo: str, tag: str, seed: str) -> None:
-        if self.ecr.describe_repository(repo) is None:
-            self.ecr.create_repository(repo, {})
-        self.ecr.client.put_image(
-            repositoryName=repo,
-            imageManifest=manifest_text(seed),
-            imageTag=tag,
-            imageManifestMediaType=MEDIA_TYPE,
-        )
+        self.ecr.push(repo, tag, seed)
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
-    with mock_aws():
-        yield World()
+def world() -> Caches:
+    return Caches()
 
 
-def test_list_pipelines_only_under_prefix_and_stats_on_request(world: World) -> None:
+def test_list_pipelines_only_under_prefix_and_stats_on_request(world: Caches) -> None:
     world.push("build-cache/acme/web", "t1", "a")
     world.push("build-cache/acme/web", "latest", "a")
     world.push("build-cache/zeta/api", "t9", "b")
@@ -237,12 +224,12 @@ def test_list_pipelines_only_under_prefix_and_stats_on_request(world: World) -> 
     assert web is not None and web.tag_count == 2 and web.max_age_days == 14
 
 
-def test_list_tags_of_missing_repository(world: World) -> None:
+def test_list_tags_of_missing_repository(world: Caches) -> None:
     with pytest.raises(RepositoryNotFound):
         world.service.list_tags("build-cache/none/here")
 
 
-def test_resolve_org_pipeline_and_full_name(world: World) -> None:
+def test_resolve_org_pipeline_and_full_name(world: Caches) -> None:
     world.ecr.create_repository("build-cache/acme/web", {})
     world.ecr.create_repository("custom/repo", {})
 
@@ -255,7 +242,7 @@ def test_resolve_org_pipeline_and_full_name(world: World) -> None:
         world.service.resolve("  ")
 
 
-def test_evict_named_tag_keeps_the_image_under_its_other_tag(world: World) -> None:
+def test_evict_named_tag_keeps_the_image_under_its_other_tag(world: Caches) -> None:
     world.push(REPO, "t1", "a")
     world.push(REPO, "latest", "a")
     world.push(REPO, "t0", "b")
@@ -267,7 +254,7 @@ def test_evict_named_tag_keeps_the_image_under_its_other_tag(world: World) -> No
     assert sorted(t.tag for t in world.service.list_tags(REPO)) == ["latest", "t0"]
 
 
-def test_evict_everything_empties_the_repository(world: World) -> None:
+def test_evict_everything_empties_the_repository(world: Caches) -> None:
     world.push(REPO, "t1", "a")
     world.push(REPO, "latest", "a")
     world.push(REPO, "t0", "b")
@@ -278,7 +265,7 @@ def test_evict_everything_empties_the_repository(world: World) -> None:
     assert list(world.ecr.iter_images(REPO)) == []
 
 
-def test_eviction_outside_prefix_needs_force(world: World) -> None:
+def test_eviction_outside_prefix_needs_force(world: Caches) -> None:
     world.push("custom/repo", "t1", "a")
 
     with pytest.raises(UsageError, match="outside the cache prefix"):
@@ -286,7 +273,7 @@ def test_eviction_outside_prefix_needs_force(world: World) -> None:
     assert world.service.plan_eviction("custom/repo", ["t1"], force=True).items
 
 
-def test_policy_plan_and_apply(world: World) -> None:
+def test_policy_plan_and_apply(world: Caches) -> None:
     world.push(REPO, "t1", "a")
 
     plan = world.service.plan_policy(REPO, 7)
@@ -300,9 +287,9 @@ def test_policy_plan_and_apply(world: World) -> None:
     assert not world.service.apply_policy(again)
 
 
-def test_policy_preview_counts_images_that_would_expire_now(world: World) -> None:
+def test_policy_preview_counts_images_that_would_expire_now(world: Caches) -> None:
     world.push(REPO, "t1", "a")
-    # moto stamps every push "now"; a clock 10 days ahead makes them 10 days old.
+    # Pushes are stamped "now"; a clock 10 days ahead makes them 10 days old.
     later = CacheService(
         world.ecr,
         labels_from_mapping({}),
@@ -313,7 +300,7 @@ def test_policy_preview_counts_images_that_would_expire_now(world: World) -> Non
     assert later.plan_policy(REPO, 30).preview.expire_now == ()
 
 
-def test_policy_preview_says_what_expiring_saves(world: World) -> None:
+def test_policy_preview_says_what_expiring_saves(world: Caches) -> None:
     world.push(REPO, "t1", "a")
     world.push(REPO, "t2", "b")
     later = CacheService(
@@ -331,7 +318,7 @@ def test_policy_preview_says_what_expiring_saves(world: World) -> None:
     assert plan.saving_usd_month == monthly_cost_usd(sizes["t1"] + sizes["t2"], 0.10)
 
 
-def test_policies_planned_for_several_repositories_in_their_order(world: World) -> None:
+def test_policies_planned_for_several_repositories_in_their_order(world: Caches) -> None:
     world.push(REPO, "t1", "a")
     world.push("build-cache/zeta/api", "t9", "b")
     world.ecr.put_lifecycle_policy(REPO, lifecycle.policy_text(14))
@@ -347,12 +334,13 @@ def test_policies_planned_for_several_repositories_in_their_order(world: World) 
     assert world.service.get_policy(REPO).max_age_days == 14  # planning changed nothing
 
 
-def test_policy_rejects_bad_days_and_outside_prefix(world: World) -> None:
+def test_policy_rejects_bad_days_and_outside_prefix(world: Caches) -> None:
     world.push("custom/repo", "t1", "a")
     with pytest.raises(UsageError, match="max-age-days"):
         world.service.plan_policy(REPO, 0)
-    with pytest.raises(UsageError, match="--force"):
+    with pytest.raises(OutsidePrefix, match="outside the cache prefix") as caught:
         world.service.plan_policy("custom/repo", 7)
+    assert (caught.value.repository, caught.value.prefix) == ("custom/repo", "build-cache/")
 
 
 def _manifest(tag: str, lock_digest: str) -> Manifest:
@@ -365,7 +353,7 @@ def _manifest(tag: str, lock_digest: str) -> Manifest:
     )
 
 
-def test_diff_reads_both_labels(world: World) -> None:
+def test_diff_reads_both_labels(world: Caches) -> None:
     world.push(REPO, "aaa", "a")
     world.push(REPO, "bbb", "b")
     world.labels[(REPO, "aaa")] = {LABEL: _manifest("aaa", "x").to_label()}
@@ -379,7 +367,7 @@ def test_diff_reads_both_labels(world: World) -> None:
     ]
 
 
-def test_diff_of_missing_tag_and_unlabelled_image(world: World) -> None:
+def test_diff_of_missing_tag_and_unlabelled_image(world: Caches) -> None:
     world.push(REPO, "aaa", "a")
     world.push(REPO, "plain", "b")
     world.labels[(REPO, "aaa")] = {LABEL: _manifest("aaa", "x").to_label()}
@@ -526,7 +514,7 @@ class _ExpiringRegistry:
         return {LABEL: "fresh"}
 
 
-def test_label_reader_retries_once_with_a_fresh_token_after_a_refused_login(world: World) -> None:
+def test_label_reader_retries_once_with_a_fresh_token_after_a_refused_login(world: Caches) -> None:
     world.push("build-cache/acme/web", "t1", "a")
     passwords = iter(["expired", "fresh-token"])
     tokens: list[str] = []
@@ -555,7 +543,7 @@ def test_a_client_with_no_region_anywhere_uses_the_plugins_default(
     assert ecr_client().meta.region_name == "ap-southeast-2"
 
 
-def test_image_references_use_the_registry_hostname_override(world: World) -> None:
+def test_image_references_use_the_registry_hostname_override(world: Caches) -> None:
     world.push("build-cache/acme/web", "t1", "a")
     service = CacheService(
         world.ecr, labels_from_mapping({}), clock=lambda: NOW, registry_hostname="proxy:5000"

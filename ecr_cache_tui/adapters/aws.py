@@ -13,12 +13,13 @@ product converts every time to UTC anyway), and leave text and out-of-range valu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from ecr_cache_tui.config.options import DEFAULT_REGION
+from ecr_cache_tui.config.region import choose_region
 from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import (
     AccessDenied,
@@ -40,6 +41,7 @@ __all__ = [
     "call",
     "ecr_client",
     "profile_region",
+    "resolve_region",
     "translate_errors",
     "utc_timestamp",
 ]
@@ -92,15 +94,10 @@ def ecr_client(
     from botocore.config import Config  # noqa: PLC0415
     from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
+    # The plugin's own order (config.region), so the CLI and the TUI look where the hook
+    # would have written.
+    region = region or resolve_region(None, profile)
     session = botocore_session(profile)
-    # The plugin's own fallback (SPEC §2.1) when neither the caller, the environment nor the
-    # profile names a region, so the CLI and the TUI look where the hook would have written.
-    try:
-        region = region or session.get_config_variable("region") or DEFAULT_REGION
-    except ProfileNotFound as exc:
-        raise ConfigError(
-            f"profile: {show(profile)} is not a configured AWS profile", option="profile"
-        ) from exc
     config = Config(
         retries={"max_attempts": max_attempts, "mode": mode},
         connect_timeout=connect_timeout,
@@ -206,33 +203,47 @@ def _from_client_error(action: str, exc: Any) -> RemoteError:
     return RemoteError(text)
 
 
-def profile_region(env: Mapping[str, str]) -> str | None:
-    """The AWS profile's region (the loader asks only when no option or variable gives one)."""
-    try:
-        import botocore.session  # noqa: PLC0415
+def profile_region(profile: str | None, *, quiet: bool = False) -> str | None:
+    """The region ``profile``'s configuration names (``AWS_PROFILE``'s, or the default, if None).
 
-        session = botocore.session.Session()
-        if env.get("AWS_PROFILE"):
-            session.set_config_variable("profile", env["AWS_PROFILE"])
-        region = session.get_config_variable("region")
-    except Exception:  # a broken profile must not hide the real error, which comes later
-        return None
-    return str(region) if region else None
-
-
-def session_region(profile: str | None) -> str | None:
-    """The region botocore finds for ``profile`` (environment, then the profile's config).
+    Args:
+        quiet: answer None instead of raising: for the hook, where a broken profile must not
+            hide the real error, which comes later.
 
     Raises:
-        ConfigError: ``profile`` is not a configured AWS profile.
+        ConfigError: the profile is not a configured AWS profile.
     """
     from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
     try:
-        session = botocore_session(profile)
-        if profile:
-            session.get_scoped_config()  # the environment's region must not hide a bad profile
-        region = session.get_config_variable("region")
+        region = botocore_session(profile).get_scoped_config().get("region")
     except ProfileNotFound as exc:
-        raise ConfigError(f"--profile: {profile!r} is not a configured AWS profile") from exc
+        if quiet:
+            return None
+        if profile is None:
+            raise ConfigError(
+                f"AWS_PROFILE: {show(os.environ.get('AWS_PROFILE'))} is not a configured AWS "
+                "profile",
+                option="AWS_PROFILE",
+            ) from exc
+        raise ConfigError(
+            f"profile: {show(profile)} is not a configured AWS profile", option="profile"
+        ) from exc
+    except Exception:
+        if quiet:
+            return None
+        raise
     return str(region) if region else None
+
+
+def resolve_region(region: str | None, profile: str | None) -> str:
+    """``region``, else :func:`~ecr_cache_tui.config.region.choose_region`'s order.
+
+    The profile is read even when a region is given, so that an unknown one is bad input here
+    rather than a botocore traceback from the client later.
+
+    Raises:
+        ConfigError: ``profile`` is not a configured AWS profile.
+    """
+    named = profile_region(profile)
+    return choose_region(region, os.environ, lambda: named, option_name="--region").region

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
-from ecr_cache_tui.config.options import CACHE_PREFIX
+from ecr_cache_tui.config.options import CACHE_PREFIX, normalise_prefix
 from ecr_cache_tui.errors import UsageError
 
 if TYPE_CHECKING:
@@ -61,9 +61,8 @@ def add_change_arguments(parser: argparse.ArgumentParser, *, dry_run: str) -> No
     )
 
 
-def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) -> None:
-    """``--region``, ``--profile``, ``--prefix``, ``--account-id`` (and ``--registry-hostname``)."""
-    group = parser.add_argument_group("AWS")
+def add_region_profile_prefix(group: argparse._ActionsContainer) -> None:
+    """``--region``, ``--profile`` and ``--prefix``: the maintainers' commands' and the TUI's."""
     group.add_argument(
         "--region",
         help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, then eu-west-1)",
@@ -74,6 +73,12 @@ def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) 
         default=CACHE_PREFIX,
         help=f"repository name prefix of the caches (default: {CACHE_PREFIX})",
     )
+
+
+def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) -> None:
+    """``--region``, ``--profile``, ``--prefix``, ``--account-id`` (and ``--registry-hostname``)."""
+    group = parser.add_argument_group("AWS")
+    add_region_profile_prefix(group)
     group.add_argument(
         "--account-id", help="AWS account id of the registry (default: the caller's)"
     )
@@ -97,13 +102,10 @@ def service_from_args(args: argparse.Namespace) -> CacheService:
     from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
 
     check_account_id(args.account_id)
-    prefix = str(args.prefix)
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
     return open_service(
         region=args.region,
         profile=args.profile,
-        prefix=prefix,
+        prefix=normalise_prefix(args.prefix),
         registry_hostname=getattr(args, "registry_hostname", None),
         account_id=args.account_id,
     )

@@ -19,6 +19,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from ecr_cache_tui.config.options import normalise_prefix
 from ecr_cache_tui.errors import RegistryError, UsageError
 
 __all__ = ["rebuild_here"]
@@ -26,7 +27,7 @@ __all__ = ["rebuild_here"]
 
 def rebuild_here(args: argparse.Namespace) -> int:
     """Build with ``--pull --no-cache`` and push over the cached tag."""
-    from ecr_cache_tui.config import load, parse  # noqa: PLC0415
+    from ecr_cache_tui.config import load_from  # noqa: PLC0415
     from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415
     from ecr_cache_tui.wiring import profile_region, run_hook_flow  # noqa: PLC0415
 
@@ -39,16 +40,15 @@ def rebuild_here(args: argparse.Namespace) -> int:
     if not checkout.is_dir():
         raise UsageError(f"--checkout: {str(checkout)!r} is not valid: expected a directory")
     env = _environment(dict(os.environ), args)
-    raw = from_cli(args.config, args.config_file)
-    if raw is not None:
-        plugin = parse(raw, env, checkout, profile_region=lambda: profile_region(env))
-    else:
-        plugin = load(
-            env,
-            checkout,
-            profile_region=lambda: profile_region(env),
-            plugin_dir=own_plugin_dir(),
-        )
+    pipeline = _pipeline(args)
+    plugin = load_from(
+        from_cli(args.config, args.config_file),
+        env,
+        checkout,
+        pipeline=pipeline,
+        profile_region=lambda: profile_region(env),
+        plugin_dir=own_plugin_dir(),
+    )
     result = run_hook_flow(replace(plugin, force_rebuild=True), env, checkout)
     if not result.pushed:
         raise RegistryError(
@@ -64,16 +64,20 @@ def _environment(env: dict[str, str], args: argparse.Namespace) -> dict[str, str
         env["AWS_REGION"] = args.region
     if args.profile:
         env["AWS_PROFILE"] = args.profile
-    if args.pipeline:
-        prefix = args.prefix if args.prefix.endswith("/") else args.prefix + "/"
-        name = args.pipeline.strip("/")
-        name = name[len(prefix) :] if name.startswith(prefix) else name
-        organisation, sep, pipeline = name.partition("/")
-        if not sep or not organisation or not pipeline or "/" in pipeline:
-            raise UsageError(
-                f"PIPELINE: {args.pipeline!r} is not valid with --here: expected org/pipeline "
-                "(or set ecr-name in the configuration and leave PIPELINE out)"
-            )
-        env["BUILDKITE_ORGANIZATION_SLUG"] = organisation
-        env["BUILDKITE_PIPELINE_SLUG"] = pipeline
     return env
+
+
+def _pipeline(args: argparse.Namespace) -> tuple[str, str] | None:
+    """PIPELINE as the organisation and pipeline slugs of the default ``ecr-name``."""
+    if not args.pipeline:
+        return None
+    prefix = normalise_prefix(args.prefix)
+    name = args.pipeline.strip("/")
+    name = name[len(prefix) :] if name.startswith(prefix) else name
+    organisation, sep, pipeline = name.partition("/")
+    if not sep or not organisation or not pipeline or "/" in pipeline:
+        raise UsageError(
+            f"PIPELINE: {args.pipeline!r} is not valid with --here: expected org/pipeline "
+            "(or set ecr-name in the configuration and leave PIPELINE out)"
+        )
+    return organisation, pipeline

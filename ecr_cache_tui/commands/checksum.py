@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the tag and the inputs manifest."""
     from ecr_cache_tui.cachekey.checksum import compute, resolve_platform  # noqa: PLC0415
-    from ecr_cache_tui.config import check_platform, load, parse  # noqa: PLC0415
+    from ecr_cache_tui.config import check_platform, load_from  # noqa: PLC0415
     from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415
 
     env = dict(os.environ)
@@ -71,10 +71,7 @@ def run(args: argparse.Namespace) -> int:
     # The region is neither hashed nor used here, so the AWS profile is not asked for it; and
     # the repository is not needed, so this also works outside a job (no pipeline slugs).
     raw = from_cli(args.config, args.config_file)
-    if raw is not None:
-        config = parse(raw, env, checkout, repository_required=False)
-    else:
-        config = load(env, checkout, repository_required=False, plugin_dir=own_plugin_dir())
+    config = load_from(raw, env, checkout, repository_required=False, plugin_dir=own_plugin_dir())
     platform = cli_platform or resolve_platform(config, lambda: _daemon_platform(env))
     result = compute(config, checkout, platform=platform)
     for warning in result.warnings:

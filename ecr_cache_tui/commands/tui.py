@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-from ecr_cache_tui.commands._maintainer import check_account_id
-from ecr_cache_tui.config.options import CACHE_PREFIX
+from ecr_cache_tui.commands._maintainer import add_region_profile_prefix, check_account_id
+from ecr_cache_tui.config.options import normalise_prefix
 from ecr_cache_tui.errors import ConfigError
 
 __all__ = ["add_arguments", "run"]
@@ -26,11 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--read-only", action="store_true", help="hide and disable every action that changes ECR"
     )
-    parser.add_argument(
-        "--region",
-        help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, then eu-west-1)",
-    )
-    parser.add_argument("--profile", help="AWS profile to use")
+    add_region_profile_prefix(parser)
     parser.add_argument(
         "--account-id", help="AWS account id of the registry (default: the caller's)"
     )
@@ -38,11 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--refresh",
         metavar="SECONDS",
         help="reload the screen in front every SECONDS (default: only on r)",
-    )
-    parser.add_argument(
-        "--prefix",
-        default=CACHE_PREFIX,
-        help=f"cache repository prefix (default: {CACHE_PREFIX})",
     )
     parser.add_argument(
         "--registry-hostname",
@@ -72,10 +63,6 @@ def _validate(args: argparse.Namespace) -> None:
     if args.demo and args.account_id is not None:
         raise ConfigError(f"--account-id: {args.account_id!r} cannot be used with --demo (no AWS)")
     check_account_id(args.account_id)
-    if args.prefix and not args.prefix.endswith("/"):
-        raise ConfigError(
-            f"--prefix: {args.prefix!r} is not allowed; use a repository prefix ending in /"
-        )
 
 
 def _need(extra: str, *modules: str) -> None:
@@ -102,13 +89,14 @@ def run(args: argparse.Namespace) -> int:
         _need("demo", "textual", "moto")
     else:
         _need("tui", "textual")
+    prefix = normalise_prefix(args.prefix)
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
 
     if args.demo:
         from ecr_cache_tui.demo import DEMO_REGION, DemoEcr, demo_service  # noqa: PLC0415
 
         now = datetime.now(timezone.utc)
-        with DemoEcr(now=now, region=args.region or DEMO_REGION, prefix=args.prefix) as demo:
+        with DemoEcr(now=now, region=args.region or DEMO_REGION, prefix=prefix) as demo:
             service = demo_service(demo, clock=lambda: datetime.now(timezone.utc))
             CacheApp(
                 service,
@@ -126,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     service = open_service(
         region=region,
         profile=args.profile,
-        prefix=args.prefix,
+        prefix=prefix,
         registry_hostname=args.registry_hostname,
         account_id=args.account_id,
         interactive=True,

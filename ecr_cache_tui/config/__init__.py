@@ -18,8 +18,9 @@ from ecr_cache_tui.config.options import (
     DEFAULT_REGION,
     FORCE_REBUILD_ENV,
     OPTIONS,
+    normalise_prefix,
 )
-from ecr_cache_tui.config.parse import check_platform, load, parse
+from ecr_cache_tui.config.parse import check_platform, load, load_from, parse
 
 __all__ = [
     "CACHE_PREFIX",
@@ -33,5 +34,7 @@ __all__ = [
     "Secret",
     "check_platform",
     "load",
+    "load_from",
+    "normalise_prefix",
     "parse",
 ]

@@ -12,6 +12,7 @@ __all__ = [
     "FORCE_REBUILD_ENV",
     "OPTIONS",
     "RegistryProvider",
+    "normalise_prefix",
 ]
 
 RegistryProvider = Literal["ecr", "oci"]
@@ -54,6 +55,17 @@ DEFAULT_MAX_AGE_DAYS = 30
 #: Where ``ecr-name`` puts every pipeline's repository by default, and what the maintainers'
 #: commands list: ``build-cache/<organisation>/<pipeline>``. Always ends with ``/``.
 CACHE_PREFIX = "build-cache/"
+
+
+def normalise_prefix(prefix: str) -> str:
+    """A repository prefix as the maintainers' commands and the TUI use it: ending in ``/``.
+
+    ``build-cache`` becomes ``build-cache/`` (a prefix names a folder of repositories, so
+    ``build-cache`` must not also match ``build-cache-old/...``); the empty prefix (every
+    repository) stays empty.
+    """
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
 
 #: The variable that receives ``image:tag`` by default: the one the docker plugin reads.
 DEFAULT_EXPORT_VARIABLE = "BUILDKITE_PLUGIN_DOCKER_IMAGE"

@@ -8,8 +8,8 @@ naming the option, the value and what is allowed. Defaults are resolved here and
 
 * ``ecr-name``: ``build-cache/$BUILDKITE_ORGANIZATION_SLUG/$BUILDKITE_PIPELINE_SLUG``
   (:data:`~ecr_cache_tui.config.options.CACHE_PREFIX`);
-* ``region``: the option, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the AWS profile's region
-  (``profile_region()``, asked only when needed), then ``eu-west-1``;
+* ``region``: :func:`~ecr_cache_tui.config.region.choose_region`'s order (the option,
+  ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the AWS profile's region, then ``eu-west-1``);
 * ``force-rebuild``: the option, or ``ECR_CACHE_FORCE_REBUILD=true`` in the job environment;
 * ``context``: the Dockerfile's directory (``.`` for ``dockerfile-inline``);
 * bare ``build-args``/``unhashed-build-args`` names read their value from the environment.
@@ -37,17 +37,24 @@ from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
     DEFAULT_EXPORT_VARIABLE,
     DEFAULT_MAX_AGE_DAYS,
-    DEFAULT_REGION,
     FORCE_REBUILD_ENV,
     OPTIONS,
     RegistryProvider,
 )
 from ecr_cache_tui.config.protected import refusal
+from ecr_cache_tui.config.region import choose_region
 from ecr_cache_tui.config.sources import from_env
 from ecr_cache_tui.config.strings import check_path, check_shape, check_text, show
 from ecr_cache_tui.errors import ConfigError
 
-__all__ = ["check_platform", "is_repository_name", "load", "parse"]
+__all__ = [
+    "check_platform",
+    "check_registry_hostname",
+    "is_repository_name",
+    "load",
+    "load_from",
+    "parse",
+]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -68,10 +75,39 @@ _MAX_TAG_KEY = 128
 _MAX_TAG_VALUE = 256
 
 
+def load_from(
+    raw: Mapping[str, Any] | None,
+    env: Mapping[str, str],
+    checkout: Path,
+    *,
+    pipeline: tuple[str, str] | None = None,
+    profile_region: Callable[[], str | None] | None = None,
+    repository_required: bool = True,
+    plugin_dir: Path | None = None,
+) -> PluginConfig:
+    """:func:`parse` ``raw`` (``--config``, ``--config-file``), else :func:`load` from ``env``.
+
+    What the commands that take a configuration on the command line do (``checksum``,
+    ``rebuild --here``): a configuration given there wins, the job's is read otherwise
+    (``plugin_dir``: see :func:`load`).
+    """
+    if raw is None:
+        raw = from_env(env, checkout=checkout, plugin_dir=plugin_dir)
+    return parse(
+        raw,
+        env,
+        checkout,
+        pipeline=pipeline,
+        profile_region=profile_region,
+        repository_required=repository_required,
+    )
+
+
 def load(
     env: Mapping[str, str],
     checkout: Path,
     *,
+    pipeline: tuple[str, str] | None = None,
     profile_region: Callable[[], str | None] | None = None,
     repository_required: bool = True,
     plugin_dir: Path | None = None,
@@ -85,6 +121,8 @@ def load(
     Args:
         env: the job's environment.
         checkout: the checkout directory (what relative paths are relative to).
+        pipeline: the organisation and pipeline slugs of the default ``ecr-name``; None:
+            ``BUILDKITE_ORGANIZATION_SLUG`` and ``BUILDKITE_PIPELINE_SLUG`` from ``env``.
         plugin_dir: the running plugin's directory, which finds its ``BUILDKITE_PLUGINS``
             entry (see :func:`~ecr_cache_tui.config.sources.from_env`).
         profile_region: asked for the AWS profile's region when neither the option nor
@@ -95,12 +133,14 @@ def load(
     Raises:
         ConfigError: the first invalid option, as one line.
     """
-    return parse(
-        from_env(env, checkout=checkout, plugin_dir=plugin_dir),
+    return load_from(
+        None,
         env,
         checkout,
+        pipeline=pipeline,
         profile_region=profile_region,
         repository_required=repository_required,
+        plugin_dir=plugin_dir,
     )
 
 
@@ -109,6 +149,7 @@ def parse(
     env: Mapping[str, str],
     checkout: Path,
     *,
+    pipeline: tuple[str, str] | None = None,
     profile_region: Callable[[], str | None] | None = None,
     repository_required: bool = True,
 ) -> PluginConfig:
@@ -118,6 +159,7 @@ def parse(
         raw: the options with their JSON types, as a pipeline would give them.
         env: the job's environment (slugs, build-arg values, region, force rebuild).
         checkout: the checkout directory.
+        pipeline: see :func:`load`.
         profile_region: see :func:`load`.
         repository_required: see :func:`load`.
 
@@ -133,7 +175,9 @@ def parse(
     for key in raw:
         if key not in OPTIONS:
             raise _unknown(key)
-    return _Parser(raw, env, checkout, profile_region, repository_required).config()
+    return _Parser(
+        raw, env, checkout, pipeline, profile_region=profile_region, required=repository_required
+    ).config()
 
 
 class _Parser:
@@ -144,10 +188,13 @@ class _Parser:
         raw: Mapping[str, Any],
         env: Mapping[str, str],
         checkout: Path,
+        pipeline: tuple[str, str] | None,
+        *,
         profile_region: Callable[[], str | None] | None,
-        repository_required: bool,
+        required: bool,
     ) -> None:
-        self.repository_required = repository_required
+        self.repository_required = required
+        self.pipeline = pipeline
         self.raw = raw
         self.env = env
         self.checkout = checkout
@@ -358,7 +405,10 @@ class _Parser:
 
     def _ecr_name(self) -> str:
         name = self._string("ecr-name")
-        if name is None:
+        if name is None and self.pipeline is not None:
+            name = CACHE_PREFIX + "{}/{}".format(*self.pipeline)
+            origin = "ecr-name (default from the organization and pipeline slugs)"
+        elif name is None:
             slugs = {
                 k: self.env.get(k, "")
                 for k in ("BUILDKITE_ORGANIZATION_SLUG", "BUILDKITE_PIPELINE_SLUG")
@@ -451,20 +501,8 @@ class _Parser:
         return value
 
     def _region(self) -> str:
-        option = self._string("region")
-        candidates: list[tuple[str, str | None]] = [
-            ("region", option),
-            ("AWS_REGION", self.env.get("AWS_REGION") or None),
-            ("AWS_DEFAULT_REGION", self.env.get("AWS_DEFAULT_REGION") or None),
-        ]
-        for origin, value in candidates:
-            if value is not None:
-                return _check_region(origin, value)
-        if self.profile_region is not None:
-            found = self.profile_region()
-            if found:
-                return _check_region("region (from the AWS profile)", found)
-        return DEFAULT_REGION
+        choice = choose_region(self._string("region"), self.env, self.profile_region)
+        return choice.region if choice.is_default else _check_region(*choice)
 
     def _registry_provider(self) -> RegistryProvider:
         value = self.raw.get("registry-provider", "ecr")
@@ -476,13 +514,8 @@ class _Parser:
 
     def _registry_hostname(self, provider: RegistryProvider) -> str | None:
         host = self._string("registry-hostname")
+        check_registry_hostname(provider, host)
         if host is None:
-            if provider == "oci":
-                raise ConfigError(
-                    "registry-hostname: not set, but registry-provider is oci: set the "
-                    "registry's host[:port]",
-                    option="registry-hostname",
-                )
             return None
         match = _HOSTNAME.fullmatch(host)
         if match is None or not 1 <= int(match["port"] or 1) <= 65535:
@@ -532,6 +565,20 @@ def check_platform(origin: str, value: str) -> str:
 def is_repository_name(name: str) -> bool:
     """Whether ``name`` is a repository name ECR accepts (its CreateRepository pattern)."""
     return 2 <= len(name) <= 256 and _ECR_NAME.fullmatch(name) is not None
+
+
+def check_registry_hostname(provider: RegistryProvider, host: str | None) -> None:
+    """Refuse ``registry-provider: oci`` without a ``registry-hostname`` (ECR's comes from AWS).
+
+    Raises:
+        ConfigError: ``provider`` is ``oci`` and ``host`` is not set.
+    """
+    if provider == "oci" and not host:
+        raise ConfigError(
+            "registry-hostname: not set, but registry-provider is oci: set the "
+            "registry's host[:port]",
+            option="registry-hostname",
+        )
 
 
 def _check_region(origin: str, value: str) -> str:

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.cachekey import inputs as mf
+from ecr_cache_tui.config.options import DEFAULT_MAX_AGE_DAYS
 from ecr_cache_tui.demo.data import (
     CONFIG_V1,
     LAYER,
@@ -233,7 +234,7 @@ class DemoEcr:
                 count = self.scale.big_pipeline_tags
             else:
                 count = rng.randint(self.scale.min_tags, self.scale.max_tags)
-            self._images(rng, repository, count, days or 30)
+            self._images(rng, repository, count, days or DEFAULT_MAX_AGE_DAYS)
 
     def _create(self, repository: str, org: str, pipeline: str) -> None:
         self._backend.create_repository(

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ecr_cache_tui.cachekey.inputs import LABEL, Manifest, describe_changes, diff
 from ecr_cache_tui.config import PluginConfig
+from ecr_cache_tui.config.parse import check_registry_hostname
 from ecr_cache_tui.errors import (
     BuildError,
     ConfigError,
@@ -241,11 +242,7 @@ def _pre_command(
             "(install docker buildx, or unset DOCKER_BUILDKIT=0)",
             option="secrets",
         )
-    if config.registry_provider == "oci" and not config.registry_hostname:
-        raise ConfigError(
-            "registry-hostname: required when registry-provider is 'oci'",
-            option="registry-hostname",
-        )
+    check_registry_hostname(config.registry_provider, config.registry_hostname)
 
     # Step 2: the checksum and its inputs, collapsed.
     platform = config.platform or deps.engine.platform()

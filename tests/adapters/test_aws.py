@@ -10,7 +10,6 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 from botocore.utils import parse_timestamp
-from moto import mock_aws
 
 from ecr_cache_tui.adapters.aws import call, ecr_client, translate_errors, utc_timestamp
 from ecr_cache_tui.errors import (
@@ -20,6 +19,7 @@ from ecr_cache_tui.errors import (
     TagNotFound,
     Throttled,
 )
+from tests.moto_harness import MotoEcr
 
 
 @pytest.fixture
@@ -111,16 +111,11 @@ def test_utc_timestamp_fails_as_botocore_does(value: object) -> None:
     assert type(ours.value) is type(botocores.value)
 
 
-def test_clients_parse_response_times_to_utc(
-    local_zone: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ours = ecr_client("eu-west-1", max_attempts=1)
-        created = ours.create_repository(repositoryName="ab")["repository"]["createdAt"]
-        plain = botocore.session.Session().create_client("ecr", region_name="eu-west-1")
-        described = plain.describe_repositories()["repositories"][0]["createdAt"]
+def test_clients_parse_response_times_to_utc(local_zone: None, moto_ecr: MotoEcr) -> None:
+    ours = ecr_client("eu-west-1", max_attempts=1)
+    created = ours.create_repository(repositoryName="ab")["repository"]["createdAt"]
+    plain = botocore.session.Session().create_client("ecr", region_name="eu-west-1")
+    described = plain.describe_repositories()["repositories"][0]["createdAt"]
     assert created.tzinfo is timezone.utc
     assert created == described  # the same instant as botocore's own parser gives
     assert described.tzinfo is not timezone.utc  # other sessions keep botocore's default

@@ -1,7 +1,8 @@
-"""Fixtures for the maintainers' commands: moto's ECR in-process, and running ``ecr-cache``.
+"""Fixtures for the maintainers' commands: running ``ecr-cache`` in-process.
 
-The commands build their own boto3 client (as in production); ``mock_aws`` intercepts it, and
-the seeding helpers here write through the same adapter.
+The commands build their own boto3 client (as in production); the ``moto_ecr`` fixture
+(``tests/moto_harness.py``) intercepts it, and its seeding helpers write through the same
+adapter.
 """
 
 from __future__ import annotations
@@ -14,56 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ecr_cache_tui import cli
-from ecr_cache_tui.adapters.ecr import Ecr
-from tests.images import MEDIA_TYPE, manifest_text
+from tests import moto_harness
+from tests.moto_harness import MotoEcr
 
-REGION = "eu-west-1"
-
-
-class MotoEcr:
-    """moto's ECR, with helpers to seed repositories and images."""
-
-    def __init__(self) -> None:
-        client: Any = boto3.client("ecr", region_name=REGION)
-        self.client = client
-        self.ecr = Ecr(client)
-
-    def repo(self, name: str) -> None:
-        if self.ecr.describe_repository(name) is None:
-            self.ecr.create_repository(name, {})
-
-    def push(self, name: str, tag: str, seed: str) -> None:
-        self.repo(name)
-        self.client.put_image(
-            repositoryName=name,
-            imageManifest=manifest_text(seed),
-            imageTag=tag,
-            imageManifestMediaType=MEDIA_TYPE,
-        )
-
-    def age(self, name: str, tag: str, days: float) -> None:
-        """Make the image tagged ``tag`` look pushed ``days`` ago (moto stamps pushes now)."""
-        from moto.ecr.models import ecr_backends
-
-        repository = ecr_backends["123456789012"][REGION].repositories[name]
-        for image in repository.images:
-            if tag in image.image_tags:
-                image.image_pushed_at -= int(days * 86400)
-
-    def tags(self, name: str) -> list[str]:
-        return sorted(t for i in self.ecr.iter_images(name) for t in i.tags)
-
-
-@pytest.fixture
-def moto_ecr(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoEcr]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR", "AWS_PROFILE", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield MotoEcr()
+REGION = moto_harness.REGION
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ import pytest
 
 from ecr_cache_tui.adapters.registry import RegistryClient
 from ecr_cache_tui.cachekey.inputs import LABEL, FileDigest, InputEntry, Manifest
-
-from .conftest import MotoEcr
+from tests.moto_harness import MotoEcr
 
 if TYPE_CHECKING:
     import docker

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_cache_tui import lifecycle
-
-from .conftest import MotoEcr
+from tests.moto_harness import MotoEcr
 
 WEB = "build-cache/acme/web"
 

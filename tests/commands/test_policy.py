@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from ecr_cache_tui import lifecycle
-
-from .conftest import MotoEcr
+from tests.moto_harness import MotoEcr
 
 WEB = "build-cache/acme/web"
 

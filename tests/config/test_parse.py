@@ -1,7 +1,7 @@
 """Plugin configuration: defaults resolved once, every source read, every option validated.
 
 Bad input through the real command line (exit 2, one line) is pinned in
-``tests/test_checksum_command.py``; here the model's values and the sources are pinned.
+``tests/commands/test_checksum.py``; here the model's values and the sources are pinned.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ecr_cache_tui.config import OPTIONS, BuildArg, PluginConfig, load, parse
+from ecr_cache_tui.config import OPTIONS, BuildArg, PluginConfig, load, load_from, parse
 from ecr_cache_tui.config.sources import find_plugin_blocks, from_env, read_config_file
 from ecr_cache_tui.errors import ConfigError
 
@@ -163,6 +163,23 @@ def test_missing_slugs_fail_unless_the_repository_is_not_needed(checkout: Path) 
     assert caught.value.option == "ecr-name"
     assert parse({}, {}, checkout, repository_required=False).ecr_name == ""
     assert parse({"ecr-name": "x/y"}, {}, checkout).ecr_name == "x/y"
+
+
+def test_a_pipeline_given_names_the_default_repository_instead_of_the_slugs(
+    checkout: Path,
+) -> None:
+    # ``rebuild --here acme/web`` outside a job: no slugs in the environment, none forged.
+    assert parse({}, {}, checkout, pipeline=("acme", "web")).ecr_name == "build-cache/acme/web"
+    assert parse({}, SLUGS, checkout, pipeline=("o", "p")).ecr_name == "build-cache/o/p"
+    assert parse({"ecr-name": "x/y"}, {}, checkout, pipeline=("o", "p")).ecr_name == "x/y"
+    with pytest.raises(ConfigError, match="default from the organization"):
+        parse({}, {}, checkout, pipeline=("acme", "web--app"))
+
+
+def test_load_from_parses_what_it_is_given_else_reads_the_job(checkout: Path) -> None:
+    env = {**SLUGS, "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps({"target": "from-job"})}
+    assert load_from(None, env, checkout).target == "from-job"
+    assert load_from({"target": "given"}, env, checkout).target == "given"
 
 
 def test_a_default_repository_name_ecr_would_reject_is_an_error(checkout: Path) -> None:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from ecr_cache_tui.adapters.ecr import PAGE_SIZE, Ecr
 from ecr_cache_tui.errors import AccessDenied, RepositoryNotFound, TagNotFound, Throttled
 from ecr_cache_tui.model import RegistryAuth
 from tests.images import MEDIA_TYPE, manifest_text
+from tests.moto_harness import MotoEcr
 
 REGION = "eu-west-1"
 
@@ -27,9 +26,8 @@ def _client() -> Any:
 
 
 @pytest.fixture
-def ecr() -> Iterator[Ecr]:
-    with mock_aws():
-        yield Ecr(_client())
+def ecr(moto_ecr: MotoEcr) -> Ecr:
+    return moto_ecr.ecr
 
 
 def put(ecr: Ecr, name: str, tag: str, seed: str) -> None:
