@@ -162,3 +162,22 @@ async def test_the_list_moves_with_the_arrows_while_typing_stays_in_the_filter(
         await settle(pilot)
         text = plain(app.screen.query_one("#diff", Static).content)
         assert f"{str(chosen)[:16]} → {newest.tag[:16]}" in text
+
+
+async def test_a_pipeline_of_one_image_has_nothing_to_compare_with(
+    make_app: MakeApp, spy: SpyService, demo: DemoEcr
+) -> None:
+    repository = next(
+        r
+        for r in sorted(demo.repositories)
+        if len(spy.list_tags(r)) == 2  # a tag and latest
+    )
+    tag = next(i.tag for i in spy.list_tags(repository) if i.tag != "latest")
+    app = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await open_tag(pilot, app, repository, tag)
+        await pilot.press("x", "X")
+        await settle(pilot)
+        assert isinstance(app.screen, TagDetailScreen)  # no list of nothing
+        assert "no other image" in plain(app.screen.query_one("#diff", Static).content)

@@ -143,7 +143,8 @@ class TagDetailScreen(ServiceScreen):
         super().__init__(id="detail")
         self.repository = repository
         self.info = info
-        self.others = [o for o in others if o.tag != info.tag]
+        # Tags on the same image have the same inputs: nothing to compare with.
+        self.others = [o for o in others if o.tag != info.tag and o.digest != info.digest]
         self.previous = previous_tag(info, self.others)
         self.manifest: Manifest | None = None
         #: A diff was asked for: it stays in view when the manifest above it grows.
@@ -151,7 +152,7 @@ class TagDetailScreen(ServiceScreen):
 
     def _diff_hint(self) -> str:
         if not self.others:
-            return "The pipeline has no other tag to compare with."
+            return "The pipeline has no other image to compare with."
         if self.previous is None:
             return "x: compare these inputs with another tag (this is the oldest push)"
         return f"x: compare with the previous push ({self.previous.tag[:16]}) · X: with another tag"
@@ -280,9 +281,7 @@ class TagDetailScreen(ServiceScreen):
                 self._compare(tag)
 
         highlighted = self.previous.tag if self.previous else None
-        # Tags on the same image have the same inputs: nothing to compare.
-        others = [o for o in self.others if o.digest != self.info.digest]
-        self.app.push_screen(DiffPickerScreen(self.info.tag, others, highlighted), chosen)
+        self.app.push_screen(DiffPickerScreen(self.info.tag, self.others, highlighted), chosen)
 
     def _compare(self, tag: str) -> None:
         self.diff_asked = True
