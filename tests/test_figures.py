@@ -64,10 +64,15 @@ def test_counts_are_proper_plurals() -> None:
 
 
 def test_tui_errors_carry_the_tuis_own_hint() -> None:
-    from ecr_cache_tui.errors import RepositoryNotFound, TagNotFound
+    from ecr_cache_tui.errors import OutsidePrefix, RepositoryNotFound, TagNotFound
 
     title, message = tui_format.describe_error(TagNotFound("build-cache/a has no tag 'x'"))
     assert "r reloads" in title and message == "build-cache/a has no tag 'x'"
     title, _ = tui_format.describe_error(RepositoryNotFound("repository build-cache/a"))
     assert "r reloads the pipelines" in title
     assert "--" not in title
+    outside = OutsidePrefix(
+        "other/web is outside build-cache/", repository="other/web", prefix="build-cache/"
+    )
+    title, _ = tui_format.describe_error(outside)
+    assert title.startswith("Outside build-cache/") and "--force" not in title

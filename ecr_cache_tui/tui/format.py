@@ -9,6 +9,7 @@ from ecr_cache_tui import figures
 from ecr_cache_tui.errors import (
     AccessDenied,
     EcrCacheError,
+    OutsidePrefix,
     RemoteError,
     RepositoryNotFound,
     TagNotFound,
@@ -70,6 +71,8 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     core error names no CLI flag: each shell adds its hint).
     """
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, OutsidePrefix):
+        return (f"Outside {exc.prefix}: the TUI changes only the cache's own repositories", text)
     if isinstance(exc, TagNotFound):
         return ("Tag not found: it expired or was evicted meanwhile; r reloads", text)
     if isinstance(exc, RepositoryNotFound):
