@@ -97,15 +97,31 @@ def check_account_id(account_id: str | None) -> None:
         raise UsageError(f"--account-id: {account_id!r} is not valid: expected 12 digits")
 
 
+def checked_prefix(prefix: str) -> str:
+    """``--prefix``, normalised to end in ``/``: empty, or a repository-name prefix, else exit 2."""
+    from ecr_cache_tui.config.parse import is_repository_name  # noqa: PLC0415
+    from ecr_cache_tui.config.strings import show  # noqa: PLC0415
+
+    normalised = normalise_prefix(prefix)
+    if normalised and not is_repository_name(normalised + "x"):
+        raise UsageError(
+            f"--prefix: {show(prefix)} is not valid: expected a repository name prefix such as "
+            f"{CACHE_PREFIX} (lower-case letters, digits, '.', '_', '-' between them, "
+            "'/'-separated)"
+        )
+    return normalised
+
+
 def service_from_args(args: argparse.Namespace) -> CacheService:
     """The cache service for the AWS options on ``args``."""
     from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
 
     check_account_id(args.account_id)
+    prefix = checked_prefix(args.prefix)
     return open_service(
         region=args.region,
         profile=args.profile,
-        prefix=normalise_prefix(args.prefix),
+        prefix=prefix,
         registry_hostname=getattr(args, "registry_hostname", None),
         account_id=args.account_id,
     )

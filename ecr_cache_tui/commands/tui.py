@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-from ecr_cache_tui.commands._maintainer import add_region_profile_prefix, check_account_id
-from ecr_cache_tui.config.options import normalise_prefix
+from ecr_cache_tui.commands._maintainer import (
+    add_region_profile_prefix,
+    check_account_id,
+    checked_prefix,
+)
 from ecr_cache_tui.errors import ConfigError
 
 __all__ = ["add_arguments", "run"]
@@ -84,12 +87,12 @@ def _need(extra: str, *modules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the TUI until the user quits."""
     _validate(args)
+    prefix = checked_prefix(args.prefix)
     refresh = _seconds(args.refresh)
     if args.demo:
         _need("demo", "textual", "moto")
     else:
         _need("tui", "textual")
-    prefix = normalise_prefix(args.prefix)
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
 
     if args.demo:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ecr_cache_tui import lifecycle
 from tests.moto_harness import MotoEcr
 
@@ -99,6 +101,26 @@ def test_ls_with_another_prefix(moto_ecr: MotoEcr, ecr_cache: Any) -> None:
     result = ecr_cache("ls", "--json", "--prefix", "somewhere-else")
 
     assert [p["repository"] for p in result.json()["pipelines"]] == ["somewhere-else/app"]
+
+
+@pytest.mark.parametrize("prefix", ["A B", "build-cache//", "x\x1b[31m", "-cache"])
+@pytest.mark.parametrize(
+    "argv",
+    [["ls"], ["ls", "acme/web"], ["policy", "get", "acme/web"], ["rebuild", "acme/web", "--all"]],
+)
+def test_a_prefix_no_repository_name_could_start_with_is_exit_2(
+    moto_ecr: MotoEcr, ecr_cache: Any, argv: list[str], prefix: str
+) -> None:
+    seed(moto_ecr)
+    tags = moto_ecr.tags(WEB)
+
+    result = ecr_cache(*argv, f"--prefix={prefix}", "--yes" if argv[0] == "rebuild" else "--json")
+
+    assert result.code == 2 and result.out == ""
+    assert len(result.err.strip().splitlines()) == 1
+    assert "--prefix: " in result.err and "is not valid" in result.err
+    assert "\x1b" not in result.err
+    assert moto_ecr.tags(WEB) == tags
 
 
 def test_ls_with_nothing_cached(moto_ecr: MotoEcr, ecr_cache: Any) -> None:

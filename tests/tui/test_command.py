@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
         (["tui", "--demo", "--account-id", "123456789012"], "--account-id: '123456789012'"),
         (["tui", "--refresh", "0"], "--refresh"),
         (["tui", "--refresh", "soon"], "--refresh"),
+        (["tui", "--demo", "--prefix", "A B"], '--prefix: "A B" is not valid'),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
