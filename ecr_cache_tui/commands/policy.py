@@ -106,16 +106,17 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Dry run: policy not changed.", file=sys.stderr)
     elif not plan.changed:
-        print(f"{repository}: already {plan.after_days} days; nothing to change.", file=sys.stderr)
+        days = figures.plural(plan.after_days, "day")
+        print(f"{repository}: already {days}; nothing to change.", file=sys.stderr)
     elif (
         plan.preview.expire_now
         and not args.yes
-        and not ask(f"Set max age of {repository} to {plan.after_days} days?")
+        and not ask(f"Set max age of {repository} to {figures.plural(plan.after_days, 'day')}?")
     ):
         print("Policy not changed.", file=sys.stderr)
     else:
         applied = service.apply_policy(plan)
-        print(f"{repository}: max age set to {plan.after_days} days.", file=out)
+        print(f"{repository}: max age set to {figures.plural(plan.after_days, 'day')}.", file=out)
     if args.json:
         print_json(_plan_json(plan, applied=applied, dry_run=args.dry_run))
     return 0

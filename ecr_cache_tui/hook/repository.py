@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ecr_cache_tui import lifecycle
+from ecr_cache_tui import figures, lifecycle
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied
 from ecr_cache_tui.hook.log import HookLog
@@ -88,8 +88,9 @@ def ensure_policy(ecr: EcrApi, config: PluginConfig, log: HookLog, *, created: b
         if text is None:
             return
         before = lifecycle.max_age_days(current)
-        was = "none" if current is None else (f"{before} days" if before else "custom")
-        log.info(f"lifecycle policy of {name}: {was} -> {config.max_age_days} days")
+        was = "none" if current is None else (figures.plural(before, "day") if before else "custom")
+        now = figures.plural(config.max_age_days, "day")
+        log.info(f"lifecycle policy of {name}: {was} -> {now}")
         ecr.put_lifecycle_policy(name, text)
     except AccessDenied as exc:
         log.warn(f"cannot manage the lifecycle policy of {name} ({exc}); leaving it as it is")

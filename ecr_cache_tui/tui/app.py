@@ -313,11 +313,11 @@ class CacheApp(App[None]):
     @on(PolicyApplied)
     def _policy_applied(self, event: PolicyApplied) -> None:
         plans = event.plans
-        days = plans[0].after_days
+        days = fmt.plural(plans[0].after_days, "day")
         changed = sum(event.written)
         if len(plans) == 1 and changed:
             self.notify(
-                f"{plans[0].repository}: images expire {days} days after push",
+                f"{plans[0].repository}: images expire {days} after push",
                 title="Max age set",
             )
         elif len(plans) == 1:
@@ -325,7 +325,7 @@ class CacheApp(App[None]):
         else:
             same = len(plans) - changed
             self.notify(
-                f"images expire {days} days after push in {fmt.plural(len(plans), 'pipeline')}"
+                f"images expire {days} after push in {fmt.plural(len(plans), 'pipeline')}"
                 + (f" ({same} already so)" if same else ""),
                 title="Max age set",
             )

@@ -55,6 +55,16 @@ def test_set_shows_before_and_after_and_writes(web: MotoEcr, ecr_cache: Any) -> 
     assert policy_days(web) == 60
 
 
+def test_one_day_is_worded_in_the_singular(web: MotoEcr, ecr_cache: Any) -> None:
+    result = ecr_cache("policy", "set", "acme/web", "--max-age-days", "1", "--yes")
+
+    assert result.code == 0, result.err
+    assert "max age set to 1 day." in result.out and "after:  max age 1 day\n" in result.out
+    assert policy_days(web) == 1
+    again = ecr_cache("policy", "set", "acme/web", "--max-age-days", "1")
+    assert again.code == 0 and "already 1 day; nothing to change." in again.err
+
+
 def test_set_that_expires_images_asks_and_a_refusal_changes_nothing(
     web: MotoEcr, ecr_cache: Any
 ) -> None:

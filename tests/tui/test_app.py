@@ -421,6 +421,7 @@ async def test_max_age_edit_with_preview_changes_the_policy(
         text = demo.client.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
         assert json.loads(text)["rules"][0]["selection"]["countNumber"] == 1
         assert any("Max age set" in n for n in notes(app))
+        assert any(f"{repository}: images expire 1 day after push" in n for n in notes(app))
 
 
 async def test_max_age_refused_leaves_the_policy(make_app: MakeApp, demo: DemoEcr) -> None:
