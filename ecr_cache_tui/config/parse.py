@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ecr_cache_tui.cachekey.globbing import PatternError, compile_pattern
+from ecr_cache_tui.cachekey.inputs import LABEL
 from ecr_cache_tui.cachekey.jsonselect import SelectorError, parse_selector, split_entry
 from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
@@ -360,9 +361,22 @@ class _Parser:
 
     def _additional_build_args(self, raw: str) -> tuple[str, ...]:
         try:
-            return tuple(shlex.split(raw, comments=False, posix=True))
+            words = tuple(shlex.split(raw, comments=False, posix=True))
         except ValueError as exc:
             raise _bad("additional-build-args", raw, f"expected shell-style words ({exc})") from exc
+        for word in words:
+            flag = word.split("=", 1)[0]
+            owned = flag in _OWNED_BUILD_FLAGS or (
+                flag[:2] in _OWNED_SHORT_FLAGS and not flag.startswith("--")
+            )
+            if owned or word.removeprefix("--label=").startswith(f"{LABEL}="):
+                raise _bad(
+                    "additional-build-args",
+                    raw,
+                    f"{show(flag, 40)} is set by the plugin (from dockerfile, target, "
+                    "platform, the tag and its inputs label); expected other docker build flags",
+                )
+        return words
 
     def _secrets(self) -> tuple[Secret, ...]:
         secrets = []
@@ -602,6 +616,25 @@ def _bad(option: str, value: object, allowed: str) -> ConfigError:
 def _show(value: object, limit: int = 80) -> str:
     """The value as one short line (see :func:`ecr_cache_tui.config.strings.show`)."""
     return show(value, limit)
+
+
+#: ``docker build`` flags the plugin sets itself: given in ``additional-build-args`` they would
+#: build another Dockerfile (one outside the checkout, unhashed), tag or push another image, or
+#: replace the inputs label, behind the cache tag's back.
+_OWNED_BUILD_FLAGS = frozenset(
+    {
+        "--file",
+        "--tag",
+        "--target",
+        "--platform",
+        "--output",
+        "--push",
+        "--iidfile",
+        "--metadata-file",
+    }
+)
+#: Their short forms, alone or with the value attached (``-fDockerfile``, ``-tname``).
+_OWNED_SHORT_FLAGS = frozenset({"-f", "-t", "-o"})
 
 
 _TAG_ALLOWED = (

@@ -331,3 +331,38 @@ def _bad_yaml(tmp_path: Path) -> object:
     path = tmp_path / "bad.yml"
     path.write_text("cache-on: [unclosed\n")
     return read_config_file(path)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "--file /etc/passwd",
+        "-f ../Dockerfile",
+        "-fDockerfile.other",
+        "--file=x",
+        "-t other:latest",
+        "--tag=other:latest",
+        "--target prod",
+        "--platform linux/arm64",
+        "--output type=local,dest=/tmp/x",
+        "-o out",
+        "--push",
+        "--label dev.ecr-cache-tui.inputs={}",
+        "--label=dev.ecr-cache-tui.inputs={}",
+    ],
+)
+def test_additional_build_args_cannot_override_what_the_plugin_sets(
+    checkout: Path, words: str
+) -> None:
+    # Appended after the plugin's own flags, these would win: another (unhashed, perhaps
+    # outside the checkout) Dockerfile, another tag or stage, or a forged inputs label.
+    with pytest.raises(ConfigError) as caught:
+        _parse(checkout, {"additional-build-args": f"--network=host {words}"})
+    assert caught.value.option == "additional-build-args"
+    assert "is set by the plugin" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_additional_build_args_keep_every_other_flag(checkout: Path) -> None:
+    raw = "--network=host --label team=web --ssh default -m 1g --build-arg A=1 --no-cache"
+    config = _parse(checkout, {"additional-build-args": raw})
+    assert config.additional_build_args[-2:] == ("A=1", "--no-cache")

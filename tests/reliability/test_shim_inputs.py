@@ -136,6 +136,14 @@ CASES: dict[str, tuple[dict[str, Any] | str, str]] = {
     "nul-in-unhashed-build-args": ({"unhashed-build-args": ["T=x\0"]}, "unhashed-build-args"),
     "nul-in-additional-build-args": ({"additional-build-args": "--label a\0b"}, "additional"),
     "nul-in-target": ({"target": "deps\0"}, "target"),
+    "dockerfile-outside-through-additional-build-args": (
+        {"additional-build-args": "--network=host --file /etc/passwd"},
+        "additional-build-args",
+    ),
+    "another-tag-through-additional-build-args": (
+        {"additional-build-args": "-t other:latest"},
+        "additional-build-args",
+    ),
     "surrogate-in-cache-on": ({"cache-on": ["\ud800"]}, "cache-on"),
     "surrogate-in-a-build-arg": ({"build-args": ["A=\ud800"]}, "build-args"),
     "newline-and-escape-in-dockerfile": ({"dockerfile": "a\nb\x1b[31m"}, "dockerfile"),
