@@ -114,8 +114,10 @@ class CacheApp(App[None]):
             self.set_interval(self.refresh_seconds, self._refresh_in_front)
 
     async def _refresh_in_front(self) -> None:
-        # Only the screen in front, and not under a dialog (a modal is not a ServiceScreen).
-        if isinstance(self.screen, ServiceScreen):
+        # Only the screen in front, and not under a dialog (a modal is not a ServiceScreen);
+        # never over a load still running: its exclusive worker would be cancelled, and a
+        # listing slower than the interval would then never finish.
+        if isinstance(self.screen, ServiceScreen) and not self.screen.busy:
             await self.screen.run_action("refresh")
 
     @on(AccountFound)

@@ -246,6 +246,27 @@ async def test_auto_refresh_reloads_and_says_when(make_app: MakeApp, spy: SpySer
         )
 
 
+async def test_auto_refresh_never_cancels_a_listing_slower_than_its_interval(
+    demo: DemoEcr, spy: SpyService
+) -> None:
+    service = Blocking(spy.ecr, spy.labels, prefix=spy.prefix, clock=lambda: DEMO_NOW)
+    service.release = threading.Event()
+    app = CacheApp(service, clock=lambda: DEMO_NOW, refresh_seconds=0.05)
+    ticks: list[None] = []
+    tick = app._refresh_in_front
+
+    async def counted() -> None:
+        ticks.append(None)
+        await tick()
+
+    app._refresh_in_front = counted  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)):
+        await wait_until(lambda: len(ticks) >= 5, "five refresh ticks during the listing")
+        assert service.calls.count("list_pipelines") == 1  # none started over it
+        service.release.set()
+        await wait_until(lambda: len(table(app).rows) == len(demo.repositories), "the rows")
+
+
 async def test_a_load_error_replaces_the_loading_line() -> None:
     app = CacheApp(service_over(stubbed_client("AccessDeniedException")), clock=lambda: DEMO_NOW)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -75,6 +75,14 @@ class ServiceScreen(Screen[None]):
         """Whether actions that change anything are hidden and disabled."""
         return self.context.read_only
 
+    @property
+    def busy(self) -> bool:
+        """Whether a worker of this screen is still pending or running (a load, figures)."""
+        return any(
+            worker.node is self and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for worker in self.workers
+        )
+
     def updated_text(self) -> str:
         """``updated 12s ago`` (empty before the first load)."""
         if self.updated_at is None:
