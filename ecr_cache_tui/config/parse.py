@@ -376,6 +376,14 @@ class _Parser:
                     f"{show(flag, 40)} is set by the plugin (from dockerfile, target, "
                     "platform, the tag and its inputs label); expected other docker build flags",
                 )
+        stray = _stray_word(words)
+        if stray is not None:
+            raise _bad(
+                "additional-build-args",
+                raw,
+                f"{show(stray, 40)} is not a flag or a flag's value (the build context is the "
+                "context option); expected docker build flags such as --network=host",
+            )
         return words
 
     def _secrets(self) -> tuple[Secret, ...]:
@@ -635,6 +643,42 @@ _OWNED_BUILD_FLAGS = frozenset(
 )
 #: Their short forms, alone or with the value attached (``-fDockerfile``, ``-tname``).
 _OWNED_SHORT_FLAGS = frozenset({"-f", "-t", "-o"})
+#: ``docker build`` flags that take no value (legacy builder and buildx): the word after one is
+#: not its value. Any other flag written without ``=`` takes the next word.
+_BOOLEAN_BUILD_FLAGS = frozenset(
+    {
+        "--no-cache",
+        "--pull",
+        "--rm",
+        "--force-rm",
+        "-q",
+        "--quiet",
+        "--compress",
+        "--squash",
+        "--disable-content-trust",
+        "--load",
+        "--debug",
+        "-D",
+    }
+)
+
+
+def _stray_word(words: tuple[str, ...]) -> str | None:
+    """The first word that is neither a flag nor a flag's value (a second build context, ``-``).
+
+    Appended before the plugin's own context, it would make ``docker build`` fail after the
+    repository was made, or build from stdin: refused with the rest of the configuration.
+    """
+    takes_value = False
+    for word in words:
+        if takes_value:
+            takes_value = False
+            continue
+        if not word.startswith("-") or word == "-":
+            return word
+        attached = "=" in word if word.startswith("--") else len(word) > 2
+        takes_value = not attached and word not in _BOOLEAN_BUILD_FLAGS
+    return None
 
 
 _TAG_ALLOWED = (

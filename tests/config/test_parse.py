@@ -366,3 +366,39 @@ def test_additional_build_args_keep_every_other_flag(checkout: Path) -> None:
     raw = "--network=host --label team=web --ssh default -m 1g --build-arg A=1 --no-cache"
     config = _parse(checkout, {"additional-build-args": raw})
     assert config.additional_build_args[-2:] == ("A=1", "--no-cache")
+
+
+@pytest.mark.parametrize(
+    ("words", "stray"),
+    [
+        (".", "."),
+        ("--network=host extra", "extra"),
+        ("--no-cache ./other", "./other"),
+        ("-", "-"),
+        ("--label a=b c", "c"),
+        ("-q context", "context"),
+    ],
+)
+def test_additional_build_args_refuse_a_word_that_is_no_flag_nor_its_value(
+    checkout: Path, words: str, stray: str
+) -> None:
+    # docker build would take it as a second context: a failed build after the repository was
+    # made, or a build from stdin. Refused before anything happens.
+    with pytest.raises(ConfigError) as caught:
+        _parse(checkout, {"additional-build-args": words})
+    assert caught.value.option == "additional-build-args"
+    assert f'"{stray}" is not a flag' in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "--label a=b --network host --ssh default -m1g --shm-size 1g",
+        "--no-cache --pull --build-arg A=1 -q",
+        "--secret id=x,env=X --cache-to type=inline",
+    ],
+)
+def test_flags_and_their_values_are_kept(checkout: Path, words: str) -> None:
+    assert _parse(checkout, {"additional-build-args": words}).additional_build_args == tuple(
+        words.split()
+    )
