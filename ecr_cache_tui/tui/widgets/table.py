@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -107,6 +107,8 @@ class FilterTable(Vertical):
         # What the rows on screen were filtered with: a filter that only narrows it (one more
         # character typed) filters the rows on screen, already sorted, instead of all of them.
         self._shown_terms: tuple[FilterTerm, ...] | None = None
+        # ``/`` was handled but the filter line has not got the focus yet (focus moves later).
+        self._filter_opening = False
 
     # -- composition ----------------------------------------------------------------------
 
@@ -195,7 +197,26 @@ class FilterTable(Vertical):
 
     def action_start_filter(self) -> None:
         self.filter_input.display = True
+        self._filter_opening = True
         self.filter_input.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # A burst (fast typing, a paste) reaches the app at once: the keys after ``/`` were
+        # sent to the table, focused then. ``/`` opens the filter here, as it bubbles (not
+        # later, from the app's binding), and the characters after it go into the filter line.
+        # (The filter line itself takes every printable key: none bubbles up from it.)
+        if self._filter_opening or self.app.focused is self.filter_input:
+            if event.is_printable and event.character:
+                event.stop()
+                event.prevent_default()
+                self.filter_input.insert_text_at_cursor(event.character)
+        elif event.key == "slash":
+            event.stop()
+            event.prevent_default()
+            self.action_start_filter()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._filter_opening = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # With no filter to clear, ``esc`` falls through to the screen (which goes back).
@@ -208,6 +229,7 @@ class FilterTable(Vertical):
         self._close_filter()
 
     def _close_filter(self) -> None:
+        self._filter_opening = False
         self.filter_input.value = ""
         self.filter_input.display = False
         self.filter_text = ""
