@@ -13,28 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.checkout import copy_checkout
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def copy_repository(dest: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for raw in filter(None, listed):
-        rel = Path(os.fsdecode(raw))
-        if (REPO / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, dest / rel)
-    return dest
-
-
 def test_scripts_demo_installs_runtime_tui_and_demo_only_and_says_so(tmp_path: Path) -> None:
-    repo = copy_repository(tmp_path / "repo")
+    repo = copy_checkout(tmp_path / "repo")
     # The system's python3 and pip (no uv, no pyenv shims): a fresh Debian 12 box's PATH.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "ECR_CACHE_"))}
     env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

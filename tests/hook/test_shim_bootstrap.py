@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.checkout import copy_checkout
 from tests.hook.hookrun import Agent
 from tests.hook.pathfarm import command_farm, real_interpreter
 from tests.hook.venvkey import shared_venvs
@@ -57,24 +58,6 @@ def real_python() -> str:
     """The base interpreter (not this virtualenv's), as an agent's python3 would be."""
     base = getattr(sys, "_base_executable", sys.executable)
     return os.path.realpath(base)
-
-
-def copy_plugin(dest: Path) -> Path:
-    """What a Buildkite agent's plugin checkout holds: the repository's files, nothing built."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for raw in filter(None, listed):
-        rel = Path(os.fsdecode(raw))
-        source = REPO / rel
-        if not source.is_file():
-            continue
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, dest / rel)
-    return dest
 
 
 def start(plugin: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -134,7 +117,7 @@ def logging_wrapper(path: Path, log: Path, real: str) -> Path:
 @pytest.fixture(scope="module")
 def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
     root = tmp_path_factory.mktemp("bootstrap")
-    plugin = copy_plugin(root / "plugin")
+    plugin = copy_checkout(root / "plugin")
     (root / "checkout").mkdir()
     (root / "home").mkdir()
     bin_dir = root / "bin"
@@ -277,7 +260,7 @@ def test_the_hook_path_runs_in_it_a_miss_then_a_hit(
 
 @pytest.mark.parametrize("installer", ["ensurepip", "uv"])
 def test_the_other_installers_build_the_same_virtualenv(tmp_path: Path, installer: str) -> None:
-    plugin = copy_plugin(tmp_path / "plugin")
+    plugin = copy_checkout(tmp_path / "plugin")
     (tmp_path / "checkout").mkdir()
     home = tmp_path / "home"
     home.mkdir()
