@@ -3,9 +3,10 @@
 
 Standard library only, so it runs before (or without) the project's virtualenv::
 
-    services.py start RUN_DIR --owner PID      start all, write RUN_DIR/env, return when ready
+    services.py start RUN_DIR --owner PID [--sets N]
+                                               start all, write RUN_DIR/env, return when ready
     services.py stop RUN_DIR                   stop what start started, unmount, remove RUN_DIR
-    services.py ctl RUN_DIR stop|start|status auth|plain
+    services.py ctl RUN_DIR [--set I] stop|start|status auth|plain
                                                stop/start one registry (simulate a push failure)
     services.py watch RUN_DIR                  (internal) stop RUN_DIR once its owner is gone
 
@@ -19,6 +20,12 @@ services are then stopped in order, not killed mid-write):
   (``AWS`` / ``123456789012-auth-token``), so it plays ECR's data plane with the real login flow;
 - ``moto``: ``moto_server`` (ECR control plane);
 - ``watchdog``: stops the run if its owner (the ``scripts/test`` shell) dies without cleaning up.
+
+``--sets N`` starts N sets of the first four, one per pytest-xdist worker, so that a test that
+resets moto, stops the auth registry or lists the daemon's images never races another worker's:
+set 0 is named as above and exported in RUN_DIR/env; set I > 0 has names ending in ``-I``
+(``dockerd-1``, ``moto-1``, ``docker-1.sock``). RUN_DIR/env.json lists every set's variables
+under ``sets`` (the tests' conftest switches a worker to its own).
 
 Ports are picked free at start; a service counts as ready only when *its own* process holds the
 listening socket, so several runs on one machine never talk to each other's services. ``stop``
@@ -364,7 +371,7 @@ def registry_service(run_dir: Path, name: str, auth: bool) -> Service:
     return Service(name, run_dir, build, ready, port=0)
 
 
-def moto_service(run_dir: Path, moto_server: str) -> Service:
+def moto_service(run_dir: Path, moto_server: str, name: str = "moto") -> Service:
     def build(service: Service) -> list[str]:
         return [moto_server, "-H", "127.0.0.1", "-p", str(service.port)]
 
@@ -375,21 +382,27 @@ def moto_service(run_dir: Path, moto_server: str) -> Service:
         status, _ = http_status(f"http://127.0.0.1:{service.port}/moto-api/reset", method="POST")
         return status == 200
 
-    return Service("moto", run_dir, build, ready, port=0)
+    return Service(name, run_dir, build, ready, port=0)
 
 
-def dockerd_service(run_dir: Path, driver: str) -> Service:
-    sock = run_dir / "docker.sock"
+def suffix(index: int) -> str:
+    """What set ``index``'s names end with: nothing for set 0, ``-I`` for the others."""
+    return f"-{index}" if index else ""
+
+
+def dockerd_service(run_dir: Path, driver: str, index: int = 0) -> Service:
+    end = suffix(index)
+    sock = run_dir / f"docker{end}.sock"
 
     def build(service: Service) -> list[str]:
-        namespace = "ect-" + run_dir.name.replace(".", "-")
-        data = run_dir / f"data-{driver}"
+        namespace = "ect-" + run_dir.name.replace(".", "-") + end
+        data = run_dir / f"data{end}-{driver}"
         (run_dir / "daemon.json").write_text("{}\n")  # never read the machine's /etc/docker one
         return [
             _require("dockerd"),
             f"--data-root={data}",
-            f"--exec-root={run_dir / 'exec'}",
-            f"--pidfile={run_dir / 'dockerd.pid'}",
+            f"--exec-root={run_dir / f'exec{end}'}",
+            f"--pidfile={run_dir / f'dockerd{end}.pid'}",
             f"--config-file={run_dir / 'daemon.json'}",
             f"--host=unix://{sock}",
             f"--storage-driver={driver}",
@@ -409,8 +422,10 @@ def dockerd_service(run_dir: Path, driver: str) -> Service:
             return False
         return status == 200 and body == b"OK"
 
-    service = Service("dockerd", run_dir, build, ready)
+    service = Service(f"dockerd{end}", run_dir, build, ready)
     service.extra["driver"] = driver
+    service.extra["index"] = str(index)
+    service.extra["sock"] = str(sock)
     return service
 
 
@@ -455,10 +470,12 @@ def make_busybox_image(sock: Path) -> None:
 # --- start -----------------------------------------------------------------------------------
 
 
-def start(run_dir: Path, owner: int, moto_server: str, repo: Path) -> None:
+def start(run_dir: Path, owner: int, moto_server: str, repo: Path, sets: int = 1) -> None:
     (run_dir / ".ect-run").write_text(f"{repo}\n")  # first: stop only removes marked dirs
-    for sub in ("logs", "pids", "docker-config", "aws"):
+    for sub in ("logs", "pids", "aws"):
         (run_dir / sub).mkdir(exist_ok=True)
+    for index in range(sets):
+        (run_dir / f"docker-config{suffix(index)}").mkdir(exist_ok=True)
     reap_abandoned(run_dir.parent, keep=run_dir)
     owner_proc = Proc.of(owner)
     if owner_proc is None:
@@ -477,13 +494,15 @@ def start(run_dir: Path, owner: int, moto_server: str, repo: Path) -> None:
     (run_dir / "htpasswd").write_text(htpasswd)
 
     began = time.monotonic()
-    dockerd = dockerd_service(run_dir, "overlay2")
-    services = [
-        dockerd,
-        registry_service(run_dir, "registry", auth=False),
-        registry_service(run_dir, "auth-registry", auth=True),
-        moto_service(run_dir, moto_server),
-    ]
+    services: list[Service] = []
+    for index in range(sets):
+        end = suffix(index)
+        services += [
+            dockerd_service(run_dir, "overlay2", index),
+            registry_service(run_dir, f"registry{end}", auth=False),
+            registry_service(run_dir, f"auth-registry{end}", auth=True),
+            moto_service(run_dir, moto_server, f"moto{end}"),
+        ]
     for service in services:
         service.start()
     pending = list(services)
@@ -494,13 +513,13 @@ def start(run_dir: Path, owner: int, moto_server: str, repo: Path) -> None:
                 if service.poll():
                     pending.remove(service)
             except ServiceError:
-                if service is not dockerd or dockerd.extra["driver"] != "overlay2":
+                if "sock" not in service.extra or service.extra["driver"] != "overlay2":
                     raise
-                log("dockerd failed with overlay2; falling back to vfs. overlay2 log tail:")
-                print(log_tail(run_dir, "dockerd", 8), file=sys.stderr)
-                fallback = dockerd_service(run_dir, "vfs")
+                log(f"{service.name} failed with overlay2; falling back to vfs. overlay2 log tail:")
+                print(log_tail(run_dir, service.name, 8), file=sys.stderr)
+                fallback = dockerd_service(run_dir, "vfs", int(service.extra["index"]))
                 fallback.start()
-                services[services.index(dockerd)] = dockerd = fallback
+                services[services.index(service)] = fallback
                 pending[pending.index(service)] = fallback
         if pending and time.monotonic() > deadline:
             tails = "\n".join(f"{s.name} log tail:\n{log_tail(run_dir, s.name)}" for s in pending)
@@ -509,18 +528,21 @@ def start(run_dir: Path, owner: int, moto_server: str, repo: Path) -> None:
         time.sleep(0.02)
 
     image_began = time.monotonic()
-    make_busybox_image(run_dir / "docker.sock")
+    daemons = [s for s in services if "sock" in s.extra]
+    for daemon in daemons:
+        make_busybox_image(Path(daemon.extra["sock"]))
     image_took = time.monotonic() - image_began
 
     by_name = {s.name: s for s in services}
-    write_env(run_dir, by_name, repo)
+    write_env(run_dir, by_name, repo, sets)
     save_specs(run_dir, services)
     parts = [
         f"{s.name}{':' + str(s.port) if s.port else ''} {s.ready_after or 0:.1f}s" for s in services
     ]
+    drivers = ", ".join(sorted({d.extra["driver"] for d in daemons}))
     log(
         f"ready in {time.monotonic() - began:.1f}s ({', '.join(parts)}; "
-        f"dockerd {dockerd.extra['driver']}; {BUSYBOX_IMAGE} {image_took:.1f}s) in {run_dir}"
+        f"dockerd {drivers}; {BUSYBOX_IMAGE} {image_took:.1f}s) in {run_dir}"
     )
 
 
@@ -529,29 +551,45 @@ def legacy_cli() -> str:
     return "/usr/local/bin/docker" if Path("/usr/local/bin/docker").is_file() else "/usr/bin/docker"
 
 
-def write_env(run_dir: Path, services: dict[str, Service], repo: Path) -> None:
-    """RUN_DIR/env: ``export``/``unset`` lines for bash; RUN_DIR/env.json: the same for tools."""
-    ctl = run_dir / "registry-ctl"
+def set_env(run_dir: Path, services: dict[str, Service], index: int) -> dict[str, str]:
+    """The variables that differ from one set to the next, for set ``index`` (and its ctl)."""
+    end = suffix(index)
+    ctl = run_dir / f"registry-ctl{end}"
     ctl.write_text(
         "#!/bin/sh\n# registry-ctl stop|start|status auth|plain: simulate a registry outage\n"
         f"exec {shlex.quote(sys.executable)} {shlex.quote(str(Path(__file__).resolve()))} "
-        f'ctl {shlex.quote(str(run_dir))} "$@"\n'
+        f'ctl {shlex.quote(str(run_dir))} --set {index} "$@"\n'
     )
     ctl.chmod(0o755)
+    return {
+        "DOCKER_HOST": f"unix://{services[f'dockerd{end}'].extra['sock']}",
+        "ECR_CACHE_TEST_REGISTRY": f"127.0.0.1:{services[f'registry{end}'].port}",
+        "ECR_CACHE_TEST_AUTH_REGISTRY": f"127.0.0.1:{services[f'auth-registry{end}'].port}",
+        "ECR_CACHE_TEST_MOTO_URL": f"http://127.0.0.1:{services[f'moto{end}'].port}",
+        "ECR_CACHE_TEST_REGISTRY_CTL": str(ctl),
+        "ECR_CACHE_TEST_STORAGE_DRIVER": services[f"dockerd{end}"].extra["driver"],
+        # Tests never read or write the developer's own Docker configuration; each set has
+        # its own, so logins on one worker never race another's.
+        "DOCKER_CONFIG": str(run_dir / f"docker-config{end}"),
+        "ECR_CACHE_TEST_SET": str(index),
+    }
+
+
+def write_env(run_dir: Path, services: dict[str, Service], repo: Path, sets: int = 1) -> None:
+    """RUN_DIR/env: ``export``/``unset`` lines for bash; RUN_DIR/env.json: the same for tools.
+
+    Both hold set 0; env.json's ``sets`` holds each set's own variables (:func:`set_env`).
+    """
+    per_set = [set_env(run_dir, services, index) for index in range(sets)]
     env = {
         "ECR_CACHE_TEST_SERVICES": "1",
         "ECR_CACHE_TEST_RUN_DIR": str(run_dir),
-        "DOCKER_HOST": f"unix://{run_dir / 'docker.sock'}",
-        "ECR_CACHE_TEST_REGISTRY": f"127.0.0.1:{services['registry'].port}",
-        "ECR_CACHE_TEST_AUTH_REGISTRY": f"127.0.0.1:{services['auth-registry'].port}",
-        "ECR_CACHE_TEST_MOTO_URL": f"http://127.0.0.1:{services['moto'].port}",
-        "ECR_CACHE_TEST_REGISTRY_CTL": str(ctl),
+        **per_set[0],
+        "ECR_CACHE_TEST_SETS": str(sets),
         "ECR_CACHE_TEST_BUSYBOX_IMAGE": BUSYBOX_IMAGE,
-        "ECR_CACHE_TEST_STORAGE_DRIVER": services["dockerd"].extra["driver"],
         "ECR_CACHE_TEST_DOCKER_BUILDKIT_CLI": "/usr/bin/docker",
         "ECR_CACHE_TEST_DOCKER_LEGACY_CLI": legacy_cli(),
-        # Tests never read or write the developer's own Docker and AWS configuration.
-        "DOCKER_CONFIG": str(run_dir / "docker-config"),
+        # Tests never read or write the developer's own AWS configuration.
         "AWS_CONFIG_FILE": str(run_dir / "aws" / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(run_dir / "aws" / "credentials"),
         "AWS_ACCESS_KEY_ID": "testing",
@@ -574,7 +612,8 @@ def write_env(run_dir: Path, services: dict[str, Service], repo: Path) -> None:
     lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
     lines += [f"unset {name}" for name in unset]
     (run_dir / "env").write_text("\n".join(lines) + "\n")
-    (run_dir / "env.json").write_text(json.dumps({"set": env, "unset": unset}, indent=2) + "\n")
+    document = {"set": env, "unset": unset, "sets": per_set}
+    (run_dir / "env.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
 def save_specs(run_dir: Path, services: list[Service]) -> None:
@@ -670,11 +709,11 @@ def _rmtree(path: Path, errors: list[str]) -> None:
 # --- ctl and watch ---------------------------------------------------------------------------
 
 
-def ctl(run_dir: Path, action: str, which: str) -> int:
-    name = SERVICE_ALIASES.get(which, which)
+def ctl(run_dir: Path, action: str, which: str, index: int = 0) -> int:
+    name = SERVICE_ALIASES.get(which, which) + suffix(index)
     specs = json.loads((run_dir / "services.json").read_text())
-    if name not in ("registry", "auth-registry") or name not in specs:
-        log(f"ctl manages the registries only (auth, plain), not {which!r}")
+    if name.removesuffix(suffix(index)) not in ("registry", "auth-registry") or name not in specs:
+        log(f"ctl manages the registries only (auth, plain) of a set started, not {name!r}")
         return 2
     proc = recorded(run_dir).get(name)
     running = proc is not None and proc.alive()
@@ -696,7 +735,7 @@ def ctl(run_dir: Path, action: str, which: str) -> int:
             name,
             run_dir,
             build=lambda _s: list(specs[name]["argv"]),
-            ready=registry_service(run_dir, name, auth=name == "auth-registry").ready,
+            ready=registry_service(run_dir, name, auth=name.startswith("auth-")).ready,
             port=port,
             attempt=PORT_ATTEMPTS,  # the port is fixed now: do not pick another
         )
@@ -759,11 +798,15 @@ def main(argv: list[str] | None = None) -> int:
     p_start.add_argument("--owner", type=int, required=True, help="stop the run when PID exits")
     p_start.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     p_start.add_argument("--moto-server", default=str(Path(sys.executable).parent / "moto_server"))
+    p_start.add_argument(
+        "--sets", type=int, default=1, help="sets of services, one per pytest-xdist worker"
+    )
     p_stop = sub.add_parser("stop", help="stop the services and remove RUN_DIR")
     p_stop.add_argument("run_dir", type=Path)
     p_stop.add_argument("--keep", action="store_true", help="keep RUN_DIR (logs) after stopping")
     p_ctl = sub.add_parser("ctl", help="stop/start/status one registry")
     p_ctl.add_argument("run_dir", type=Path)
+    p_ctl.add_argument("--set", type=int, default=0, dest="index", help="which set (default 0)")
     p_ctl.add_argument("action", choices=["stop", "start", "status"])
     p_ctl.add_argument("which", nargs="?", default="auth", help="auth (default) or plain")
     p_watch = sub.add_parser("watch", help=argparse.SUPPRESS)
@@ -775,7 +818,9 @@ def main(argv: list[str] | None = None) -> int:
         # SIGTERM while starting: unwind like Ctrl-C, so what was started gets stopped.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            start(run_dir, args.owner, args.moto_server, args.repo)
+            if args.sets < 1:
+                parser.error(f"--sets: {args.sets} is not a whole number of 1 or more")
+            start(run_dir, args.owner, args.moto_server, args.repo, args.sets)
         except (ServiceError, OSError, subprocess.CalledProcessError) as error:
             log(f"failed to start: {error}")
             stop(run_dir, keep=True)
@@ -790,7 +835,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         return stop(run_dir, keep=args.keep)
     if args.command == "ctl":
-        return ctl(run_dir, args.action, args.which)
+        return ctl(run_dir, args.action, args.which, args.index)
     return watch(run_dir)
 
 

@@ -20,13 +20,12 @@ Fixtures:
 - ``moto_ecr``: moto's ECR *in-process* (no services): :class:`tests.moto_harness.MotoEcr`,
   the environment pointed at it (the one in-process moto harness).
 
-In parallel (``scripts/test`` runs two pytest-xdist workers, all on the one set of services),
-a test that resets moto, or stops the auth registry, would pull the ground from under another
-worker's test. The modules holding those tests, and every module that needs moto's or the auth
-registry's state to hold still, are :data:`SHARED_STATE_MODULES`: one worker runs all their
-tests one after another while the others share out everything else, module by module
-(:func:`pytest_xdist_make_scheduler`). A test that uses ``moto_reset`` outside those modules
-fails the collection, so a new one cannot race silently.
+In parallel (``scripts/test`` runs four pytest-xdist workers), each worker has a set of services
+of its own (``scripts/services.py start --sets N``: its dockerd, plain and auth registries and
+moto), chosen in :func:`pytest_configure` (:func:`tests.services.worker_set`): a test that resets
+moto, stops the auth registry or lists the daemon's images never races another worker's test.
+Whole modules are handed out (their module-scoped fixtures are built once), the longest first,
+by how long each took last time (:func:`pytest_xdist_make_scheduler`, :data:`MODULE_SECONDS`).
 
 Every test's output (what pytest captured, and each hook run's) is scanned for moto's token and
 the values the test declared secret (:mod:`tests.leaks`): a hit fails the test.
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests import leaks
-from tests.services import Services, ServicesUnavailable, requirement, unique_name
+from tests.services import Services, ServicesUnavailable, requirement, unique_name, worker_set
 
 if TYPE_CHECKING:
     import docker
@@ -51,28 +50,20 @@ if TYPE_CHECKING:
 
 _RESOLVED = pytest.StashKey["Services | ServicesUnavailable"]()
 
-#: Modules (or single tests, ``module::name``) that reset moto (``moto_reset``) or use the auth
-#: registry, which some stop (``Services.registry_stopped``): under xdist they run on one
-#: worker, one after another. (Single tests here would split their module in two.)
-SHARED_STATE_MODULES = frozenset(
-    {
-        "tests/adapters/test_engine.py",
-        "tests/adapters/test_registry.py",
-        "tests/commands/test_diff.py",
-        "tests/commands/test_rebuild_here.py",
-        "tests/harness/test_services_real.py",
-        "tests/hook/test_agents.py",
-        "tests/hook/test_cancel.py",
-        "tests/hook/test_e2e.py",
-        "tests/hook/test_faults.py",
-        "tests/hook/test_host_e2e.py",
-        "tests/hook/test_load.py",
-        "tests/hook/test_shim_bootstrap.py",
-        "tests/reliability/test_cli_streams.py",
-        "tests/reliability/test_shim_inputs.py",
-        "tests/tui/test_e2e.py",
-    }
-)
+#: The pytest cache key holding each module's seconds (setup, call and teardown of its tests) in
+#: the runs so far: the scheduler hands out the longest modules first, so that no worker is
+#: left with a long one at the end while the others idle.
+MODULE_SECONDS = "ecr_cache_tui/module-seconds"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point a pytest-xdist worker at its own set of services (before anything reads them)."""
+    try:
+        os.environ.update(worker_set(os.environ))
+    except ServicesUnavailable as error:
+        raise pytest.UsageError(str(error)) from error
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ModuleTimer(config), "ecr-cache-module-timer")
 
 
 def _resolve(config: pytest.Config) -> Services | ServicesUnavailable:
@@ -112,45 +103,80 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    racing = set()
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "services" in fixtures and item.get_closest_marker("services") is None:
             item.add_marker(pytest.mark.services)
-        if "moto_reset" in fixtures and not shares_state(item.nodeid):
-            racing.add(item.nodeid.split("[", 1)[0])
-    if racing:
-        raise pytest.UsageError(
-            f"{', '.join(sorted(racing))}: reset moto but are not in tests/conftest.py's "
-            "SHARED_STATE_MODULES (it would race the other xdist workers)"
-        )
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """For ``--dist loadgroup``: each module a unit of work, the shared-state modules one.
+    """For ``--dist loadgroup``: each module a unit of work, the longest (last time) first.
 
     (What ``xdist_group`` markers would do, but pytest-xdist 3.8 cannot rename node ids under
-    pytest 9.2, so its group suffix never reaches the scheduler.)
+    pytest 9.2, so its group suffix never reaches the scheduler.) A module not timed yet is
+    weighed at the mean seconds per test of those that were; with none timed (a fresh clone)
+    the modules go in collection order.
     """
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class SharedStateScheduling(LoadScopeScheduling):
+    cache = getattr(config, "cache", None)
+    seconds: dict[str, float] = dict(cache.get(MODULE_SECONDS, {})) if cache else {}
+
+    class LongestModuleFirst(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            # A module is a unit too: its module-scoped fixtures (a virtualenv, a namespaced
+            # A module is a unit: its module-scoped fixtures (a virtualenv, a namespaced
             # world) are built once, not once per worker.
-            return "shared-state" if shares_state(nodeid) else nodeid.split("::", 1)[0]
+            return _module(nodeid)
 
-    return SharedStateScheduling(config, log)
+        def _assign_work_unit(self, node: Any) -> None:
+            sizes = {module: len(tests) for module, tests in self.workqueue.items()}
+            if (module := heaviest(sizes, seconds)) is not None:
+                self.workqueue.move_to_end(module, last=False)
+            super()._assign_work_unit(node)
+
+    return LongestModuleFirst(config, log)
 
 
-def shares_state(nodeid: str) -> bool:
-    """Whether the test ``nodeid`` is one of :data:`SHARED_STATE_MODULES`'s."""
-    module, _, name = nodeid.partition("::")
-    test = f"{module}::{name.split('[', 1)[0]}"
-    return module in SHARED_STATE_MODULES or test in SHARED_STATE_MODULES
+def heaviest(sizes: dict[str, int], seconds: dict[str, float]) -> str | None:
+    """Of the modules waiting (``sizes``: module -> tests), the one that takes longest.
+
+    ``seconds`` is what each took last time; a module not timed yet is weighed at the mean
+    seconds per test of the waiting modules that were. None when nothing is timed (keep the
+    collection order) or nothing waits.
+    """
+    known = {module: seconds[module] for module in sizes if module in seconds}
+    if not known:
+        return None
+    per_test = sum(known.values()) / max(1, sum(sizes[module] for module in known))
+    return max(sizes, key=lambda module: known.get(module, per_test * sizes[module]))
+
+
+class ModuleTimer:
+    """On the controller (every worker's reports reach it): each module's seconds, kept in the
+    pytest cache at the end of the run for the next run's scheduler."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.totals: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        module = _module(report.nodeid)
+        self.totals[module] = self.totals.get(module, 0.0) + report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is None or not self.totals:
+            return
+        known = dict(cache.get(MODULE_SECONDS, {}))
+        known.update({module: round(total, 2) for module, total in self.totals.items()})
+        cache.set(MODULE_SECONDS, known)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -34,6 +35,7 @@ __all__ = [
     "decode_authorization_token",
     "requirement",
     "unique_name",
+    "worker_set",
     "write_context",
 ]
 
@@ -235,6 +237,36 @@ class Services:
             yield
         finally:
             self.registry_control("start", which)
+
+
+def worker_set(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables that point this pytest-xdist worker at its own set of services.
+
+    ``scripts/test`` starts one set (dockerd, registries, moto) per worker and lists each set's
+    variables in ``RUN_DIR/env.json``; worker ``gwI`` takes set I. Empty outside a worker (the
+    environment already names set 0) or when the services were not started.
+
+    Raises:
+        ServicesUnavailable: the worker has no set of its own (more workers than sets: they
+            would race each other on one moto and one daemon).
+    """
+    worker = environ.get("PYTEST_XDIST_WORKER", "")
+    run_dir = environ.get("ECR_CACHE_TEST_RUN_DIR")
+    if not worker or not run_dir:
+        return {}
+    try:
+        sets = json.loads((Path(run_dir) / "env.json").read_text())["sets"]
+    except (OSError, ValueError, KeyError) as error:
+        message = f"cannot read the services' sets in {run_dir}: {error}"
+        raise ServicesUnavailable(message) from error
+    index = int(worker.removeprefix("gw"))
+    if index >= len(sets):
+        raise ServicesUnavailable(
+            f"worker {worker} has no set of services: {len(sets)} were started for "
+            f"{len(sets)} worker(s); give the number of workers to scripts/test "
+            "(ECR_CACHE_TEST_WORKERS=N or -n N), which starts one set each"
+        )
+    return {str(k): str(v) for k, v in sets[index].items()}
 
 
 def http_status(url: str, method: str = "GET", timeout: float = 5.0) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tests.services import (
     decode_authorization_token,
     requirement,
     unique_name,
+    worker_set,
 )
 
 ENV = {
@@ -88,3 +90,38 @@ def test_unique_names_are_valid_repository_names(prefix: str, hint: str) -> None
 def test_authorization_token_decodes_to_user_and_password() -> None:
     token = base64.b64encode(b"AWS:pass:with:colons").decode()
     assert decode_authorization_token(token) == ("AWS", "pass:with:colons")
+
+
+def _run_dir_with_sets(tmp_path: Path, count: int) -> Path:
+    sets = [
+        {"DOCKER_HOST": f"unix://{tmp_path}/docker-{i}.sock", "ECR_CACHE_TEST_SET": str(i)}
+        for i in range(count)
+    ]
+    (tmp_path / "env.json").write_text(json.dumps({"set": {}, "unset": [], "sets": sets}))
+    return tmp_path
+
+
+def test_each_worker_takes_the_set_of_its_number(tmp_path: Path) -> None:
+    run_dir = str(_run_dir_with_sets(tmp_path, 3))
+    for worker, index in (("gw0", 0), ("gw2", 2)):
+        chosen = worker_set({"PYTEST_XDIST_WORKER": worker, "ECR_CACHE_TEST_RUN_DIR": run_dir})
+        assert chosen == {
+            "DOCKER_HOST": f"unix://{tmp_path}/docker-{index}.sock",
+            "ECR_CACHE_TEST_SET": str(index),
+        }
+
+
+def test_outside_a_worker_or_without_services_the_environment_stands(tmp_path: Path) -> None:
+    run_dir = str(_run_dir_with_sets(tmp_path, 2))
+    assert worker_set({"ECR_CACHE_TEST_RUN_DIR": run_dir}) == {}
+    assert worker_set({"PYTEST_XDIST_WORKER": "gw1"}) == {}
+
+
+def test_a_worker_without_a_set_of_its_own_is_an_error_saying_how_to_run(
+    tmp_path: Path,
+) -> None:
+    run_dir = str(_run_dir_with_sets(tmp_path, 2))
+    with pytest.raises(ServicesUnavailable, match=r"worker gw2 has no set.*ECR_CACHE_TEST_WORKERS"):
+        worker_set({"PYTEST_XDIST_WORKER": "gw2", "ECR_CACHE_TEST_RUN_DIR": run_dir})
+    with pytest.raises(ServicesUnavailable, match=r"cannot read the services' sets"):
+        worker_set({"PYTEST_XDIST_WORKER": "gw0", "ECR_CACHE_TEST_RUN_DIR": str(tmp_path / "x")})

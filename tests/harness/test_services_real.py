@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
+import os
 import subprocess
 import urllib.error
 import urllib.request
@@ -18,7 +20,13 @@ from typing import TYPE_CHECKING
 import docker
 import pytest
 
-from tests.services import Builder, Services, decode_authorization_token, write_context
+from tests.services import (
+    Builder,
+    Services,
+    decode_authorization_token,
+    http_status,
+    write_context,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
@@ -230,6 +238,41 @@ def test_push_to_a_stopped_registry_fails_and_works_once_restarted(
 
     assert services.registry_control("status", "auth") == "running"
     push(docker_client, repository, "v2", ecr_credentials)
+
+
+def test_each_worker_has_a_set_of_services_of_its_own(services: Services) -> None:
+    """One set per worker (scripts/test --sets N): this worker's, and no two share anything."""
+    sets = json.loads((services.run_dir / "env.json").read_text())["sets"]
+    assert len(sets) == int(os.environ["ECR_CACHE_TEST_SETS"]) >= 1
+    mine = sets[int(os.environ["ECR_CACHE_TEST_SET"])]
+    assert mine["DOCKER_HOST"] == services.docker_host
+    assert mine["ECR_CACHE_TEST_AUTH_REGISTRY"] == services.auth_registry
+    assert mine["ECR_CACHE_TEST_MOTO_URL"] == services.moto_url
+    for name in (
+        "DOCKER_HOST",
+        "ECR_CACHE_TEST_REGISTRY",
+        "ECR_CACHE_TEST_AUTH_REGISTRY",
+        "ECR_CACHE_TEST_MOTO_URL",
+        "DOCKER_CONFIG",
+        "ECR_CACHE_TEST_REGISTRY_CTL",
+    ):
+        assert len({each[name] for each in sets}) == len(sets), name
+    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+        assert worker == f"gw{os.environ['ECR_CACHE_TEST_SET']}"
+
+
+def test_stopping_this_workers_auth_registry_leaves_the_other_sets_answering(
+    services: Services,
+) -> None:
+    others = [
+        each["ECR_CACHE_TEST_AUTH_REGISTRY"]
+        for each in json.loads((services.run_dir / "env.json").read_text())["sets"]
+        if each["ECR_CACHE_TEST_AUTH_REGISTRY"] != services.auth_registry
+    ]
+    with services.registry_stopped("auth"):
+        assert http_status(f"http://{services.auth_registry}/v2/", timeout=2) == 0
+        assert [http_status(f"http://{host}/v2/") for host in others] == [401] * len(others)
+    assert http_status(f"http://{services.auth_registry}/v2/") == 401
 
 
 def test_plain_registry_needs_no_credentials(
