@@ -5,11 +5,18 @@ plugin expects (often valid), a hostile string (NUL, control characters, U+0085,
 paragraph separators, bidirectional overrides, lone surrogates, long paths, ``..``), or any JSON
 value at all. Unknown keys and deep nesting are drawn too. The same draws feed the in-process
 properties (``test_properties.py``) and the runs of the real hook (``test_shim_inputs.py``).
+
+The strategies the composites draw from are made once (module constants, ``_value`` cached per
+option), not on every draw: Hypothesis validates each new strategy object, and that was most of
+each example's time. The examples drawn are the same. (The builders themselves stay uncached:
+``st.one_of`` drops a branch that is the very object of an earlier one, so sharing, say, one
+``hostile_text()`` between the two ``_plausible`` copies in ``_value`` would change the weights.)
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -164,17 +171,24 @@ def _plausible(option: str) -> st.SearchStrategy[Any]:
     return st.booleans() | st.sampled_from(["true", "false", 1, None]) | hostile_text(8)
 
 
+@cache
 def _value(option: str) -> st.SearchStrategy[Any]:
+    # Two separate _plausible(option) objects: twice the weight of json_values, as drawn.
     return st.one_of(_plausible(option), _plausible(option), json_values)
+
+
+_options = st.lists(st.sampled_from(OPTIONS), max_size=5, unique=True)
+_unknown_key = hostile_text(16)
+_not_json = hostile_text(60)
 
 
 @st.composite
 def configurations(draw: st.DrawFn) -> dict[Any, Any]:
     """A decoded plugin configuration: a few options, sometimes an unknown key."""
-    chosen = draw(st.lists(st.sampled_from(OPTIONS), max_size=5, unique=True))
+    chosen = draw(_options)
     raw: dict[Any, Any] = {option: draw(_value(option)) for option in chosen}
     if draw(st.integers(0, 9)) == 0:
-        raw[draw(hostile_text(16))] = draw(json_values)
+        raw[draw(_unknown_key)] = draw(json_values)
     return raw
 
 
@@ -188,7 +202,7 @@ def configuration_text(draw: st.DrawFn) -> str:
         opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
         return '{"cache-on": ' + opener * depth + "1" + closer * depth + "}"
     if kind == 1:
-        return draw(hostile_text(60))
+        return draw(_not_json)
     raw = draw(configurations())
     return json.dumps(raw, ensure_ascii=draw(st.booleans()), default=str)
 
@@ -207,16 +221,19 @@ def _env_key(option: str) -> str:
     return option.upper().replace("-", "_")
 
 
+_env_text = hostile_text().map(_environment_safe)
+
+
 @st.composite
 def flattened(draw: st.DrawFn) -> dict[str, str]:
     """The agent's flattened ``BUILDKITE_PLUGIN_ECR_CACHE_*`` variables for a configuration.
 
     Values are what an environment can hold: no NUL, surrogates only for undecodable bytes.
     """
-    env_text = hostile_text().map(_environment_safe)
+    env_text = _env_text
     env: dict[str, str] = {"BUILDKITE_PLUGIN_NAME": "ECR_CACHE"}
     prefix = "BUILDKITE_PLUGIN_ECR_CACHE_"
-    for option in draw(st.lists(st.sampled_from(OPTIONS), max_size=5, unique=True)):
+    for option in draw(_options):
         key = prefix + _env_key(option)
         shape = draw(st.integers(0, 3))
         if shape == 0 or option == "max-age-days":
