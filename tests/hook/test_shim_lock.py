@@ -1,9 +1,10 @@
 """The shim's virtualenv bootstrap and its lock, run for real with a fake ``python3``.
 
 The fake plays ``python3 -V``, ``python3 -m venv DIR`` (a directory with a fake ``bin/python``)
-and ``pip install`` (logged, slow enough for jobs to overlap), so the locking, the atomic rename,
-the reuse and the recovery paths of the real ``hooks/pre-command`` run in seconds. Both lock
-flavours are exercised: ``flock`` and, with ``flock`` hidden from PATH, the mkdir lock.
+and ``pip install`` (logged; it takes ``FAKE_PIP_SECONDS``, 0 unless a test needs jobs to
+overlap), so the locking, the atomic rename, the reuse and the recovery paths of the real
+``hooks/pre-command`` run in well under a second each. Both lock flavours are exercised:
+``flock`` and, with ``flock`` hidden from PATH, the mkdir lock.
 ``test_shim_bootstrap.py`` does the same with the real Python and pip.
 """
 
@@ -113,7 +114,7 @@ class Plugin:
             "FAKE_VERSION": FAKE_VERSION,
             "FAKE_VENV_PYTHON": str(self.fakes / "venv-python"),
             "REAL_PYTHON": sys.executable,
-            "FAKE_PIP_SECONDS": "1",
+            "FAKE_PIP_SECONDS": "0",
             **extra,
         }
         out = self.root.parent / f"venv-python.{os.urandom(4).hex()}"
@@ -198,7 +199,8 @@ def leftovers(plugin: Plugin) -> list[str]:
 def test_jobs_started_together_build_one_virtualenv_and_all_use_it(
     plugin: Plugin, flock: bool
 ) -> None:
-    jobs = [plugin.start(flock=flock) for _ in range(4)]
+    # The install takes a second: the other three jobs reach the lock while the first holds it.
+    jobs = [plugin.start(flock=flock, FAKE_PIP_SECONDS="1") for _ in range(4)]
     runs = [job.finish() for job in jobs]
 
     venv = plugin.venvs / plugin.key()
