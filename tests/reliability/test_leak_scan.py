@@ -45,6 +45,11 @@ def test_every_kind_of_leak_fails_its_test_and_a_clean_test_passes(tmp_path: Pat
             "-q",
             "-p",
             "no:cacheprovider",
+            # Plugins the leaky tests do not use: importing hypothesis alone is 0.6 s of CPU.
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:textual-snapshot",
             "--rootdir",
             str(tmp_path),
             str(tmp_path / "test_leaky.py"),
