@@ -9,15 +9,14 @@ for moto's token (and its base64 forms), secret values and build-arg values from
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
+import re
 import secrets
+import shlex
 import subprocess
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import pytest
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.adapters.registry import RegistryClient
 from ecr_cache_tui.cachekey.inputs import LABEL, Manifest
+from tests.faultproxy import Fault, FaultProxy
 from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
 from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
 
@@ -373,52 +373,26 @@ def test_push_failure_with_the_registry_stopped_is_a_warning_and_exit_0(
     docker_client.images.get(run.reference)
 
 
-class _FailingRegistryProxy:
-    """A real HTTP server in front of the registry: forwards ``HEAD``, answers 500 to the rest."""
+class _UntilTheBuild(Fault):
+    """A fault that acts only until the hook starts its build (``marker`` exists by then)."""
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.failed: list[str] = []
-        proxy = self
+    def __init__(self, pattern: str, marker: Path) -> None:
+        body = b'{"errors":[{"code":"UNKNOWN","message":"boom"}]}'
+        headers = {"Content-Type": "application/json"}
+        super().__init__(re.compile(pattern), "respond", times=None, body=body, headers=headers)
+        self.marker = marker
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
+    def wants(self, line: str, authorized: bool, agent: str = "") -> bool:
+        return not self.marker.exists() and super().wants(line, authorized, agent)
 
-            def do_HEAD(self) -> None:
-                conn = http.client.HTTPConnection(proxy.upstream, timeout=10)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request("HEAD", self.path, headers=headers)
-                reply = conn.getresponse()
-                self.send_response(reply.status)
-                for key, value in reply.getheaders():
-                    if key.lower() not in ("connection", "transfer-encoding"):
-                        self.send_header(key, value)
-                self.end_headers()
-                conn.close()
 
-            def _fail(self) -> None:
-                proxy.failed.append(f"{self.command} {self.path}")
-                body = b'{"errors":[{"code":"UNKNOWN","message":"boom"}]}'
-                self.send_response(500)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PUT = do_PATCH = _fail
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _FailingRegistryProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+#: A docker CLI that creates ``{marker}`` before it builds: the pulls are over by then.
+MARKING_CLI = """#!/bin/bash
+for arg in "$@"; do
+  [[ $arg == build ]] && : >{marker} && break
+done
+exec {cli} "$@"
+"""
 
 
 def test_pull_failing_with_5xx_is_retried_then_a_warned_miss(
@@ -426,19 +400,42 @@ def test_pull_failing_with_5xx_is_retried_then_a_warned_miss(
     services: Services,
     checkout: Path,
     pipeline: str,
+    tmp_path: Path,
 ) -> None:
     config = base_config(services, **{"ecr-name": f"build-cache/acme/{pipeline}"})
     seeded = agent.run(checkout, config, pipeline)
     assert_ok(seeded)
-    with _FailingRegistryProxy(services.auth_registry) as proxy:
-        run = agent.run(checkout, dict(config, **{"registry-hostname": proxy.host}), pipeline)
+    # Every request but a HEAD is a 500 until the build starts: each of the pulls fails. The
+    # push after the build gets through: the daemon's own retries of a failing push (5 s,
+    # 10 s, ... per layer) are not what this test is about.
+    built = tmp_path / "building"
+    cli = tmp_path / "marking-docker"
+    cli.write_text(
+        MARKING_CLI.format(marker=shlex.quote(str(built)), cli=shlex.quote(services.legacy_cli))
+    )
+    cli.chmod(0o755)
+    with FaultProxy(services.auth_registry) as proxy:
+        proxy.add(_UntilTheBuild(r"^(GET|POST|PUT|PATCH) ", built))
+        run = agent.run(
+            checkout,
+            dict(config, **{"registry-hostname": proxy.host}),
+            pipeline,
+            {"ECR_CACHE_DOCKER_CLI": str(cli)},
+        )
     assert_ok(run)
     assert run.tag == seeded.tag
     assert "retrying" in run.output
     assert "warning: cannot pull the cached image" in run.output
     assert "ecr-cache: miss (unavailable)" in run.output
     # dockerd asks /v2/ first on every pull attempt: one 500 per attempt, four attempts.
-    assert sum(1 for f in proxy.failed if f == "GET /v2/") >= 4
+    assert proxy.count(r"^GET /v2/$", fault="respond") >= 4
+    assert "pull: attempt 4 failed" in run.output
+    assert re.search(r"warning: cannot pull \S+:latest for --cache-from", run.output)
+    assert built.exists(), "the build ran through the marking CLI"
+    assert "push failed" not in run.output
+    assert "built and pushed" in run.output
+    pushed = rf"^PUT /v2/build-cache/acme/{pipeline}/manifests/{run.tag}$"
+    assert proxy.count(pushed, fault=None) == 1, proxy.lines()
 
 
 # --- fleets and maintainers ------------------------------------------------------------------
