@@ -183,9 +183,13 @@ def test_without_the_ca_the_hooks_client_cannot_check_the_registry(
 ) -> None:
     # No REQUESTS_CA_BUNDLE: the manifest HEAD fails on the certificate, the hook says so and
     # builds (SPEC: a registry it cannot read is a miss, never a failed job); dockerd, which has
-    # the CA in certs.d, still pushes.
-    run = agent.run(checkout, {"cache-on": ["package.json"]}, pipeline)
+    # the CA in certs.d, still pushes. Each attempt fails the same way: a 1 s retry budget (not
+    # 60 s) gives the check up after two attempts instead of four.
+    run = agent.run(
+        checkout, {"cache-on": ["package.json"]}, pipeline, {"ECR_CACHE_RETRY_SECONDS": "1"}
+    )
     assert_ok(run)
+    assert "(retry budget 1s)" in run.output
     assert "warning: cannot check the cache" in run.output
     assert "CERTIFICATE_VERIFY_FAILED" in run.output
     assert "ecr-cache: miss (unavailable)" in run.output

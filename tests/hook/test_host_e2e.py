@@ -37,6 +37,9 @@ FROM local/busybox
 RUN echo built > /built.txt
 COPY package.json /p.json
 """
+#: For jobs run while the registry is stopped: the cache check and the --cache-from pull fail
+#: too, and a 1 s retry budget (not 60 s) gives each up after two attempts instead of four.
+SHORT_RETRIES = {"ECR_CACHE_RETRY_SECONDS": "1"}
 HEAVY = ("botocore", "boto3", "docker", "requests", "urllib3", "s3transfer")
 
 #: Plays the interpreter: runs the package as the shim asks (``-m ecr_cache_tui ...``), then
@@ -202,10 +205,11 @@ def test_a_refused_push_is_made_by_the_next_job_that_hits_locally(
     with services.registry_stopped("auth"):
         refused = ok(
             dataclasses.replace(agent, hook=hook_1).run(
-                checkout, config(services.auth_registry), pipeline, env_1
+                checkout, config(services.auth_registry), pipeline, {**env_1, **SHORT_RETRIES}
             )
         )
     assert "push failed: local image used" in summary(refused)
+    assert "(retry budget 1s)" in refused.output
     assert not registry.manifest_exists(name, refused.tag)
 
     hook_2, env_2 = plugin_checkout(tmp_path, "agent-2")  # another agent of the host
@@ -228,8 +232,10 @@ def test_an_owed_push_refused_again_is_a_warning_and_exit_0(
 ) -> None:
     name = f"build-cache/acme/{pipeline}"
     with services.registry_stopped("auth"):
-        ok(agent.run(checkout, config(services.auth_registry), pipeline))
-        again = ok(agent.run(checkout, config(services.auth_registry), pipeline))
+        first = ok(agent.run(checkout, config(services.auth_registry), pipeline, SHORT_RETRIES))
+        again = ok(agent.run(checkout, config(services.auth_registry), pipeline, SHORT_RETRIES))
+    assert "push failed: local image used" in summary(first)
+    assert "(retry budget 1s)" in first.output
     assert "push failed again: local image used" in summary(again)
     assert "^^^ +++" not in again.output
     healed = ok(agent.run(checkout, config(services.auth_registry), pipeline))
