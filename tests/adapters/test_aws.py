@@ -11,9 +11,16 @@ import pytest
 from botocore.stub import Stubber
 from botocore.utils import parse_timestamp
 
-from ecr_cache_tui.adapters.aws import call, ecr_client, translate_errors, utc_timestamp
+from ecr_cache_tui.adapters.aws import (
+    botocore_session,
+    call,
+    ecr_client,
+    translate_errors,
+    utc_timestamp,
+)
 from ecr_cache_tui.errors import (
     AccessDenied,
+    ConfigError,
     RemoteError,
     RepositoryNotFound,
     TagNotFound,
@@ -119,3 +126,22 @@ def test_clients_parse_response_times_to_utc(local_zone: None, moto_ecr: MotoEcr
     assert created.tzinfo is timezone.utc
     assert created == described  # the same instant as botocore's own parser gives
     assert described.tzinfo is not timezone.utc  # other sessions keep botocore's default
+
+
+def test_sessions_share_one_data_loader_and_still_refuse_an_unknown_profile(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    first, second = botocore_session(), botocore_session()
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+    # A session of botocore's own keeps a loader of its own.
+    assert botocore.session.Session().get_component("data_loader") is not (
+        first.get_component("data_loader")
+    )
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    elsewhere = botocore_session().get_component("data_loader")
+    assert elsewhere is not first.get_component("data_loader")
+    assert str(tmp_path) in elsewhere.search_paths
+    with pytest.raises(ConfigError, match="is not a configured AWS profile"):
+        ecr_client("eu-west-1", "nope", max_attempts=1)
