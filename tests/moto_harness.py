@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import pytest
@@ -24,15 +25,34 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 
 
+def _client() -> Any:
+    """An ECR client as ``boto3.client("ecr")`` makes it, sharing the process's data loader.
+
+    ``mock_aws`` drops boto3's default session, so each test's ``boto3.client`` made a new one,
+    whose loader parsed ``endpoints.json`` and ECR's model again: 0.1 s of each test. The
+    loader only caches those files; credentials, region and handlers are still the new
+    session's, read from this test's environment.
+    """
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _loader())
+    return session.create_client("ecr", region_name=REGION)
+
+
+@cache
+def _loader() -> Any:
+    import botocore.loaders
+
+    return botocore.loaders.create_loader()
+
+
 class MotoEcr:
     """moto's ECR through the real adapter, with helpers to seed repositories and images."""
 
     def __init__(self) -> None:
-        import boto3
-
-        client: Any = boto3.client("ecr", region_name=REGION)
-        self.client = client
-        self.ecr = Ecr(client)
+        self.client = _client()
+        self.ecr = Ecr(self.client)
 
     def repo(self, name: str) -> None:
         if self.ecr.describe_repository(name) is None:
