@@ -31,6 +31,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -257,7 +258,7 @@ class EcrWorld:
                 }
             )
         (d / "daemon.json").write_text("{}\n")  # never the machine's /etc/docker one
-        namespace = "ect-" + d.name.replace(".", "-")
+        namespace = containerd_namespace(d.name)
         services.append(
             {
                 "name": "dockerd",
@@ -370,6 +371,14 @@ class EcrWorld:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.holder.pid, signal.SIGKILL)
             self.holder.wait(timeout=10)
+
+
+def containerd_namespace(name: str) -> str:
+    """``ect-`` and ``name`` as a containerd namespace: each character but a letter or a digit
+    as ``-`` and its code in hex. containerd takes only single ``.``, ``_`` or ``-`` between
+    letters and digits, and ``tempfile.mkdtemp`` names may end in ``_`` or hold ``__``; one
+    such (``ect-wfily_43_``) failed every pull of the world's dockerd."""
+    return "ect-" + re.sub(r"[^A-Za-z0-9]", lambda m: f"-{ord(m.group()):x}", name)
 
 
 def _make_certificates(directory: Path, hosts: Sequence[str]) -> None:
