@@ -116,9 +116,11 @@ class CacheApp(App[None]):
     async def _refresh_in_front(self) -> None:
         # Only the screen in front, and not under a dialog (a modal is not a ServiceScreen);
         # never over a load still running: its exclusive worker would be cancelled, and a
-        # listing slower than the interval would then never finish.
-        if isinstance(self.screen, ServiceScreen) and not self.screen.busy:
-            await self.screen.run_action("refresh")
+        # listing slower than the interval would then never finish. Nor before the screen's
+        # on_mount has run: its first load is not a worker yet, and a tick's load would race it.
+        screen = self.screen
+        if isinstance(screen, ServiceScreen) and screen.is_mounted and not screen.busy:
+            await screen.run_action("refresh")
 
     @on(AccountFound)
     def _account_found(self, event: AccountFound) -> None:
