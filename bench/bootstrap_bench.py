@@ -36,6 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tests.checkout import copy_checkout  # noqa: E402  (the suite's plugin-checkout copy, reused)
+
 # The last commit whose requirements.lock was the whole runtime (textual, boto3 ...).
 BEFORE = "39344f8"
 BAD_CONFIG = '{"max-age-days": 0}'
@@ -56,18 +59,7 @@ def checkout_at(rev: str | None, dest: Path) -> Path:
     """The plugin as an agent checks it out: the files of ``rev`` (None: this working tree)."""
     dest.mkdir(parents=True)
     if rev is None:
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        ).stdout.split(b"\0")
-        for raw in filter(None, listed):
-            rel = Path(os.fsdecode(raw))
-            if (REPO / rel).is_file():
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(REPO / rel, dest / rel)
-        return dest
+        return copy_checkout(dest)
     archive = dest.parent / f"{dest.name}.tar"
     with archive.open("wb") as out:
         subprocess.run(["git", "archive", rev], cwd=REPO, stdout=out, check=True)
