@@ -10,6 +10,7 @@ from ecr_cache_tui.config.options import (
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_REGION,
     RegistryProvider,
+    VerifyLabel,
 )
 
 __all__ = ["BuildArg", "PluginConfig", "Secret"]
@@ -76,3 +77,7 @@ class PluginConfig:
     force_rebuild: bool = False
     push_latest: bool = True
     annotate: bool = True
+    #: ``True``, ``False`` or branch patterns (:mod:`ecr_cache_tui.config.push`).
+    push: bool | tuple[str, ...] = True
+    push_from_forks: bool = False
+    verify_label: VerifyLabel = "rebuild"

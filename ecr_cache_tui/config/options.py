@@ -11,11 +11,16 @@ __all__ = [
     "DEFAULT_REGION",
     "FORCE_REBUILD_ENV",
     "OPTIONS",
+    "VERIFY_LABEL_CHOICES",
     "RegistryProvider",
+    "VerifyLabel",
     "normalise_prefix",
 ]
 
 RegistryProvider = Literal["ecr", "oci"]
+#: ``verify-label``: what a hit whose inputs label names other inputs does.
+VerifyLabel = Literal["rebuild", "fail", "warn"]
+VERIFY_LABEL_CHOICES: tuple[VerifyLabel, ...] = ("rebuild", "fail", "warn")
 
 #: Every option the plugin accepts, in SPEC §2.1's order then ours (``plugin.yml`` declares the
 #: same set).
@@ -43,6 +48,9 @@ OPTIONS: tuple[str, ...] = (
     "force-rebuild",
     "push-latest",
     "annotate",
+    "push",
+    "push-from-forks",
+    "verify-label",
 )
 
 DEFAULT_REGION = "eu-west-1"

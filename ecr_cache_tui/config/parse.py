@@ -40,7 +40,9 @@ from ecr_cache_tui.config.options import (
     DEFAULT_MAX_AGE_DAYS,
     FORCE_REBUILD_ENV,
     OPTIONS,
+    VERIFY_LABEL_CHOICES,
     RegistryProvider,
+    VerifyLabel,
 )
 from ecr_cache_tui.config.protected import refusal
 from ecr_cache_tui.config.region import choose_region
@@ -72,6 +74,8 @@ _HOSTNAME = re.compile(
 # BuildKit's rule for stage names (frontend/dockerfile/instructions: validStageName), any case.
 _STAGE = re.compile(r"[a-z][a-z0-9_.-]*", re.IGNORECASE)
 _MAX_TAGS = 50
+#: Characters of one ``push`` branch pattern at most (git allows long names; this is generous).
+_MAX_BRANCH_PATTERN = 255
 _MAX_TAG_KEY = 128
 _MAX_TAG_VALUE = 256
 
@@ -235,6 +239,9 @@ class _Parser:
             force_rebuild=self._force_rebuild(),
             push_latest=self._bool("push-latest", True),
             annotate=self._bool("annotate", True),
+            push=self._push(),
+            push_from_forks=self._bool("push-from-forks", False),
+            verify_label=self._verify_label(),
         )
 
     # -- generic shapes ------------------------------------------------------------------
@@ -555,6 +562,32 @@ class _Parser:
         if value is not None and not _ACCOUNT_ID.fullmatch(value):
             raise _bad("account-id", value, 'expected 12 digits, quoted ("123456789012")')
         return value
+
+    def _push(self) -> bool | tuple[str, ...]:
+        """``true``, ``false``, or branch patterns (a string is one pattern); see
+        :mod:`ecr_cache_tui.config.push`."""
+        value = self.raw.get("push", True)
+        if isinstance(value, bool):
+            return value
+        allowed = "expected true, false or a non-empty list of branch patterns such as main"
+        if isinstance(value, list) and not value:
+            raise _bad("push", value, allowed)
+        if not isinstance(value, (str, list)):
+            raise _bad("push", value, allowed)
+        patterns = self._checked_list("push")
+        for pattern in patterns:
+            if pattern in ("!", "") or len(pattern) > _MAX_BRANCH_PATTERN:
+                raise _bad(
+                    "push", pattern, f"expected a branch pattern of 1-{_MAX_BRANCH_PATTERN} chars"
+                )
+        return patterns
+
+    def _verify_label(self) -> VerifyLabel:
+        value = self.raw.get("verify-label", "rebuild")
+        for choice in VERIFY_LABEL_CHOICES:
+            if value == choice:
+                return choice
+        raise _bad("verify-label", value, f"expected one of: {', '.join(VERIFY_LABEL_CHOICES)}")
 
     def _force_rebuild(self) -> bool:
         if self._bool("force-rebuild", False):

@@ -77,9 +77,17 @@ NAME_ENV = "BUILDKITE_PLUGIN_NAME"
 #: ``ECR_CACHE_`` is also the start of ``ECR_CACHE_TUI_``.
 PLUGIN_NAMES = ("ecr-cache-tui", "ecr-cache", "docker-ecr-cache")
 _BOOL_OPTIONS = frozenset(
-    {"skip-pull-from-cache", "cache-from", "force-rebuild", "push-latest", "annotate"}
+    {
+        "skip-pull-from-cache",
+        "cache-from",
+        "force-rebuild",
+        "push-latest",
+        "annotate",
+        "push",
+        "push-from-forks",
+    }
 )
-_LIST_OPTIONS = frozenset({"build-args", "secrets", "cache-on", "unhashed-build-args"})
+_LIST_OPTIONS = frozenset({"build-args", "secrets", "cache-on", "unhashed-build-args", "push"})
 # What the plugin itself exports under the reference's prefix: not configuration.
 _NOT_OPTIONS = frozenset({"EXPORT_IMAGE", "EXPORT_TAG"})
 

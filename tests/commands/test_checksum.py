@@ -233,6 +233,13 @@ BAD: list[tuple[str, Any, dict[str, str], tuple[str, ...]]] = [
     ("region env", {}, {"AWS_REGION": "moon-1"}, ("AWS_REGION", "moon-1")),
     ("force env", {}, {"ECR_CACHE_FORCE_REBUILD": "maybe"}, ("ECR_CACHE_FORCE_REBUILD", "maybe")),
     ("not an object", ["cache-on"], {}, ("--config", "list")),
+    ("push number", {"push": 1}, {}, ("push", "1", "true, false or a non-empty list")),
+    ("push empty list", {"push": []}, {}, ("push", "[]", "non-empty list")),
+    ("push empty item", {"push": ["main", ""]}, {}, ("push", '""')),
+    ("push bare bang", {"push": ["!"]}, {}, ("push", '"!"', "branch pattern")),
+    ("push control", {"push": ["ma\x1bin"]}, {}, ("push", "\\u001b")),
+    ("push-from-forks text", {"push-from-forks": "yes"}, {}, ("push-from-forks", '"yes"')),
+    ("verify-label", {"verify-label": "skip"}, {}, ("verify-label", '"skip"', "rebuild, fail")),
 ]
 
 
