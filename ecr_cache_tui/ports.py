@@ -15,6 +15,7 @@ protocol            served by
 :class:`Annotator`  :class:`ecr_cache_tui.adapters.buildkite.Buildkite`
 :class:`LabelReader` :class:`ecr_cache_tui.adapters.labels.RegistryLabelReader`
 :class:`HostStateApi` :class:`ecr_cache_tui.adapters.host_state.HostState`
+:class:`BaseImageResolver` :class:`ecr_cache_tui.adapters.base_images.RegistryBaseImages`
 :class:`CacheServiceApi` :class:`ecr_cache_tui.service.CacheService`
 ==================  =========================================================
 """
@@ -25,8 +26,15 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # only annotations: the hook's local hit never imports ecr_cache_tui.model
+    from ecr_cache_tui.cachekey.baseimages import ImageName
     from ecr_cache_tui.cachekey.inputs import Change, Manifest
-    from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, PendingPush, RepositoryKey
+    from ecr_cache_tui.hook.records import (
+        BaseImageRecord,
+        EnsuredRecord,
+        LockBusy,
+        PendingPush,
+        RepositoryKey,
+    )
     from ecr_cache_tui.model import (
         Credentials,
         DeletedImage,
@@ -46,6 +54,7 @@ if TYPE_CHECKING:  # only annotations: the hook's local hit never imports ecr_ca
 
 __all__ = [
     "Annotator",
+    "BaseImageResolver",
     "BuildLock",
     "Builder",
     "CacheServiceApi",
@@ -162,8 +171,25 @@ class HostStateApi(Protocol):
 
     def clear_pending_push(self, reference: str) -> None: ...
 
+    def base_image(self, name: str, platform: str) -> BaseImageRecord | None: ...
+
+    def save_base_image(self, record: BaseImageRecord) -> None: ...
+
     def try_build_lock(self, reference: str) -> BuildLock | LockBusy | None:
         """The lock, held now; or who holds it; or ``None`` when this host has no locks."""
+        ...
+
+
+class BaseImageResolver(Protocol):
+    """Resolves a base image to its manifest digest through its registry
+    (:class:`ecr_cache_tui.adapters.base_images.RegistryBaseImages`)."""
+
+    def digest(self, image: ImageName, platform: str) -> str:
+        """The digest of ``image``'s manifest for ``platform`` (an index's entry for it).
+
+        Raises:
+            RemoteError: the registry could not be asked, refused, or has no such image.
+        """
         ...
 
 

@@ -15,8 +15,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from ecr_cache_tui.errors import RepositoryNotFound
-from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, PendingPush, RepositoryKey
+from ecr_cache_tui.cachekey.baseimages import ImageName
+from ecr_cache_tui.errors import RemoteError, RepositoryNotFound
+from ecr_cache_tui.hook.records import (
+    BaseImageRecord,
+    EnsuredRecord,
+    LockBusy,
+    PendingPush,
+    RepositoryKey,
+)
 from ecr_cache_tui.model import (
     DeletedImage,
     DeleteFailure,
@@ -175,6 +182,13 @@ class FakeHostState:
         self.busy_for: int | None = None
         self.held: list[str] = []
         self.released: list[str] = []
+        self.base_images: dict[tuple[str, str], BaseImageRecord] = {}
+
+    def base_image(self, name: str, platform: str) -> BaseImageRecord | None:
+        return self.base_images.get((name, platform))
+
+    def save_base_image(self, record: BaseImageRecord) -> None:
+        self.base_images[(record.name, record.platform)] = record
 
     def ensured(self, key: RepositoryKey) -> EnsuredRecord | None:
         return self.records.get(key)
@@ -200,6 +214,26 @@ class FakeHostState:
             del self.holders[reference]
         self.held.append(reference)
         return _FakeLock(self, reference)
+
+
+class FakeBaseImages:
+    """:class:`ecr_cache_tui.ports.BaseImageResolver` over ``digests`` (``str(name)`` ->
+    digest); a name in ``failing`` raises its error. ``asked`` lists each question."""
+
+    def __init__(
+        self,
+        digests: Mapping[str, str] | None = None,
+        failing: Mapping[str, RemoteError] | None = None,
+    ) -> None:
+        self.digests = dict(digests or {})
+        self.failing = dict(failing or {})
+        self.asked: list[tuple[str, str]] = []
+
+    def digest(self, image: ImageName, platform: str) -> str:
+        self.asked.append((str(image), platform))
+        if str(image) in self.failing:
+            raise self.failing[str(image)]
+        return self.digests[str(image)]
 
 
 class _FakeLock:

@@ -7,6 +7,7 @@ while the agents of a host run as one user (``buildkite-agent`` on the Elastic C
 share its home and its Docker daemon. Inside::
 
     repositories/<digest>.json    a repository this host ensured (EnsuredRecord)
+    base-images/<digest>.json     a base image's digest as this host resolved it (BaseImageRecord)
     pending-pushes/<digest>.json  a push that failed here and is still owed (PendingPush)
     locks/<digest>.lock           one per tag built here: flock(2)ed while a job builds it;
                                   holds the builder's pid, agent and job for the waiters
@@ -31,6 +32,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -38,12 +40,20 @@ from typing import Any
 
 import xxhash
 
-from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, PendingPush, RepositoryKey
+from ecr_cache_tui.hook.records import (
+    BaseImageRecord,
+    EnsuredRecord,
+    LockBusy,
+    PendingPush,
+    RepositoryKey,
+)
 
 __all__ = ["FileBuildLock", "HostState", "holder_text", "state_dir"]
 
 VERSION = 1
 _HOLDER_LIMIT = 300
+#: What a kept base-image digest must look like to be used (anything else reads as unknown).
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 
 def state_dir(env: Mapping[str, str]) -> Path | None:
@@ -201,6 +211,39 @@ class HostState:
             pass
         except OSError as exc:
             self._disable(f"cannot remove {path} ({exc})")
+
+    # --- base images ------------------------------------------------------------------------
+
+    def base_image(self, name: str, platform: str) -> BaseImageRecord | None:
+        data = self._read(self._path("base-images", name, platform))
+        if data is None:
+            return None
+        try:
+            record = BaseImageRecord(
+                name=_str(data["name"]),
+                platform=_str(data["platform"]),
+                digest=_str(data["digest"]),
+                resolved_at=_num(data["resolved_at"]),
+            )
+        except (KeyError, TypeError) as exc:
+            self._corrupt(name, exc)
+            return None
+        if (record.name, record.platform) != (name, platform) or not _DIGEST.fullmatch(
+            record.digest
+        ):
+            return None
+        return record
+
+    def save_base_image(self, record: BaseImageRecord) -> None:
+        self._write(
+            self._path("base-images", record.name, record.platform),
+            {
+                "name": record.name,
+                "platform": record.platform,
+                "digest": record.digest,
+                "resolved_at": record.resolved_at,
+            },
+        )
 
     # --- build locks --------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from ecr_cache_tui.errors import (
 __all__ = [
     "INDEX_TYPES",
     "MANIFEST_ACCEPT",
+    "MAX_MANIFEST_BYTES",
     "ManifestDocument",
     "RegistryClient",
     "default_scheme",
@@ -53,6 +54,10 @@ INDEX_TYPES = frozenset({DOCKER_LIST, OCI_INDEX})
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+#: The most of a manifest (an index, when resolving a base image's digest) that is read.
+MAX_MANIFEST_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,75 @@ class RegistryClient:
         digest = response.headers.get("Docker-Content-Digest", "")
         return ManifestDocument(media_type=media_type, document=document, digest=digest)
 
+    def manifest_digest(self, repository: str, reference: str, platform: str) -> str:
+        """The digest of ``repository:reference``'s manifest for ``platform``.
+
+        A ``HEAD`` says the digest and the media type; only a multi-platform index (or a
+        registry that sends no ``Docker-Content-Digest``) is read, at most
+        :data:`MAX_MANIFEST_BYTES`, and its entry for ``platform`` (``os/arch[/variant]``,
+        else ``os/arch``) is the answer.
+
+        Raises:
+            TagNotFound, RepositoryNotFound, AccessDenied, RegistryError: see the module docs;
+                also an index without an entry for ``platform``, or an answer too large.
+        """
+        response = self._request("HEAD", repository, f"manifests/{reference}", MANIFEST_ACCEPT)
+        self._check(response, repository, reference)
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        digest = response.headers.get("Docker-Content-Digest", "").strip()
+        if media_type not in INDEX_TYPES and _DIGEST.fullmatch(digest):
+            return digest
+        body, digest = self._bounded_manifest(repository, reference)
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise RegistryError(f"{self._where(repository, reference)}: not JSON") from exc
+        if not isinstance(document, dict):
+            raise RegistryError(f"{self._where(repository, reference)}: not a manifest")
+        if str(document.get("mediaType") or media_type) not in INDEX_TYPES and not isinstance(
+            document.get("manifests"), list
+        ):
+            return digest
+        entry = _pick_platform(document.get("manifests") or [], platform)
+        chosen = str(entry.get("digest", "")) if entry is not None else ""
+        wanted = platform.split("/")[:2]
+        have = (entry or {}).get("platform") or {}
+        if (
+            entry is None
+            or [str(have.get("os", "")), str(have.get("architecture", ""))] != wanted
+            or not _DIGEST.fullmatch(chosen)
+        ):
+            raise RegistryError(f"{self._where(repository, reference)}: no image for {platform}")
+        return chosen
+
+    def _bounded_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
+        """The manifest's bytes (at most :data:`MAX_MANIFEST_BYTES`) and their sha256 digest."""
+        import hashlib  # noqa: PLC0415  (a resolution only: a local hit does not pay for it)
+
+        response = self._request(
+            "GET", repository, f"manifests/{reference}", MANIFEST_ACCEPT, stream=True
+        )
+        try:
+            self._check(response, repository, reference)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_MANIFEST_BYTES:
+                    raise RegistryError(
+                        f"{self._where(repository, reference)}: manifest larger than "
+                        f"{MAX_MANIFEST_BYTES} bytes"
+                    )
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise RegistryError(
+                f"{self._where(repository, reference)}: {type(exc).__name__}"
+            ) from exc
+        finally:
+            response.close()
+        body = b"".join(chunks)
+        return body, "sha256:" + hashlib.sha256(body).hexdigest()
+
     def get_blob_json(self, repository: str, digest: str) -> dict[str, Any]:
         """A JSON blob (an image config) by digest."""
         response = self._request("GET", repository, f"blobs/{digest}", "*/*")
@@ -185,22 +259,32 @@ class RegistryClient:
 
     # -- HTTP and auth ------------------------------------------------------------------
 
-    def _request(self, method: str, repository: str, path: str, accept: str) -> requests.Response:
+    def _request(
+        self, method: str, repository: str, path: str, accept: str, *, stream: bool = False
+    ) -> requests.Response:
         url = f"{self.base}/v2/{repository}/{path}"
         headers = {"Accept": accept}
         scope = f"repository:{repository}:pull"
         self._authorize(headers, scope)
-        response = self._send(method, url, headers)
+        response = self._send(method, url, headers, stream=stream)
         if response.status_code == 401 and self._answer_challenge(response, scope):
+            response.close()
             headers = {"Accept": accept}
             self._authorize(headers, scope)
-            response = self._send(method, url, headers)
+            response = self._send(method, url, headers, stream=stream)
         return response
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> requests.Response:
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str], *, stream: bool = False
+    ) -> requests.Response:
         try:
             return self._session.request(
-                method, url, headers=dict(headers), timeout=self._timeout, allow_redirects=True
+                method,
+                url,
+                headers=dict(headers),
+                timeout=self._timeout,
+                allow_redirects=True,
+                stream=stream,
             )
         except requests.RequestException as exc:
             raise RegistryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc

@@ -25,7 +25,13 @@ kind                        name                    value
 ``additional-build-args``   the string as written   the string as written
 ``cache-on`` (each)         the entry as written    ``F(status)`` then ``F(path) F(H(content))``
                                                     per file in byte order
+``base-image`` (each)       the ``FROM`` reference  ``digest\0<manifest digest>``, or
+                                                    ``reference\0<reference>`` when unresolved
 ==========================  ======================  ============================================
+
+``base-image`` entries exist only with ``base-image-digests`` (after every other input, in the
+order the stages built name them; see :mod:`.baseimages`): without the option the entries,
+and so the tag, are what they were before the kind existed, and the version stays 1.
 
 ``status`` is ``files``, ``no-match`` or ``directories-only``. With a JSON selector
 (``file.json#.a.b``) a file's ``H(content)`` is ``H(canonical JSON of the selected value)``.
@@ -42,13 +48,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import xxhash
 
+from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
 from ecr_cache_tui.cachekey.globbing import Match, compile_pattern, escape, expand
 from ecr_cache_tui.cachekey.inputs import (
     ADDITIONAL_BUILD_ARGS,
@@ -102,8 +109,17 @@ def resolve_platform(config: PluginConfig, daemon_platform: Callable[[], str]) -
     return check_platform("platform (from the Docker daemon)", daemon_platform())
 
 
-def compute(config: PluginConfig, checkout: Path, *, platform: str) -> ChecksumResult:
+def compute(
+    config: PluginConfig,
+    checkout: Path,
+    *,
+    platform: str,
+    base_images: Sequence[BaseImage] = (),
+) -> ChecksumResult:
     """Compute the cache tag of ``config`` in ``checkout`` for ``platform``.
+
+    ``base_images`` are the build's base images as the caller resolved them
+    (``base-image-digests``; :mod:`ecr_cache_tui.hook.baseimages`), each one input.
 
     Raises:
         ConfigError: a file the configuration names cannot be read (the Dockerfile, a JSON
@@ -144,6 +160,7 @@ def compute(config: PluginConfig, checkout: Path, *, platform: str) -> ChecksumR
         entries.append(cache_entry)
         if warning:
             warnings.append(warning)
+    entries.extend(base_image_entry(image) for image in base_images)
     frozen = tuple(entries)
     manifest = Manifest(tag=tag_of(frozen), entries=frozen, version=VERSION, algorithm=ALGORITHM)
     return ChecksumResult(manifest, tuple(warnings))

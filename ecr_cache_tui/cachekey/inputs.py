@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 __all__ = [
     "ADDITIONAL_BUILD_ARGS",
+    "BASE_IMAGE",
     "BUILD_ARG",
     "CACHE_ON",
     "CONTEXT",
@@ -52,6 +53,8 @@ PLATFORM = "platform"
 BUILD_ARG = "build-arg"
 ADDITIONAL_BUILD_ARGS = "additional-build-args"
 CACHE_ON = "cache-on"
+#: A base image (``base-image-digests``): named by the ``FROM`` reference, valued by its digest.
+BASE_IMAGE = "base-image"
 
 _KIND_LABELS = {
     DOCKERFILE: "Dockerfile",
@@ -62,6 +65,7 @@ _KIND_LABELS = {
     BUILD_ARG: "build arg",
     ADDITIONAL_BUILD_ARGS: "additional build args",
     CACHE_ON: "cache-on",
+    BASE_IMAGE: "base image",
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ecr_cache_tui.config.options import (
+    DEFAULT_BASE_IMAGE_CHECK_MINUTES,
     DEFAULT_EXPORT_VARIABLE,
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_REGION,
@@ -81,3 +82,5 @@ class PluginConfig:
     push: bool | tuple[str, ...] = True
     push_from_forks: bool = False
     verify_label: VerifyLabel = "rebuild"
+    base_image_digests: bool = False
+    base_image_check_minutes: int = DEFAULT_BASE_IMAGE_CHECK_MINUTES

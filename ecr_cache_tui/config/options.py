@@ -6,10 +6,12 @@ from typing import Literal
 
 __all__ = [
     "CACHE_PREFIX",
+    "DEFAULT_BASE_IMAGE_CHECK_MINUTES",
     "DEFAULT_EXPORT_VARIABLE",
     "DEFAULT_MAX_AGE_DAYS",
     "DEFAULT_REGION",
     "FORCE_REBUILD_ENV",
+    "MAX_BASE_IMAGE_CHECK_MINUTES",
     "OPTIONS",
     "VERIFY_LABEL_CHOICES",
     "RegistryProvider",
@@ -51,6 +53,8 @@ OPTIONS: tuple[str, ...] = (
     "push",
     "push-from-forks",
     "verify-label",
+    "base-image-digests",
+    "base-image-check-minutes",
 )
 
 DEFAULT_REGION = "eu-west-1"
@@ -74,6 +78,11 @@ def normalise_prefix(prefix: str) -> str:
     """
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
+
+#: How long a base image's resolved digest is trusted on the host when
+#: ``base-image-check-minutes`` is not set; the most it may be set to (a week).
+DEFAULT_BASE_IMAGE_CHECK_MINUTES = 60
+MAX_BASE_IMAGE_CHECK_MINUTES = 7 * 24 * 60
 
 #: The variable that receives ``image:tag`` by default: the one the docker plugin reads.
 DEFAULT_EXPORT_VARIABLE = "BUILDKITE_PLUGIN_DOCKER_IMAGE"

@@ -36,9 +36,11 @@ from ecr_cache_tui.cachekey.jsonselect import SelectorError, parse_selector, spl
 from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
+    DEFAULT_BASE_IMAGE_CHECK_MINUTES,
     DEFAULT_EXPORT_VARIABLE,
     DEFAULT_MAX_AGE_DAYS,
     FORCE_REBUILD_ENV,
+    MAX_BASE_IMAGE_CHECK_MINUTES,
     OPTIONS,
     VERIFY_LABEL_CHOICES,
     RegistryProvider,
@@ -242,6 +244,8 @@ class _Parser:
             push=self._push(),
             push_from_forks=self._bool("push-from-forks", False),
             verify_label=self._verify_label(),
+            base_image_digests=self._bool("base-image-digests", False),
+            base_image_check_minutes=self._base_image_check_minutes(),
         )
 
     # -- generic shapes ------------------------------------------------------------------
@@ -498,6 +502,19 @@ class _Parser:
         whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
         if isinstance(value, bool) or not whole or value < 1:
             raise _bad("max-age-days", value, "expected a whole number >= 1")
+        return int(value)
+
+    def _base_image_check_minutes(self) -> int:
+        if "base-image-check-minutes" not in self.raw:
+            return DEFAULT_BASE_IMAGE_CHECK_MINUTES
+        value = self.raw["base-image-check-minutes"]
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole or not 0 <= value <= MAX_BASE_IMAGE_CHECK_MINUTES:
+            raise _bad(
+                "base-image-check-minutes",
+                value,
+                f"expected a whole number of minutes from 0 to {MAX_BASE_IMAGE_CHECK_MINUTES}",
+            )
         return int(value)
 
     def _export_env_variable(self) -> str:

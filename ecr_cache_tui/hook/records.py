@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EnsuredRecord", "LockBusy", "PendingPush", "RepositoryKey"]
+__all__ = ["BaseImageRecord", "EnsuredRecord", "LockBusy", "PendingPush", "RepositoryKey"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,15 @@ class LockBusy:
     """Another job holds the build lock; ``holder`` says who (pid, agent, job), as it wrote."""
 
     holder: str
+
+
+@dataclass(frozen=True)
+class BaseImageRecord:
+    """A base image this host resolved (``base-image-digests``): ``name`` (normalised,
+    ``registry-1.docker.io/library/node:20``) on ``platform`` was ``digest`` at ``resolved_at``
+    (wall-clock seconds, epoch)."""
+
+    name: str
+    platform: str
+    digest: str
+    resolved_at: float

@@ -1,0 +1,119 @@
+"""Base images resolved to digests against the real registries (plain and htpasswd)."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from ecr_cache_tui.adapters.base_images import (
+    DOCKER_HUB_CONFIG_KEY,
+    RegistryBaseImages,
+    config_key,
+    ecr_registry_of,
+)
+from ecr_cache_tui.adapters.registry import MAX_MANIFEST_BYTES
+from ecr_cache_tui.cachekey.baseimages import parse_image
+from ecr_cache_tui.errors import AccessDenied, RegistryError, TagNotFound
+from ecr_cache_tui.model import Credentials
+from tests.registry_push import RegistryPusher
+from tests.services import ECR_PASSWORD, ECR_USER, Services
+
+LOGIN = Credentials(ECR_USER, ECR_PASSWORD)
+
+
+def repository() -> str:
+    return f"base/{secrets.token_hex(4)}"
+
+
+def anonymous(image: object) -> None:
+    return None
+
+
+def test_ecr_hosts_are_recognised_and_nothing_else() -> None:
+    assert ecr_registry_of("123456789012.dkr.ecr.eu-west-1.amazonaws.com") == (
+        "123456789012",
+        "eu-west-1",
+    )
+    assert ecr_registry_of("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com") == (
+        "123456789012",
+        "us-east-1",
+    )
+    assert ecr_registry_of("ghcr.io") is None
+    assert ecr_registry_of("123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.io") is None
+
+
+def test_docker_hub_logins_are_found_where_the_cli_files_them() -> None:
+    assert config_key(parse_image("node:20")) == DOCKER_HUB_CONFIG_KEY
+    assert config_key(parse_image("ghcr.io/o/a")) == "ghcr.io"
+
+
+@pytest.mark.services
+def test_a_tag_resolves_to_its_manifest_digest_and_follows_a_republish(
+    services: Services,
+) -> None:
+    repo = repository()
+    pusher = RegistryPusher(services.registry)
+    first = pusher.image(repo, "1", "one")
+    name = parse_image(f"{services.registry}/{repo}:1")
+    assert RegistryBaseImages(anonymous).digest(name, "linux/amd64") == first
+    second = pusher.image(repo, "1", "two")
+    assert second != first
+    assert RegistryBaseImages(anonymous).digest(name, "linux/amd64") == second
+
+
+@pytest.mark.services
+def test_an_index_gives_the_entry_of_the_platform(services: Services) -> None:
+    repo = repository()
+    pusher = RegistryPusher(services.registry)
+    amd = pusher.image(repo, "amd", "a", arch="amd64")
+    arm = pusher.image(repo, "arm", "b", arch="arm64")
+    pusher.index(repo, "multi", {"linux/amd64": amd, "linux/arm64/v8": arm})
+    name = parse_image(f"{services.registry}/{repo}:multi")
+    resolver = RegistryBaseImages(anonymous)
+    assert resolver.digest(name, "linux/amd64") == amd
+    assert resolver.digest(name, "linux/arm64") == arm
+    assert resolver.digest(name, "linux/arm64/v8") == arm
+    with pytest.raises(RegistryError, match="no image for linux/s390x"):
+        resolver.digest(name, "linux/s390x")
+
+
+@pytest.mark.services
+def test_an_index_larger_than_the_bound_is_refused_not_read_whole(services: Services) -> None:
+    repo = repository()
+    pusher = RegistryPusher(services.registry)
+    amd = pusher.image(repo, "amd", "a")
+    pusher.index(repo, "huge", {"linux/amd64": amd}, padding=MAX_MANIFEST_BYTES + 1)
+    with pytest.raises(RegistryError, match="larger than"):
+        RegistryBaseImages(anonymous).digest(
+            parse_image(f"{services.registry}/{repo}:huge"), "linux/amd64"
+        )
+
+
+@pytest.mark.services
+def test_the_htpasswd_registry_takes_the_login_and_refuses_without_it(
+    services: Services,
+) -> None:
+    repo = repository()
+    digest = RegistryPusher(services.auth_registry, (ECR_USER, ECR_PASSWORD)).image(repo, "1", "x")
+    name = parse_image(f"{services.auth_registry}/{repo}:1")
+    asked: list[str] = []
+
+    def login(image: object) -> Credentials:
+        asked.append(str(image))
+        return LOGIN
+
+    resolver = RegistryBaseImages(login)
+    assert resolver.digest(name, "linux/amd64") == digest
+    assert resolver.digest(name, "linux/amd64") == digest
+    assert len(asked) == 1, "one login per registry host"
+    with pytest.raises(AccessDenied):
+        RegistryBaseImages(anonymous).digest(name, "linux/amd64")
+
+
+@pytest.mark.services
+def test_a_missing_tag_is_not_found(services: Services) -> None:
+    with pytest.raises(TagNotFound):
+        RegistryBaseImages(anonymous).digest(
+            parse_image(f"{services.registry}/{repository()}:nope"), "linux/amd64"
+        )
