@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from ecr_cache_tui.adapters.host_state import FileBuildLock, HostState, holder_text, state_dir
-from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, PendingPush, RepositoryKey
+from ecr_cache_tui.hook.records import (
+    BaseImageRecord,
+    EnsuredRecord,
+    LockBusy,
+    PendingPush,
+    RepositoryKey,
+)
 
 KEY = RepositoryKey("", "eu-west-1", "build-cache/acme/web")
 RECORD = EnsuredRecord(KEY, "1.dkr.ecr.eu-west-1.amazonaws.com", "1", 1e9, 14, "abcd")
@@ -43,6 +49,40 @@ def test_records_round_trip_and_are_shared_by_another_instance(tmp_path: Path) -
     other.clear_pending_push(REFERENCE)
     assert first.pending_push(REFERENCE) is None
     assert warnings == []
+
+
+NODE = "registry-1.docker.io/library/node:20"
+BASE = BaseImageRecord(NODE, "linux/amd64", "sha256:" + "a" * 64, 1e9)
+
+
+def test_base_image_records_round_trip_per_name_and_platform(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    state(tmp_path, warnings).save_base_image(BASE)
+    other = state(tmp_path, warnings)
+    assert other.base_image(NODE, "linux/amd64") == BASE
+    assert other.base_image(NODE, "linux/arm64") is None
+    assert other.base_image(NODE.replace("20", "22"), "linux/amd64") is None
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    "digest",
+    ["sha256:" + "A" * 64, "sha256:abc", "sha256:" + "a" * 64 + "\x1b[2J", "md5:" + "a" * 32],
+)
+def test_a_kept_digest_that_is_not_one_reads_as_unknown(tmp_path: Path, digest: str) -> None:
+    host = state(tmp_path, [])
+    host.save_base_image(BaseImageRecord(NODE, "linux/amd64", digest, 1e9))
+    assert host.base_image(NODE, "linux/amd64") is None
+
+
+def test_a_corrupt_base_image_record_is_one_warning_and_unknown(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    host = state(tmp_path, warnings)
+    host.save_base_image(BASE)
+    (path,) = (tmp_path / "base-images").iterdir()
+    path.write_bytes(b'{"version": 1, "name": 5}')
+    assert host.base_image(NODE, "linux/amd64") is None
+    assert len(warnings) == 1
 
 
 def test_another_scope_does_not_share_records(tmp_path: Path) -> None:

@@ -161,6 +161,15 @@ BAD: list[tuple[str, Any, dict[str, str], tuple[str, ...]]] = [
     ("max-age -3", {"max-age-days": -3}, {}, ("max-age-days", "-3")),
     ("max-age 1.5", {"max-age-days": 1.5}, {}, ("max-age-days", "1.5")),
     ("max-age true", {"max-age-days": True}, {}, ("max-age-days", "true")),
+    ("base digests yes", {"base-image-digests": "yes"}, {}, ("base-image-digests", '"yes"')),
+    ("base minutes -1", {"base-image-check-minutes": -1}, {}, ("base-image-check-minutes", "-1")),
+    (
+        "base minutes over a week",
+        {"base-image-check-minutes": 10081},
+        {},
+        ("base-image-check-minutes", "10081", "0 to 10080"),
+    ),
+    ("base minutes text", {"base-image-check-minutes": "60"}, {}, ("base-image-check-minutes",)),
     (
         "dockerfile and inline",
         {"dockerfile": "Dockerfile", "dockerfile-inline": "FROM scratch"},

@@ -402,3 +402,22 @@ def test_flags_and_their_values_are_kept(checkout: Path, words: str) -> None:
     assert _parse(checkout, {"additional-build-args": words}).additional_build_args == tuple(
         words.split()
     )
+
+
+def test_base_image_digests_are_off_and_checked_hourly_by_default(checkout: Path) -> None:
+    config = _parse(checkout, {})
+    assert (config.base_image_digests, config.base_image_check_minutes) == (False, 60)
+    config = _parse(checkout, {"base-image-digests": True, "base-image-check-minutes": 0})
+    assert (config.base_image_digests, config.base_image_check_minutes) == (True, 0)
+
+
+@pytest.mark.parametrize("value", [-1, 10081, 1.5, "60", True, None, [60]])
+def test_a_bad_base_image_check_minutes_names_option_value_and_range(
+    checkout: Path, value: object
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _parse(checkout, {"base-image-check-minutes": value})
+    message = str(caught.value)
+    assert message.startswith("base-image-check-minutes: ")
+    assert "whole number of minutes from 0 to 10080" in message
+    assert "\n" not in message
