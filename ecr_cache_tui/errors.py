@@ -17,7 +17,8 @@ exit code below, never a traceback::
     │   ├── LoginUnavailable             3   no registry login could be had (token call failed)
     │   ├── RepositoryNotFound           3   the ECR repository does not exist
     │   ├── TagNotFound                  3   the tag (image) does not exist
-    │   └── RegistryError                3   the registry (data plane) answered with an error
+    │   ├── RegistryError                3   the registry (data plane) answered with an error
+    │   └── LabelMismatch                3   a cached image's inputs label names other inputs
     └── DaemonUnreachable                4   no Docker daemon at DOCKER_HOST / the socket
 
 The core's messages name the problem, never a command-line flag: the fields an error carries
@@ -48,6 +49,7 @@ __all__ = [
     "ConfigError",
     "DaemonUnreachable",
     "EcrCacheError",
+    "LabelMismatch",
     "LoginUnavailable",
     "OutsidePrefix",
     "RegistryError",
@@ -185,6 +187,10 @@ class TagNotFound(RemoteError):
 
 class RegistryError(RemoteError):
     """The registry's HTTP API answered with an error."""
+
+
+class LabelMismatch(RemoteError):
+    """A hit whose image carries an inputs label for other inputs, with ``verify-label: fail``."""
 
 
 class DaemonUnreachable(EcrCacheError):

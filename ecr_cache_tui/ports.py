@@ -107,6 +107,11 @@ class EngineApi(Protocol):
 
     def image_exists(self, reference: str) -> bool: ...
 
+    def local_labels(self, reference: str) -> dict[str, str] | None:
+        """The labels of the daemon's ``reference`` (``None``: it has no such image): the one
+        inspect that tells a local hit and gives its inputs label (no network)."""
+        ...
+
     def pull(
         self,
         repository: str,

@@ -114,6 +114,18 @@ class Engine:
             raise DaemonUnreachable(f"cannot inspect image {reference}: {exc}") from exc
         return True
 
+    def local_labels(self, reference: str) -> dict[str, str] | None:
+        """The labels of a local image; ``None`` when the daemon has no such image."""
+        from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
+
+        try:
+            image = self._client.images.get(reference)
+        except (ImageNotFound, NotFound):
+            return None
+        except DockerException as exc:
+            raise DaemonUnreachable(f"cannot inspect image {reference}: {exc}") from exc
+        return {str(k): v for k, v in (image.labels or {}).items() if isinstance(v, str)}
+
     def image_labels(self, reference: str) -> dict[str, str]:
         """The labels of a local image (empty when it has none or is absent)."""
         from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ecr_cache_tui.model import Credentials, ProgressEvent
     from ecr_cache_tui.ports import EngineApi
 
-__all__ = ["DEFAULT_SOCKET", "DaemonSocket", "SocketEngine", "socket_path"]
+__all__ = ["DEFAULT_SOCKET", "DaemonSocket", "SocketEngine", "labels_of", "socket_path"]
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 
@@ -160,6 +160,33 @@ class DaemonSocket:
             return False
         raise DaemonUnreachable(f"cannot inspect image {reference}: {status} {_message(body)}")
 
+    def local_labels(self, reference: str) -> dict[str, str] | None:
+        """The labels of ``reference`` (``None``: the daemon has no such image), from the same
+        ``GET /images/<ref>/json`` that :meth:`image_exists` makes."""
+        if not reference or not set(reference) <= _REFERENCE_CHARS:
+            raise DaemonUnreachable(f"cannot inspect image {reference!r}: not a reference")
+        status, body = self.get(f"/images/{reference}/json")
+        if status == 404:
+            return None
+        if status != 200:
+            raise DaemonUnreachable(f"cannot inspect image {reference}: {status} {_message(body)}")
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise DaemonUnreachable(
+                f"the Docker daemon at unix://{self.path} sent unreadable JSON for {reference}"
+            ) from exc
+        return labels_of(data)
+
+
+def labels_of(inspect: Any) -> dict[str, str]:
+    """``Config.Labels`` of an image inspect document, string values only (others dropped)."""
+    config = inspect.get("Config") if isinstance(inspect, dict) else None
+    labels = config.get("Labels") if isinstance(config, dict) else None
+    if not isinstance(labels, dict):
+        return {}
+    return {str(k): v for k, v in labels.items() if isinstance(v, str)}
+
 
 def _message(body: bytes) -> str:
     try:
@@ -195,6 +222,9 @@ class SocketEngine:
 
     def image_exists(self, reference: str) -> bool:
         return self.daemon.image_exists(reference)
+
+    def local_labels(self, reference: str) -> dict[str, str] | None:
+        return self.daemon.local_labels(reference)
 
     def pull(
         self,

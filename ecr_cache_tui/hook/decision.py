@@ -52,7 +52,7 @@ DEFAULT_BUDGET = 60.0
 
 T = TypeVar("T")
 
-Source = Literal["local", "registry", "pulled", "forced", "not-found", "unavailable"]
+Source = Literal["local", "registry", "pulled", "forced", "not-found", "unavailable", "mismatch"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""A reader's repository step and every hit's label check (``ecr_cache_tui.hook.writers``)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+
+from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
+from ecr_cache_tui.config import PluginConfig
+from ecr_cache_tui.errors import LabelMismatch
+from ecr_cache_tui.hook.decision import Outcome
+from ecr_cache_tui.hook.log import HookLog
+from ecr_cache_tui.hook.writers import LocalLook, remote_for_reader, verify_hit
+from ecr_cache_tui.model import RegistryAuth, RepositoryInfo
+
+T = TypeVar("T")
+HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+NAME = "build-cache/acme/web"
+REFERENCE = f"{HOST}/{NAME}:{'ab' * 16}"
+COMPUTED = Manifest("ab" * 16, (InputEntry("cache-on", "package.json", "1" * 32),))
+PLANTED = Manifest("ab" * 16, (InputEntry("cache-on", "package.json", "2" * 32),))
+
+
+class ReadOnlyEcr:
+    """Answers only what a reader policy allows; anything else fails the test."""
+
+    def __init__(self, *, exists: bool) -> None:
+        self.exists = exists
+        self.calls: list[str] = []
+
+    def describe_repository(self, name: str) -> RepositoryInfo | None:
+        self.calls.append("DescribeRepositories")
+        if not self.exists:
+            return None
+        return RepositoryInfo(name, "arn:x", f"{HOST}/{name}", "123456789012", None, "MUTABLE")
+
+    def authorization(self, registry_id: str | None = None) -> RegistryAuth:
+        self.calls.append("GetAuthorizationToken")
+        return RegistryAuth("AWS", "pw", f"https://{HOST}", None)
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"a reader called {name}")
+
+
+def step(what: str, action: Callable[[], T]) -> T:
+    return action()
+
+
+def test_a_reader_describes_and_creates_nothing() -> None:
+    ecr = ReadOnlyEcr(exists=True)
+    out = io.StringIO()
+    host = remote_for_reader(PluginConfig(ecr_name=NAME), ecr, HookLog(out), step)  # type: ignore[arg-type]
+    assert host == (HOST, "123456789012")
+    assert ecr.calls == ["DescribeRepositories"]
+
+
+def test_a_missing_repository_is_a_miss_whose_host_comes_from_the_login() -> None:
+    ecr = ReadOnlyEcr(exists=False)
+    out = io.StringIO()
+    host = remote_for_reader(PluginConfig(ecr_name=NAME), ecr, HookLog(out), step)  # type: ignore[arg-type]
+    assert host == (HOST, None)
+    assert ecr.calls == ["DescribeRepositories", "GetAuthorizationToken"]
+    assert "does not exist; this build does not create it" in out.getvalue()
+
+
+def test_a_missing_repository_behind_registry_hostname_needs_no_login() -> None:
+    ecr = ReadOnlyEcr(exists=False)
+    config = PluginConfig(ecr_name=NAME, registry_hostname="127.0.0.1:5000")
+    assert remote_for_reader(config, ecr, HookLog(io.StringIO()), step)[0] == "127.0.0.1:5000"  # type: ignore[arg-type]
+    assert ecr.calls == ["DescribeRepositories"]
+
+
+class Engine:
+    def __init__(self, labels: dict[str, str] | None) -> None:
+        self.labels = labels
+        self.asked = 0
+
+    def local_labels(self, reference: str) -> dict[str, str] | None:
+        self.asked += 1
+        return self.labels
+
+
+def test_the_local_look_asks_once_and_keeps_the_labels() -> None:
+    engine = Engine({LABEL: "x"})
+    look = LocalLook(engine)  # type: ignore[arg-type]
+    assert look.has(REFERENCE) and look.labels == {LABEL: "x"} and engine.asked == 1
+    assert not LocalLook(Engine(None)).has(REFERENCE)  # type: ignore[arg-type]
+
+
+HIT = Outcome(hit=True, source="local")
+
+
+def _verify(
+    labels: dict[str, str] | None, mode: str, outcome: Outcome = HIT
+) -> tuple[Outcome, str]:
+    out = io.StringIO()
+    result, _ = verify_hit(
+        outcome,
+        labels,
+        manifest=COMPUTED,
+        reference=REFERENCE,
+        mode=mode,
+        log=HookLog(out),  # type: ignore[arg-type]
+    )
+    return result, out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["rebuild", "fail", "warn"])
+def test_a_matching_label_is_used_quietly(mode: str) -> None:
+    assert _verify({LABEL: COMPUTED.to_label()}, mode) == (HIT, "")
+
+
+def test_rebuild_turns_other_inputs_into_a_miss_naming_tag_and_first_input() -> None:
+    outcome, log = _verify({LABEL: PLANTED.to_label()}, "rebuild")
+    assert (outcome.hit, outcome.source) == (False, "mismatch")
+    first = f"package.json: {'2' * 16} -> {'1' * 16}"
+    line = f"{REFERENCE} carries an inputs label for other inputs: {first}"
+    assert line in log and "verify-label is rebuild" in log
+    assert log.count("\n") == 1
+
+
+def test_fail_raises_exit_3_in_one_line() -> None:
+    with pytest.raises(LabelMismatch) as raised:
+        _verify({LABEL: PLANTED.to_label()}, "fail")
+    assert raised.value.exit_code == 3
+    assert "package.json" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_warn_uses_it_with_one_warning() -> None:
+    outcome, log = _verify({LABEL: PLANTED.to_label()}, "warn", Outcome(hit=True, source="pulled"))
+    assert outcome.hit and "verify-label is warn: used as it is" in log and log.count("\n") == 1
+
+
+@pytest.mark.parametrize("mode", ["rebuild", "fail", "warn"])
+def test_no_label_is_used_with_one_warning(mode: str) -> None:
+    outcome, log = _verify({"maintainer": "x"}, mode)
+    assert outcome == HIT and "carries no inputs label" in log and log.count("\n") == 1
+
+
+def test_an_unreadable_label_is_never_used_silently() -> None:
+    outcome, log = _verify({LABEL: '{"tag":1e400'}, "rebuild")
+    assert not outcome.hit and "not an inputs manifest" in log
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        Outcome(hit=False, source="not-found"),
+        Outcome(hit=True, source="registry"),
+        Outcome(hit=False, source="forced"),
+    ],
+)
+def test_only_local_and_pulled_hits_are_checked(outcome: Outcome) -> None:
+    assert _verify({LABEL: PLANTED.to_label()}, "fail", outcome) == (outcome, "")
