@@ -14,14 +14,13 @@ from ecr_cache_tui.adapters.ecr import Ecr
 from ecr_cache_tui.adapters.labels import RegistryLabelReader
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.errors import (
-    AccessDenied,
     OutsidePrefix,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
     UsageError,
 )
-from ecr_cache_tui.model import ImageDetail, PipelineSummary
+from ecr_cache_tui.model import Credentials, ImageDetail, PipelineSummary
 from ecr_cache_tui.service import (
     CacheService,
     build_eviction_plan,
@@ -31,7 +30,7 @@ from ecr_cache_tui.service import (
     split_repository,
     tag_infos,
 )
-from tests.fakes import FakeEcr, labels_from_mapping
+from tests.fakes import FakeEcr, FakeEngine, FakeRegistry, labels_from_mapping
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 REPO = "build-cache/acme/web"
@@ -502,32 +501,20 @@ def test_evict_reports_what_ecr_refused() -> None:
     assert [(f.tag, f.code) for f in result.failures] == [("t2", "ImageReferencedByManifestList")]
 
 
-class _ExpiringRegistry:
-    """A registry client whose first login has expired by the time it is used."""
-
-    def __init__(self, host: str, credentials: tuple[str, str]) -> None:
-        self.credentials = credentials
-
-    def image_labels(self, repository: str, tag: str) -> dict[str, str]:
-        if self.credentials[1] == "expired":
-            raise AccessDenied("registry: 401 Unauthorized")
-        return {LABEL: "fresh"}
-
-
 def test_label_reader_retries_once_with_a_fresh_token_after_a_refused_login(world: Caches) -> None:
     world.push("build-cache/acme/web", "t1", "a")
+    # The first login has expired by the time it is used: that request is refused.
+    engine = FakeEngine(remote={"r:5000/build-cache/acme/web:t1"})
+    registry = FakeRegistry(engine, labels={LABEL: "fresh"}, refusals=1)
     passwords = iter(["expired", "fresh-token"])
-    tokens: list[str] = []
 
     def factory(host: str, credentials: tuple[str, str]) -> Any:
-        password = next(passwords)
-        tokens.append(password)
-        return _ExpiringRegistry(host, (credentials[0], password))
+        return registry.client(host, Credentials(credentials[0], next(passwords)))
 
     reader = RegistryLabelReader(world.ecr, registry_hostname="r:5000", client_factory=factory)
     assert reader("build-cache/acme/web", "t1") == {LABEL: "fresh"}
     assert reader("build-cache/acme/web", "t1") == {LABEL: "fresh"}
-    assert tokens == ["expired", "fresh-token"]
+    assert registry.logins == ["expired", "fresh-token"]
 
 
 def test_a_client_with_no_region_anywhere_uses_the_plugins_default(

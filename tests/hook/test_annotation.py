@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,28 +17,11 @@ from ecr_cache_tui.adapters.buildkite import TIMEOUT, Buildkite
 from ecr_cache_tui.errors import AccessDenied, BuildError
 from ecr_cache_tui.hook.annotation import job_label, step_context
 from ecr_cache_tui.hook.flow import HookDeps, run_pre_command
-from tests.hook.test_flow import (
-    CONFIG,
-    IMAGE,
-    TAG,
-    FakeBuilder,
-    FakeEcr,
-    FakeEngine,
-    make,
-)
+from tests.fakes import FakeAnnotator, FakeBuilder, FakeEngine
+from tests.hook.flowdeps import CONFIG, IMAGE, TAG, ecr_with_repository, make
 
 
-@dataclass
-class Recorder:
-    problem: str | None = None
-    calls: list[tuple[str, str, str, bool]] = field(default_factory=list)
-
-    def annotate(self, body: str, *, style: str, context: str, append: bool = False) -> str | None:
-        self.calls.append((body, style, context, append))
-        return self.problem
-
-
-def job(deps: HookDeps, recorder: Recorder, label: str = "job 1/2") -> HookDeps:
+def job(deps: HookDeps, recorder: FakeAnnotator, label: str = "job 1/2") -> HookDeps:
     return dataclasses.replace(
         deps, annotator=recorder, annotation_context="ecr-cache-build", annotation_job=label
     )
@@ -49,7 +31,7 @@ def job(deps: HookDeps, recorder: Recorder, label: str = "job 1/2") -> HookDeps:
 
 
 def test_a_hit_is_never_annotated() -> None:
-    recorder = Recorder()
+    recorder = FakeAnnotator()
     for engine in (FakeEngine(local={f"{IMAGE}:{TAG}"}), FakeEngine(remote={f"{IMAGE}:{TAG}"})):
         deps, *_ = make(engine=engine)
         assert run_pre_command(CONFIG, Path("/co"), env={}, deps=job(deps, recorder)).outcome.hit
@@ -57,7 +39,7 @@ def test_a_hit_is_never_annotated() -> None:
 
 
 def test_a_miss_appends_one_line_saying_why_and_how_long_to_the_steps_annotation() -> None:
-    recorder = Recorder()
+    recorder = FakeAnnotator()
     for label in ("job 1/2", "job 2/2"):
         deps, *_ = make()
         run_pre_command(CONFIG, Path("/co"), env={}, deps=job(deps, recorder, label))
@@ -72,7 +54,7 @@ def test_a_miss_appends_one_line_saying_why_and_how_long_to_the_steps_annotation
 
 
 def test_a_miss_lists_its_warnings_under_its_line() -> None:
-    recorder = Recorder()
+    recorder = FakeAnnotator()
     deps, *_ = make(engine=FakeEngine(push_error=AccessDenied("push denied\nby policy")))
     run_pre_command(CONFIG, Path("/co"), env={}, deps=job(deps, recorder))
     ((body, style, _, _),) = recorder.calls
@@ -83,7 +65,7 @@ def test_a_miss_lists_its_warnings_under_its_line() -> None:
 
 
 def test_a_failed_build_is_annotated_in_the_steps_failure_annotation() -> None:
-    recorder = Recorder()
+    recorder = FakeAnnotator()
     deps, *_ = make(builder=FakeBuilder(fail=True))
     with pytest.raises(BuildError):
         run_pre_command(CONFIG, Path("/co"), env={}, deps=job(deps, recorder))
@@ -98,12 +80,10 @@ def test_a_failed_build_is_annotated_in_the_steps_failure_annotation() -> None:
 
 
 def test_an_aws_failure_is_annotated_and_still_raised() -> None:
-    class Denied(FakeEcr):
-        def describe_repository(self, name: str) -> None:
-            raise AccessDenied("ecr:DescribeRepositories denied")
-
-    recorder = Recorder()
-    deps, *_ = make(ecr=Denied())
+    denied = ecr_with_repository()
+    denied.fail("DescribeRepositories", AccessDenied("ecr:DescribeRepositories denied"))
+    recorder = FakeAnnotator()
+    deps, *_ = make(ecr=denied)
     with pytest.raises(AccessDenied):
         run_pre_command(CONFIG, Path("/co"), env={}, deps=job(deps, recorder))
     ((body, style, context, _),) = recorder.calls
@@ -112,7 +92,7 @@ def test_an_aws_failure_is_annotated_and_still_raised() -> None:
 
 
 def test_annotate_false_never_annotates() -> None:
-    recorder = Recorder()
+    recorder = FakeAnnotator()
     quiet = dataclasses.replace(CONFIG, annotate=False)
     deps, *_ = make()
     run_pre_command(quiet, Path("/co"), env={}, deps=job(deps, recorder))
@@ -123,7 +103,7 @@ def test_annotate_false_never_annotates() -> None:
 
 
 def test_an_annotation_that_fails_is_one_log_line_and_the_job_goes_on() -> None:
-    recorder = Recorder(problem="buildkite-agent annotate took longer than 5s")
+    recorder = FakeAnnotator(problem="buildkite-agent annotate took longer than 5s")
     deps, out, *_ = make()
     result = run_pre_command(CONFIG, Path("/co"), env={}, deps=job(deps, recorder))
     assert result.built and result.pushed
@@ -133,18 +113,14 @@ def test_an_annotation_that_fails_is_one_log_line_and_the_job_goes_on() -> None:
 
 
 def test_the_annotation_never_shows_a_secret() -> None:
-    recorder = Recorder()
+    recorder = FakeAnnotator()
     deps, *_ = make(builder=FakeBuilder(fail=True))
     deps.log.redactor.add("hunter2-secret")
-    failing = dataclasses.replace(deps, builder=Exploding())
+    exploding = FakeBuilder(fail=True, message="cannot run docker: hunter2-secret")
+    failing = dataclasses.replace(deps, builder=exploding)
     with pytest.raises(BuildError):
         run_pre_command(CONFIG, Path("/co"), env={}, deps=job(failing, recorder))
     assert "hunter2-secret" not in recorder.calls[0][0]
-
-
-class Exploding(FakeBuilder):
-    def build(self, args: list[str], *, buildkit: bool, on_line: object) -> None:
-        raise BuildError("cannot run docker: hunter2-secret")
 
 
 # -- one context per step --------------------------------------------------------------------

@@ -6,27 +6,20 @@ from ecr_cache_tui.cachekey.baseimages import BaseImage
 from ecr_cache_tui.errors import RegistryError
 from ecr_cache_tui.hook.baseimages import resolve_base_images
 from ecr_cache_tui.hook.records import BaseImageRecord
-from tests.fakes import FakeBaseImages, FakeHostState
+from tests.fakes import FakeBaseImages, FakeClock, FakeHostState
 
 NODE = "registry-1.docker.io/library/node:20"
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
 PLATFORM = "linux/amd64"
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+NOW = 1_000_000.0
 
 
 def resolve(
     references: list[str],
     resolver: FakeBaseImages,
     host: FakeHostState | None,
-    clock: Clock,
+    clock: FakeClock,
     *,
     window: int = 60,
     warnings: list[str] | None = None,
@@ -49,7 +42,7 @@ def resolve(
 
 
 def test_a_digest_resolved_inside_the_window_is_used_without_making_a_client() -> None:
-    host, clock = FakeHostState(), Clock()
+    host, clock = FakeHostState(), FakeClock(NOW)
     host.save_base_image(BaseImageRecord(NODE, PLATFORM, DIGEST_A, clock.now - 59 * 60))
     made: list[int] = []
     images = resolve(["node:20"], FakeBaseImages({NODE: DIGEST_B}), host, clock, made=made)
@@ -58,7 +51,7 @@ def test_a_digest_resolved_inside_the_window_is_used_without_making_a_client() -
 
 
 def test_after_the_window_the_registry_is_asked_and_the_answer_kept() -> None:
-    host, clock = FakeHostState(), Clock()
+    host, clock = FakeHostState(), FakeClock(NOW)
     host.save_base_image(BaseImageRecord(NODE, PLATFORM, DIGEST_A, clock.now - 60 * 60))
     resolver = FakeBaseImages({NODE: DIGEST_B})
     assert resolve(["node:20"], resolver, host, clock) == (BaseImage("node:20", DIGEST_B),)
@@ -67,33 +60,35 @@ def test_after_the_window_the_registry_is_asked_and_the_answer_kept() -> None:
 
 
 def test_a_record_from_the_future_is_not_trusted() -> None:
-    host, clock = FakeHostState(), Clock()
+    host, clock = FakeHostState(), FakeClock(NOW)
     host.save_base_image(BaseImageRecord(NODE, PLATFORM, DIGEST_A, clock.now + 10))
     assert resolve(["node:20"], FakeBaseImages({NODE: DIGEST_B}), host, clock)[0].digest == DIGEST_B
 
 
 def test_a_window_of_zero_asks_every_time() -> None:
-    host, clock = FakeHostState(), Clock()
+    host, clock = FakeHostState(), FakeClock(NOW)
     host.save_base_image(BaseImageRecord(NODE, PLATFORM, DIGEST_A, clock.now))
     resolver = FakeBaseImages({NODE: DIGEST_B})
     assert resolve(["node:20"], resolver, host, clock, window=0)[0].digest == DIGEST_B
 
 
 def test_another_platform_is_another_record() -> None:
-    host, clock = FakeHostState(), Clock()
+    host, clock = FakeHostState(), FakeClock(NOW)
     host.save_base_image(BaseImageRecord(NODE, "linux/arm64", DIGEST_A, clock.now))
     assert resolve(["node:20"], FakeBaseImages({NODE: DIGEST_B}), host, clock)[0].digest == DIGEST_B
 
 
 def test_a_pinned_digest_asks_nobody() -> None:
     made: list[int] = []
-    images = resolve([f"node@{DIGEST_A}"], FakeBaseImages(), FakeHostState(), Clock(), made=made)
+    images = resolve(
+        [f"node@{DIGEST_A}"], FakeBaseImages(), FakeHostState(), FakeClock(NOW), made=made
+    )
     assert images == (BaseImage(f"node@{DIGEST_A}", DIGEST_A),)
     assert made == []
 
 
 def test_an_unreachable_registry_is_one_warning_and_the_reference_as_written() -> None:
-    host, clock, warnings = FakeHostState(), Clock(), []
+    host, clock, warnings = FakeHostState(), FakeClock(NOW), []
     failing = {
         NODE: RegistryError("HEAD http://x: ConnectionError"),
         "ghcr.io/o/app:1": RegistryError("refused\x1b[31m"),
@@ -116,6 +111,6 @@ def test_an_unreachable_registry_is_one_warning_and_the_reference_as_written() -
 def test_each_reference_is_asked_once_in_the_order_named() -> None:
     other = "registry-1.docker.io/library/alpine:3"
     resolver = FakeBaseImages({NODE: DIGEST_A, other: DIGEST_B})
-    images = resolve(["node:20", "alpine:3", "node:20"], resolver, None, Clock())
+    images = resolve(["node:20", "alpine:3", "node:20"], resolver, None, FakeClock(NOW))
     assert [i.reference for i in images] == ["node:20", "alpine:3"]
     assert len(resolver.asked) == 2

@@ -14,6 +14,7 @@ from ecr_cache_tui.errors import (
     Throttled,
 )
 from ecr_cache_tui.hook.decision import ECR_RETRY, Attempt, Outcome, RetryPolicy, decide, retry
+from tests.fakes import FakeClock
 
 POLICY = RetryPolicy(delays=(1.0, 2.0))
 
@@ -149,23 +150,8 @@ def test_retry_does_not_retry_not_found() -> None:
     assert slept == []
 
 
-class Clock:
-    """Monotonic seconds that advance only when slept on, or when an attempt takes time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_retries_stop_at_the_budget_in_total_time_and_each_is_reported() -> None:
-    clock = Clock()
+    clock = FakeClock()
     heard: list[Attempt] = []
     calls = 0
 
@@ -190,7 +176,7 @@ def test_retries_stop_at_the_budget_in_total_time_and_each_is_reported() -> None
 
 
 def test_throttled_forever_is_bounded_by_the_budget_even_with_slow_attempts() -> None:
-    clock = Clock()
+    clock = FakeClock()
     calls = 0
 
     def slow() -> None:
@@ -208,7 +194,7 @@ def test_throttled_forever_is_bounded_by_the_budget_even_with_slow_attempts() ->
 
 
 def test_retry_on_limits_what_is_retried() -> None:
-    clock = Clock()
+    clock = FakeClock()
 
     def failing() -> None:
         raise RegistryError("not a throttle")
@@ -219,7 +205,7 @@ def test_retry_on_limits_what_is_retried() -> None:
 
 
 def test_a_short_budget_gives_up_early() -> None:
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(Throttled):
         retry(
             lambda: (_ for _ in ()).throw(Throttled("x")),

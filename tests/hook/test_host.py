@@ -16,8 +16,8 @@ from ecr_cache_tui.hook.host import (
     wait_for_build_lock,
 )
 from ecr_cache_tui.hook.records import PendingPush
-from tests.fakes import FakeHostState
-from tests.hook.test_flow import HOST, IMAGE, NAME, TAG, FakeEcr, FakeEngine, make
+from tests.fakes import FakeEngine, FakeHostState
+from tests.hook.flowdeps import HOST, IMAGE, NAME, TAG, make
 
 NOW = 1_800_000_000.0
 REFERENCE = f"{IMAGE}:{TAG}"
@@ -229,6 +229,6 @@ def test_the_waiter_names_each_holder_it_waits_for() -> None:
 
 
 def test_no_host_state_means_no_lock_and_no_record() -> None:
-    deps, _, ecr, _, _ = make(ecr=FakeEcr(), engine=FakeEngine(local={REFERENCE}))
+    deps, _, ecr, _, _ = make(engine=FakeEngine(local={REFERENCE}))
     run_pre_command(CONFIG, Path("/co"), env={}, deps=deps)
     assert ecr.calls == ["DescribeRepositories", "GetLifecyclePolicy"]

@@ -2,74 +2,18 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
-
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied
-from ecr_cache_tui.hook.log import HookLog
 from ecr_cache_tui.hook.repository import (
     ensure_policy,
     ensure_repository,
     policy_to_write,
     tags_to_apply,
 )
-from ecr_cache_tui.model import RegistryAuth, RepositoryInfo
+from tests.fakes import FakeEcr, FakeLog
 
-REPO = RepositoryInfo("build-cache/a/b", "arn:r", "1.dkr/build-cache/a/b", "1", None, "MUTABLE")
 MAINTAINER = lifecycle.policy_text(90)
-
-
-class FakeEcr:
-    def __init__(
-        self,
-        *,
-        exists: bool = True,
-        policy: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        deny_policy: bool = False,
-    ) -> None:
-        self.exists = exists
-        self.policy = policy
-        self.tags = dict(tags or {})
-        self.deny_policy = deny_policy
-        self.calls: list[str] = []
-
-    def describe_repository(self, name: str) -> RepositoryInfo | None:
-        self.calls.append("describe")
-        return REPO if self.exists else None
-
-    def create_repository(self, name: str, tags: Mapping[str, str]) -> RepositoryInfo:
-        self.calls.append("create")
-        self.tags = dict(tags)
-        return REPO
-
-    def list_tags(self, arn: str) -> dict[str, str]:
-        self.calls.append("list_tags")
-        return dict(self.tags)
-
-    def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
-        self.calls.append("tag")
-        self.tags.update(tags)
-
-    def get_lifecycle_policy(self, name: str) -> str | None:
-        self.calls.append("get_policy")
-        return self.policy
-
-    def put_lifecycle_policy(self, name: str, text: str) -> None:
-        self.calls.append("put_policy")
-        if self.deny_policy:
-            raise AccessDenied("not allowed")
-        self.policy = text
-
-    def authorization(self, registry_id: str | None = None) -> RegistryAuth:
-        self.calls.append("auth")
-        return RegistryAuth("AWS", "pw", "https://h", None)
-
-
-def log() -> HookLog:
-    return HookLog(io.StringIO())
 
 
 def test_tags_to_apply_keeps_values_exactly_and_ignores_extra_tags() -> None:
@@ -93,34 +37,40 @@ def test_explicit_max_age_is_enforced_only_when_different() -> None:
 
 def test_existing_repository_without_tags_is_one_call() -> None:
     ecr = FakeEcr()
-    repo, created = ensure_repository(ecr, PluginConfig(ecr_name="build-cache/a/b"), log())
-    assert (repo, created, ecr.calls) == (REPO, False, ["describe"])
+    existing = ecr.add_repository("build-cache/a/b")
+    repo, created = ensure_repository(ecr, PluginConfig(ecr_name="build-cache/a/b"), FakeLog())
+    assert (repo, created, ecr.calls) == (existing, False, ["DescribeRepositories"])
 
 
 def test_missing_repository_is_created_with_its_tags() -> None:
-    ecr = FakeEcr(exists=False)
+    ecr = FakeEcr()
     config = PluginConfig(ecr_name="build-cache/a/b", ecr_tags={"k": "v"})
-    _, created = ensure_repository(ecr, config, log())
-    assert created and ecr.calls == ["describe", "create"] and ecr.tags == {"k": "v"}
+    _, created = ensure_repository(ecr, config, FakeLog())
+    assert created and ecr.calls == ["DescribeRepositories", "CreateRepository"]
+    assert ecr.tags_of("build-cache/a/b") == {"k": "v"}
 
 
 def test_tags_applied_only_when_they_differ() -> None:
-    ecr = FakeEcr(tags={"k": "v"})
-    ensure_repository(ecr, PluginConfig(ecr_name="x", ecr_tags={"k": "v"}), log())
-    assert ecr.calls == ["describe", "list_tags"]
-    ensure_repository(ecr, PluginConfig(ecr_name="x", ecr_tags={"k": "w"}), log())
-    assert ecr.calls[-1] == "tag" and ecr.tags == {"k": "w"}
+    ecr = FakeEcr()
+    ecr.add_repository("x", tags={"k": "v"})
+    ensure_repository(ecr, PluginConfig(ecr_name="x", ecr_tags={"k": "v"}), FakeLog())
+    assert ecr.calls == ["DescribeRepositories", "ListTagsForResource"]
+    ensure_repository(ecr, PluginConfig(ecr_name="x", ecr_tags={"k": "w"}), FakeLog())
+    assert ecr.calls[-1] == "TagResource" and ecr.tags_of("x") == {"k": "w"}
 
 
 def test_new_repository_gets_the_policy_without_reading_it() -> None:
     ecr = FakeEcr()
-    ensure_policy(ecr, PluginConfig(ecr_name="x", max_age_days=30), log(), created=True)
-    assert ecr.calls == ["put_policy"]
+    ecr.add_repository("x")
+    ensure_policy(ecr, PluginConfig(ecr_name="x", max_age_days=30), FakeLog(), created=True)
+    assert ecr.calls == ["PutLifecyclePolicy"]
 
 
 def test_policy_refused_is_a_warning() -> None:
-    ecr = FakeEcr(deny_policy=True)
-    hook_log = log()
+    ecr = FakeEcr()
+    ecr.add_repository("x")
+    ecr.fail("PutLifecyclePolicy", AccessDenied("not allowed"))
+    hook_log = FakeLog()
     ensure_policy(ecr, PluginConfig(ecr_name="x"), hook_log, created=False)
-    assert ecr.calls == ["get_policy", "put_policy"]
+    assert ecr.calls == ["GetLifecyclePolicy", "PutLifecyclePolicy"]
     assert len(hook_log.warnings) == 1 and "lifecycle policy" in hook_log.warnings[0]
