@@ -16,16 +16,15 @@ never fails for a base image. Such a failure is not kept, so the next job asks a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecr_cache_tui.cachekey.baseimages import BaseImage, parse_image
-from ecr_cache_tui.cachekey.dockerfile import MAX_BYTES, read_dockerfile
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import RemoteError
+from ecr_cache_tui.hook.dockerfile import read_build
 from ecr_cache_tui.hook.records import BaseImageRecord
 
 if TYPE_CHECKING:
@@ -67,39 +66,9 @@ def base_images_of(
 
 def external_references(config: PluginConfig, checkout: Path, *, platform: str) -> tuple[str, ...]:
     """The external ``FROM`` references of the stages ``config`` builds, after substitution
-    with the build args it passes (hashed and unhashed), in file order.
-
-    An unreadable Dockerfile has none (the checksum reports it, as an error of its own).
-    """
-    text = _dockerfile_text(config, checkout)
-    if text is None:
-        return ()
-    args = {a.name: a.value for a in (*config.build_args, *config.unhashed_build_args)}
-    reading = read_dockerfile(
-        text,
-        build_args=args,
-        target=config.target,
-        platform=platform,
-        name=config.dockerfile or "Dockerfile",
-    )
-    return tuple(stage.base for stage in reading.base_images())
-
-
-def _dockerfile_text(config: PluginConfig, checkout: Path) -> str | None:
-    if config.dockerfile_inline is not None:
-        return config.dockerfile_inline
-    path = os.fsencode(checkout) + b"/" + (config.dockerfile or "Dockerfile").encode()
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        data = os.read(fd, MAX_BYTES * 4 + 1)  # MAX_BYTES characters, up to 4 bytes each
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return data.decode("utf-8", "replace")
+    with the build args it passes, in file order (none when the Dockerfile cannot be read)."""
+    reading = read_build(config, checkout, platform=platform)
+    return tuple(s.base for s in reading.base_images()) if reading is not None else ()
 
 
 def resolve_base_images(
