@@ -26,11 +26,13 @@ from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.errors import ConfigError, DaemonUnreachable
 
 if TYPE_CHECKING:
+    from ecr_cache_tui.cachekey.baseimages import BaseImage, ImageName
     from ecr_cache_tui.config import PluginConfig
     from ecr_cache_tui.hook.flow import HookResult
     from ecr_cache_tui.model import Credentials
     from ecr_cache_tui.ports import (
         Annotator,
+        BaseImageResolver,
         Builder,
         EcrApi,
         EngineApi,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = [
     "HOOK_ECR_RETRIES",
     "RETRY_SECONDS",
+    "base_image_resolver",
+    "checksum_base_images",
     "open_service",
     "profile_region",
     "retry_budget",
@@ -111,11 +115,12 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
         return Buildkite(env)
 
     has_agent = shutil.which("buildkite-agent", path=env.get("PATH")) is not None
+    ecr = _hook_ecr(plugin)
     deps = HookDeps(
         engine=engine,
         builder=cast("Builder", _Lazy(builder)),
         registry=_registry_client,
-        ecr=_hook_ecr(plugin),
+        ecr=ecr,
         stored_login=stored_login,
         checksum=compute,
         log=log,
@@ -130,6 +135,75 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
         ecr_retry=ECR_RETRY.with_budget(budget),
     )
     return run_pre_command(plugin, checkout, env=env, deps=deps)
+
+
+def base_image_resolver(
+    plugin: PluginConfig,
+    env: Mapping[str, str],
+    ecr: EcrApi | None,
+    redact: Callable[[str, str], None],
+) -> BaseImageResolver:
+    """The registry client that resolves base images (``base-image-digests``).
+
+    A host's login: its Docker config entry or credential helper (helpers only for an ECR
+    host, as for the cache's registry), else, for an ECR host, a token from ECR: through the
+    hook's own ECR client when the host is in the plugin's region, else a client of that
+    region. Every login is registered with the log's redactor before it is used.
+    """
+    from ecr_cache_tui.adapters.base_images import (  # noqa: PLC0415
+        RegistryBaseImages,
+        config_key,
+        ecr_registry_of,
+    )
+    from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
+    from ecr_cache_tui.model import Credentials  # noqa: PLC0415
+
+    def login(image: ImageName) -> Credentials | None:
+        on_ecr = ecr_registry_of(image.host)
+        found = DockerConfig.load(env).credentials(config_key(image), helpers_only=bool(on_ecr))
+        if found is None and on_ecr is not None:
+            account, region = on_ecr
+            client = ecr if ecr is not None and region == plugin.region else _ecr_in(region)
+            auth = client.authorization(account)
+            found = Credentials(auth.username, auth.password)
+        if found is not None:
+            redact(found.username, found.password)
+        return found
+
+    return RegistryBaseImages(login)
+
+
+def checksum_base_images(
+    plugin: PluginConfig,
+    env: Mapping[str, str],
+    checkout: Path,
+    *,
+    platform: str,
+    warn: Callable[[str], None],
+) -> tuple[BaseImage, ...]:
+    """``ecr-cache checksum``'s base images: resolved as the hook resolves them, with the
+    host's records (so the tag is the one a job on this host would compute)."""
+    from ecr_cache_tui.hook.baseimages import base_images_of  # noqa: PLC0415
+
+    if not plugin.base_image_digests:
+        return ()
+    ecr = _hook_ecr(plugin)
+    return base_images_of(
+        plugin,
+        checkout,
+        platform=platform,
+        resolver=lambda: base_image_resolver(plugin, env, ecr, lambda user, password: None),
+        host=_host_state(env, warn),
+        now=time.time,
+        warn=warn,
+    )
+
+
+def _ecr_in(region: str) -> EcrApi:
+    from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
+    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
+
+    return Ecr(ecr_client(region, max_attempts=HOOK_ECR_RETRIES, mode="standard"))
 
 
 def retry_budget(env: Mapping[str, str]) -> float:

@@ -18,9 +18,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ecr_cache_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.cachekey.inputs import Manifest
+    from ecr_cache_tui.config import PluginConfig
 
 
 def add_config_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -55,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the checkout the paths are relative to (default: the current directory)",
     )
     parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also the base images' digests, the COPY/ADD sources not in the key, and the "
+        "cached tag nearest to this checkout with each input that differs (asks the registry)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ecr_cache_tui.cachekey.checksum import compute, resolve_platform  # noqa: PLC0415
     from ecr_cache_tui.config import check_platform, load_from  # noqa: PLC0415
     from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415
+    from ecr_cache_tui.wiring import checksum_base_images  # noqa: PLC0415
 
     env = dict(os.environ)
     checkout: Path = args.checkout if args.checkout is not None else Path.cwd()
@@ -73,13 +84,38 @@ def run(args: argparse.Namespace) -> int:
     raw = from_cli(args.config, args.config_file)
     config = load_from(raw, env, checkout, repository_required=False, plugin_dir=own_plugin_dir())
     platform = cli_platform or resolve_platform(config, lambda: _daemon_platform(env))
-    result = compute(config, checkout, platform=platform)
-    for warning in result.warnings:
+    warnings: list[str] = []
+    bases = checksum_base_images(config, env, checkout, platform=platform, warn=warnings.append)
+    result = compute(config, checkout, platform=platform, base_images=bases)
+    for warning in (*warnings, *result.warnings):
         _write(sys.stderr, f"warning: {warning}")
+    if args.explain:
+        return _explain(config, result.manifest, as_json=args.json)
     if args.json:
         _write(sys.stdout, json.dumps(result.manifest.to_dict(), indent=2, ensure_ascii=False))
     else:
         _write(sys.stdout, "\n".join([result.tag, *result.manifest.render()]))
+    return 0
+
+
+def _explain(config: PluginConfig, manifest: Manifest, *, as_json: bool) -> int:
+    from ecr_cache_tui.commands._explain import explain, render, to_json  # noqa: PLC0415
+    from ecr_cache_tui.wiring import open_service  # noqa: PLC0415
+
+    found = explain(
+        config,
+        manifest,
+        (),
+        service=lambda: open_service(
+            region=config.region,
+            registry_hostname=config.registry_hostname,
+            account_id=config.account_id,
+        ),
+    )
+    if as_json:
+        _write(sys.stdout, json.dumps(to_json(found), indent=2, ensure_ascii=True))
+    else:
+        _write(sys.stdout, "\n".join([manifest.tag, *manifest.render(), *render(found)]))
     return 0
 
 

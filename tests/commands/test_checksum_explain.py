@@ -1,0 +1,143 @@
+"""``ecr-cache checksum --explain`` as a user runs it, against moto and the htpasswd registry.
+
+Cached tags are images pushed to the registry with the inputs label of a real
+:func:`~ecr_cache_tui.cachekey.checksum.compute` and recorded in moto (``put_image``), as ECR
+would have them (:class:`tests.commands.test_diff.Pusher`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ecr_cache_tui.cachekey.checksum import compute
+from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
+from ecr_cache_tui.config import parse
+from tests.commands.test_diff import Pusher
+from tests.services import Services
+
+if TYPE_CHECKING:
+    import docker
+    from mypy_boto3_ecr import ECRClient
+
+PLATFORM = "linux/amd64"
+
+
+def write(checkout: Path, package: int, lock: int) -> None:
+    checkout.mkdir(exist_ok=True)
+    (checkout / "Dockerfile").write_text("FROM scratch\nCOPY . /app\n")
+    (checkout / "package.json").write_text(json.dumps({"v": package}))
+    (checkout / "lock.json").write_text(json.dumps({"v": lock}))
+
+
+def options(services: Services, repository: str) -> dict[str, Any]:
+    return {
+        "cache-on": ["package.json", "lock.json"],
+        "ecr-name": repository,
+        "registry-hostname": services.auth_registry,
+        "platform": PLATFORM,
+    }
+
+
+def manifest_of(checkout: Path, raw: dict[str, Any]) -> Manifest:
+    return compute(parse(raw, {}, checkout), checkout, platform=PLATFORM).manifest
+
+
+def explain(
+    services: Services, checkout: Path, raw: dict[str, Any], *flags: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecr_cache_tui", "checksum", "--explain", *flags],
+        cwd=checkout,
+        env={**services.env(moto=True), "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(raw)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def pusher(
+    services: Services, docker_client: docker.DockerClient, ecr_client: ECRClient, tmp_path: Path
+) -> Pusher:
+    return Pusher(services, docker_client, ecr_client, tmp_path)
+
+
+@pytest.fixture
+def repository(unique_repo: Any) -> str:
+    return str(unique_repo("build-cache/acme"))
+
+
+def test_the_nearest_cached_tag_is_the_one_with_fewest_differing_inputs(
+    services: Services, pusher: Pusher, repository: str, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "checkout"
+    raw = options(services, repository)
+    write(checkout, 1, 1)
+    older = manifest_of(checkout, raw)
+    pusher.push(repository, older.tag, {LABEL: older.to_label()})
+    write(checkout, 2, 2)
+    newer = manifest_of(checkout, raw)
+    pusher.push(repository, newer.tag, {LABEL: newer.to_label()})
+    write(checkout, 1, 3)  # one input off the older tag, two off the newer
+    now = manifest_of(checkout, raw)
+
+    done = explain(services, checkout, raw)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == now.tag
+    (head,) = [line for line in lines if line.startswith("nearest cached tag:")]
+    assert head.startswith(f"nearest cached tag: {older.tag} (pushed ")
+    assert head.endswith(": 1 input differs (cached -> this checkout)")
+    (row,) = [line for line in lines if "lock.json" in line and "~" in line]
+    old = next(e for e in older.entries if e.name == "lock.json").digest[:12]
+    new = next(e for e in now.entries if e.name == "lock.json").digest[:12]
+    assert row.index(old) < row.index(new), "old -> new"
+
+    as_json = explain(services, checkout, raw, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["tag"] == now.tag
+    assert data["nearest"]["tag"] == older.tag
+    (change,) = data["nearest"]["changes"]
+    assert (change["status"], change["name"]) == ("changed", "lock.json")
+    assert change["cached"]["digest"] != change["now"]["digest"]
+
+
+def test_label_strings_are_escaped_before_the_terminal(
+    services: Services, pusher: Pusher, repository: str, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "checkout"
+    raw = options(services, repository)
+    write(checkout, 1, 1)
+    now = manifest_of(checkout, raw)
+    hostile = Manifest(
+        "f" * 32,
+        (*now.entries[:-1], InputEntry("cache-on", "lock.json\x1b]0;owned\x07\u202e", "9" * 32)),
+    )
+    pusher.push(repository, "hostile", {LABEL: hostile.to_label()})
+    done = explain(services, checkout, raw)
+    assert done.returncode == 0, done.stderr
+    assert "nearest cached tag: hostile" in done.stdout
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\u202e" not in done.stdout
+    assert "\\x1b]0;owned\\x07\\u202e" in done.stdout
+
+
+def test_without_registry_access_the_rest_is_printed_and_the_reason_is_one_line(
+    services: Services, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "checkout"
+    write(checkout, 1, 1)
+    raw = {"cache-on": ["package.json"], "ecr-name": "build-cache/acme/none", "platform": PLATFORM}
+    raw["registry-hostname"] = "127.0.0.1:9"
+    done = explain(services, checkout, raw)
+    assert done.returncode == 0, done.stderr
+    (head,) = [line for line in done.stdout.splitlines() if line.startswith("nearest cached tag:")]
+    assert head.startswith("nearest cached tag: none (")
+    assert "Traceback" not in done.stderr
