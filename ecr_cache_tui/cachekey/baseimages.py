@@ -17,6 +17,7 @@ is what it always was.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import xxhash
@@ -28,6 +29,7 @@ __all__ = [
     "DOCKER_HUB_API",
     "BaseImage",
     "ImageName",
+    "all_resolved",
     "base_image_entry",
     "parse_image",
 ]
@@ -154,4 +156,12 @@ def base_image_entry(image: BaseImage) -> InputEntry:
         value = f"reference\0{image.reference}"
         note = f"not resolved: {image.why}" if image.why else "not resolved"
     digest = str(xxhash.xxh3_128_hexdigest(value.encode("utf-8", "surrogateescape")))
-    return InputEntry(BASE_IMAGE, image.reference, digest, note=note)
+    return InputEntry(BASE_IMAGE, image.reference, digest, note=note, value=image.digest)
+
+
+def all_resolved(entries: Iterable[InputEntry]) -> bool:
+    """Whether there are base images and every one resolved to a digest: then the build pulls
+    them (``--pull``), so the image is built on the digests the key names, not on an older
+    copy the daemon keeps under the same tag."""
+    bases = [e for e in entries if e.kind == BASE_IMAGE]
+    return bool(bases) and all(e.value is not None for e in bases)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ecr_cache_tui.cachekey.inputs import (
     ADDITIONAL_BUILD_ARGS,
+    BASE_IMAGE,
     BUILD_ARG,
     CONTEXT,
     DOCKERFILE,
@@ -115,6 +116,8 @@ def side_text(entry: InputEntry | None) -> str:
         return ABSENT
     if entry.kind == BUILD_ARG and entry.value is not None:
         return _quoted(entry.value)
+    if entry.kind == BASE_IMAGE:  # the image's own digest, as registries and docker show it
+        return _cut(entry.value) if entry.value is not None else "not resolved"
     if entry.kind in _VALUE_KINDS:
         return _cut(entry.name)
     digest = entry.digest[:DIGEST_CHARS]

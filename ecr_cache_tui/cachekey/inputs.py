@@ -89,8 +89,9 @@ class InputEntry:
         files: for ``cache-on``, each matched file with its own digest (may be dropped from
             a label that would be too large; ``digest`` still covers them).
         note: a remark for people: ``"no match"``, ``"3 files"``, ``"unset in environment"``.
-        value: a literal build arg's value (``None`` for every other input, and for a build
-            arg read from the environment: see the module docstring).
+        value: a literal build arg's value, or the manifest digest a base image resolved to
+            (``None`` for every other input, an unresolved base image, and a build arg read
+            from the environment: see the module docstring).
     """
 
     kind: str

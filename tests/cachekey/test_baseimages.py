@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ecr_cache_tui.cachekey.baseimages import BaseImage, ImageName, base_image_entry, parse_image
+from ecr_cache_tui.cachekey.baseimages import (
+    BaseImage,
+    ImageName,
+    all_resolved,
+    base_image_entry,
+    parse_image,
+)
 from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.cachekey.inputs import BASE_IMAGE
 from ecr_cache_tui.config import PluginConfig
@@ -67,6 +73,7 @@ def test_what_docker_refuses_is_not_an_image_name(bad: str) -> None:
 def test_the_entry_is_named_by_the_reference_and_valued_by_the_digest() -> None:
     entry = base_image_entry(BaseImage("node:20", DIGEST_A))
     assert (entry.kind, entry.name, entry.note) == (BASE_IMAGE, "node:20", DIGEST_A)
+    assert entry.value == DIGEST_A
     assert base_image_entry(BaseImage("node:20", DIGEST_B)).digest != entry.digest
     assert base_image_entry(BaseImage("node:22", DIGEST_A)).digest == entry.digest
 
@@ -74,6 +81,7 @@ def test_the_entry_is_named_by_the_reference_and_valued_by_the_digest() -> None:
 def test_an_unresolved_image_is_hashed_as_its_reference() -> None:
     unresolved = base_image_entry(BaseImage("node:20", None, "connection refused"))
     assert unresolved.note == "not resolved: connection refused"
+    assert unresolved.value is None
     assert unresolved.digest == base_image_entry(BaseImage("node:20", None)).digest
     assert unresolved.digest != base_image_entry(BaseImage("node:22", None)).digest
     assert unresolved.digest != base_image_entry(BaseImage("node:20", DIGEST_A)).digest
@@ -115,3 +123,11 @@ def test_base_images_are_the_last_inputs_and_move_the_tag(checkout: Path) -> Non
 def test_image_name_round_trips_through_its_text() -> None:
     name = ImageName("docker.io", "library/node", "20", None)
     assert parse_image(str(name).replace("registry-1.docker.io", "docker.io")) == name
+
+
+def test_the_build_pulls_only_when_every_base_image_resolved() -> None:
+    resolved = base_image_entry(BaseImage("node:20", DIGEST_A))
+    unresolved = base_image_entry(BaseImage("alpine:3", None, "refused"))
+    assert all_resolved([resolved])
+    assert not all_resolved([resolved, unresolved])
+    assert not all_resolved([])

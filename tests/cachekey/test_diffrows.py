@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
 from ecr_cache_tui.cachekey.diffrows import ABSENT, DiffRow, diff_rows
 from ecr_cache_tui.cachekey.inputs import (
     BUILD_ARG,
     CACHE_ON,
     DOCKERFILE,
     PLATFORM,
+    Change,
     FileDigest,
     InputEntry,
     Manifest,
@@ -127,3 +129,17 @@ def test_unchanged_inputs_show_the_same_on_both_sides() -> None:
     entry = InputEntry(DOCKERFILE, "Dockerfile", "d" * 32)
     (row,) = diff_rows(diff(_m(entry), _m(entry)))
     assert (row.mark, row.old, row.new) == (" ", "d" * 12, "d" * 12)
+
+
+def test_a_base_image_shows_the_digest_it_resolved_to_old_to_new() -> None:
+    old = base_image_entry(BaseImage("node:20", "sha256:" + "a" * 64))
+    new = base_image_entry(BaseImage("node:20", "sha256:" + "b" * 64))
+    (row,) = diff_rows([Change("changed", old, new)])
+    assert (row.label, row.old, row.new) == (
+        "base image node:20",
+        "sha256:" + "a" * 32 + "…",
+        "sha256:" + "b" * 32 + "…",
+    )
+    unresolved = base_image_entry(BaseImage("node:20", None, "refused"))
+    (row,) = diff_rows([Change("changed", old, unresolved)])
+    assert row.new == "not resolved"
