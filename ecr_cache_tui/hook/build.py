@@ -34,6 +34,7 @@ def build_args(
     buildkit: bool,
     cache_from: str | None,
     force: bool,
+    pull: bool = False,
 ) -> list[str]:
     """Everything after ``docker build``.
 
@@ -46,6 +47,8 @@ def build_args(
         buildkit: whether BuildKit builds it (secrets and inline cache need it).
         cache_from: an image to reuse layers from (``image:latest``), or ``None``.
         force: rebuild from scratch: ``--pull --no-cache``.
+        pull: pull the base images first (``--pull``): the key names their digests
+            (``base-image-digests``), so the build must not use older copies the daemon keeps.
     """
     args = ["--file", str(dockerfile), "--tag", reference]
     if config.target:
@@ -62,6 +65,8 @@ def build_args(
         args += ["--cache-from", cache_from]
     if force:
         args += ["--pull", "--no-cache"]
+    elif pull:
+        args += ["--pull"]
     args += ["--label", f"{LABEL}={label}"]
     args += list(config.additional_build_args)
     args.append(str(checkout / config.context))

@@ -85,3 +85,9 @@ def test_legacy_builder_gets_no_buildkit_flags() -> None:
     config = PluginConfig(secrets=(Secret("npm", "id=npm,env=npm"),))
     out = argv(config, buildkit=False)
     assert "--secret" not in out and "BUILDKIT_INLINE_CACHE=1" not in out
+
+
+def test_base_images_named_by_digest_are_pulled_once_not_twice() -> None:
+    assert argv(PluginConfig(), pull=True).count("--pull") == 1
+    assert argv(PluginConfig(), pull=True, force=True).count("--pull") == 1
+    assert "--pull" not in argv(PluginConfig())
