@@ -8,7 +8,8 @@ exit code below, never a traceback::
     EcrCacheError                       exit code
     ├── ConfigError                      2   bad input: an option, a value, an argument
     │   └── UsageError                   2   a command-line argument the command cannot use
-    │       └── OutsidePrefix            2   a change outside the cache prefix, not forced
+    │       ├── OutsidePrefix            2   a change outside the cache prefix, not forced
+    │       └── NoPolicies               2   a policy asked of a registry that has none (OCI)
     ├── BuildError                       1   `docker build` failed
     ├── RemoteError                      3   AWS or the registry
     │   ├── AccessDenied                 3   credentials missing or not allowed
@@ -18,6 +19,7 @@ exit code below, never a traceback::
     │   ├── RepositoryNotFound           3   the ECR repository does not exist
     │   ├── TagNotFound                  3   the tag (image) does not exist
     │   ├── RegistryError                3   the registry (data plane) answered with an error
+    │   │   └── DeletionRefused          3   the registry does not allow deleting images
     │   └── LabelMismatch                3   a cached image's inputs label names other inputs
     └── DaemonUnreachable                4   no Docker daemon at DOCKER_HOST / the socket
 
@@ -48,9 +50,11 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "DaemonUnreachable",
+    "DeletionRefused",
     "EcrCacheError",
     "LabelMismatch",
     "LoginUnavailable",
+    "NoPolicies",
     "OutsidePrefix",
     "RegistryError",
     "RemoteError",
@@ -133,6 +137,15 @@ class OutsidePrefix(UsageError):
         self.prefix = prefix
 
 
+class NoPolicies(UsageError):
+    """A lifecycle policy asked of ``repository`` on a registry that has none (OCI): its tags
+    are expired by hand (``prune``)."""
+
+    def __init__(self, message: str, *, repository: str) -> None:
+        super().__init__(message)
+        self.repository = repository
+
+
 class BuildError(EcrCacheError):
     """``docker build`` exited non-zero."""
 
@@ -191,6 +204,10 @@ class RegistryError(RemoteError):
 
 class LabelMismatch(RemoteError):
     """A hit whose image carries an inputs label for other inputs, with ``verify-label: fail``."""
+
+
+class DeletionRefused(RegistryError):
+    """The registry does not allow deleting images (405, ``UNSUPPORTED``): a setting of it."""
 
 
 class DaemonUnreachable(EcrCacheError):

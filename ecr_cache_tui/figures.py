@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 __all__ = [
+    "UNKNOWN",
     "ago",
     "cost",
     "date",
@@ -23,6 +24,10 @@ __all__ = [
 ]
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+#: What a registry does not record (an OCI registry's last pulls and max age): never a zero,
+#: a "never" or a "none", which would say something the registry did not.
+UNKNOWN = "unknown"
 
 
 def size(n: int) -> str:
@@ -88,8 +93,11 @@ def cost(usd: float) -> str:
     return f"${usd:,.2f}"
 
 
-def max_age(days: int | None, has_policy: bool) -> str:
-    """``30d``; ``custom`` for a policy not written by ecr-cache; ``none`` without a policy."""
+def max_age(days: int | None, has_policy: bool, *, known: bool = True) -> str:
+    """``30d``; ``custom`` for a policy not written by ecr-cache; ``none`` without a policy;
+    :data:`UNKNOWN` on a registry without policies (``known`` False)."""
+    if not known:
+        return UNKNOWN
     if days is not None:
         return f"{days}d"
     return "custom" if has_policy else "none"

@@ -4,6 +4,7 @@
 * a pipeline is **stale** when its newest push is older than :data:`STALE_AFTER` (nobody builds
   it any more, or its builds stopped using the cache);
 * a tag **never pulled** is storage nobody used;
+* what a registry does not record (an OCI registry's policies and pulls) raises nothing;
 * a tag **expiring** within :data:`EXPIRING_WITHIN` is about to go (the next build rebuilds);
 * a pipeline's **share** of the monthly cost says where the money goes.
 """
@@ -57,7 +58,7 @@ def pipeline_attention(stats: Sequence[PipelineStats], now: datetime) -> list[st
     ``1.2 GiB never pulled``.
     """
     found = []
-    no_policy = sum(1 for s in stats if not s.has_policy)
+    no_policy = sum(1 for s in stats if s.policies_known and not s.has_policy)
     if no_policy:
         found.append(f"{figures.plural(no_policy, 'pipeline')} without a policy")
     stale = sum(1 for s in stats if is_stale(s, now))
@@ -72,7 +73,9 @@ def pipeline_attention(stats: Sequence[PipelineStats], now: datetime) -> list[st
 def tag_attention(tags: Sequence[TagInfo], now: datetime) -> list[str]:
     """What needs attention over one pipeline's ``tags`` (each image counted once)."""
     found = []
-    never: dict[str, int] = {t.digest: t.size_bytes for t in tags if t.last_pulled is None}
+    never: dict[str, int] = {
+        t.digest: t.size_bytes for t in tags if t.pulls_known and t.last_pulled is None
+    }
     if never:
         size = figures.size(sum(never.values()))
         found.append(f"{figures.plural(len(never), 'image')} never pulled ({size})")

@@ -4,8 +4,8 @@ The adapters return these (never boto's dicts or docker-py's objects), the hook 
 maintainers' service take and give them, the commands and the TUI show them. Nothing here does
 I/O; nothing here imports an adapter.
 
-* ECR and the registry: :class:`RepositoryInfo`, :class:`RegistryAuth`, :class:`ImageDetail`,
-  :class:`ImageManifest`, :class:`DeletedImage`, :class:`DeleteFailure`;
+* ECR and the registry: :class:`RegistryKind`, :class:`RepositoryInfo`, :class:`RegistryAuth`,
+  :class:`ImageDetail`, :class:`ImageManifest`, :class:`DeletedImage`, :class:`DeleteFailure`;
 * the Docker engine: :class:`Credentials`, :class:`ProgressEvent`;
 * the maintainers' views: :class:`PipelineSummary`, :class:`PipelineStats`, :class:`TagInfo`,
   :class:`EvictionItem`, :class:`EvictionPlan`, :class:`EvictionResult`, :class:`PolicyView`,
@@ -20,6 +20,8 @@ from datetime import datetime
 from ecr_cache_tui import lifecycle
 
 __all__ = [
+    "ECR",
+    "OCI",
     "Credentials",
     "DeleteFailure",
     "DeletedImage",
@@ -34,12 +36,39 @@ __all__ = [
     "PolicyView",
     "ProgressEvent",
     "RegistryAuth",
+    "RegistryKind",
     "RepositoryInfo",
     "TagInfo",
 ]
 
 
 # -- ECR and the registry ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistryKind:
+    """What the registry behind the maintainers' service knows and can do.
+
+    Attributes:
+        name: ``ECR`` or ``OCI`` (for headers and messages).
+        lifecycle_policies: it keeps server-side expiry policies (ECR); without them there
+            is no max age to show or set, only ``ecr-cache prune``.
+        pull_times: it records when an image was last pulled (ECR's
+            ``lastRecordedPullTime``); without it a last pull is unknown, never "never".
+        deletes_tags: a tag can be deleted alone (ECR); otherwise a delete removes the
+            manifest, and with it every tag on the same digest (the distribution API).
+    """
+
+    name: str = "ECR"
+    lifecycle_policies: bool = True
+    pull_times: bool = True
+    deletes_tags: bool = True
+
+
+#: Amazon ECR.
+ECR = RegistryKind()
+#: Any OCI distribution registry (``registry:2``, GHCR, Harbor, Artifact Registry, …).
+OCI = RegistryKind("OCI", lifecycle_policies=False, pull_times=False, deletes_tags=False)
 
 
 @dataclass(frozen=True)
@@ -177,7 +206,11 @@ class PipelineStats:
             one this tool did not write (see ``has_policy``).
         has_policy: whether the repository has any lifecycle policy.
         monthly_cost_usd: ``total_bytes`` at the configured price per GB-month.
-        never_pulled_bytes: the size of the images ECR records no pull of.
+        never_pulled_bytes: the size of the images ECR records no pull of (0 when the
+            registry records no pulls: see ``pulls_known``).
+        policies_known: the registry has lifecycle policies (ECR); otherwise ``max_age_days``
+            and ``has_policy`` say nothing, and the max age shows as unknown.
+        pulls_known: the registry records pulls; otherwise last pulls are unknown.
     """
 
     tag_count: int
@@ -188,6 +221,8 @@ class PipelineStats:
     has_policy: bool
     monthly_cost_usd: float
     never_pulled_bytes: int = 0
+    policies_known: bool = True
+    pulls_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -214,6 +249,8 @@ class TagInfo:
         is_latest: the tag points at the same image as ``latest`` (``latest`` itself too).
         other_tags: the other tags on the same image.
         uri: the full image reference, ``<repository uri>:<tag>``.
+        pulls_known: the registry records pulls; otherwise ``last_pulled`` is unknown (not
+            "never").
     """
 
     tag: str
@@ -225,17 +262,23 @@ class TagInfo:
     is_latest: bool
     other_tags: tuple[str, ...]
     uri: str
+    pulls_known: bool = True
 
 
 @dataclass(frozen=True)
 class EvictionItem:
-    """One tag an eviction removes, and the tags on the same image that it does not."""
+    """One tag an eviction removes, and the tags on the same image that it does not.
+
+    ``goes_with``: on a registry that deletes whole manifests, the tags on the same image that
+    go with it (each is an item of the plan too, whether or not it was asked for).
+    """
 
     tag: str
     digest: str
     pushed_at: datetime | None
     size_bytes: int
     shared_with: tuple[str, ...] = ()
+    goes_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -249,6 +292,8 @@ class EvictionPlan:
         items: the tags removed, newest push first.
         untagged: digests of untagged images deleted (only when ``everything``).
         untagged_bytes: their size.
+        by_digest: the images of the items are deleted by digest, every tag on them included
+            (a registry that cannot delete a tag alone, and ``ecr-cache prune``).
     """
 
     repository: str
@@ -257,6 +302,7 @@ class EvictionPlan:
     items: tuple[EvictionItem, ...]
     untagged: tuple[str, ...] = ()
     untagged_bytes: int = 0
+    by_digest: bool = False
 
     @property
     def freed_bytes(self) -> int:
@@ -297,11 +343,13 @@ class EvictionResult:
 
 @dataclass(frozen=True)
 class PolicyView:
-    """A repository's lifecycle policy (``text`` ``None``: it has none)."""
+    """A repository's lifecycle policy (``text`` ``None``: it has none; ``known`` False: the
+    registry has no policies at all, so there is nothing to know)."""
 
     repository: str
     text: str | None
     max_age_days: int | None
+    known: bool = True
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.config.parse import is_repository_name
 from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import (
+    NoPolicies,
     OutsidePrefix,
     RegistryError,
     RepositoryNotFound,
@@ -37,6 +38,7 @@ from ecr_cache_tui.errors import (
     UsageError,
 )
 from ecr_cache_tui.model import (
+    ECR,
     EvictionItem,
     EvictionPlan,
     EvictionResult,
@@ -45,6 +47,7 @@ from ecr_cache_tui.model import (
     PipelineSummary,
     PolicyPlan,
     PolicyView,
+    RegistryKind,
     RepositoryInfo,
     TagInfo,
 )
@@ -89,11 +92,16 @@ def monthly_cost_usd(total_bytes: int, price_per_gb_month: float) -> float:
 
 
 def pipeline_stats_from(
-    images: Sequence[ImageDetail], policy_text: str | None, price_per_gb_month: float
+    images: Sequence[ImageDetail],
+    policy_text: str | None,
+    price_per_gb_month: float,
+    kind: RegistryKind = ECR,
 ) -> PipelineStats:
-    """The :class:`PipelineStats` of a repository's images and lifecycle policy."""
+    """The :class:`PipelineStats` of a repository's images and lifecycle policy (on a registry
+    that records no pulls, nothing counts as never pulled)."""
     pushes = [i.pushed_at for i in images if i.pushed_at is not None]
     total = sum(i.size_bytes for i in images)
+    never = sum(i.size_bytes for i in images if i.last_pulled is None) if kind.pull_times else 0
     return PipelineStats(
         tag_count=sum(len(i.tags) for i in images),
         image_count=len(images),
@@ -102,7 +110,9 @@ def pipeline_stats_from(
         max_age_days=lifecycle.max_age_days(policy_text),
         has_policy=policy_text is not None,
         monthly_cost_usd=monthly_cost_usd(total, price_per_gb_month),
-        never_pulled_bytes=sum(i.size_bytes for i in images if i.last_pulled is None),
+        never_pulled_bytes=never,
+        policies_known=kind.lifecycle_policies,
+        pulls_known=kind.pull_times,
     )
 
 
@@ -116,7 +126,13 @@ def group_by_organisation(
     return groups
 
 
-def tag_infos(images: Iterable[ImageDetail], uri: str, max_age_days: int | None) -> list[TagInfo]:
+def tag_infos(
+    images: Iterable[ImageDetail],
+    uri: str,
+    max_age_days: int | None,
+    *,
+    pulls_known: bool = True,
+) -> list[TagInfo]:
     """One :class:`TagInfo` per tag (untagged images left out), newest push first."""
     images = list(images)
     latest_digest = next((i.digest for i in images if "latest" in i.tags), None)
@@ -135,6 +151,7 @@ def tag_infos(images: Iterable[ImageDetail], uri: str, max_age_days: int | None)
             is_latest=image.digest == latest_digest,
             other_tags=tuple(t for t in image.tags if t != tag),
             uri=f"{uri}:{tag}",
+            pulls_known=pulls_known,
         )
         for image in images
         for tag in image.tags
@@ -143,9 +160,17 @@ def tag_infos(images: Iterable[ImageDetail], uri: str, max_age_days: int | None)
 
 
 def build_eviction_plan(
-    repository: str, uri: str, images: Sequence[ImageDetail], tags: Sequence[str] | None
+    repository: str,
+    uri: str,
+    images: Sequence[ImageDetail],
+    tags: Sequence[str] | None,
+    *,
+    by_digest: bool = False,
 ) -> EvictionPlan:
     """What deleting ``tags`` (``None``: everything) from ``repository`` removes.
+
+    ``by_digest``: the registry deletes whole manifests, so every tag on the image of a named
+    tag goes too; those tags are items of the plan, each naming the tags it goes with.
 
     Raises:
         TagNotFound: a named tag does not exist (nothing is planned then: all or nothing).
@@ -164,6 +189,8 @@ def build_eviction_plan(
             )
         chosen = list(dict.fromkeys(tags))
         untagged = ()
+        if by_digest:  # every tag on a chosen image goes with it
+            chosen += [t for tag in list(chosen) for t in by_tag[tag].tags if t not in chosen]
     selected = set(chosen)
     items = [
         EvictionItem(
@@ -172,6 +199,7 @@ def build_eviction_plan(
             pushed_at=by_tag[tag].pushed_at,
             size_bytes=by_tag[tag].size_bytes,
             shared_with=tuple(t for t in by_tag[tag].tags if t not in selected),
+            goes_with=tuple(t for t in by_tag[tag].tags if t != tag) if by_digest else (),
         )
         for tag in chosen
     ]
@@ -182,6 +210,7 @@ def build_eviction_plan(
         items=tuple(sorted(items, key=_newest_first)),
         untagged=untagged,
         untagged_bytes=untagged_bytes,
+        by_digest=by_digest,
     )
 
 
@@ -213,6 +242,9 @@ class CacheService:
         price_per_gb_month: for the monthly cost estimate.
         registry_hostname: ``host[:port]`` that image references (copied URIs, ``docker pull``
             lines) use instead of the ECR host, as the plugin's ``registry-hostname`` does.
+        kind: what the registry knows and can do (:data:`~ecr_cache_tui.model.ECR`, or
+            :data:`~ecr_cache_tui.model.OCI` for ``registry-provider: oci``, whose adapter
+            serves ``ecr``: no policies, no pull times, deletes by digest).
     """
 
     def __init__(
@@ -224,8 +256,10 @@ class CacheService:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         price_per_gb_month: float = DEFAULT_PRICE_PER_GB_MONTH,
         registry_hostname: str | None = None,
+        kind: RegistryKind = ECR,
     ) -> None:
         self.ecr = ecr
+        self.kind = kind
         self.labels = labels
         self.prefix = prefix
         self.clock = clock
@@ -296,15 +330,16 @@ class CacheService:
     def pipeline_stats(self, repository: str) -> PipelineStats:
         """Tag count, size, newest push, max age and cost of ``repository``."""
         images = list(self.ecr.iter_images(repository))
-        policy = self.ecr.get_lifecycle_policy(repository)
-        return pipeline_stats_from(images, policy, self.price_per_gb_month)
+        policy = self._policy_text(repository)
+        return pipeline_stats_from(images, policy, self.price_per_gb_month, self.kind)
 
     def list_tags(self, repository: str) -> list[TagInfo]:
         """The tags of ``repository``, newest push first, with expiry under its policy."""
         info = self._describe(repository)
         images = list(self.ecr.iter_images(repository))
-        days = lifecycle.max_age_days(self.ecr.get_lifecycle_policy(repository))
-        return tag_infos(images, self._uri(info.uri, repository), days)
+        days = lifecycle.max_age_days(self._policy_text(repository))
+        uri = self._uri(info.uri, repository)
+        return tag_infos(images, uri, days, pulls_known=self.kind.pull_times)
 
     def resolve(self, pipeline: str) -> str:
         """The repository for ``org/pipeline`` or a full repository name.
@@ -397,13 +432,16 @@ class CacheService:
         self._guard(repository, force)
         info = self._describe(repository)
         images = list(self.ecr.iter_images(repository))
-        return build_eviction_plan(repository, self._uri(info.uri, repository), images, tags)
+        uri = self._uri(info.uri, repository)
+        by_digest = not self.kind.deletes_tags
+        return build_eviction_plan(repository, uri, images, tags, by_digest=by_digest)
 
     def evict(self, plan: EvictionPlan) -> EvictionResult:
-        """Carry out ``plan``: delete by digest when ``everything``, by tag otherwise."""
+        """Carry out ``plan``: delete by digest when ``everything`` or ``by_digest``, by tag
+        otherwise."""
         if plan.empty:
             return EvictionResult(plan.repository, (), ())
-        if plan.everything:
+        if plan.everything or plan.by_digest:
             deleted, failures = self.ecr.batch_delete(plan.repository, digests=plan.digests)
         else:
             deleted, failures = self.ecr.batch_delete(plan.repository, [i.tag for i in plan.items])
@@ -412,7 +450,10 @@ class CacheService:
     # -- policy -----------------------------------------------------------------------------
 
     def get_policy(self, repository: str) -> PolicyView:
-        """The lifecycle policy of ``repository`` and the max age it enforces."""
+        """The lifecycle policy of ``repository`` and the max age it enforces (``known`` False
+        on a registry without policies)."""
+        if not self.kind.lifecycle_policies:
+            return PolicyView(repository, None, None, known=False)
         text = self.ecr.get_lifecycle_policy(repository)
         return PolicyView(repository, text, lifecycle.max_age_days(text))
 
@@ -424,6 +465,7 @@ class CacheService:
         """
         _check_days(days)
         self._guard(repository, force)
+        self._need_policies(repository)
         before = self.ecr.get_lifecycle_policy(repository)
         images = list(self.ecr.iter_images(repository))
         named = [
@@ -461,10 +503,24 @@ class CacheService:
         """Write ``plan``'s policy; returns whether anything was written."""
         if not plan.changed:
             return False
+        self._need_policies(plan.repository)
         self.ecr.put_lifecycle_policy(plan.repository, plan.after_text)
         return True
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _policy_text(self, repository: str) -> str | None:
+        if not self.kind.lifecycle_policies:
+            return None
+        return self.ecr.get_lifecycle_policy(repository)
+
+    def _need_policies(self, repository: str) -> None:
+        if not self.kind.lifecycle_policies:
+            raise NoPolicies(
+                f"{repository}: an {self.kind.name} registry has no lifecycle policies; "
+                "its tags are expired by hand instead",
+                repository=repository,
+            )
 
     def _describe(self, repository: str) -> RepositoryInfo:
         info = self.ecr.describe_repository(repository)

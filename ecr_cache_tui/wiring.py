@@ -46,6 +46,7 @@ __all__ = [
     "RETRY_SECONDS",
     "base_image_resolver",
     "checksum_base_images",
+    "open_oci_service",
     "open_service",
     "profile_region",
     "retry_budget",
@@ -299,14 +300,30 @@ def open_service(
     account_id: str | None = None,
     clock: Callable[[], datetime] | None = None,
     interactive: bool = False,
+    registry_provider: str = "ecr",
+    insecure_registry: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> CacheService:
-    """A :class:`~ecr_cache_tui.service.CacheService` on real AWS (``ls|rebuild|policy|diff|tui``).
+    """A :class:`~ecr_cache_tui.service.CacheService` on real AWS (``ls|rebuild|policy|diff|tui``),
+    or with ``registry_provider="oci"`` on the OCI registry at ``registry_hostname``
+    (:func:`open_oci_service`).
 
     Endpoints and credentials come from botocore's own configuration (``AWS_ENDPOINT_URL_ECR``
     reaches moto in tests). ``interactive`` (the TUI): fewer retries and a short connect
     timeout, so an unreachable endpoint is reported in a second or two rather than ~13 s
     (``r`` retries).
     """
+    if registry_provider == "oci":
+        if not registry_hostname:
+            raise ConfigError("registry-hostname: needed for an OCI registry")
+        return open_oci_service(
+            registry_hostname,
+            prefix=prefix,
+            insecure=insecure_registry,
+            clock=clock,
+            interactive=interactive,
+            env=os.environ if env is None else env,
+        )
     from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
     from ecr_cache_tui.adapters.labels import RegistryLabelReader  # noqa: PLC0415
@@ -325,6 +342,41 @@ def open_service(
     return CacheService(
         ecr, labels, prefix=prefix, clock=clock, registry_hostname=registry_hostname
     )
+
+
+def open_oci_service(
+    host: str,
+    *,
+    prefix: str = CACHE_PREFIX,
+    insecure: bool = False,
+    clock: Callable[[], datetime] | None = None,
+    interactive: bool = False,
+    env: Mapping[str, str],
+) -> CacheService:
+    """A :class:`~ecr_cache_tui.service.CacheService` on the OCI registry at ``host[:port]``.
+
+    The login is the user's Docker config's for ``host`` (credential helpers first, as the
+    docker CLI does), answering Basic or Bearer challenges. HTTPS, except plain HTTP for a
+    loopback host or with ``insecure``.
+    """
+    from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
+    from ecr_cache_tui.adapters.oci import OciRegistry  # noqa: PLC0415
+    from ecr_cache_tui.adapters.registry import RegistryClient  # noqa: PLC0415
+    from ecr_cache_tui.model import OCI  # noqa: PLC0415
+    from ecr_cache_tui.service import CacheService  # noqa: PLC0415
+
+    login = DockerConfig.load(env).credentials(host)
+    client = RegistryClient(
+        host,
+        (login.username, login.password) if login else None,
+        scheme="http" if insecure else None,
+        timeout=10.0 if interactive else 30.0,
+    )
+    registry = OciRegistry(client)
+    ecr: EcrApi = registry
+    if clock is None:
+        return CacheService(ecr, registry, prefix=prefix, registry_hostname=host, kind=OCI)
+    return CacheService(ecr, registry, prefix=prefix, clock=clock, registry_hostname=host, kind=OCI)
 
 
 def _registry_client(host: str, login: Credentials | None) -> RegistryApi:

@@ -5,13 +5,21 @@ Harbor answer 401 with a ``Bearer`` challenge whose token endpoint takes the sam
 Both flows are handled: the first request goes out anonymous (or with the scheme learned from an
 earlier challenge), a 401 is answered once with the challenged scheme.
 
-Only reads are needed: does a tag exist (``HEAD``), what manifest does it name, and what labels
-does its image config carry (the inputs manifest lives in one). HTTP statuses are translated into
-:mod:`ecr_cache_tui.errors` here::
+The hook reads: does a tag exist (``HEAD``), what manifest does it name, and what labels does its
+image config carry (the inputs manifest lives in one). The maintainers' commands on
+``registry-provider: oci`` also list (the catalog and tag lists, paginated: :meth:`~RegistryClient.
+iter_pages`) and delete manifests (:mod:`ecr_cache_tui.adapters.oci`).
+
+Everything a registry answers is untrusted: every body is read up to a bound (:data:`MAX_DOCUMENT`
+for manifests and configs, :data:`MAX_PAGE` for a list page) and refused beyond it, and a ``Link``
+to the next page is followed only on this host (its scheme and host are ignored: a registry
+cannot send the login elsewhere). HTTP statuses are translated into :mod:`ecr_cache_tui.errors`
+here::
 
     404 (MANIFEST_UNKNOWN)   TagNotFound
     404 (NAME_UNKNOWN)       RepositoryNotFound
     401 / 403                AccessDenied
+    405 / UNSUPPORTED        DeletionRefused (on a delete: the registry does not allow it)
     anything else            RegistryError (including connection failures)
 """
 
@@ -20,14 +28,16 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from ecr_cache_tui.errors import (
     AccessDenied,
+    DeletionRefused,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
@@ -36,7 +46,9 @@ from ecr_cache_tui.errors import (
 __all__ = [
     "INDEX_TYPES",
     "MANIFEST_ACCEPT",
+    "MAX_DOCUMENT",
     "MAX_MANIFEST_BYTES",
+    "MAX_PAGE",
     "ManifestDocument",
     "RegistryClient",
     "default_scheme",
@@ -55,9 +67,16 @@ MANIFEST_ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFE
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*rel="?next"?')
 
+#: Bytes of a manifest, an image config or an error body read at most (real ones are a few KiB).
+MAX_DOCUMENT = 1 << 20
 #: The most of a manifest (an index, when resolving a base image's digest) that is read.
-MAX_MANIFEST_BYTES = 1 << 20
+MAX_MANIFEST_BYTES = MAX_DOCUMENT
+#: Bytes of one catalog or tag-list page read at most (a page of 1,000 names is under 300 KiB).
+MAX_PAGE = 4 << 20
+#: Pages of one listing followed at most (a registry that links pages forever is refused).
+MAX_PAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -150,6 +169,10 @@ class RegistryClient:
             or DOCKER_MANIFEST
         )
         digest = response.headers.get("Docker-Content-Digest", "")
+        if not digest:  # a registry that sends no header: the digest of the bytes served
+            import hashlib  # noqa: PLC0415  (rare: a local hit does not pay for it)
+
+            digest = "sha256:" + hashlib.sha256(response.content).hexdigest()
         return ManifestDocument(media_type=media_type, document=document, digest=digest)
 
     def manifest_digest(self, repository: str, reference: str, platform: str) -> str:
@@ -198,27 +221,10 @@ class RegistryClient:
         import hashlib  # noqa: PLC0415  (a resolution only: a local hit does not pay for it)
 
         response = self._request(
-            "GET", repository, f"manifests/{reference}", MANIFEST_ACCEPT, stream=True
+            "GET", repository, f"manifests/{reference}", MANIFEST_ACCEPT, limit=MAX_MANIFEST_BYTES
         )
-        try:
-            self._check(response, repository, reference)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > MAX_MANIFEST_BYTES:
-                    raise RegistryError(
-                        f"{self._where(repository, reference)}: manifest larger than "
-                        f"{MAX_MANIFEST_BYTES} bytes"
-                    )
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            raise RegistryError(
-                f"{self._where(repository, reference)}: {type(exc).__name__}"
-            ) from exc
-        finally:
-            response.close()
-        body = b"".join(chunks)
+        self._check(response, repository, reference)
+        body = response.content
         return body, "sha256:" + hashlib.sha256(body).hexdigest()
 
     def get_blob_json(self, repository: str, digest: str) -> dict[str, Any]:
@@ -252,42 +258,118 @@ class RegistryClient:
         if not digest:
             return {}
         blob = self.get_blob_json(repository, str(digest))
-        labels = (blob.get("config") or {}).get("Labels") or {}
+        inner = blob.get("config")
+        labels = inner.get("Labels") if isinstance(inner, dict) else None
         if not isinstance(labels, dict):
             return {}
         return {str(k): str(v) for k, v in labels.items()}
 
+    def iter_names(self, path: str, key: str, scope: str, *, page: int = 1000) -> Iterator[str]:
+        """Every name of a paginated list, page by page (``n`` and the ``Link`` to the next).
+
+        Args:
+            path: ``_catalog`` (``key`` ``repositories``, ``scope`` ``registry:catalog:*``) or
+                ``<repository>/tags/list`` (``key`` ``tags``).
+            page: names asked for per page (a registry may answer fewer, or ignore it).
+
+        Raises:
+            RepositoryNotFound: the repository of a tag list does not exist.
+            AccessDenied, RegistryError: see the module docs; also a page over
+                :data:`MAX_PAGE` bytes, a page linking back to one already read, or more than
+                :data:`MAX_PAGES` pages.
+        """
+        target = f"{path}?n={page}"
+        seen = {target}
+        for _ in range(MAX_PAGES):
+            response = self._call("GET", target, "application/json", scope, MAX_PAGE)
+            if response.status_code == 404:
+                raise RepositoryNotFound(f"{self.host}/v2/{path}: not found")
+            self._check(response, path, "")
+            body = _json_object(response, f"{self.host}/v2/{path}")
+            names = body.get(key) or []  # registry:2 answers "tags": null for none
+            if not isinstance(names, list):
+                raise RegistryError(f"{self.host}/v2/{path}: {key} is not a list")
+            yield from (n for n in names if isinstance(n, str))
+            link = _next_link(response.headers.get("Link", ""))
+            if not link:
+                return
+            if link in seen:
+                raise RegistryError(f"{self.host}/v2/{path}: the next page links back")
+            seen.add(link)
+            target = link
+        raise RegistryError(f"{self.host}/v2/{path}: more than {MAX_PAGES} pages")
+
+    def delete_manifest(self, repository: str, digest: str) -> bool:
+        """Delete the manifest ``digest`` (and with it every tag on it).
+
+        Returns:
+            True when deleted, False when it was already gone.
+
+        Raises:
+            DeletionRefused: the registry does not allow deletion (405 or ``UNSUPPORTED``).
+            AccessDenied, RegistryError: see the module docs.
+        """
+        response = self._request(
+            "DELETE", repository, f"manifests/{digest}", MANIFEST_ACCEPT, action="delete"
+        )
+        codes = _error_codes(response)
+        if response.status_code == 405 or "UNSUPPORTED" in codes:
+            raise DeletionRefused(
+                f"{self.host} does not allow deleting images (HTTP {response.status_code}"
+                f"{' ' + ','.join(codes) if codes else ''}): nothing was deleted from {repository}"
+            )
+        if response.status_code == 404:
+            return False
+        self._check(response, repository, digest)
+        return True
+
     # -- HTTP and auth ------------------------------------------------------------------
 
     def _request(
-        self, method: str, repository: str, path: str, accept: str, *, stream: bool = False
+        self,
+        method: str,
+        repository: str,
+        path: str,
+        accept: str,
+        *,
+        action: str = "pull",
+        limit: int = MAX_DOCUMENT,
     ) -> requests.Response:
-        url = f"{self.base}/v2/{repository}/{path}"
+        return self._call(
+            method, f"{repository}/{path}", accept, f"repository:{repository}:{action}", limit
+        )
+
+    def _call(
+        self, method: str, path: str, accept: str, scope: str, limit: int
+    ) -> requests.Response:
+        """``method /v2/<path>`` with the login the registry asks for; the body read (bounded)."""
+        url = f"{self.base}/v2/{path}"
         headers = {"Accept": accept}
-        scope = f"repository:{repository}:pull"
         self._authorize(headers, scope)
-        response = self._send(method, url, headers, stream=stream)
+        response = self._send(method, url, headers, limit)
         if response.status_code == 401 and self._answer_challenge(response, scope):
             response.close()
             headers = {"Accept": accept}
             self._authorize(headers, scope)
-            response = self._send(method, url, headers, stream=stream)
+            response = self._send(method, url, headers, limit)
         return response
 
     def _send(
-        self, method: str, url: str, headers: Mapping[str, str], *, stream: bool = False
+        self, method: str, url: str, headers: Mapping[str, str], limit: int = MAX_DOCUMENT
     ) -> requests.Response:
         try:
-            return self._session.request(
+            response = self._session.request(
                 method,
                 url,
                 headers=dict(headers),
                 timeout=self._timeout,
                 allow_redirects=True,
-                stream=stream,
+                stream=True,
             )
         except requests.RequestException as exc:
             raise RegistryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        _read_bounded(response, limit, f"{method} {url}")
+        return response
 
     def _authorize(self, headers: dict[str, str], scope: str) -> None:
         if self._scheme == "basic" and self._credentials:
@@ -324,10 +406,11 @@ class RegistryClient:
         query = {"service": params.get("service", ""), "scope": params.get("scope") or scope}
         try:
             response = self._session.get(
-                realm, params=query, auth=self._credentials, timeout=self._timeout
+                realm, params=query, auth=self._credentials, timeout=self._timeout, stream=True
             )
         except requests.RequestException as exc:
             raise RegistryError(f"{self.host}: token endpoint: {type(exc).__name__}") from exc
+        _read_bounded(response, MAX_DOCUMENT, f"{self.host}: token endpoint")
         if response.status_code in (401, 403):
             raise AccessDenied(f"{self.host}: the token endpoint refused the login")
         if response.status_code != 200:
@@ -356,8 +439,48 @@ class RegistryClient:
         raise RegistryError(f"{where}: HTTP {status}{' ' + ','.join(codes) if codes else ''}")
 
     def _where(self, repository: str, reference: str) -> str:
+        if not reference:
+            return f"{self.host}/{repository}"
         sep = "@" if reference.startswith("sha256:") else ":"
         return f"{self.host}/{repository}{sep}{reference}"
+
+
+def _read_bounded(response: requests.Response, limit: int, what: str) -> None:
+    """Read the body of a streamed ``response`` whole, refusing more than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            total += len(chunk)
+            if total > limit:
+                raise RegistryError(f"{what}: the answer is larger than {limit:,} bytes")
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise RegistryError(f"{what}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        response.close()
+    response._content = b"".join(chunks)
+
+
+def _json_object(response: requests.Response, where: str) -> dict[str, Any]:
+    try:
+        data = json.loads(response.content)
+    except ValueError as exc:
+        raise RegistryError(f"{where}: not JSON") from exc
+    if not isinstance(data, dict):
+        raise RegistryError(f"{where}: not a JSON object")
+    return data
+
+
+def _next_link(header: str) -> str | None:
+    """The path after ``/v2/`` of a ``Link: <…>; rel="next"``, on this host whatever it names."""
+    found = _NEXT_LINK.search(header)
+    if found is None:
+        return None
+    parts = urlsplit(found.group(1))
+    if not parts.path.startswith("/v2/"):
+        return None
+    return parts.path[len("/v2/") :] + (f"?{parts.query}" if parts.query else "")
 
 
 def _error_codes(response: requests.Response) -> list[str]:

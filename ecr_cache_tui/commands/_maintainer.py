@@ -28,8 +28,10 @@ __all__ = [
     "add_change_arguments",
     "add_json_argument",
     "add_pipeline_argument",
+    "add_registry_arguments",
     "ask",
     "check_account_id",
+    "check_registry_arguments",
     "iso",
     "print_json",
     "service_from_args",
@@ -76,17 +78,66 @@ def add_region_profile_prefix(group: argparse._ActionsContainer) -> None:
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser, *, labels: bool = False) -> None:
-    """``--region``, ``--profile``, ``--prefix``, ``--account-id`` (and ``--registry-hostname``)."""
+    """``--region``, ``--profile``, ``--prefix``, ``--account-id`` and the registry's options
+    (:func:`add_registry_arguments`). ``labels``: the command reads image labels."""
     group = parser.add_argument_group("AWS")
     add_region_profile_prefix(group)
     group.add_argument(
         "--account-id", help="AWS account id of the registry (default: the caller's)"
     )
-    if labels:
-        group.add_argument(
-            "--registry-hostname",
-            help="host[:port] to read image labels from instead of the ECR registry host",
+    add_registry_arguments(parser, labels=labels)
+
+
+def add_registry_arguments(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
+    """``--registry-provider``, ``--registry-hostname`` and ``--insecure-registry``."""
+    group = parser.add_argument_group("registry")
+    group.add_argument(
+        "--registry-provider",
+        choices=("ecr", "oci"),
+        default="ecr",
+        help="ecr (default), or oci: any OCI distribution registry at --registry-hostname "
+        "(login from your Docker config)",
+    )
+    group.add_argument(
+        "--registry-hostname",
+        metavar="HOST[:PORT]",
+        help="the OCI registry (with --registry-provider oci); on ECR, the host image "
+        + ("labels are read from and " if labels else "")
+        + "references name instead of the ECR registry host",
+    )
+    group.add_argument(
+        "--insecure-registry",
+        action="store_true",
+        help="plain HTTP to the OCI registry (default: HTTPS, except for a loopback host)",
+    )
+
+
+def check_registry_arguments(args: argparse.Namespace) -> None:
+    """The registry options together (exit 2 with one line when they do not fit)."""
+    from ecr_cache_tui.config.parse import is_registry_hostname  # noqa: PLC0415
+    from ecr_cache_tui.config.strings import show  # noqa: PLC0415
+
+    host = args.registry_hostname
+    if host is not None and not is_registry_hostname(host):
+        raise UsageError(
+            f"--registry-hostname: {show(host)} is not valid: expected host[:port], "
+            "e.g. ghcr.io or 127.0.0.1:5000"
         )
+    if args.registry_provider != "oci":
+        if args.insecure_registry:
+            raise UsageError("--insecure-registry: only with --registry-provider oci")
+        return
+    if host is None:
+        raise UsageError("--registry-hostname: needed with --registry-provider oci (host[:port])")
+    for flag, value in (
+        ("--account-id", getattr(args, "account_id", None)),
+        ("--profile", args.profile),
+        ("--region", args.region),
+    ):
+        if value is not None:
+            raise UsageError(
+                f"{flag}: {show(value)} is an AWS option, not used with an OCI registry"
+            )
 
 
 def check_account_id(account_id: str | None) -> None:
@@ -117,13 +168,16 @@ def service_from_args(args: argparse.Namespace) -> CacheService:
     from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
 
     check_account_id(args.account_id)
+    check_registry_arguments(args)
     prefix = checked_prefix(args.prefix)
     return open_service(
         region=args.region,
         profile=args.profile,
         prefix=prefix,
-        registry_hostname=getattr(args, "registry_hostname", None),
+        registry_hostname=args.registry_hostname,
         account_id=args.account_id,
+        registry_provider=args.registry_provider,
+        insecure_registry=args.insecure_registry,
     )
 
 

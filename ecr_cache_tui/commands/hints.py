@@ -5,7 +5,13 @@
 
 from __future__ import annotations
 
-from ecr_cache_tui.errors import EcrCacheError, OutsidePrefix, RepositoryNotFound, TagNotFound
+from ecr_cache_tui.errors import (
+    EcrCacheError,
+    NoPolicies,
+    OutsidePrefix,
+    RepositoryNotFound,
+    TagNotFound,
+)
 
 __all__ = ["cli_hint"]
 
@@ -16,6 +22,8 @@ def cli_hint(error: EcrCacheError) -> str:
         return f" (`ecr-cache ls {error.repository}` lists its tags)"
     if isinstance(error, RepositoryNotFound) and error.looked_up:
         return "; `ecr-cache ls` lists the cached pipelines"
+    if isinstance(error, NoPolicies):
+        return f" (`ecr-cache prune {error.repository} --max-age-days N`)"
     if isinstance(error, OutsidePrefix):
         return "; refusing to change it without --force"
     return ""

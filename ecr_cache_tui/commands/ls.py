@@ -7,9 +7,14 @@ the current policy and which ones are ``latest``. ``--json`` shapes::
 
     {"prefix": "build-cache/", "pipelines": [{"repository", "organisation", "pipeline", "uri",
       "created_at", "tag_count", "image_count", "total_bytes", "newest_push", "max_age_days",
-      "has_policy", "monthly_cost_usd"}, ...]}
-    {"repository", "uri", "max_age_days", "tags": [{"tag", "digest", "pushed_at", "size_bytes",
-      "last_pulled", "expires_at", "latest", "other_tags", "uri"}, ...]}
+      "has_policy", "monthly_cost_usd", "policies_known", "pulls_known"}, ...]}
+    {"repository", "uri", "max_age_days", "policies_known", "tags": [{"tag", "digest",
+      "pushed_at", "size_bytes", "last_pulled", "expires_at", "latest", "other_tags", "uri",
+      "pulls_known"}, ...]}
+
+On ``--registry-provider oci`` (any OCI registry) the same figures come from the distribution
+API; what a registry does not record is ``unknown`` for people and ``*_known: false`` in JSON:
+last pulls (``last_pulled`` null) and max age (no lifecycle policies; ``ecr-cache prune``).
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def _pipelines(service: CacheService, *, as_json: bool) -> None:
                 str(s.tag_count),
                 figures.size(s.total_bytes),
                 figures.timestamp(s.newest_push),
-                figures.max_age(s.max_age_days, s.has_policy),
+                figures.max_age(s.max_age_days, s.has_policy, known=s.policies_known),
                 figures.cost(s.monthly_cost_usd),
             ]
         )
@@ -97,11 +102,12 @@ def _tags(service: CacheService, repository: str, *, as_json: bool) -> None:
                 "repository": repository,
                 "uri": uri,
                 "max_age_days": view.max_age_days,
+                "policies_known": view.known,
                 "tags": [_tag_json(t) for t in tags],
             }
         )
         return
-    max_age = figures.max_age(view.max_age_days, view.text is not None)
+    max_age = figures.max_age(view.max_age_days, view.text is not None, known=view.known)
     print(f"{repository}  ({uri}, max age {max_age})")
     if not tags:
         print("No tags.")
@@ -112,7 +118,7 @@ def _tags(service: CacheService, repository: str, *, as_json: bool) -> None:
             _short_digest(t.digest),
             figures.timestamp(t.pushed_at),
             figures.size(t.size_bytes),
-            figures.timestamp(t.last_pulled),
+            figures.timestamp(t.last_pulled) if t.pulls_known else figures.UNKNOWN,
             figures.timestamp(t.expires_at),
             "latest" if t.is_latest else "",
         ]
@@ -149,6 +155,8 @@ def _pipeline_json(p: PipelineSummary) -> dict[str, Any]:
         "max_age_days": s.max_age_days,
         "has_policy": s.has_policy,
         "monthly_cost_usd": s.monthly_cost_usd,
+        "policies_known": s.policies_known,
+        "pulls_known": s.pulls_known,
     }
 
 
@@ -163,4 +171,5 @@ def _tag_json(t: TagInfo) -> dict[str, Any]:
         "latest": t.is_latest,
         "other_tags": list(t.other_tags),
         "uri": t.uri,
+        "pulls_known": t.pulls_known,
     }

@@ -6,6 +6,11 @@ that tag; an image that also carries ``latest`` stays under ``latest`` (so the n
 still use it as ``--cache-from``). ``--all`` deletes every image by digest, untagged ones
 included. A repository outside the prefix is refused unless ``--force``.
 
+On ``--registry-provider oci`` a tag is deleted by its manifest's digest (the distribution API
+deletes manifests, not tags): every other tag on the same digest goes with it, and the
+confirmation names it (``same digest as …: deleting it removes both``). A registry that does
+not allow deletion is one line and exit 3, with nothing deleted.
+
 A refused confirmation deletes nothing and exits 0; no answer at all (stdin at its end, e.g. a
 cron job without ``--yes``) deletes nothing and exits 2. Deletions ECR refused exit 3.
 
@@ -14,7 +19,7 @@ cron job without ``--yes``) deletes nothing and exits 2. Deletions ECR refused e
 one: for base-image security patches without waiting for expiry.
 
 ``--json`` prints ``{"repository", "uri", "everything", "dry_run", "tags": [{"tag", "digest",
-"pushed_at", "size_bytes", "shared_with"}], "untagged": [digest], "deleted": [{"tag",
+"pushed_at", "size_bytes", "shared_with", "goes_with"}], "untagged": [digest], "deleted": [{"tag",
 "digest"}], "failures": [{"tag", "digest", "code", "reason"}]}``.
 """
 
@@ -40,7 +45,7 @@ from ecr_cache_tui.commands.checksum import add_config_arguments
 from ecr_cache_tui.errors import RemoteError, UsageError
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.model import EvictionPlan, EvictionResult
+    from ecr_cache_tui.model import EvictionItem, EvictionPlan, EvictionResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,7 +122,11 @@ def _question(plan: EvictionPlan) -> str:
         count = len(plan.digests)
         return f"Delete all {count} image{'s' if count != 1 else ''} of {plan.repository}?"
     count = len(plan.items)
-    return f"Delete {count} tag{'s' if count != 1 else ''} from {plan.repository}?"
+    tags = f"{count} tag{'s' if count != 1 else ''}"
+    if plan.by_digest:
+        images = figures.plural(len(plan.digests), "image")
+        return f"Delete {tags} ({images}, by digest) from {plan.repository}?"
+    return f"Delete {tags} from {plan.repository}?"
 
 
 def _print_plan(plan: EvictionPlan, out: IO[str]) -> None:
@@ -129,13 +138,21 @@ def _print_plan(plan: EvictionPlan, out: IO[str]) -> None:
             item.digest,
             figures.timestamp(item.pushed_at),
             figures.size(item.size_bytes),
-            f"image stays: also tagged {', '.join(item.shared_with)}" if item.shared_with else "",
+            _note(item),
         ]
         for item in plan.items
     ]
     rows += [["<untagged>", d, "-", "-", ""] for d in plan.untagged]
     for line in table(["TAG", "DIGEST", "PUSHED", "SIZE", "NOTE"], rows, right={"SIZE"}):
         print(f"  {line}", file=out)
+
+
+def _note(item: EvictionItem) -> str:
+    if item.shared_with:
+        return f"image stays: also tagged {', '.join(item.shared_with)}"
+    if item.goes_with:
+        return f"same digest as {', '.join(item.goes_with)}: deleting it removes both"
+    return ""
 
 
 def _report(
@@ -157,6 +174,7 @@ def _report(
                 "pushed_at": iso(i.pushed_at),
                 "size_bytes": i.size_bytes,
                 "shared_with": list(i.shared_with),
+                "goes_with": list(i.goes_with),
             }
             for i in plan.items
         ],

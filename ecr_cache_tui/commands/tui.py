@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 
 from ecr_cache_tui.commands._maintainer import (
     add_region_profile_prefix,
+    add_registry_arguments,
     check_account_id,
+    check_registry_arguments,
     checked_prefix,
 )
 from ecr_cache_tui.errors import ConfigError
@@ -38,11 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="reload the screen in front every SECONDS (default: only on r)",
     )
-    parser.add_argument(
-        "--registry-hostname",
-        metavar="HOST",
-        help="host[:port] to read image labels from instead of the ECR registry host",
-    )
+    add_registry_arguments(parser)
 
 
 def _seconds(text: str | None) -> float | None:
@@ -65,7 +63,10 @@ def _validate(args: argparse.Namespace) -> None:
         raise ConfigError(f"--profile: {args.profile!r} cannot be used with --demo (no AWS)")
     if args.demo and args.account_id is not None:
         raise ConfigError(f"--account-id: {args.account_id!r} cannot be used with --demo (no AWS)")
+    if args.demo and args.registry_provider == "oci":
+        raise ConfigError("--registry-provider: oci cannot be used with --demo (it has its own)")
     check_account_id(args.account_id)
+    check_registry_arguments(args)
 
 
 def _need(extra: str, *modules: str) -> None:
@@ -111,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
             ).run()
         return 0
 
+    if args.registry_provider == "oci":
+        return _run_oci(args, prefix, refresh)
     from ecr_cache_tui.wiring import open_service, service_region  # noqa: PLC0415
 
     region = service_region(args.region, args.profile)
@@ -129,6 +132,28 @@ def run(args: argparse.Namespace) -> int:
         region=region,
         profile=args.profile,
         account=args.account_id,
+        refresh_seconds=refresh,
+    ).run()
+    return 0
+
+
+def _run_oci(args: argparse.Namespace, prefix: str, refresh: float | None) -> int:
+    import os  # noqa: PLC0415
+
+    from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415
+    from ecr_cache_tui.wiring import open_oci_service  # noqa: PLC0415
+
+    service = open_oci_service(
+        args.registry_hostname,
+        prefix=prefix,
+        insecure=args.insecure_registry,
+        interactive=True,
+        env=os.environ,
+    )
+    CacheApp(
+        service,
+        read_only=args.read_only,
+        source=f"OCI {args.registry_hostname}",
         refresh_seconds=refresh,
     ).run()
     return 0

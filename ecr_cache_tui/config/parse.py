@@ -55,6 +55,7 @@ from ecr_cache_tui.errors import ConfigError
 __all__ = [
     "check_platform",
     "check_registry_hostname",
+    "is_registry_hostname",
     "is_repository_name",
     "load",
     "load_from",
@@ -563,8 +564,7 @@ class _Parser:
         check_registry_hostname(provider, host)
         if host is None:
             return None
-        match = _HOSTNAME.fullmatch(host)
-        if match is None or not 1 <= int(match["port"] or 1) <= 65535:
+        if not is_registry_hostname(host):
             raise _bad("registry-hostname", host, "expected host[:port], e.g. ghcr.io or x:5000")
         return host
 
@@ -637,6 +637,12 @@ def check_platform(origin: str, value: str) -> str:
 def is_repository_name(name: str) -> bool:
     """Whether ``name`` is a repository name ECR accepts (its CreateRepository pattern)."""
     return 2 <= len(name) <= 256 and _ECR_NAME.fullmatch(name) is not None
+
+
+def is_registry_hostname(host: str) -> bool:
+    """Whether ``host`` is a registry's ``host[:port]`` (a port from 1 to 65535)."""
+    match = _HOSTNAME.fullmatch(host)
+    return match is not None and 1 <= int(match["port"] or 1) <= 65535
 
 
 def check_registry_hostname(provider: RegistryProvider, host: str | None) -> None:

@@ -15,11 +15,12 @@ from ecr_cache_tui.errors import (
     TagNotFound,
     Throttled,
 )
-from ecr_cache_tui.figures import ago, max_age, max_age_rule, plural
+from ecr_cache_tui.figures import UNKNOWN, ago, max_age, max_age_rule, plural
 
 __all__ = [
     "LOADING",
     "MISSING",
+    "UNKNOWN",
     "ago",
     "cost",
     "date",

@@ -24,6 +24,8 @@ PIPELINE_KEYS = [
     "max_age_days",
     "has_policy",
     "monthly_cost_usd",
+    "policies_known",
+    "pulls_known",
 ]
 TAG_KEYS = [
     "tag",
@@ -35,6 +37,7 @@ TAG_KEYS = [
     "latest",
     "other_tags",
     "uri",
+    "pulls_known",
 ]
 
 

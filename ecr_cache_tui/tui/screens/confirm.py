@@ -75,6 +75,10 @@ def eviction_text(plan: EvictionPlan) -> Text:
             text.append(
                 f"  (image stays: also tagged {', '.join(item.shared_with)})", style="italic"
             )
+        if item.goes_with:
+            text.append(
+                f"  (same image as {', '.join(item.goes_with)}: deleted with it)", style="italic"
+            )
         text.append("\n")
     if len(plan.items) > CONFIRM_LIST_LIMIT:
         text.append(f"  … and {len(plan.items) - CONFIRM_LIST_LIMIT} more tags\n")

@@ -187,7 +187,7 @@ class TagDetailScreen(ServiceScreen):
             self.info,
             fmt.ago(self.info.pushed_at, now),
             fmt.expires_in(self.info.expires_at, now),
-            fmt.ago(self.info.last_pulled, now),
+            fmt.ago(self.info.last_pulled, now) if self.info.pulls_known else fmt.UNKNOWN,
         )
 
     # -- loading --------------------------------------------------------------------------

@@ -120,14 +120,15 @@ def pipeline_row(
     else:
         stale = health.is_stale(s, now)
         share = health.cost_share(s.monthly_cost_usd, total_cost)
-        max_age = fmt.max_age(s.max_age_days, s.has_policy)
+        max_age = fmt.max_age(s.max_age_days, s.has_policy, known=s.policies_known)
+        no_policy = s.policies_known and not s.has_policy
         cells = [
             p.organisation,
             p.pipeline,
             str(s.image_count),
             fmt.size(s.total_bytes),
             ("! " if stale else "") + fmt.date(s.newest_push),
-            "! none" if not s.has_policy else max_age,
+            "! none" if no_policy else max_age,
             fmt.cost(s.monthly_cost_usd),
             share_bar(share, health.cost_share(largest_cost, total_cost)),
         ]
@@ -149,7 +150,7 @@ def pipeline_row(
             "",
             "",
             "warning" if stale else "",
-            "error" if not s.has_policy else "",
+            "error" if no_policy else "",
             "warning" if hot else "",
             "warning" if hot else "accent",
         ]

@@ -54,7 +54,7 @@ COLUMNS = (
 def tag_row(info: TagInfo, now: datetime) -> TableRow:
     """The row of one tag, times relative to ``now``; ``!`` and a tone where it needs
     attention (never pulled, expiring within a day)."""
-    never = info.last_pulled is None
+    never = info.pulls_known and info.last_pulled is None
     # health.expiring_soon, inlined: this runs for every tag of a 10,000-tag listing.
     expires = info.expires_at
     soon = expires is not None and expires - now <= health.EXPIRING_WITHIN
@@ -62,7 +62,9 @@ def tag_row(info: TagInfo, now: datetime) -> TableRow:
         info.tag,
         fmt.timestamp(info.pushed_at),
         fmt.size(info.size_bytes),
-        "! never" if never else fmt.ago(info.last_pulled, now),
+        "! never"
+        if never
+        else (fmt.ago(info.last_pulled, now) if info.pulls_known else fmt.UNKNOWN),
         "! " + fmt.expires_in(expires, now) if soon else fmt.expires_in(expires, now),
         "latest" if info.is_latest else "",
     ]
