@@ -28,7 +28,7 @@ from ecr_cache_tui.errors import ConfigError, DaemonUnreachable
 if TYPE_CHECKING:
     from ecr_cache_tui.cachekey.baseimages import BaseImage, ImageName
     from ecr_cache_tui.config import PluginConfig
-    from ecr_cache_tui.hook.flow import HookResult
+    from ecr_cache_tui.hook.types import HookResult
     from ecr_cache_tui.model import Credentials
     from ecr_cache_tui.ports import (
         Annotator,
@@ -89,8 +89,9 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
     from ecr_cache_tui.cachekey.checksum import compute  # noqa: PLC0415
     from ecr_cache_tui.hook.annotation import job_label, step_context  # noqa: PLC0415
     from ecr_cache_tui.hook.decision import ECR_RETRY, RetryPolicy  # noqa: PLC0415
-    from ecr_cache_tui.hook.flow import HookDeps, run_pre_command  # noqa: PLC0415
+    from ecr_cache_tui.hook.flow import run_pre_command  # noqa: PLC0415
     from ecr_cache_tui.hook.log import HookLog  # noqa: PLC0415
+    from ecr_cache_tui.hook.types import HookDeps  # noqa: PLC0415
 
     budget = retry_budget(env)
     log = HookLog(sys.stdout)

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, TextIO
 from ecr_cache_tui.errors import escape, one_line
 
 if TYPE_CHECKING:
+    from ecr_cache_tui.hook.decision import Attempt
     from ecr_cache_tui.model import ProgressEvent
 
 __all__ = ["MASK", "HookLog", "ProgressCollapser", "Redactor"]
@@ -196,6 +197,10 @@ class HookLog:
     def info(self, text: str) -> None:
         """A line prefixed with ``ecr-cache:`` (one line, redacted)."""
         self.message(f"ecr-cache: {text}")
+
+    def retried(self, what: str, attempt: Attempt) -> None:
+        """A failed attempt at ``what``, and whether (and when) it is tried again."""
+        self.info(attempt.describe(what))
 
 
 def _bytes(text: str) -> bytes:

@@ -15,7 +15,7 @@ from ecr_cache_tui import lifecycle
 from ecr_cache_tui.cachekey.inputs import InputEntry, Manifest
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.hook.decision import RetryPolicy
-from ecr_cache_tui.hook.flow import HookDeps
+from ecr_cache_tui.hook.types import HookDeps
 from ecr_cache_tui.model import Credentials
 from tests.fakes import (
     ACCOUNT,

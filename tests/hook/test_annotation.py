@@ -16,7 +16,8 @@ import pytest
 from ecr_cache_tui.adapters.buildkite import TIMEOUT, Buildkite
 from ecr_cache_tui.errors import AccessDenied, BuildError
 from ecr_cache_tui.hook.annotation import job_label, step_context
-from ecr_cache_tui.hook.flow import HookDeps, run_pre_command
+from ecr_cache_tui.hook.flow import run_pre_command
+from ecr_cache_tui.hook.types import HookDeps
 from tests.fakes import FakeAnnotator, FakeBuilder, FakeEngine
 from tests.hook.flowdeps import CONFIG, IMAGE, TAG, ecr_with_repository, make
 

@@ -17,7 +17,8 @@ from ecr_cache_tui.cachekey.inputs import LABEL, Manifest
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied, LoginUnavailable, Throttled, Unavailable
 from ecr_cache_tui.hook.decision import ECR_RETRY
-from ecr_cache_tui.hook.flow import HookDeps, run_pre_command
+from ecr_cache_tui.hook.flow import run_pre_command
+from ecr_cache_tui.hook.types import HookDeps
 from ecr_cache_tui.model import Credentials
 from tests.fakes import FakeClock, FakeEcr, FakeEngine, FakeRegistry
 from tests.hook.flowdeps import IMAGE, NAME, TAG, ecr_with_repository, entries, make

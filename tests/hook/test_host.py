@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import RegistryError
-from ecr_cache_tui.hook.flow import HookDeps, run_pre_command
+from ecr_cache_tui.hook.flow import run_pre_command
 from ecr_cache_tui.hook.host import (
     ENSURED_TTL_SECONDS,
     ensured_record,
@@ -16,6 +16,7 @@ from ecr_cache_tui.hook.host import (
     wait_for_build_lock,
 )
 from ecr_cache_tui.hook.records import PendingPush
+from ecr_cache_tui.hook.types import HookDeps
 from tests.fakes import FakeEngine, FakeHostState
 from tests.hook.flowdeps import HOST, IMAGE, NAME, TAG, make
 
