@@ -25,6 +25,8 @@ kind                        name                    value
 ``additional-build-args``   the string as written   the string as written
 ``cache-on`` (each)         the entry as written    ``F(status)`` then ``F(path) F(H(content))``
                                                     per file in byte order
+``copied`` (each, with      the source, cleaned     see :mod:`.copied_inputs`
+``cache-on-copied``)
 ``base-image`` (each)       the ``FROM`` reference  ``digest\0<manifest digest>``, or
                                                     ``reference\0<reference>`` when unresolved
 ==========================  ======================  ============================================
@@ -160,6 +162,17 @@ def compute(
         entries.append(cache_entry)
         if warning:
             warnings.append(warning)
+    if config.cache_on_copied:
+        # Imported here: a configuration without the option never loads the reader.
+        from ecr_cache_tui.cachekey.copied_inputs import (  # noqa: PLC0415
+            copied_entries,
+            read_context,
+        )
+
+        view = read_context(config, checkout, platform=platform)
+        copied, missing = copied_entries(view, checkout, hasher)
+        entries.extend(copied)
+        warnings.extend((*view.warnings, *missing))
     entries.extend(base_image_entry(image) for image in base_images)
     frozen = tuple(entries)
     manifest = Manifest(tag=tag_of(frozen), entries=frozen, version=VERSION, algorithm=ALGORITHM)
@@ -263,23 +276,28 @@ class _Hasher:
 
     def file(self, raw: bytes, option: str, shown: str) -> str:
         """The digest of ``raw``'s content (of its target text, for a dangling symlink)."""
+        return self.file_and_mode(raw, option, shown)[0]
+
+    def file_and_mode(self, raw: bytes, option: str, shown: str) -> tuple[str, int]:
+        """:meth:`file`, and the file's mode (0 for a dangling symlink)."""
         try:
             # O_NONBLOCK: a FIFO matched by a pattern must not hang us (regular files ignore it).
             fd = os.open(raw, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError as exc:
             try:
-                return _h(b"symlink:" + os.readlink(raw))  # noqa: PTH115  (bytes, as on disk)
+                return _h(b"symlink:" + os.readlink(raw)), 0  # noqa: PTH115  (bytes, as on disk)
             except OSError:
                 raise _unreadable(option, shown, exc) from exc
         except OSError as exc:
             raise _unreadable(option, shown, exc) from exc
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
                 raise ConfigError(f"{option}: {shown} is not a regular file", option=option)
             h = xxhash.xxh3_128()
             while n := os.readv(fd, [self._buffer]):
                 h.update(self._view[:n])
-            return str(h.hexdigest())
+            return str(h.hexdigest()), mode
         except OSError as exc:
             raise _unreadable(option, shown, exc) from exc
         finally:

@@ -25,6 +25,7 @@ __all__ = [
     "BUILD_ARG",
     "CACHE_ON",
     "CONTEXT",
+    "COPIED",
     "DOCKERFILE",
     "DOCKERFILE_INLINE",
     "LABEL",
@@ -55,6 +56,8 @@ ADDITIONAL_BUILD_ARGS = "additional-build-args"
 CACHE_ON = "cache-on"
 #: A base image (``base-image-digests``): named by the ``FROM`` reference, valued by its digest.
 BASE_IMAGE = "base-image"
+#: A context source the Dockerfile's ``COPY``/``ADD`` read (``cache-on-copied``).
+COPIED = "copied"
 
 _KIND_LABELS = {
     DOCKERFILE: "Dockerfile",
@@ -66,6 +69,7 @@ _KIND_LABELS = {
     ADDITIONAL_BUILD_ARGS: "additional build args",
     CACHE_ON: "cache-on",
     BASE_IMAGE: "base image",
+    COPIED: "copied",
 }
 
 

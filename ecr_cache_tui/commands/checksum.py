@@ -8,7 +8,9 @@ environment exactly as the hook reads it. The tag is computed by the same
 :func:`ecr_cache_tui.cachekey.checksum.compute` calls the hook makes, so it is the tag the hook
 would use.
 
-Data goes to stdout (the tag then the manifest, or ``--json``); warnings to stderr.
+Data goes to stdout (the tag then the manifest, or ``--json``); warnings to stderr, then, without
+``cache-on-copied``, one collapsed group (``~~~``) naming each ``COPY``/``ADD`` source that no
+``cache-on`` pattern covers.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ecr_cache_tui.errors import UsageError
+from ecr_cache_tui.errors import UsageError, one_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ecr_cache_tui.cachekey.inputs import Manifest
     from ecr_cache_tui.config import PluginConfig
 
@@ -70,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the tag and the inputs manifest."""
     from ecr_cache_tui.cachekey.checksum import compute, resolve_platform  # noqa: PLC0415
+    from ecr_cache_tui.cachekey.copied_inputs import key_misses  # noqa: PLC0415
     from ecr_cache_tui.config import check_platform, load_from  # noqa: PLC0415
     from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415
     from ecr_cache_tui.wiring import checksum_base_images  # noqa: PLC0415
@@ -89,8 +94,13 @@ def run(args: argparse.Namespace) -> int:
     result = compute(config, checkout, platform=platform, base_images=bases)
     for warning in (*warnings, *result.warnings):
         _write(sys.stderr, f"warning: {warning}")
+    misses = key_misses(config, checkout, result.manifest, platform=platform)
     if args.explain:
-        return _explain(config, result.manifest, as_json=args.json)
+        return _explain(config, result.manifest, misses.lines, as_json=args.json)
+    if misses.lines:
+        _write(sys.stderr, one_line(f"~~~ ecr-cache: {misses.title}"))
+        for line in misses.lines:
+            _write(sys.stderr, one_line(line))
     if args.json:
         _write(sys.stdout, json.dumps(result.manifest.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -98,14 +108,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explain(config: PluginConfig, manifest: Manifest, *, as_json: bool) -> int:
+def _explain(
+    config: PluginConfig, manifest: Manifest, uncovered: Sequence[str], *, as_json: bool
+) -> int:
     from ecr_cache_tui.commands._explain import explain, render, to_json  # noqa: PLC0415
     from ecr_cache_tui.wiring import open_service  # noqa: PLC0415
 
     found = explain(
         config,
         manifest,
-        (),
+        uncovered,
         service=lambda: open_service(
             region=config.region,
             registry_hostname=config.registry_hostname,

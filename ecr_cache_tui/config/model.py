@@ -84,3 +84,4 @@ class PluginConfig:
     verify_label: VerifyLabel = "rebuild"
     base_image_digests: bool = False
     base_image_check_minutes: int = DEFAULT_BASE_IMAGE_CHECK_MINUTES
+    cache_on_copied: bool = False

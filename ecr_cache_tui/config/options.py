@@ -55,6 +55,7 @@ OPTIONS: tuple[str, ...] = (
     "verify-label",
     "base-image-digests",
     "base-image-check-minutes",
+    "cache-on-copied",
 )
 
 DEFAULT_REGION = "eu-west-1"

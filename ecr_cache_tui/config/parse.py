@@ -247,6 +247,7 @@ class _Parser:
             verify_label=self._verify_label(),
             base_image_digests=self._bool("base-image-digests", False),
             base_image_check_minutes=self._base_image_check_minutes(),
+            cache_on_copied=self._bool("cache-on-copied", False),
         )
 
     # -- generic shapes ------------------------------------------------------------------

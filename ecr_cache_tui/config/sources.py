@@ -85,6 +85,7 @@ _BOOL_OPTIONS = frozenset(
         "annotate",
         "push",
         "push-from-forks",
+        "cache-on-copied",
     }
 )
 _LIST_OPTIONS = frozenset({"build-args", "secrets", "cache-on", "unhashed-build-args", "push"})
