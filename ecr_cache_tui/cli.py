@@ -31,6 +31,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("checksum", "checksum", "print the cache tag and inputs manifest for a plugin config"),
     ("ls", "ls", "list cached pipelines, or the tags of one"),
     ("rebuild", "rebuild", "evict cached tags so the next build rebuilds, or rebuild now"),
+    ("prune", "prune", "delete images older than a max age by hand (any registry)"),
     ("policy", "policy", "show or set a cache repository's max-age policy"),
     ("diff", "diff", "compare the inputs manifests of two tags"),
     ("tui", "tui", "browse and maintain the caches in a terminal UI"),

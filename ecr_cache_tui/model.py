@@ -35,6 +35,8 @@ __all__ = [
     "PolicyPlan",
     "PolicyView",
     "ProgressEvent",
+    "PrunePlan",
+    "PruneResult",
     "RegistryAuth",
     "RegistryKind",
     "RepositoryInfo",
@@ -338,6 +340,44 @@ class EvictionResult:
     @property
     def ok(self) -> bool:
         """Everything planned was deleted."""
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """What ``prune`` deletes from one repository: images pushed at or before ``cutoff``,
+    by digest (``eviction.by_digest``), minus the newest ``keep`` and ``latest``'s.
+
+    ``images`` are the expired images as listed, for the re-check just before deleting.
+    """
+
+    eviction: EvictionPlan
+    days: int
+    keep: int
+    cutoff: datetime
+    kept: int
+    images: tuple[ImageDetail, ...] = field(default=(), repr=False)
+
+    @property
+    def repository(self) -> str:
+        """The repository pruned."""
+        return self.eviction.repository
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What a prune deleted, found already gone, or spared because it changed since listed."""
+
+    repository: str
+    deleted: tuple[DeletedImage, ...]
+    freed_bytes: int
+    gone: tuple[str, ...] = ()
+    spared: tuple[str, ...] = ()
+    failures: tuple[DeleteFailure, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Nothing planned failed (gone and spared images are not failures)."""
         return not self.failures
 
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from ecr_cache_tui import lifecycle
+from ecr_cache_tui import lifecycle, pruning
 from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest
 from ecr_cache_tui.cachekey.inputs import diff as diff_manifests
 from ecr_cache_tui.config.options import CACHE_PREFIX
@@ -47,6 +47,8 @@ from ecr_cache_tui.model import (
     PipelineSummary,
     PolicyPlan,
     PolicyView,
+    PrunePlan,
+    PruneResult,
     RegistryKind,
     RepositoryInfo,
     TagInfo,
@@ -446,6 +448,69 @@ class CacheService:
         else:
             deleted, failures = self.ecr.batch_delete(plan.repository, [i.tag for i in plan.items])
         return EvictionResult(plan.repository, deleted, failures)
+
+    # -- prune ------------------------------------------------------------------------------
+
+    def plan_prune(
+        self,
+        repository: str,
+        days: int,
+        *,
+        keep: int = pruning.DEFAULT_KEEP,
+        before: datetime | None = None,
+        force: bool = False,
+    ) -> PrunePlan:
+        """What pruning ``repository`` to ``days`` deletes (:mod:`ecr_cache_tui.pruning`). No
+        side effect.
+
+        Args:
+            before: the cut-off, computed once for many repositories (default: ``days`` before
+                the clock's now).
+
+        Raises:
+            UsageError: ``days`` < 1, ``keep`` < 0, or ``repository`` outside the prefix
+                without ``force``.
+        """
+        _check_days(days)
+        if keep < 0:
+            raise UsageError(f"keep: {keep} is not allowed; use a whole number >= 0", option="keep")
+        self._guard(repository, force)
+        info = self._describe(repository)
+        images = list(self.ecr.iter_images(repository))
+        cut = before if before is not None else pruning.cutoff(self.clock(), days)
+        decision = pruning.decide(images, before=cut, keep=keep)
+        tagged = [t for i in decision.expired for t in i.tags]
+        eviction = build_eviction_plan(
+            repository, self._uri(info.uri, repository), decision.expired, tagged, by_digest=True
+        )
+        untagged = tuple(i.digest for i in decision.expired if not i.tags)
+        eviction = replace(
+            eviction,
+            untagged=untagged,
+            untagged_bytes=sum(i.size_bytes for i in images if i.digest in untagged),
+        )
+        return PrunePlan(eviction, days, keep, cut, decision.kept, decision.expired)
+
+    def prune(self, plan: PrunePlan) -> PruneResult:
+        """Carry out ``plan`` after the same decision on a fresh listing (same cut-off): what
+        changed since is spared, what is gone is counted, never an error."""
+        if plan.eviction.empty:
+            return PruneResult(plan.repository, (), 0)
+        try:
+            fresh = list(self.ecr.iter_images(plan.repository))
+        except RepositoryNotFound:
+            fresh = []
+        delete, gone, spared = pruning.recheck(
+            plan.images, fresh, before=plan.cutoff, keep=plan.keep
+        )
+        deleted, failures = (
+            self.ecr.batch_delete(plan.repository, digests=delete) if delete else ((), ())
+        )
+        already = tuple(f.digest for f in failures if f.code == "ImageNotFound" and f.digest)
+        failures = tuple(f for f in failures if f.digest not in already)
+        sizes = {i.digest: i.size_bytes for i in plan.images}
+        freed = sum(sizes.get(d.digest, 0) for d in {d.digest: d for d in deleted}.values())
+        return PruneResult(plan.repository, tuple(deleted), freed, gone + already, spared, failures)
 
     # -- policy -----------------------------------------------------------------------------
 
