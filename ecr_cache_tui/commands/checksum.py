@@ -122,6 +122,7 @@ def _explain(
             region=config.region,
             registry_hostname=config.registry_hostname,
             account_id=config.account_id,
+            registry_provider=config.registry_provider,
         ),
     )
     if as_json:

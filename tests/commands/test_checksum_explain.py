@@ -8,6 +8,7 @@ would have them (:class:`tests.commands.test_diff.Pusher`).
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.config import parse
 from tests.commands.test_diff import Pusher
+from tests.hook.hookrun import Agent
 from tests.services import Services
 
 if TYPE_CHECKING:
@@ -141,3 +143,29 @@ def test_without_registry_access_the_rest_is_printed_and_the_reason_is_one_line(
     (head,) = [line for line in done.stdout.splitlines() if line.startswith("nearest cached tag:")]
     assert head.startswith("nearest cached tag: none (")
     assert "Traceback" not in done.stderr
+
+
+def test_on_an_oci_registry_the_nearest_is_found_among_what_the_hook_pushed(
+    services: Services, moto_reset: None, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    agent = Agent(services=services, home=home, transcript=[])
+    checkout = tmp_path / "checkout"
+    write(checkout, 1, 1)
+    raw = {
+        "cache-on": ["package.json", "lock.json"],
+        "registry-provider": "oci",
+        "registry-hostname": services.registry,
+        "ecr-name": f"explain/{secrets.token_hex(4)}",
+        "platform": PLATFORM,
+    }
+    built = agent.run(checkout, raw, "explain")
+    assert built.rc == 0, built.output
+    write(checkout, 1, 2)
+
+    done = explain(services, checkout, raw)
+    assert done.returncode == 0, done.stderr
+    (head,) = [line for line in done.stdout.splitlines() if line.startswith("nearest cached")]
+    assert head.startswith(f"nearest cached tag: {built.tag} ")
+    assert head.endswith(": 1 input differs (cached -> this checkout)")
