@@ -124,6 +124,7 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
         registry=_registry_client,
         ecr=ecr,
         stored_login=stored_login,
+        base_images=lambda: base_image_resolver(plugin, env, ecr, log.redactor.add_login),
         checksum=compute,
         log=log,
         clock=time.monotonic,

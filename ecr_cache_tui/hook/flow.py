@@ -52,7 +52,13 @@ from typing import TYPE_CHECKING, NamedTuple
 from ecr_cache_tui.cachekey.inputs import Manifest
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.config.parse import check_registry_hostname
-from ecr_cache_tui.errors import BuildError, ConfigError, DaemonUnreachable, RemoteError
+from ecr_cache_tui.errors import (
+    BuildError,
+    ConfigError,
+    DaemonUnreachable,
+    LoginUnavailable,
+    RemoteError,
+)
 from ecr_cache_tui.hook import annotation
 from ecr_cache_tui.hook.decision import Outcome, decide
 from ecr_cache_tui.hook.exports import validate_target
@@ -69,8 +75,9 @@ from ecr_cache_tui.hook.remote import (
 from ecr_cache_tui.hook.types import HookDeps, HookResult
 
 if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
+    from ecr_cache_tui.cachekey.baseimages import BaseImage
     from ecr_cache_tui.hook.records import PendingPush
-    from ecr_cache_tui.ports import EngineApi
+    from ecr_cache_tui.ports import BaseImageResolver, EngineApi
 
 __all__ = ["EXPORT_IMAGE", "EXPORT_TAG", "register_secrets", "run_pre_command", "summary"]
 
@@ -181,7 +188,11 @@ def _key(config: PluginConfig, checkout: Path, deps: HookDeps) -> Key:
     """Step 2: the checksum and its inputs, in a collapsed group."""
     log = deps.log
     platform = config.platform or deps.engine.platform()
-    computed = deps.checksum(config, checkout, platform=platform)
+    if config.base_image_digests:
+        bases = _base_images(config, checkout, deps, platform)
+        computed = deps.checksum(config, checkout, platform=platform, base_images=bases)
+    else:
+        computed = deps.checksum(config, checkout, platform=platform)
     manifest = computed.manifest
     log.quiet_group(f":docker: ecr-cache: inputs of tag {manifest.tag} ({platform})")
     for line in manifest.render():
@@ -189,6 +200,29 @@ def _key(config: PluginConfig, checkout: Path, deps: HookDeps) -> Key:
     for warning in computed.warnings:
         log.warn(warning)
     return Key(platform, manifest)
+
+
+def _base_images(
+    config: PluginConfig, checkout: Path, deps: HookDeps, platform: str
+) -> tuple[BaseImage, ...]:
+    """The base images' digests (``base-image-digests``): the host's records within the window,
+    else the registry (:mod:`ecr_cache_tui.hook.baseimages`)."""
+    from ecr_cache_tui.hook.baseimages import base_images_of  # noqa: PLC0415
+
+    def resolver() -> BaseImageResolver:
+        if deps.base_images is None:
+            raise LoginUnavailable("no registry client for base images")
+        return deps.base_images()
+
+    return base_images_of(
+        config,
+        checkout,
+        platform=platform,
+        resolver=resolver,
+        host=deps.host,
+        now=deps.wall_clock,
+        warn=deps.log.warn,
+    )
 
 
 def _ensure(config: PluginConfig, deps: HookDeps, tag: str) -> Remote:
@@ -265,7 +299,14 @@ def _on_miss(
             config, session, manifest=key.manifest, platform=key.platform, outcome=outcome
         )
         deps.log.info(f"why: {why}")
-        cache_from = pull_cache_from(config, deps, session, image=remote.image, outcome=outcome)
+        skipped = _cache_from_skipped(config, checkout, deps, key.platform)
+        if skipped:
+            deps.log.info(skipped)
+        cache_from = (
+            None
+            if skipped
+            else pull_cache_from(config, deps, session, image=remote.image, outcome=outcome)
+        )
         build(
             config,
             checkout,
@@ -277,6 +318,19 @@ def _on_miss(
         )
         pushed = push(config, deps, session, remote)
         return Done(outcome, built=True, pushed=pushed, why=why)
+
+
+def _cache_from_skipped(
+    config: PluginConfig, checkout: Path, deps: HookDeps, platform: str
+) -> str | None:
+    """Why ``latest`` is not pulled for ``--cache-from`` (a multi-stage build on the legacy
+    builder reuses nothing of it), or ``None``."""
+    if not config.cache_from:
+        return None
+    from ecr_cache_tui.hook.dockerfile import cache_from_skipped, read_build  # noqa: PLC0415
+
+    reading = read_build(config, checkout, platform=platform)
+    return cache_from_skipped(reading, buildkit=deps.builder.has_buildkit())
 
 
 @contextmanager

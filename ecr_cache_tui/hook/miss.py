@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ecr_cache_tui.cachekey.baseimages import all_resolved
 from ecr_cache_tui.cachekey.inputs import LABEL, Manifest, describe_changes, diff
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import BuildError, RemoteError, RepositoryNotFound, TagNotFound
@@ -109,6 +110,7 @@ def build(
             buildkit=buildkit,
             cache_from=cache_from,
             force=outcome.source == "forced",
+            pull=all_resolved(manifest.entries),
         )
         builder = "BuildKit" if buildkit else "legacy builder"
         log.group(f":docker: ecr-cache: building {reference} ({builder})")

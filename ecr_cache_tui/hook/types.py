@@ -61,6 +61,8 @@ class HookDeps:
             ``None``: nothing (every job checks the repository, none waits for another).
         wall_clock: epoch seconds, for the host's records.
         build_wait: the longest wait for another job on the host building the same tag.
+        base_images: makes the resolver of base-image digests (``base-image-digests``), asked
+            only when a digest is not on the host's record; ``None``: none can be resolved.
     """
 
     engine: ports.EngineApi
@@ -81,6 +83,7 @@ class HookDeps:
     host: ports.HostStateApi | None = None
     wall_clock: Callable[[], float] = time.time
     build_wait: float = BUILD_WAIT_SECONDS
+    base_images: Callable[[], ports.BaseImageResolver] | None = None
 
 
 @dataclass(frozen=True)

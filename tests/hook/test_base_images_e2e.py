@@ -1,0 +1,205 @@
+"""``base-image-digests`` end to end: the real shim, dockerd, the registries (plain and
+htpasswd) and moto.
+
+A base image republished in the registry changes the key on the first job after the
+resolution window and not before; a local hit inside the window asks nobody (relays in front
+of AWS, the cache's registry and the base image's registry count every connection); a
+registry that cannot be reached is one warning and the reference as written is hashed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
+from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
+from tests.relay import CountingRelay
+from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
+
+pytestmark = pytest.mark.services
+
+DOCKERFILE = """\
+ARG BASE=nothing
+FROM ${BASE} AS deps
+COPY package.json /p.json
+FROM deps
+LABEL stage=final
+"""
+
+
+@pytest.fixture
+def agent(services: Services, moto_reset: None, tmp_path: Path) -> Iterator[Agent]:
+    home = tmp_path / "home"
+    home.mkdir()
+    found = Agent(services=services, home=home, transcript=[])
+    yield found
+    for output in found.transcript:
+        for secret in TOKEN_FORMS:
+            assert secret not in output, "the token leaked into the job log"
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    return write_context(tmp_path / "checkout", DOCKERFILE, {"package.json": '{"v": 1}\n'})
+
+
+@pytest.fixture
+def pipeline() -> str:
+    return f"base-{secrets.token_hex(4)}"
+
+
+def publish(
+    client: docker.DockerClient,
+    source: str,
+    registry: str,
+    repository: str,
+    label: str,
+    auth: dict[str, str] | None = None,
+) -> str:
+    """Build ``source`` plus a label, push it as ``registry/repository:1``; its digest."""
+    dockerfile = f"FROM {source}\nLABEL published={label}\n".encode()
+    image, _ = client.images.build(fileobj=io.BytesIO(dockerfile), rm=True)
+    image.tag(f"{registry}/{repository}", "1")
+    digest = ""
+    for line in client.images.push(
+        f"{registry}/{repository}", "1", auth_config=auth, stream=True, decode=True
+    ):
+        assert "error" not in line, line
+        digest = line.get("aux", {}).get("Digest", digest)
+    assert digest.startswith("sha256:")
+    return digest
+
+
+def config(cache: str, base: str, **options: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "cache-on": ["package.json"],
+        "registry-hostname": cache,
+        "build-args": [f"BASE={base}"],
+        "base-image-digests": True,
+    }
+    found.update(options)
+    return found
+
+
+def ok(run: HookRun) -> HookRun:
+    assert run.rc == 0, run.output
+    return run
+
+
+def summary(run: HookRun) -> str:
+    return next(
+        line for line in reversed(run.output.splitlines()) if line.startswith("ecr-cache: ")
+    )
+
+
+def age_base_image_records(home: Path, seconds: float) -> int:
+    """Make every base-image record of the host ``seconds`` older; how many there were."""
+    records = list((home / ".local/state/ecr-cache-tui/base-images").glob("*.json"))
+    for path in records:
+        data = json.loads(path.read_text())
+        data["resolved_at"] -= seconds
+        path.write_text(json.dumps(data))
+    return len(records)
+
+
+def test_a_republished_base_image_changes_the_key_after_the_window_and_not_before(
+    agent: Agent,
+    services: Services,
+    checkout: Path,
+    pipeline: str,
+    docker_client: docker.DockerClient,
+    busybox_image: str,
+) -> None:
+    repository = f"base/{pipeline}"
+    first = publish(docker_client, busybox_image, services.registry, repository, "one")
+    with (
+        CountingRelay(services.moto_url.removeprefix("http://")) as aws,
+        CountingRelay(services.auth_registry) as cache,
+        CountingRelay(services.registry) as bases,
+    ):
+        base = f"{bases.address}/{repository}:1"
+        extra = {"AWS_ENDPOINT_URL_ECR": f"http://{aws.address}"}
+        built = ok(agent.run(checkout, config(cache.address, base), pipeline, extra))
+        assert "built and pushed" in summary(built)
+        assert f"HEAD /v2/{repository}/manifests/1 HTTP/1.1" in bases.requests
+        assert f"base-image  {base}" in built.output
+        assert first in built.output, "the manifest names the digest the base resolved to"
+
+        published = publish(docker_client, busybox_image, services.registry, repository, "two")
+        assert published != first
+        for relay in (aws, cache, bases):
+            relay.reset()
+        hit = ok(agent.run(checkout, config(cache.address, base), pipeline, extra))
+        assert summary(hit).startswith("ecr-cache: hit (local)")
+        assert hit.tag == built.tag, "inside the window the key does not move"
+        assert (aws.connections, cache.connections, bases.connections) == (0, 0, 0)
+
+        assert age_base_image_records(agent.home, 3600) == 1
+        rebuilt = ok(agent.run(checkout, config(cache.address, base), pipeline, extra))
+        assert "built and pushed" in summary(rebuilt)
+        assert rebuilt.tag != built.tag
+        assert published in rebuilt.output
+        assert "base image" in rebuilt.output and "changed" in rebuilt.output
+
+        again = ok(agent.run(checkout, config(cache.address, base), pipeline, extra))
+        assert again.tag == rebuilt.tag, "the key changed once"
+
+
+def test_a_base_image_behind_htpasswd_is_resolved_with_the_docker_config_login(
+    agent: Agent,
+    services: Services,
+    checkout: Path,
+    pipeline: str,
+    docker_client: docker.DockerClient,
+    busybox_image: str,
+) -> None:
+    repository = f"base/{pipeline}"
+    digest = publish(
+        docker_client,
+        busybox_image,
+        services.auth_registry,
+        repository,
+        "x",
+        auth=services.auth_config,
+    )
+    login = base64.b64encode(f"{ECR_USER}:{ECR_PASSWORD}".encode()).decode()
+    (agent.home / ".docker").mkdir()
+    (agent.home / ".docker" / "config.json").write_text(
+        json.dumps({"auths": {services.auth_registry: {"auth": login}}})
+    )
+    base = f"{services.auth_registry}/{repository}:1"
+    run = ok(agent.run(checkout, config(services.registry, base), pipeline))
+    assert "built and pushed" in summary(run)
+    assert digest in run.output
+    assert "cannot resolve" not in run.output
+
+
+def test_an_unreachable_base_registry_is_one_warning_and_the_reference_is_hashed(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, busybox_image: str
+) -> None:
+    with CountingRelay(services.registry) as bases:
+        base = f"{bases.address}/base/{pipeline}:1"
+    # The relay is closed: nothing listens there any more.
+    run = ok(
+        agent.run(
+            checkout,
+            config(services.registry, base, **{"build-args": [f"BASE={busybox_image}"]}),
+            pipeline,
+        )
+    )
+    warnings = [line for line in run.output.splitlines() if "cannot resolve" in line]
+    assert len(warnings) == 1, run.output
+    assert busybox_image in warnings[0]
+    assert "built and pushed" in summary(run)
+    expected = base_image_entry(BaseImage(busybox_image, None)).digest
+    assert f"base-image  {busybox_image}" in run.output
+    assert expected[:16] in run.output
