@@ -212,11 +212,14 @@ def test_the_package_is_run_as_contracted_from_the_checkout(work: Path) -> None:
     assert result.rc == 0
     cwd, *argv = result.argv
     assert Path(cwd) == work / "checkout"
-    assert argv[:5] == ["-m", "ecr_cache_tui", "hook", "pre-command", "--export-file"]
+    plugin_dir = str(HOOK.resolve().parents[1])
+    # Isolated (-I): the checkout, its cwd, is not on the import path; the plugin's is, first.
+    assert argv[:2] == ["-I", "-c"]
+    assert argv[3:7] == [plugin_dir, "hook", "pre-command", "--export-file"]
     # The plugin's own directory: how it finds its entry in BUILDKITE_PLUGINS on old agents.
-    assert argv[6:] == ["--plugin-dir", str(HOOK.resolve().parents[1])]
+    assert argv[8:] == ["--plugin-dir", plugin_dir]
     # The export file is a temporary the shim cleans up.
-    assert not Path(argv[5]).exists()
+    assert not Path(argv[7]).exists()
 
 
 def test_package_output_passes_through_and_the_shim_adds_nothing(work: Path) -> None:
@@ -401,3 +404,34 @@ def test_a_python3_older_than_3_10_is_refused_with_its_version(work: Path, versi
         f"needs Python 3.10 or newer with venv, but {bin_dir / 'python3'} is "
         f"{version.split()[1]} (older than 3.10)" in result.stderr
     )
+
+
+@pytest.mark.parametrize("relative", ["./fake-python", "sub/../my-python", "bin/python"])
+def test_a_relative_ecr_cache_python_is_refused_not_run_from_the_checkout(
+    work: Path, relative: str
+) -> None:
+    # The job's directory is the checkout: a relative path there is its code.
+    planted = work / "checkout" / relative
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(work / "fake-python", planted)
+
+    result = source_hook(work, records((b"A", b"1")), env={"ECR_CACHE_PYTHON": relative}, rc=5)
+
+    assert result.rc == 5
+    assert result.argv == ()
+    assert "is a relative path" in result.stderr
+
+
+def test_a_bare_ecr_cache_python_is_not_looked_up_in_a_relative_path_entry(work: Path) -> None:
+    shutil.copy2(work / "fake-python", work / "checkout" / "my-python")
+
+    result = source_hook(
+        work,
+        records((b"A", b"1")),
+        env={"ECR_CACHE_PYTHON": "my-python", "PATH": f"{os.environ['PATH']}::."},
+        rc=5,
+    )
+
+    assert result.rc == 5
+    assert result.argv == ()
+    assert "ECR_CACHE_PYTHON=my-python is not an executable file" in result.stderr

@@ -140,6 +140,13 @@ def venvs(home: Path) -> list[Path]:
     )
 
 
+#: A sitecustomize that writes the names in sys.modules to a file when the interpreter exits.
+LIST_MODULES = """
+import atexit, json, sys
+atexit.register(lambda: open({out!r}, "w").write(json.dumps(sorted(sys.modules))))
+"""
+
+
 def installed(venv: Path) -> dict[str, str]:
     """Distribution name -> version, as the virtualenv's own interpreter sees them."""
     listed = subprocess.run(
@@ -167,7 +174,7 @@ def test_two_jobs_started_together_build_one_virtualenv(bootstrapped: Bootstrapp
     log = bootstrapped.log.read_text().splitlines()
     home = Path(bootstrapped.env["HOME"])
 
-    assert len([line for line in log if line.startswith("-m venv")]) == 1
+    assert len([line for line in log if line.startswith("-I -m venv")]) == 1
     assert len(venvs(home)) == 1
     assert [p.name for p in shared_venvs(home).iterdir() if ".tmp." in p.name] == []
     # Nothing in the plugin's checkout: the virtualenv is in the host's shared place.
@@ -214,7 +221,7 @@ def test_a_later_job_reuses_it_without_venv_or_pip(bootstrapped: Bootstrapped) -
 
     assert run.rc == 2
     assert "building" not in run.stdout
-    assert bootstrapped.log.read_text().splitlines()[before_lines:] == ["-V"]
+    assert bootstrapped.log.read_text().splitlines()[before_lines:] == ["-I -V"]
     assert venvs(Path(bootstrapped.env["HOME"])) == [venv]
     assert venv.stat().st_mtime_ns == before_mtime
 
@@ -229,11 +236,8 @@ def test_the_hook_path_runs_in_it_a_miss_then_a_hit(
         root / "lean-checkout", f"FROM {busybox_image}\nCOPY a.txt /a.txt\n", {"a.txt": "x\n"}
     )
     agent = Agent(services=services, home=Path(bootstrapped.env["HOME"]), transcript=[])
-    extra = {
-        "ECR_CACHE_PYTHON": "",
-        "PATH": bootstrapped.env["PATH"],
-        "PYTHONPROFILEIMPORTTIME": "1",
-    }
+    modules = root / "modules.json"
+    extra = {"ECR_CACHE_PYTHON": "", "PATH": bootstrapped.env["PATH"]}
     config = {
         "cache-on": ["a.txt"],
         "registry-hostname": services.auth_registry,
@@ -241,16 +245,24 @@ def test_the_hook_path_runs_in_it_a_miss_then_a_hit(
     }
     before_lines = len(bootstrapped.log.read_text().splitlines())
 
-    miss = agent.run(checkout, config, "lean", extra)
-    hit = agent.run(checkout, config, "lean", extra)
+    # What the hook path imports: the shim runs the interpreter -I (no PYTHON* variables such
+    # as PYTHONPROFILEIMPORTTIME), so a sitecustomize in the virtualenv lists sys.modules.
+    [venv] = venvs(Path(bootstrapped.env["HOME"]))
+    [site] = venv.glob("lib/python*/site-packages")
+    (site / "sitecustomize.py").write_text(LIST_MODULES.format(out=str(modules)))
+    try:
+        miss = agent.run(checkout, config, "lean", extra)
+        imported = json.loads(modules.read_text())
+        hit = agent.run(checkout, config, "lean", extra)
+    finally:
+        (site / "sitecustomize.py").unlink()
 
     assert miss.rc == 0, miss.output
     assert hit.rc == 0, hit.output
     assert hit.reference == miss.reference
     assert "building the plugin's Python" not in miss.output + hit.output
-    assert bootstrapped.log.read_text().splitlines()[before_lines:] == ["-V", "-V"]
-    # What the hook path imported (-X importtime): the lock's packages, nothing of the TUI.
-    imported = re.findall(r"^import time:\s+\d+ \|\s+\d+ \| +(\S+)", miss.output, re.M)
+    assert bootstrapped.log.read_text().splitlines()[before_lines:] == ["-I -V", "-I -V"]
+    # What the hook path imported: the lock's packages, nothing of the TUI.
     top = {name.split(".")[0] for name in imported}
     for needed in ("botocore", "docker", "requests", "xxhash", "ecr_cache_tui"):
         assert needed in top, needed

@@ -4,7 +4,8 @@ The fake plays ``python3 -V``, ``python3 -m venv DIR`` (a directory with a fake 
 and ``pip install`` (logged; it takes ``FAKE_PIP_SECONDS``, 0 unless a test needs jobs to
 overlap), so the locking, the atomic rename, the reuse and the recovery paths of the real
 ``hooks/pre-command`` run in well under a second each. Both lock flavours are exercised:
-``flock`` and, with ``flock`` hidden from PATH, the mkdir lock.
+``flock`` and, with ``flock`` hidden from PATH, the interpreter's own ``fcntl.flock`` on the
+same descriptor.
 ``test_shim_bootstrap.py`` does the same with the real Python and pip.
 """
 
@@ -28,8 +29,12 @@ FAKE_VERSION = "Python 3.12.1"
 
 FAKE_PYTHON3 = r"""#!/bin/bash
 # Plays python3 for the shim's bootstrap: -V, the venv probe (prints its pip's version, if
-# FAKE_PIP_VERSION), -m venv, and -m pip --python VENV install.
+# FAKE_PIP_VERSION), -m venv, and -m pip --python VENV install; the lock where flock(1) is
+# missing is the real interpreter's. Every call must be isolated (-I): else it fails.
 printf 'python3 %s\n' "$*" >>"$FAKE_LOG"
+[[ $1 == -I ]] || exit 9
+if [[ $2 == -c && $3 == *fcntl* ]]; then exec "$REAL_PYTHON" "$@"; fi
+shift
 case $1 in
   -V) echo "$FAKE_VERSION" ;;
   -c)
@@ -55,7 +60,9 @@ exit 0
 
 FAKE_VENV_PYTHON = r"""#!/bin/bash
 # Plays a virtualenv's python: ensurepip, pip install/uninstall, and the package (which reports
-# the python and the import path it ran with).
+# the python and the directory put first on its import path). Isolated (-I) or it fails.
+[[ $1 == -I ]] || exit 9
+shift
 if [[ $1 == -m && $2 == ensurepip ]]; then
   printf 'ensurepip %s\n' "$*" >>"$FAKE_LOG"
 elif [[ $1 == -m && $2 == pip && $3 == uninstall ]]; then
@@ -64,10 +71,10 @@ elif [[ $1 == -m && $2 == pip ]]; then
   printf 'pip %s\n' "$*" >>"$FAKE_LOG"
   sleep "${FAKE_PIP_SECONDS:-1}"
   exit "${FAKE_PIP_RC:-0}"
-elif [[ $1 == -m && $2 == ecr_cache_tui ]]; then
-  python=$0 out=
+elif [[ $1 == -c && $4 == hook ]]; then
+  python=$0 root=$3 out=
   while (($#)); do [[ $1 == --export-file ]] && out=$2; shift; done
-  printf 'VENV_PYTHON\0%s\0PYTHONPATH\0%s\0' "$python" "${PYTHONPATH-unset}" >"$out"
+  printf 'VENV_PYTHON\0%s\0IMPORT_ROOT\0%s\0' "$python" "$root" >"$out"
   exit 0
 else
   exit 9
@@ -81,7 +88,7 @@ class Run:
     stdout: str
     stderr: str
     venv_python: str
-    pythonpath: str
+    import_root: str
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,8 @@ class Job:
 
     def finish(self) -> Run:
         stdout, stderr = self.proc.communicate(timeout=120)
-        venv_python, _, pythonpath = self.out.read_text().partition("\n")
-        return Run(self.proc.returncode, stdout.decode(), stderr.decode(), venv_python, pythonpath)
+        venv_python, _, import_root = self.out.read_text().partition("\n")
+        return Run(self.proc.returncode, stdout.decode(), stderr.decode(), venv_python, import_root)
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,8 @@ class Plugin:
         }
         out = self.root.parent / f"venv-python.{os.urandom(4).hex()}"
         script = (
-            '. "$1"; rc=$?; printf "%s\\n%s" "${VENV_PYTHON:-}" "${PYTHONPATH:-}" >"$2"; exit "$rc"'
+            '. "$1"; rc=$?; printf "%s\\n%s" "${VENV_PYTHON:-}" "${IMPORT_ROOT:-}" >"$2";'
+            ' exit "$rc"'
         )
         proc = subprocess.Popen(
             [BASH, "-c", script, "bash", str(self.root / "hooks" / "pre-command"), str(out)],
@@ -195,7 +203,7 @@ def leftovers(plugin: Plugin) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("flock", [True, False], ids=["flock", "mkdir-lock"])
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "python-flock"])
 def test_jobs_started_together_build_one_virtualenv_and_all_use_it(
     plugin: Plugin, flock: bool
 ) -> None:
@@ -205,7 +213,7 @@ def test_jobs_started_together_build_one_virtualenv_and_all_use_it(
 
     venv = plugin.venvs / plugin.key()
     assert [run.rc for run in runs] == [0, 0, 0, 0], [run.stderr for run in runs]
-    assert len(calls(plugin, "python3 -m venv")) == 1
+    assert len(calls(plugin, "python3 -I -m venv")) == 1
     assert len(calls(plugin, "pip ")) == 1
     assert {run.venv_python for run in runs} == {str(venv / "bin" / "python")}
     assert (venv / ".ecr-cache-complete").is_file()
@@ -230,8 +238,8 @@ def test_without_pip_beside_the_interpreter_ensurepip_installs_and_is_removed(
 
     assert run.rc == 0, run.stderr
     venv = plugin.venvs / plugin.key()
-    [made] = calls(plugin, "python3 -m venv")
-    assert made.startswith(f"python3 -m venv --without-pip -- {venv}.tmp.")
+    [made] = calls(plugin, "python3 -I -m venv")
+    assert made.startswith(f"python3 -I -m venv --without-pip -- {venv}.tmp.")
     assert len(calls(plugin, "ensurepip ")) == 1
     [pip] = calls(plugin, "pip ")
     assert pip.startswith("pip -m pip install ")
@@ -269,9 +277,9 @@ def test_the_package_runs_from_the_checkout_not_from_the_virtualenv(plugin: Plug
     assert run.rc == 0
     venv = plugin.venvs / plugin.key()
     assert run.venv_python == str(venv / "bin" / "python")
-    # Nothing of the package in the shared virtualenv: the checkout is the import path, for the
-    # package's process only (the job's PYTHONPATH is not passed on to it).
-    assert run.pythonpath == str(plugin.root)
+    # Nothing of the package in the shared virtualenv: the plugin checkout is put first on the
+    # import path (and the job's PYTHONPATH is not read: -I).
+    assert run.import_root == str(plugin.root)
     assert not any(p.name.startswith("ecr_cache_tui") for p in venv.rglob("*"))
 
 
@@ -292,8 +300,8 @@ def test_another_checkout_with_the_same_lock_reuses_the_virtualenv(
 
     assert second.rc == 0, second.stderr
     assert second.venv_python == first.venv_python
-    assert second.pythonpath == str(other)
-    assert calls(plugin, "")[before:] == ["python3 -V"]
+    assert second.import_root == str(other)
+    assert calls(plugin, "")[before:] == ["python3 -I -V"]
 
 
 @pytest.mark.parametrize("home", ["file", "unset"])
@@ -309,7 +317,7 @@ def test_without_a_writable_shared_place_the_checkout_holds_the_virtualenv(
     assert first.rc == again.rc == 0, first.stderr
     assert first.venv_python == str(plugin.root / f".venv-{plugin.key()}" / "bin" / "python")
     assert again.venv_python == first.venv_python
-    assert len(calls(plugin, "python3 -m venv")) == 1
+    assert len(calls(plugin, "python3 -I -m venv")) == 1
 
 
 def test_xdg_cache_home_is_the_shared_place_when_set(plugin: Plugin, tmp_path: Path) -> None:
@@ -328,7 +336,7 @@ def test_a_built_virtualenv_is_reused_without_venv_or_pip(plugin: Plugin) -> Non
     second = plugin.run()
 
     assert first.rc == second.rc == 0
-    assert calls(plugin, "")[before:] == ["python3 -V"]
+    assert calls(plugin, "")[before:] == ["python3 -I -V"]
     assert second.stdout == ""
     assert second.venv_python == first.venv_python
 
@@ -344,7 +352,7 @@ def test_a_new_python_version_gets_its_own_virtualenv_and_the_old_one_is_kept(
     assert len(calls(plugin, "pip ")) == 2
 
 
-@pytest.mark.parametrize("flock", [True, False], ids=["flock", "mkdir-lock"])
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "python-flock"])
 def test_a_failed_install_leaves_nothing_behind_and_the_next_job_retries(
     plugin: Plugin, flock: bool
 ) -> None:
@@ -379,15 +387,108 @@ def test_a_half_built_virtualenv_from_a_dead_job_is_cleaned_up(plugin: Plugin) -
     assert not stale.exists()
 
 
-def test_the_mkdir_lock_of_a_dead_job_is_broken(plugin: Plugin) -> None:
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "python-flock"])
+def test_a_job_waits_for_the_lock_holder_and_takes_over_when_it_dies(
+    plugin: Plugin, flock: bool
+) -> None:
     plugin.venvs.mkdir(parents=True)
-    lock = plugin.venvs / f"{plugin.key()}.lock.d"
-    lock.mkdir()
-    exited = subprocess.Popen(["true"])
-    exited.wait()
-    (lock / "pid").write_text(f"{exited.pid}\n")
+    lock = plugin.venvs / f"{plugin.key()}.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        job = plugin.start(flock=flock)
+        # The job is waiting (it said so) while the holder lives...
+        with pytest.raises(subprocess.TimeoutExpired):
+            job.proc.wait(timeout=1.5)
+    finally:
+        holder.kill()  # ...and the kernel drops a dead holder's lock: nothing to break by hand
+        holder.wait()
+    run = job.finish()
 
-    run = plugin.run(flock=False)
+    assert run.rc == 0, run.stderr
+    assert "waiting for another job" in run.stdout
+    assert len(calls(plugin, "python3 -I -m venv")) == 1
 
-    assert run.rc == 0
-    assert not lock.exists()
+
+def test_a_lock_directory_left_by_an_older_shim_is_not_waited_for(plugin: Plugin) -> None:
+    # The mkdir lock of earlier versions (lock.d, its holder died before writing its pid):
+    # nothing reads it now, so it cannot hold a job forever nor be broken twice.
+    plugin.venvs.mkdir(parents=True)
+    (plugin.venvs / f"{plugin.key()}.lock.d").mkdir()
+
+    run = plugin.start(flock=False).proc.wait(timeout=60)
+
+    assert run == 0
+    assert (plugin.venvs / plugin.key() / ".ecr-cache-complete").is_file()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(600)
+"""
+
+
+# --- whose the shared place is ---------------------------------------------------------------
+
+
+def distrusted(run: Run) -> list[str]:
+    return [line for line in run.stdout.splitlines() if "not using the shared virtualenvs" in line]
+
+
+def test_the_places_it_makes_are_the_users_alone(plugin: Plugin) -> None:
+    run = plugin.run()
+
+    assert run.rc == 0, run.stderr
+    cache = plugin.root.parent / ".cache"
+    for place in (cache, cache / "ecr-cache-tui", plugin.venvs):
+        assert place.stat().st_mode & 0o777 == 0o700, place
+    assert distrusted(run) == []
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    ["group-writable venvs", "other-writable cache root", "foreign venv", "foreign bin"],
+)
+def test_a_shared_virtualenv_that_is_not_the_users_own_is_not_run(
+    plugin: Plugin, spoil: str
+) -> None:
+    first = plugin.run()
+    venv = plugin.venvs / plugin.key()
+    assert first.venv_python == str(venv / "bin" / "python")
+    if spoil == "group-writable venvs":
+        plugin.venvs.chmod(0o770)
+    elif spoil == "other-writable cache root":
+        (plugin.root.parent / ".cache").chmod(0o777)
+    elif spoil == "foreign venv":
+        os.chown(venv, 4242, 4242)  # root here: another uid than the job's
+    else:
+        os.chown(venv / "bin", 4242, 4242)
+    before = len(calls(plugin, "python3 -I -m venv"))
+
+    run = plugin.run()
+
+    assert run.rc == 0, run.stderr
+    # Not run: the virtualenv the job used is the plugin checkout's, built for it.
+    assert run.venv_python == str(plugin.root / f".venv-{plugin.key()}" / "bin" / "python")
+    assert len(calls(plugin, "python3 -I -m venv")) == before + 1
+    [line] = distrusted(run)
+    assert f"uid {os.geteuid()}" in line
+    assert "Traceback" not in run.stderr
+
+
+def test_a_shared_place_owned_by_another_user_is_not_built_in(plugin: Plugin) -> None:
+    plugin.venvs.mkdir(parents=True, mode=0o700)
+    os.chown(plugin.venvs, 4242, 4242)
+
+    run = plugin.run()
+
+    assert run.rc == 0, run.stderr
+    assert run.venv_python == str(plugin.root / f".venv-{plugin.key()}" / "bin" / "python")
+    assert len(distrusted(run)) == 1
+    assert list(plugin.venvs.iterdir()) == []

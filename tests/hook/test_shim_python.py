@@ -51,11 +51,12 @@ class Agent:
         real = real_interpreter(minor)
         hide = ""
         if without_ensurepip:
-            # As on Debian without python3.N-venv: `import ensurepip` fails.
-            shadow = self.root / f"no-ensurepip-{name}" / "ensurepip"
-            shadow.mkdir(parents=True)
-            (shadow / "__init__.py").write_text("raise ImportError('no ensurepip here')\n")
-            hide = f'export PYTHONPATH="{shadow.parent}"\n'
+            # As on Debian without python3.N-venv: the shim's probe (`import venv, ensurepip`)
+            # fails. (A shadowing PYTHONPATH would not do: the shim runs every interpreter -I.)
+            hide = (
+                'case "$*" in *"import venv, ensurepip"*)\n'
+                "  echo \"ModuleNotFoundError: No module named 'ensurepip'\" >&2; exit 1 ;;\nesac\n"
+            )
         wrapper = self.bin / name
         log = f'printf "%s %s\\n" "{name}" "$*" >>"{self.log}"\n'
         wrapper.write_text(f'#!/bin/bash\n{log}{hide}exec "{real}" "$@"\n')
@@ -125,7 +126,7 @@ def test_python3_3_9_with_python3_11_beside_it_runs_with_3_11(agent: Agent) -> N
     assert rc == 0, stderr
     assert chosen == str(venv)
     # The fast path: one interpreter process, `-V`; the 3.9 python3 is never started.
-    assert agent.calls() == ["python3.11 -V"]
+    assert agent.calls() == ["python3.11 -I -V"]
 
 
 def test_the_newest_python3_n_on_path_is_chosen(agent: Agent) -> None:
@@ -138,7 +139,7 @@ def test_the_newest_python3_n_on_path_is_chosen(agent: Agent) -> None:
 
     assert rc == 0, stderr
     assert chosen == str(venvs["python3.13"])
-    assert agent.calls() == ["python3.13 -V"]
+    assert agent.calls() == ["python3.13 -I -V"]
 
 
 def test_python3_is_the_last_resort(agent: Agent) -> None:
@@ -149,7 +150,7 @@ def test_python3_is_the_last_resort(agent: Agent) -> None:
 
     assert rc == 0, stderr
     assert chosen == str(venv)
-    assert agent.calls() == ["python3 -V"]
+    assert agent.calls() == ["python3 -I -V"]
 
 
 def test_a_versioned_name_that_is_older_than_its_name_is_passed_over(agent: Agent) -> None:
@@ -161,7 +162,7 @@ def test_a_versioned_name_that_is_older_than_its_name_is_passed_over(agent: Agen
 
     assert rc == 0, stderr
     assert chosen == str(venv)
-    assert agent.calls() == ["python3.12 -V", "python3 -V"]
+    assert agent.calls() == ["python3.12 -I -V", "python3 -I -V"]
 
 
 def test_one_without_venv_is_passed_over_when_a_virtualenv_must_be_built(agent: Agent) -> None:
@@ -175,9 +176,9 @@ def test_one_without_venv_is_passed_over_when_a_virtualenv_must_be_built(agent: 
     assert chosen == str(venv)
     # Probed only because its virtualenv did not exist yet; the one chosen is only asked -V.
     calls = agent.calls()
-    assert calls[0] == "python3.13 -V"
-    assert calls[1].startswith("python3.13 -c ")
-    assert calls[2:] == ["python3.12 -V"]
+    assert calls[0] == "python3.13 -I -V"
+    assert calls[1].startswith("python3.13 -I -c ")
+    assert calls[2:] == ["python3.12 -I -V"]
 
 
 def test_with_no_usable_python_exit_5_says_what_was_found_and_what_to_install(
