@@ -18,8 +18,16 @@ never share a record. Writes go to a temporary file renamed into place: a reader
 record or the new one, never half of one. Lock files are never deleted (deleting a flock file
 races with its next holder); each is a few dozen bytes, one per tag built on the host.
 
-Nothing here can fail a job: a missing, unreadable or corrupt file reads as "nothing known",
-and a location that cannot be written turns the state off for this job, with one warning
+Every byte here is untrusted (another job, or another user of the host, may have put it there):
+the state is used only while its directory, each one up to the state root
+(``$XDG_STATE_HOME`` or ``~/.local/state``) and the record's own are the agent user's and
+writable by neither group nor others (directories made here are 0700); files are opened with
+``O_NOFOLLOW | O_NONBLOCK`` (a symlink is refused, a FIFO cannot block), must be regular files
+(``fstat``), are read up to :data:`RECORD_LIMIT` bytes, and their JSON may be malformed in any
+way (deep nesting included); temporary files come from ``mkstemp``.
+
+Nothing here can fail a job: a missing, unreadable, refused or corrupt file reads as "nothing
+known", and a location that cannot be written turns the state off for this job, with one warning
 (through ``warn``) naming the place and what it costs: the local hit asks ECR again, jobs do
 not wait for each other's builds, and a failed push is not remembered. A build lock dies with
 its holder: the kernel drops a flock when the process holding it exits, however it exits
@@ -29,10 +37,12 @@ its holder: the kernel drops a flock when the process holding it exits, however 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -54,6 +64,14 @@ VERSION = 1
 _HOLDER_LIMIT = 300
 #: What a kept base-image digest must look like to be used (anything else reads as unknown).
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+#: The most bytes read from one state file: a record is a few hundred.
+RECORD_LIMIT = 64 * 1024
+#: How a state file is opened: never through a symlink, never blocking (a FIFO, a device).
+_OPEN = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class _Refused(Exception):
+    """A state file or directory that is not to be trusted; its message says why."""
 
 
 def state_dir(env: Mapping[str, str]) -> Path | None:
@@ -131,6 +149,7 @@ class HostState:
         self._holder = holder
         self._warn = warn
         self._off = False
+        self._trusted: set[Path] = set()
         if directory is None:
             self._disable("no state directory (neither XDG_STATE_HOME nor HOME is set)")
 
@@ -249,13 +268,12 @@ class HostState:
 
     def try_build_lock(self, reference: str) -> FileBuildLock | LockBusy | None:
         path = self._path("locks", reference)
-        if path is None:
+        if path is None or not self._directory_ok(path.parent, create=True):
             return None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            self._disable(f"cannot open the build lock {path} ({exc})")
+            fd = _open_regular(path, os.O_RDWR | os.O_CREAT)
+        except (OSError, _Refused) as exc:
+            self._disable(f"cannot open the build lock {path} ({_why(exc)})")
             return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -286,18 +304,28 @@ class HostState:
         return self.directory / kind / f"{_digest(self._scope, *key)}{suffix}"
 
     def _read(self, path: Path | None) -> dict[str, Any] | None:
-        if path is None:
+        if path is None or not self._directory_ok(path.parent, create=False):
             return None
         try:
-            text = path.read_bytes()
+            fd = _open_regular(path, os.O_RDONLY)
         except FileNotFoundError:
+            return None
+        except _Refused as exc:
+            self._corrupt(str(path), exc)
             return None
         except OSError as exc:
             self._disable(f"cannot read {path} ({exc})")
             return None
         try:
+            text = _read_bounded(fd)
+        except (OSError, _Refused) as exc:
+            self._corrupt(str(path), exc)
+            return None
+        finally:
+            os.close(fd)
+        try:
             data = json.loads(text)
-        except ValueError as exc:  # UnicodeDecodeError included
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, deep nesting included
             self._corrupt(str(path), exc)
             return None
         if not isinstance(data, dict) or data.get("version") != VERSION:
@@ -305,22 +333,51 @@ class HostState:
         return data
 
     def _write(self, path: Path | None, data: dict[str, Any]) -> None:
-        if path is None:
+        if path is None or not self._directory_ok(path.parent, create=True):
             return
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        import tempfile  # noqa: PLC0415 (a write: not on the local hit's path)
+
+        tmp = ""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"version": VERSION, **data}) + "\n", encoding="utf-8")
-            tmp.replace(path)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps({"version": VERSION, **data}) + "\n")
+            Path(tmp).replace(path)  # a symlink planted at `path` is replaced, never followed
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            if tmp:
+                with contextlib.suppress(OSError):
+                    Path(tmp).unlink()
             self._disable(f"cannot write {path.parent} ({exc})")
 
+    def _directory_ok(self, directory: Path, *, create: bool) -> bool:
+        """Whether ``directory`` (``<state>/<kind>``) may be used: it, the state directory and
+        the state root are directories of this user's, closed to group and others. Made (0700)
+        when ``create``; missing otherwise is "nothing known" without a warning. A refusal
+        turns the state off, with the one warning."""
+        if directory in self._trusted:
+            return True
+        chain = (directory.parent.parent, directory.parent, directory)
+        try:
+            for place in chain:
+                if create:
+                    _make_private(place)
+                # The root may be a symlink of the user's choosing; the rest are ours, as made.
+                _check_private(place, follow=place is chain[0])
+        except FileNotFoundError:
+            if create:
+                self._disable(f"cannot create {directory}")
+            return False
+        except (OSError, _Refused) as exc:
+            self._disable(_why(exc))
+            return False
+        self._trusted.add(directory)
+        return True
+
     def _corrupt(self, what: str, exc: Exception) -> None:
+        why = _why(exc) if isinstance(exc, _Refused | OSError) else f"{type(exc).__name__}: {exc}"
         self._warn_once(
-            f"host state for {_printable(what)} is unreadable ({type(exc).__name__}: "
-            f"{_printable(str(exc))}); ignoring it (it is rewritten by the next job)"
+            f"host state for {_printable(what)} is unreadable ({_printable(why)}); "
+            "ignoring it (it is rewritten by the next job)"
         )
 
     def _disable(self, why: str) -> None:
@@ -339,6 +396,67 @@ class HostState:
 
 def _ignore(text: str) -> None:
     """A warning already given."""
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+        return f"{exc.filename} is a symlink"
+    return str(exc)
+
+
+def _make_private(path: Path) -> None:
+    """``path`` and any missing parent, made 0700 (``os.makedirs`` gives parents 0777)."""
+    missing: list[Path] = []
+    for place in (path, *path.parents):
+        if os.path.lexists(place):
+            break
+        missing.append(place)
+    for place in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            place.mkdir(0o700)
+
+
+def _check_private(path: Path, *, follow: bool) -> None:
+    """Raise :class:`_Refused` unless ``path`` is a directory owned by this user and writable
+    by neither group nor others (a symlink is refused unless ``follow``)."""
+    info = path.stat() if follow else path.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        kind = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a directory"
+        raise _Refused(f"{path} is {kind}")
+    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise _Refused(
+            f"{path} is not this user's own (owner uid {info.st_uid}, mode "
+            f"{stat.S_IMODE(info.st_mode):04o}; wanted uid {os.geteuid()}, not writable by "
+            "group or others)"
+        )
+
+
+def _open_regular(path: Path, flags: int) -> int:
+    """A descriptor on ``path``, a regular file (made 0600 with ``O_CREAT``), never through a
+    symlink (``ELOOP``) nor blocking on a FIFO; :class:`_Refused` for anything else."""
+    fd = os.open(path, flags | _OPEN, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Refused(f"{path} is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_bounded(fd: int) -> bytes:
+    """At most :data:`RECORD_LIMIT` bytes of ``fd``; :class:`_Refused` when there are more."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= RECORD_LIMIT:
+        chunk = os.read(fd, RECORD_LIMIT + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > RECORD_LIMIT:
+        raise _Refused(f"larger than {RECORD_LIMIT // 1024} KiB")
+    return b"".join(chunks)
 
 
 def _str(value: object) -> str:

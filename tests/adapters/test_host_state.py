@@ -178,3 +178,146 @@ def test_a_dead_holders_lock_is_taken_over(tmp_path: Path) -> None:
 def test_holder_text_is_one_printable_line() -> None:
     text = holder_text({"BUILDKITE_AGENT_NAME": "evil\n\x1b[31mname"}, 5, 0.0)
     assert "\n" not in text and "\x1b" not in text and "evil" in text
+
+
+# --- hostile files: nothing trusted, nothing blocks, one warning ---------------------------------
+
+
+def record_path(tmp_path: Path, host: HostState) -> Path:
+    """Where ``host`` keeps RECORD (written once, to find its name)."""
+    host.save_ensured(RECORD)
+    (path,) = (tmp_path / "repositories").iterdir()
+    return path
+
+
+def deep_json(depth: int) -> bytes:
+    return b'{"version": 1, "a": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+HOSTILE = {
+    "deep": lambda: deep_json(100_000),
+    "50MB": lambda: b'{"version": 1, "host": "' + b"x" * (50 << 20) + b'"}',
+    "huge-number": lambda: b'{"version": 1, "ensured_at": ' + b"9" * 5000 + b"}",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_malformed_content_is_one_warning_and_nothing_known(tmp_path: Path, kind: str) -> None:
+    warnings: list[str] = []
+    host = state(tmp_path, warnings)
+    record_path(tmp_path, host).write_bytes(HOSTILE[kind]())
+
+    assert host.ensured(KEY) is None
+    assert host.ensured(KEY) is None
+    assert len(warnings) == 1
+    assert len(warnings[0]) < 1000
+
+
+def test_a_fifo_in_place_of_a_record_does_not_block(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    host = state(tmp_path, warnings)
+    path = record_path(tmp_path, host)
+    path.unlink()
+    os.mkfifo(path)
+    done = subprocess.run(
+        [sys.executable, "-c", READ_RECORD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["None", "1 warning: not a regular file"]
+
+
+READ_RECORD = """
+import sys
+from pathlib import Path
+from ecr_cache_tui.adapters.host_state import HostState
+from ecr_cache_tui.hook.records import RepositoryKey
+warnings = []
+host = HostState(Path(sys.argv[1]), scope="moto\\nunix:///d.sock", holder="x", warn=warnings.append)
+print(host.ensured(RepositoryKey("", "eu-west-1", "build-cache/acme/web")))
+said = "not a regular file" if "not a regular file" in warnings[0] else warnings[0]
+print(f"{len(warnings)} warning: {said}")
+"""
+
+
+def test_a_symlinked_record_is_not_followed_and_is_replaced_not_written_through(
+    tmp_path: Path,
+) -> None:
+    warnings: list[str] = []
+    host = state(tmp_path / "state", warnings)
+    path = record_path(tmp_path / "state", host)
+    target = tmp_path / "elsewhere.json"
+    target.write_text(path.read_text())
+    path.unlink()
+    path.symlink_to(target)
+
+    assert host.ensured(KEY) is None
+    assert len(warnings) == 1 and "symlink" in warnings[0]
+    before = target.read_bytes()
+    state(tmp_path / "state", []).save_ensured(RECORD)
+    assert target.read_bytes() == before
+    assert not path.is_symlink()
+
+
+def test_a_planted_lock_symlink_does_not_truncate_its_target(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    probe = state(tmp_path, [])
+    lock = probe.try_build_lock(REFERENCE)
+    assert isinstance(lock, FileBuildLock)
+    lock.release()
+    (path,) = (tmp_path / "locks").iterdir()
+    precious = tmp_path / "precious"
+    precious.write_text("keep me\n")
+    path.unlink()
+    path.symlink_to(precious)
+
+    assert state(tmp_path, warnings).try_build_lock(REFERENCE) is None
+
+    assert precious.read_text() == "keep me\n"
+    assert len(warnings) == 1 and "symlink" in warnings[0]
+
+
+@pytest.mark.parametrize("spoil", ["group-writable", "foreign", "symlinked"])
+def test_a_state_directory_that_is_not_the_users_own_is_not_trusted(
+    tmp_path: Path, spoil: str
+) -> None:
+    directory = tmp_path / "root" / "ecr-cache-tui"
+    state(directory, []).save_ensured(RECORD)
+    repositories = directory / "repositories"
+    if spoil == "group-writable":
+        repositories.chmod(0o770)
+    elif spoil == "foreign":
+        os.chown(directory, 4242, 4242)  # root here: another uid than the job's
+    else:
+        moved = tmp_path / "moved"
+        repositories.rename(moved)
+        repositories.symlink_to(moved)
+    warnings: list[str] = []
+    host = state(directory, warnings)
+
+    assert host.ensured(KEY) is None
+    host.save_ensured(RECORD)
+    assert host.try_build_lock(REFERENCE) is None
+    assert len(warnings) == 1 and "host state at" in warnings[0]
+
+
+def test_directories_it_makes_are_the_users_alone(tmp_path: Path) -> None:
+    directory = tmp_path / "home" / ".local" / "state" / "ecr-cache-tui"
+    host = state(directory, [])
+    host.save_ensured(RECORD)
+    lock = host.try_build_lock(REFERENCE)
+    assert isinstance(lock, FileBuildLock)
+    lock.release()
+    for place in (
+        tmp_path / "home",
+        tmp_path / "home" / ".local",
+        directory.parent,
+        directory,
+        directory / "repositories",
+        directory / "locks",
+    ):
+        assert place.stat().st_mode & 0o777 == 0o700, place
+    for path in (*(directory / "repositories").iterdir(), *(directory / "locks").iterdir()):
+        assert path.stat().st_mode & 0o077 == 0, path
