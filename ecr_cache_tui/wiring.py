@@ -59,6 +59,21 @@ __all__ = [
 #: into minutes (``hook.decision.retry``).
 HOOK_ECR_RETRIES = 2
 
+#: What says, in the job's environment, who the job is to AWS (botocore's credential and profile
+#: settings): each one's value keys the host's records (:func:`_host_state`). No secret is among
+#: them (an access key's id, never its secret).
+AWS_IDENTITY_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
 #: The variable that sets the hook's retry budget per step, in seconds.
 RETRY_SECONDS = "ECR_CACHE_RETRY_SECONDS"
 
@@ -279,10 +294,14 @@ def _hook_engine(env: Mapping[str, str]) -> EngineApi:
 def _host_state(env: Mapping[str, str], warn: Callable[[str], None]) -> HostStateApi:
     from ecr_cache_tui.adapters.host_state import HostState, holder_text, state_dir  # noqa: PLC0415
 
+    # Who the job is to AWS is part of every record's key too: a job whose credentials are of
+    # another account (with no `account-id`, the default registry is the credentials') must not
+    # trust a record another account's job wrote for the same repository name.
     scope = "\n".join(
         (
             env.get("AWS_ENDPOINT_URL_ECR") or env.get("AWS_ENDPOINT_URL") or "",
             env.get("DOCKER_HOST", ""),
+            *(f"{name}={env.get(name, '')}" for name in AWS_IDENTITY_VARIABLES),
         )
     )
     return HostState(

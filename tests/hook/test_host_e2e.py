@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -42,14 +43,15 @@ COPY package.json /p.json
 SHORT_RETRIES = {"ECR_CACHE_RETRY_SECONDS": "1"}
 HEAVY = ("botocore", "boto3", "docker", "requests", "urllib3", "s3transfer")
 
-#: Plays the interpreter: runs the package as the shim asks (``-m ecr_cache_tui ...``), then
-#: writes the names in ``sys.modules`` to the file named by its first line's argument.
+#: Plays the interpreter: runs the shim's own code as the shim asks (``-I -c CODE PLUGIN_DIR
+#: ...``), then writes the names in ``sys.modules`` to the file named by its first line's argument.
 MODULES_SCRIPT = """
-import atexit, json, runpy, sys
+import atexit, json, sys
 atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
-assert sys.argv[1:3] == ["-m", "ecr_cache_tui"], sys.argv
-sys.argv = ["ecr_cache_tui", *sys.argv[3:]]
-runpy.run_module("ecr_cache_tui", run_name="__main__", alter_sys=True)
+assert sys.argv[1:3] == ["-I", "-c"], sys.argv
+code = sys.argv[3]
+sys.argv = ["-c", *sys.argv[4:]]
+exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})
 """
 
 #: A docker CLI that notes each build in a file and, before building, waits (at most two
@@ -306,3 +308,100 @@ def test_a_bad_build_wait_is_one_line_exit_2_before_anything_happens(
     assert "ECR_CACHE_BUILD_WAIT" in line and "'soon\\x1b'" in line and "\x1b" not in line
     names = [r["repositoryName"] for r in ecr_client.describe_repositories()["repositories"]]
     assert f"build-cache/acme/{pipeline}" not in names
+
+
+# --- hostile host state ---------------------------------------------------------------------------
+
+
+def spoil_state(state: Path, kind: str, elsewhere: Path) -> None:
+    """Replace every file of the host state by ``kind``: what another user could plant."""
+    files = [p for p in state.rglob("*") if p.is_file()]
+    assert files, "the first job wrote records"
+    for path in files:
+        path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "symlink":
+            target = elsewhere / path.name
+            target.write_text("precious\n")
+            path.symlink_to(target)
+        elif kind == "deep":
+            path.write_text('{"version": 1, "a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        else:
+            with path.open("wb") as out:
+                out.truncate(50 << 20)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "deep", "50MB"])
+def test_hostile_host_state_is_one_warning_and_the_job_goes_on(
+    agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path, kind: str
+) -> None:
+    first = ok(agent.run(checkout, config(services.auth_registry), pipeline))
+    state = agent.home / ".local" / "state" / "ecr-cache-tui"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    spoil_state(state, kind, elsewhere)
+
+    # Bounded: Agent.finish gives up (and fails the test) after 280 s; a FIFO blocked forever.
+    hit = ok(agent.run(checkout, config(services.auth_registry), pipeline))
+
+    assert hit.reference == first.reference
+    assert summary(hit).startswith("ecr-cache: hit (local)")
+    assert "Traceback" not in hit.output
+    assert hit.output.count("host state") == 1, hit.output
+    assert "this host ensured them" not in hit.output
+    for target in elsewhere.iterdir():
+        assert target.read_text() == "precious\n"
+
+
+def test_a_group_writable_state_directory_is_not_trusted(
+    agent: Agent, services: Services, checkout: Path, pipeline: str
+) -> None:
+    ok(agent.run(checkout, config(services.auth_registry), pipeline))
+    state = agent.home / ".local" / "state" / "ecr-cache-tui"
+    state.chmod(0o775)
+
+    hit = ok(agent.run(checkout, config(services.auth_registry), pipeline))
+
+    assert summary(hit).startswith("ecr-cache: hit (local)")
+    assert "this host ensured them" not in hit.output
+    assert hit.output.count("host state at") == 1, hit.output
+
+
+def test_another_aws_account_does_not_trust_a_record_of_the_same_repository_name(
+    agent: Agent, services: Services, checkout: Path, pipeline: str
+) -> None:
+    import boto3
+
+    # Account B's credentials (moto: a role assumed in another account switches to it).
+    sts = boto3.client(
+        "sts",
+        endpoint_url=services.moto_url,
+        region_name=services.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    role = "arn:aws:iam::111111111111:role/ci"
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="job")["Credentials"]
+    account_b = {
+        "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": creds["SessionToken"],
+    }
+    ecr_b = boto3.client(
+        "ecr",
+        endpoint_url=services.moto_url,
+        region_name=services.region,
+        aws_access_key_id=account_b["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=account_b["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=account_b["AWS_SESSION_TOKEN"],
+    )
+    name = f"build-cache/acme/{pipeline}"
+    ok(agent.run(checkout, config(services.auth_registry), pipeline))  # account A ensured it
+
+    other = ok(agent.run(checkout, config(services.auth_registry), pipeline, account_b))
+
+    # Account B's job ensured its own repository: A's record said nothing about B.
+    assert "this host ensured them" not in other.output
+    found = ecr_b.describe_repositories(repositoryNames=[name])["repositories"]
+    assert [repo["registryId"] for repo in found] == ["111111111111"]
