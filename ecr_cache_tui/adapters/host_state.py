@@ -12,11 +12,13 @@ share its home and its Docker daemon. Inside::
     locks/<digest>.lock           one per tag built here: flock(2)ed while a job builds it;
                                   holds the builder's pid, agent and job for the waiters
 
-Digests are of the key (account, region, repository; or the image reference) and of the AWS
-endpoint override and ``DOCKER_HOST`` the job uses, so jobs aimed at other endpoints or daemons
-never share a record. Writes go to a temporary file renamed into place: a reader sees the old
-record or the new one, never half of one. Lock files are never deleted (deleting a flock file
-races with its next holder); each is a few dozen bytes, one per tag built on the host.
+Digests are of the key (account, region, repository; or the image reference) and of the scope:
+the AWS endpoint override, ``DOCKER_HOST`` and the AWS identity the job uses (its credential
+and profile variables, :data:`ecr_cache_tui.wiring.AWS_IDENTITY_VARIABLES`), so jobs aimed at
+other endpoints, daemons or accounts never share a record. Writes go to a temporary file renamed
+into place: a reader sees the old record or the new one, never half of one. Lock files are never
+deleted (deleting a flock file races with its next holder); each is a few dozen bytes, one per
+tag built on the host.
 
 Every byte here is untrusted (another job, or another user of the host, may have put it there):
 the state is used only while its directory, each one up to the state root
