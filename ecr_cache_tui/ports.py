@@ -26,6 +26,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # only annotations: the hook's local hit never imports ecr_cache_tui.model
+    from datetime import datetime
+
     from ecr_cache_tui.cachekey.baseimages import ImageName
     from ecr_cache_tui.cachekey.inputs import Change, Manifest
     from ecr_cache_tui.hook.records import (
@@ -47,7 +49,10 @@ if TYPE_CHECKING:  # only annotations: the hook's local hit never imports ecr_ca
         PolicyPlan,
         PolicyView,
         ProgressEvent,
+        PrunePlan,
+        PruneResult,
         RegistryAuth,
+        RegistryKind,
         RepositoryInfo,
         TagInfo,
     )
@@ -223,6 +228,7 @@ class CacheServiceApi(Protocol):
     the TUI use them. ``plan_*`` never changes anything; ``evict``/``apply_policy`` do."""
 
     prefix: str
+    kind: RegistryKind
 
     def list_pipelines(
         self, *, with_stats: bool = False, workers: int = 8
@@ -257,3 +263,15 @@ class CacheServiceApi(Protocol):
     ) -> tuple[PolicyPlan, ...]: ...
 
     def apply_policy(self, plan: PolicyPlan) -> bool: ...
+
+    def plan_prune(
+        self,
+        repository: str,
+        days: int,
+        *,
+        keep: int = 1,
+        before: datetime | None = None,
+        force: bool = False,
+    ) -> PrunePlan: ...
+
+    def prune(self, plan: PrunePlan) -> PruneResult: ...

@@ -40,6 +40,7 @@ from ecr_cache_tui.tui.messages import (
     OpenTag,
     PolicyApplied,
     PolicyLoaded,
+    Pruned,
     call_backend,
 )
 from ecr_cache_tui.tui.palette import PipelineCommands
@@ -49,10 +50,11 @@ from ecr_cache_tui.tui.screens.detail import TagDetailScreen
 from ecr_cache_tui.tui.screens.help import HelpScreen, KeyHelp
 from ecr_cache_tui.tui.screens.max_age import MaxAgeScreen, plans_text
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
+from ecr_cache_tui.tui.screens.prune import PruneScreen, prune_text
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.model import EvictionPlan, PolicyPlan
+    from ecr_cache_tui.model import EvictionPlan, PolicyPlan, PrunePlan
     from ecr_cache_tui.ports import CacheServiceApi
 
 __all__ = ["CacheApp"]
@@ -257,6 +259,10 @@ class CacheApp(App[None]):
         if self.read_only:
             self.notify("read-only: nothing can be changed", severity="warning")
             return
+        kind = self.service.kind
+        if not kind.lifecycle_policies:  # no policies to edit: prune by hand instead
+            self._edit_prune(event.repositories, kind.name)
+            return
         if len(event.repositories) > 1:
             self._edit_max_age(event.repositories, None)
             return
@@ -337,6 +343,60 @@ class CacheApp(App[None]):
             screen.post_message(MaxAgeSet(plans))
         for plan in plans:
             self._changed(plan.repository)
+
+    # -- prune (a registry without policies) ------------------------------------------------
+
+    def _edit_prune(self, repositories: tuple[str, ...], registry: str) -> None:
+        def planned(plans: tuple[PrunePlan, ...] | None) -> None:
+            if plans:
+                self._confirm_prune(plans)
+
+        self.push_screen(PruneScreen(repositories, registry), planned)
+
+    def _confirm_prune(self, plans: tuple[PrunePlan, ...]) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes and not self.read_only:
+                self._run_prune(plans)
+            else:
+                self.notify("Nothing was changed", title="Cancelled")
+
+        todo = [p for p in plans if not p.eviction.empty]
+        images = sum(len(p.eviction.digests) for p in todo)
+        where = todo[0].repository if len(todo) == 1 else fmt.plural(len(todo), "pipeline")
+        self.push_screen(
+            ConfirmScreen(
+                f"Delete {fmt.plural(images, 'image')} from {where}?",
+                prune_text(todo),
+                confirm="Delete",
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mutate")
+    def _run_prune(self, plans: tuple[PrunePlan, ...]) -> None:
+        call_backend(
+            self,
+            "prune",
+            lambda: [self.service.prune(p) for p in plans if not p.eviction.empty],
+            Pruned,
+        )
+
+    @on(Pruned)
+    def _pruned(self, event: Pruned) -> None:
+        results = event.results
+        freed = sum(r.freed_bytes for r in results)
+        deleted = sum(len({d.digest for d in r.deleted}) for r in results)
+        gone = sum(len(r.gone) for r in results)
+        failures = [f for r in results for f in r.failures]
+        self.notify(
+            f"{fmt.plural(deleted, 'image')} deleted, {fmt.size(freed)} freed"
+            + (f"; {gone} already gone" if gone else "")
+            + (f"; {len(failures)} not deleted" if failures else ""),
+            title="Pruned",
+            severity="warning" if failures else "information",
+        )
+        for result in results:
+            self._changed(result.repository)
 
     # -- shared ---------------------------------------------------------------------------
 

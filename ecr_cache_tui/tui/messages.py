@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         PipelineStats,
         PipelineSummary,
         PolicyPlan,
+        PruneResult,
         TagInfo,
     )
     from ecr_cache_tui.tui.widgets.rows import TableRow
@@ -47,6 +48,7 @@ __all__ = [
     "PolicyApplied",
     "PolicyLoaded",
     "PolicyPlanned",
+    "Pruned",
     "StatsLoaded",
     "TagsLoaded",
 ]
@@ -139,6 +141,14 @@ class PolicyApplied(Message):
         super().__init__()
         self.plans = tuple(plans)
         self.written = tuple(written)
+
+
+class Pruned(Message):
+    """A prune was carried out: what each repository lost, found gone, or kept."""
+
+    def __init__(self, results: Sequence[PruneResult]) -> None:
+        super().__init__()
+        self.results = tuple(results)
 
 
 class CacheChanged(Message):
