@@ -302,6 +302,7 @@ def _on_miss(
         skipped = _cache_from_skipped(config, checkout, deps, key.platform)
         if skipped:
             deps.log.info(skipped)
+        _key_misses(config, checkout, deps, key)
         cache_from = (
             None
             if skipped
@@ -331,6 +332,19 @@ def _cache_from_skipped(
 
     reading = read_build(config, checkout, platform=platform)
     return cache_from_skipped(reading, buildkit=deps.builder.has_buildkit())
+
+
+def _key_misses(config: PluginConfig, checkout: Path, deps: HookDeps, key: Key) -> None:
+    """On a miss: each ``COPY``/``ADD`` source no ``cache-on`` pattern covers, in one collapsed
+    group (plain lines: never a warning of the annotation). Read here, not on a hit: it lists
+    the context."""
+    from ecr_cache_tui.cachekey.copied_inputs import key_misses  # noqa: PLC0415  (a miss only)
+
+    misses = key_misses(config, checkout, key.manifest, platform=key.platform)
+    if misses.lines:
+        deps.log.quiet_group(f":docker: ecr-cache: {misses.title}")
+        for line in misses.lines:
+            deps.log.message(line)
 
 
 @contextmanager

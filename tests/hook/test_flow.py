@@ -111,3 +111,32 @@ def test_oci_provider_makes_no_aws_call(tmp_path: Path) -> None:
     deps = HookDeps(**{**deps.__dict__, "ecr": None})
     result = run_pre_command(config, tmp_path, env={}, deps=deps)
     assert result.reference == f"r:5000/team/web:{TAG}" and ecr.calls == []
+
+
+def test_a_miss_names_the_copied_sources_the_key_misses_in_one_group(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY lock src/ /app/\n")
+    (tmp_path / "lock").write_text("l")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("a")
+    deps, out, *_ = make()
+    run_pre_command(CONFIG, tmp_path, env={}, deps=deps)
+    text = out.getvalue()
+    group = text[text.index("~~~ :docker: ecr-cache: 2 COPY/ADD sources not in the key") :]
+    assert group.splitlines()[1:3] == [
+        "COPY lock src/ /app/ (Dockerfile:2): lock goes into the image but not into the key; the "
+        "cached image will not change when it does. Add it to cache-on, or set "
+        "cache-on-copied: true.",
+        "COPY lock src/ /app/ (Dockerfile:2): src/ goes into the image but not into the key; the "
+        "cached image will not change when it does. Add it to cache-on, or set "
+        "cache-on-copied: true.",
+    ]
+    assert deps.log.warnings == []  # so never in the annotation
+
+
+def test_a_hit_never_reads_the_context(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY src/ /app/\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("a")  # uncovered: a miss would name it
+    deps, out, *_ = make(engine=FakeEngine(local={f"{IMAGE}:{TAG}"}))
+    run_pre_command(CONFIG, tmp_path, env={}, deps=deps)
+    assert "not in the key" not in out.getvalue()
