@@ -34,12 +34,14 @@ the last path segment before ``#``, less a ``-buildkite-plugin`` suffix, contain
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ecr_cache_tui import boundedjson
 from ecr_cache_tui.config.options import OPTIONS
 from ecr_cache_tui.config.references import (
     Reference,
@@ -54,7 +56,7 @@ from ecr_cache_tui.config.strings import (
     check_size,
     loads_json,
 )
-from ecr_cache_tui.errors import ConfigError, UsageError
+from ecr_cache_tui.errors import ConfigError, UsageError, one_line
 
 __all__ = [
     "CONFIGURATION_ENV",
@@ -350,8 +352,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{option}: cannot read {path}: {exc}", option=option) from exc
     check_size(text, option)
     if path.suffix == ".json":
-        yaml_error: type[Exception] = json.JSONDecodeError
-        load: Any = json.loads
+        yaml_error: type[Exception] = boundedjson.JsonError
+        load: Any = functools.partial(
+            boundedjson.loads, max_chars=MAX_TEXT_CHARS, max_depth=MAX_DEPTH + 1
+        )
     else:
         try:
             import yaml  # noqa: PLC0415  (only this command path reads YAML)
@@ -365,14 +369,19 @@ def read_config_file(path: Path) -> dict[str, Any]:
         yaml_error, load = yaml.YAMLError, yaml.safe_load
     try:
         document = load(text)
+    except (RecursionError, boundedjson.JsonTooDeep) as exc:
+        raise ConfigError(
+            f"{option}: {path} nests lists and maps more than {MAX_DEPTH} deep", option=option
+        ) from exc
     except (json.JSONDecodeError, yaml_error) as exc:
         detail = " ".join(str(exc).split())
         raise ConfigError(
             f"{option}: {path} is not valid JSON/YAML: {detail}", option=option
         ) from exc
-    except RecursionError as exc:
+    except ValueError as exc:  # YAML: an integer over CPython's 4,300-digit conversion limit
         raise ConfigError(
-            f"{option}: {path} nests lists and maps more than {MAX_DEPTH} deep", option=option
+            f"{option}: {path} holds a value YAML cannot convert: {one_line(str(exc))[:120]}",
+            option=option,
         ) from exc
     check_shape(document, option)
     if document is None:

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecr_cache_tui import boundedjson
 from ecr_cache_tui.errors import ConfigError, escape
 
 __all__ = [
@@ -187,17 +188,16 @@ def loads_json(
     """
     check_size(text, origin)
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise error(
-            f"{origin}: not valid JSON ({exc.msg} at character {exc.pos}){hint}", option=origin
-        ) from exc
-    except RecursionError as exc:
+        # Bounds far above check_shape's: it names the configuration's own limits.
+        value = boundedjson.loads(text, max_chars=MAX_TEXT_CHARS, max_depth=1 << 20)
+    except boundedjson.JsonTooDeep as exc:
         raise error(
             f"{origin}: lists and maps nested more than {MAX_DEPTH} deep: expected a plugin "
             "configuration",
             option=origin,
         ) from exc
+    except boundedjson.JsonError as exc:
+        raise error(f"{origin}: {exc}{hint}", option=origin) from exc
     check_shape(value, origin)
     return value
 

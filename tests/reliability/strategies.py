@@ -192,17 +192,50 @@ def configurations(draw: st.DrawFn) -> dict[Any, Any]:
     return raw
 
 
+#: Numbers Python's JSON decoder turns into an exception or a non-number: more digits than
+#: CPython converts (4,300), floats past the largest double, JavaScript's constants.
+_hostile_numbers = st.one_of(
+    st.integers(4000, 6000).map(lambda n: "9" * n),
+    st.integers(4300, 5000).map(lambda n: "-" + "1" * n),
+    st.integers(4300, 5000).map(lambda n: "0." + "1" * n),
+    st.sampled_from(["1e400", "-1e999", "1E+309", "NaN", "Infinity", "-Infinity"]),
+)
+#: Where a number can sit in a configuration: an option, an ecr-tags value, a list item, an
+#: unknown key's value (nested), a flattened-looking key.
+_number_places = st.sampled_from(
+    [
+        '{"max-age-days": %s}',
+        '{"ecr-tags": {"team": %s}}',
+        '{"cache-on": ["package.json", %s]}',
+        '{"build-args": [%s]}',
+        '{"cache-on": "package.json", "zz": {"a": [%s]}}',
+        '{"base-image-check-minutes": %s, "cache-from": true}',
+        "[%s]",
+        "%s",
+    ]
+)
+_depths = st.integers(30, 100_000)
+_openers = st.sampled_from([("[", "]"), ('{"a":', "}"), ('[{"a":', "}]")])
+_huge_strings = st.integers((1 << 20) - 50, (1 << 20) + 50).map(
+    lambda n: '{"dockerfile-inline": "' + "a" * n + '"}'
+)
+
+
 @st.composite
 def configuration_text(draw: st.DrawFn) -> str:
     """``BUILDKITE_PLUGIN_CONFIGURATION``/``--config`` text: JSON of a configuration, deep
-    nesting, or not JSON at all."""
-    kind = draw(st.integers(0, 5))
+    nesting, numbers JSON cannot hold, text around the size limit, or not JSON at all."""
+    kind = draw(st.integers(0, 8))
     if kind == 0:
-        depth = draw(st.integers(30, 5000))
-        opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
+        depth = draw(_depths)
+        opener, closer = draw(_openers)
         return '{"cache-on": ' + opener * depth + "1" + closer * depth + "}"
     if kind == 1:
         return draw(_not_json)
+    if kind == 6:
+        return draw(_number_places) % draw(_hostile_numbers)
+    if kind == 7:
+        return draw(_huge_strings)
     raw = draw(configurations())
     return json.dumps(raw, ensure_ascii=draw(st.booleans()), default=str)
 

@@ -102,6 +102,47 @@ def test_configuration_text_over_a_mebibyte_is_refused(checkout: Path) -> None:
     assert "expected at most 1048576" in assert_one_line(info.value, "BUILDKITE_PLUGIN")
 
 
+HUGE = "1" * 5000  # more digits than CPython converts (4,300): json.loads raised ValueError
+NUMBERS = {
+    "max-age-days": '{"max-age-days": %s}',
+    "an ecr-tags value": '{"ecr-tags": {"team": %s}}',
+    "a list item": '{"cache-on": ["package.json", %s]}',
+    "an unknown key's value": '{"cache-on": "package.json", "zz": {"a": [%s]}}',
+}
+
+
+@pytest.mark.parametrize("number", [HUGE, "-" + HUGE, "1e400", "NaN", "-Infinity"])
+@pytest.mark.parametrize("where", list(NUMBERS))
+@pytest.mark.parametrize("source", ["BUILDKITE_PLUGIN_CONFIGURATION", "BUILDKITE_PLUGINS"])
+def test_a_number_json_cannot_hold_is_one_line_anywhere_in_the_configuration(
+    checkout: Path, number: str, where: str, source: str
+) -> None:
+    text = NUMBERS[where] % number
+    if source == "BUILDKITE_PLUGINS":
+        text = '[{"github.com/acme/ecr-cache-buildkite-plugin#v1": ' + text + "}]"
+    with pytest.raises(ConfigError) as info:
+        load({**ENV, source: text, "BUILDKITE_PLUGIN_NAME": "ECR_CACHE"}, checkout)
+    message = assert_one_line(info.value, source)
+    assert HUGE not in message
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yml"])
+def test_a_huge_number_in_a_config_file_is_one_line(tmp_path: Path, suffix: str) -> None:
+    if suffix == ".yml":
+        pytest.importorskip("yaml")
+    path = tmp_path / f"config{suffix}"
+    path.write_text(NUMBERS["max-age-days"] % HUGE)
+    with pytest.raises(ConfigError) as info:
+        read_config_file(path)
+    assert HUGE not in assert_one_line(info.value, "--config-file")
+
+
+def test_a_huge_number_on_the_command_line_is_one_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        from_cli(NUMBERS["max-age-days"] % HUGE, None)
+    assert "digits" in assert_one_line(info.value, "--config")
+
+
 # -- paths ---------------------------------------------------------------------------------
 
 
