@@ -13,6 +13,9 @@ The model is ``bash -O globstar -O nullglob`` with ``dotglob`` off in a UTF-8 lo
 * A trailing ``/`` matches directories only. ``.`` components and repeated slashes are dropped;
   ``..`` and absolute patterns are refused (a pattern must stay inside the checkout).
 * Unreadable directories are skipped, as bash skips them.
+* An expansion is bounded: more than :data:`MAX_MATCHES` matches, or more than
+  :data:`MAX_WALKED` directory entries looked at, raises :class:`TooManyMatches` (a ``**``
+  over a huge tree, or one a build filled on purpose, must not take the host's memory).
 * A match reached through a symlink (the match itself or a directory on its way) is marked
   ``linked``; :func:`escape` says whether such a match resolves outside the root, and names
   the link. Only linked matches are resolved, so a tree without links costs nothing more.
@@ -36,9 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "MAX_MATCHES",
+    "MAX_WALKED",
     "Match",
     "Pattern",
     "PatternError",
+    "TooManyMatches",
     "compile_pattern",
     "escape",
     "expand",
@@ -46,8 +52,19 @@ __all__ = [
 ]
 
 
+#: Paths one pattern may match at most.
+MAX_MATCHES = 1_000_000
+#: Directory entries one expansion may look at, at most (a ``**`` over a tree of files that
+#: do not match still costs a look at each).
+MAX_WALKED = 5_000_000
+
+
 class PatternError(ValueError):
     """A pattern that is not allowed (absolute, escaping with ``..``, or empty)."""
+
+
+class TooManyMatches(PatternError):
+    """An expansion went over :data:`MAX_MATCHES` matches or :data:`MAX_WALKED` entries."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,9 @@ class _Literal:
 
 @dataclass(frozen=True)
 class _Wild:
-    regex: re.Pattern[str]
+    """A component with wildcards, matched in time linear in the name (see :class:`_Glob`)."""
+
+    glob: _Glob
     allow_hidden: bool
 
 
@@ -158,7 +177,7 @@ def compile_pattern(text: str) -> Pattern:
             parts.append(_GlobStar())
         elif has_magic(component):
             allow_hidden = component.startswith(".") or component.startswith("\\.")
-            parts.append(_Wild(re.compile(_translate(component), re.DOTALL), allow_hidden))
+            parts.append(_Wild(_Glob.compile(component), allow_hidden))
         else:
             name = _unescape(component)
             parts.append(_Literal(name, name.encode("utf-8", "surrogateescape")))
@@ -215,6 +234,7 @@ class _Expander:
         self.parts = pattern.parts
         self.dirs_only = pattern.dirs_only
         self.found = found
+        self.walked = 0
 
     def at(
         self,
@@ -231,13 +251,13 @@ class _Expander:
         if isinstance(part, _Literal):
             self._literal(rel, rel_text, i, part, linked=linked)
         elif isinstance(part, _Wild):
-            entries = listing if listing is not None else _list(self._abs(rel))
+            entries = listing if listing is not None else self._list(rel)
             for entry in entries:
                 name = entry.name
                 if name[:1] == b"." and not part.allow_hidden:
                     continue
                 text = name.decode("utf-8", "surrogateescape")
-                if part.regex.fullmatch(text) is None:
+                if not part.glob.matches(text):
                     continue
                 child, child_text = _join(rel, rel_text, name, text)
                 is_dir = _entry_is_dir(entry)
@@ -263,7 +283,7 @@ class _Expander:
         decodes no name it does not need to.
         """
         literal = part.raw if isinstance(part, _Literal) else None
-        regex = part.regex if isinstance(part, _Wild) else None
+        glob = part.glob if isinstance(part, _Wild) else None
         allow_hidden = isinstance(part, _Wild) and part.allow_hidden
         stack = [(self._abs(rel), rel)]
         while stack:
@@ -274,15 +294,16 @@ class _Expander:
                 continue  # unreadable: bash skips it too
             with it:
                 for entry in it:
+                    self.walked += 1
                     name = entry.name
                     hidden = name[:1] == b"."
                     if literal is not None:
                         hit = name == literal
                     else:
-                        assert regex is not None
-                        hit = (allow_hidden or not hidden) and regex.fullmatch(
+                        assert glob is not None
+                        hit = (allow_hidden or not hidden) and glob.matches(
                             name.decode("utf-8", "surrogateescape")
-                        ) is not None
+                        )
                     if hit:
                         child = here_rel + b"/" + name if here_rel else name
                         self._emit(
@@ -292,6 +313,7 @@ class _Expander:
                         )
                     if not hidden and _is_real_dir(entry):
                         stack.append((entry.path, here_rel + b"/" + name if here_rel else name))
+            self._count(0)
 
     def _literal(self, rel: bytes, rel_text: str, i: int, part: _Literal, *, linked: bool) -> None:
         last = i == len(self.parts) - 1
@@ -335,7 +357,7 @@ class _Expander:
         stack = [(rel, rel_text)]
         while stack:
             here, here_text = stack.pop()
-            listing = _list(self._abs(here))
+            listing = self._list(here)
             yield here, here_text, listing
             for entry in listing:
                 if entry.name[:1] != b"." and _is_real_dir(entry):
@@ -344,6 +366,18 @@ class _Expander:
     def _emit(self, path: str, is_dir: bool, linked: bool) -> None:
         if is_dir or not self.dirs_only:
             self.found[path] = (is_dir, linked)
+            if len(self.found) > MAX_MATCHES:
+                raise TooManyMatches(f"it matches more than {MAX_MATCHES} paths")
+
+    def _list(self, rel: bytes) -> list[os.DirEntry[bytes]]:
+        listing = _list(self._abs(rel))
+        self._count(len(listing))
+        return listing
+
+    def _count(self, entries: int) -> None:
+        self.walked += entries
+        if self.walked > MAX_WALKED:
+            raise TooManyMatches(f"it walks more than {MAX_WALKED} directory entries")
 
     def _abs(self, rel: bytes) -> bytes:
         return self.root + b"/" + rel if rel else self.root
@@ -404,7 +438,8 @@ def _bracket(component: str, start: int) -> tuple[str, int] | None:
         if ch == "]" and not first:
             # Only reversed ranges (`[z-a]`) leave nothing: bash then matches nothing.
             body = "|".join(([f"[{''.join(chars)}]"] if chars else []) + pieces) or "(?!)"
-            regex = f"(?:(?!{body}).)" if negate else f"(?:{body})"
+            # Lookarounds are atomic: one character, no choice point left behind.
+            regex = f"(?!{body})." if negate else f"(?=(?:{body}))."
             return regex, i + 1
         first = False
         if ch == "[" and component.startswith("[:", i):
@@ -435,26 +470,85 @@ def _class_char(ch: str) -> str:
     return "\\" + ch if ch in "\\]^-[" else ch
 
 
-def _translate(component: str) -> str:
-    out: list[str] = []
+@dataclass(frozen=True)
+class _Glob:
+    """One component's wildcards, matched without backtracking over ``*``.
+
+    The component is cut at each ``*`` into segments of fixed length (every other token,
+    ``?``, ``[…]`` or a literal, is exactly one character), each a regular expression with no
+    quantifier and no choice point (a bracket is an atomic lookahead then ``.``). Then the
+    classic greedy algorithm: the first segment must match at the start, the last at the end,
+    and each one between at its leftmost place after the one before. Leftmost is always
+    right, since a later place leaves less room for what follows. Each segment is tried at
+    each position at most once: O(len(name) × len(component)), whatever the pattern (a
+    regular expression of ``.*`` backtracks exponentially on ``*a*a*a*a*b``).
+
+    With at most one ``*`` (``*.json``, the everyday case) the component is one regular
+    expression, ``head.*tail``, matched in C: ``.*`` can only give back one character at a
+    time, and the tail has no choice point, so that is O(len(name) × len(tail)) too.
+    """
+
+    single: re.Pattern[str] | None
+    head: re.Pattern[str] | None
+    middle: tuple[re.Pattern[str], ...]
+    tail: re.Pattern[str] | None
+    head_len: int
+    tail_len: int
+    min_len: int
+
+    @classmethod
+    def compile(cls, component: str) -> _Glob:
+        segments = _segments(component)
+        if len(segments) <= 2:
+            single = re.compile(".*".join("".join(seg) for seg in segments), re.DOTALL)
+            return cls(single, None, (), None, 0, 0, 0)
+        compiled = [re.compile("".join(seg), re.DOTALL) if seg else None for seg in segments]
+        lengths = [len(seg) for seg in segments]
+        middle = tuple(c for c in compiled[1:-1] if c is not None)
+        return cls(None, compiled[0], middle, compiled[-1], lengths[0], lengths[-1], sum(lengths))
+
+    def matches(self, name: str) -> bool:
+        """True when the whole of ``name`` matches the component."""
+        if self.single is not None:
+            return self.single.fullmatch(name) is not None
+        n = len(name)
+        if n < self.min_len:
+            return False
+        if self.head is not None and self.head.match(name) is None:
+            return False
+        end = n - self.tail_len
+        if self.tail is not None and self.tail.match(name, end) is None:
+            return False
+        pos = self.head_len
+        for segment in self.middle:
+            found = segment.search(name, pos, end)
+            if found is None:
+                return False
+            pos = found.end()
+        return True
+
+
+def _segments(component: str) -> list[list[str]]:
+    """The component cut at each ``*``: per segment, one regex token per character matched."""
+    segments: list[list[str]] = [[]]
     i = 0
     while i < len(component):
         ch = component[i]
         if ch == "*":
-            out.append(".*")
+            segments.append([])
         elif ch == "?":
-            out.append(".")
+            segments[-1].append(".")
         elif ch == "[":
             bracket = _bracket(component, i)
             if bracket is not None:
-                out.append(bracket[0])
+                segments[-1].append(bracket[0])
                 i = bracket[1]
                 continue
-            out.append(re.escape(ch))
+            segments[-1].append(re.escape(ch))
         elif ch == "\\" and i + 1 < len(component):
             i += 1
-            out.append(re.escape(component[i]))
+            segments[-1].append(re.escape(component[i]))
         else:
-            out.append(re.escape(ch))
+            segments[-1].append(re.escape(ch))
         i += 1
-    return "".join(out)
+    return segments

@@ -8,12 +8,16 @@ by UTF-8 bytes; a separate test pins ours).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ecr_cache_tui.cachekey import globbing
 from ecr_cache_tui.cachekey.globbing import PatternError, compile_pattern, expand
 
 BASH = shutil.which("bash")
@@ -203,3 +207,70 @@ def test_trailing_slash_matches_directories_only(tree: Path) -> None:
 def test_patterns_outside_the_checkout_or_empty_are_refused(pattern: str) -> None:
     with pytest.raises(PatternError):
         compile_pattern(pattern)
+
+
+# -- matching time and bounds --------------------------------------------------------------
+
+# A backtracking matcher (a regular expression of `.*`) takes seconds on the first and longer
+# than any test timeout on the others; ours answers each in well under a millisecond
+# (bench/glob_bench.py measures both).
+PATHOLOGICAL = [
+    ("*a*a*a*a*b", "a" * 200),
+    ("*a" * 20 + "*b", "a" * 255),
+    ("*?" * 20 + "*b", "a" * 255),
+    ("*" + "[[:alpha:][:alnum:][:word:]]" * 12 + "b*", "a" * 255),
+]
+
+
+@pytest.mark.parametrize(("pattern", "name"), PATHOLOGICAL)
+def test_many_stars_against_a_long_name_answer_like_bash(
+    tmp_path: Path, pattern: str, name: str
+) -> None:
+    (tmp_path / name).write_text("x")
+    (tmp_path / (name[:-1] + "b")).write_text("x")
+    assert _ours(tmp_path, pattern) == [name[:-1] + "b"]
+    if BASH is not None and pattern.count("*") <= 5:
+        assert _bash(tmp_path, pattern) == [name[:-1] + "b"]
+
+
+def _reference(component: str, name: str) -> bool:
+    """What a backtracking regular expression says (fine for the short names drawn here)."""
+    regex = ".*".join("".join(segment) for segment in globbing._segments(component))
+    return re.fullmatch(regex, name, re.DOTALL) is not None
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(
+    component=st.lists(
+        st.sampled_from(["*", "?", "a", "b", ".", "[ab]", "[!a]", "[[:alpha:]]", "\\*"]),
+        min_size=1,
+        max_size=7,
+    ).map("".join),
+    name=st.text(alphabet="ab.*", max_size=9),
+)
+def test_the_linear_matcher_agrees_with_a_regular_expression(component: str, name: str) -> None:
+    assert globbing._Glob.compile(component).matches(name) == _reference(component, name)
+
+
+def test_a_pattern_over_the_match_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(30):
+        (tmp_path / f"f{i}").write_text("x")
+    monkeypatch.setattr(globbing, "MAX_MATCHES", 29)
+    with pytest.raises(globbing.TooManyMatches, match="more than 29 paths"):
+        expand(tmp_path, compile_pattern("**"))
+    monkeypatch.setattr(globbing, "MAX_MATCHES", 30)
+    assert len(expand(tmp_path, compile_pattern("**"))) == 30
+
+
+@pytest.mark.parametrize("pattern", ["**/x.json", "**/*.json", "**", "*/*"])
+def test_a_walk_over_the_entry_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str
+) -> None:
+    for i in range(30):
+        (tmp_path / f"d{i}").mkdir()
+        (tmp_path / f"d{i}" / "other").write_text("x")
+    monkeypatch.setattr(globbing, "MAX_WALKED", 50)
+    with pytest.raises(globbing.TooManyMatches, match="more than 50 directory entries"):
+        expand(tmp_path, compile_pattern(pattern))
