@@ -37,7 +37,11 @@ and so the tag, are what they were before the kind existed, and the version stay
 
 ``status`` is ``files``, ``no-match`` or ``directories-only``. With a JSON selector
 (``file.json#.a.b``) a file's ``H(content)`` is ``H(canonical JSON of the selected value)``.
-A dangling symlink is hashed as ``H("symlink:" + its target)``.
+A dangling symlink is hashed as ``H("symlink:" + its target)``. A match that is not a regular
+file (a FIFO, a socket, a character or block device) is hashed as ``H("special:" + its kind)``
+(``fifo``, ``socket``, ``char-device``, ``block-device``) and never opened: opening a FIFO can
+block, opening a device can act on it. The Dockerfile and a selector's JSON file must be
+regular files (anything else is a configuration error, found before anything is opened).
 
 The tag is ``H(F("ecr-cache-tui checksum") F("1") F(kind) F(name) F(digest) …)`` over the
 entries in SPEC §3's order, so it can be recomputed from a manifest (:func:`tag_of`) and no
@@ -47,7 +51,6 @@ File contents are hashed in 1 MiB chunks, so a 50 MB lock file is never held in 
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
@@ -57,8 +60,16 @@ from typing import Any
 
 import xxhash
 
+from ecr_cache_tui import boundedjson
 from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
-from ecr_cache_tui.cachekey.globbing import Match, compile_pattern, escape, expand
+from ecr_cache_tui.cachekey.globbing import (
+    MAX_MATCHES,
+    Match,
+    TooManyMatches,
+    compile_pattern,
+    escape,
+    expand,
+)
 from ecr_cache_tui.cachekey.inputs import (
     ADDITIONAL_BUILD_ARGS,
     BUILD_ARG,
@@ -83,6 +94,15 @@ VERSION = 1
 ALGORITHM = "xxh3-128"
 _DOMAIN = b"ecr-cache-tui checksum"
 _CHUNK = 1 << 20
+#: Bytes of a selector's JSON file read at most (a big lock file is a few tens of MiB).
+MAX_SELECTOR_FILE = 256 << 20
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_SPECIAL = (
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "char-device"),
+    (stat.S_ISBLK, "block-device"),
+)
 
 
 @dataclass(frozen=True)
@@ -197,7 +217,14 @@ def _cache_on(checkout: Path, entry: str, hasher: _Hasher) -> tuple[InputEntry, 
     pattern_text, selector_text = split_entry(entry)
     pattern = compile_pattern(pattern_text)
     selector = parse_selector(selector_text) if selector_text is not None else None
-    matches = expand(checkout, pattern)
+    try:
+        matches = expand(checkout, pattern)
+    except TooManyMatches as exc:
+        raise ConfigError(
+            f"cache-on: {show(entry)} is not valid: {exc}; expected a pattern that matches at "
+            f"most {MAX_MATCHES} paths",
+            option="cache-on",
+        ) from exc
     for match in matches:
         link = escape(checkout, match)
         if link is not None:
@@ -237,7 +264,7 @@ def _match_digest(
 ) -> str:
     path = _on_disk(checkout, match.path)
     if selector is None:
-        return hasher.file(path, "cache-on", match.path)
+        return hasher.file(path, "cache-on", match.path, record_special=True)
     document = _read_json(path, entry, match.path)
     try:
         return _h(canonical_json(selector.select(document)))
@@ -248,23 +275,55 @@ def _match_digest(
 
 
 def _read_json(path: bytes, entry: str, shown: str) -> Any:
+    where = f"cache-on: {entry}"
+    fd = _open_regular(path, where, shown, "cache-on")
     try:
-        with open(path, "rb") as f:  # noqa: PTH123  (a bytes path, as on disk)
-            data = f.read()
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(MAX_SELECTOR_FILE + 1)
     except OSError as exc:
-        raise ConfigError(
-            f"cache-on: {entry}: cannot read {shown}: {exc.strerror or exc}", option="cache-on"
-        ) from exc
+        raise _unreadable(where, shown, exc, "cache-on") from exc
     try:
-        return json.loads(data, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cache-on: {entry}: {shown} is not valid JSON ({exc})", option="cache-on"
-        ) from exc
+        return boundedjson.loads(data, max_chars=MAX_SELECTOR_FILE, max_depth=None)
+    except boundedjson.JsonError as exc:
+        raise ConfigError(f"{where}: {shown} is not valid JSON ({exc})", option="cache-on") from exc
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def _open_regular(
+    raw: bytes, where: str, shown: str, option: str, *, mode: int | None = None
+) -> int:
+    """An open descriptor of ``raw``, a regular file; a ConfigError for anything else.
+
+    The kind is checked before opening (a device is never opened; ``mode`` is a ``stat`` the
+    caller already made) and again on the descriptor (the name may have been replaced in
+    between; ``O_NONBLOCK``: a FIFO put there meanwhile opens at once, without a writer).
+    ``where`` starts the message (``dockerfile``, ``cache-on: x.json#.a``).
+    """
+    try:
+        if mode is None:
+            mode = os.stat(raw).st_mode  # noqa: PTH116  (bytes paths: no Path objects)
+        kind = _special(mode)
+        if kind is None:
+            fd = os.open(raw, _OPEN_FLAGS)
+            kind = _special(os.fstat(fd).st_mode)
+            if kind is None:
+                return fd
+            os.close(fd)
+    except OSError as exc:
+        raise _unreadable(where, shown, exc, option) from exc
+    raise ConfigError(
+        f"{where}: {shown} is a {kind}, not a regular file; expected a regular file",
+        option=option,
+    )
+
+
+def _special(mode: int) -> str | None:
+    """``None`` for a regular file, else what it is (``fifo``, ``directory``, …)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in _SPECIAL:
+        if test(mode):
+            return kind
+    return "directory" if stat.S_ISDIR(mode) else "special file"
 
 
 class _Hasher:
@@ -274,38 +333,48 @@ class _Hasher:
         self._buffer = bytearray(_CHUNK)
         self._view = memoryview(self._buffer)
 
-    def file(self, raw: bytes, option: str, shown: str) -> str:
-        """The digest of ``raw``'s content (of its target text, for a dangling symlink)."""
-        return self.file_and_mode(raw, option, shown)[0]
+    def file(self, raw: bytes, option: str, shown: str, *, record_special: bool = False) -> str:
+        """The digest of ``raw``'s content (of its target text, for a dangling symlink).
 
-    def file_and_mode(self, raw: bytes, option: str, shown: str) -> tuple[str, int]:
+        Args:
+            raw: the path's bytes.
+            option: the option named in an error.
+            shown: the path as shown in an error.
+            record_special: a FIFO, socket or device is hashed as its kind, never opened
+                (else it is a ConfigError).
+        """
+        return self.file_and_mode(raw, option, shown, record_special=record_special)[0]
+
+    def file_and_mode(
+        self, raw: bytes, option: str, shown: str, *, record_special: bool = False
+    ) -> tuple[str, int]:
         """:meth:`file`, and the file's mode (0 for a dangling symlink)."""
         try:
-            # O_NONBLOCK: a FIFO matched by a pattern must not hang us (regular files ignore it).
-            fd = os.open(raw, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            mode = os.stat(raw).st_mode  # noqa: PTH116  (bytes paths: no Path objects)
         except FileNotFoundError as exc:
             try:
                 return _h(b"symlink:" + os.readlink(raw)), 0  # noqa: PTH115  (bytes, as on disk)
             except OSError:
-                raise _unreadable(option, shown, exc) from exc
+                raise _unreadable(option, shown, exc, option) from exc
         except OSError as exc:
-            raise _unreadable(option, shown, exc) from exc
+            raise _unreadable(option, shown, exc, option) from exc
+        kind = _special(mode)
+        if record_special and kind is not None and kind != "directory":
+            return _h(b"special:" + kind.encode()), mode
+        fd = _open_regular(raw, option, shown, option, mode=mode)
         try:
-            mode = os.fstat(fd).st_mode
-            if not stat.S_ISREG(mode):
-                raise ConfigError(f"{option}: {shown} is not a regular file", option=option)
             h = xxhash.xxh3_128()
             while n := os.readv(fd, [self._buffer]):
                 h.update(self._view[:n])
             return str(h.hexdigest()), mode
         except OSError as exc:
-            raise _unreadable(option, shown, exc) from exc
+            raise _unreadable(option, shown, exc, option) from exc
         finally:
             os.close(fd)
 
 
-def _unreadable(option: str, shown: str, exc: OSError) -> ConfigError:
-    return ConfigError(f"{option}: cannot read {shown}: {exc.strerror or exc}", option=option)
+def _unreadable(where: str, shown: str, exc: OSError, option: str) -> ConfigError:
+    return ConfigError(f"{where}: cannot read {shown}: {exc.strerror or exc}", option=option)
 
 
 def _on_disk(checkout: Path, relative: str) -> bytes:

@@ -50,7 +50,9 @@ __all__ = [
 class FileHasher(Protocol):
     """Hashes one file's content (what :mod:`.checksum` streams), with its mode."""
 
-    def file_and_mode(self, raw: bytes, option: str, shown: str) -> tuple[str, int]: ...
+    def file_and_mode(
+        self, raw: bytes, option: str, shown: str, *, record_special: bool = False
+    ) -> tuple[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,8 @@ def _file_digest(base: bytes, path: str, link: bool, hasher: FileHasher) -> str:
             return _h(b"symlink:" + os.readlink(raw))  # noqa: PTH115  (bytes, as on disk)
         except OSError:
             pass
-    digest, mode = hasher.file_and_mode(raw, "cache-on-copied", path)
+    # A FIFO or device COPY names is recorded by its kind, never opened (as for cache-on).
+    digest, mode = hasher.file_and_mode(raw, "cache-on-copied", path, record_special=True)
     if mode & stat.S_IXUSR:
         return _h(b"exec:" + digest.encode())
     return digest
@@ -225,8 +228,14 @@ def _is_file(checkout: Path, relative: str) -> bool:
 
 
 def _read_text(checkout: Path, relative: str, warnings: list[str]) -> str:
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        with open(os.fsencode(checkout) + b"/" + os.fsencode(relative), "rb") as f:  # noqa: PTH123
+        # O_NONBLOCK and a regular file only: a FIFO put there must not block the job.
+        fd = os.open(os.fsencode(checkout) + b"/" + os.fsencode(relative), flags)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                warnings.append(f"cannot read {one_line(relative)}: not a regular file")
+                return ""
             data = f.read(4 * MAX_BYTES + 1)
     except OSError as exc:
         warnings.append(f"cannot read {one_line(relative)}: {exc.strerror or exc}")

@@ -373,3 +373,66 @@ def test_a_daemon_platform_that_is_not_os_arch_is_refused(checkout: Path) -> Non
 def test_the_engine_prints_nothing(checkout: Path, capfd: pytest.CaptureFixture[str]) -> None:
     compute(_config(checkout, {**BASE, "build-args": ["MISSING"]}), checkout, platform=PLATFORM)
     assert capfd.readouterr() == ("", "")
+
+
+# -- files that are not regular files, and files too big or deep ---------------------------
+
+
+def _special_files(checkout: Path) -> None:
+    os.mkfifo(checkout / "generated" / "pipe.lock")
+    # /dev/null's numbers: a device node a build could leave in its output (mknod needs root).
+    os.mknod(checkout / "generated" / "null.lock", 0o600 | 0o020000, os.makedev(1, 3))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+def test_a_fifo_or_device_matched_by_a_pattern_is_recorded_as_such_never_opened(
+    checkout: Path,
+) -> None:
+    _write(checkout, "generated/real.lock", "x")
+    before = _tag(checkout)
+    _special_files(checkout)
+    # Opening the FIFO for reading without O_NONBLOCK would wait for a writer forever.
+    result = compute(_config(checkout), checkout, platform=PLATFORM)
+    entry = next(e for e in result.manifest.entries if e.name == "generated/*.lock")
+    digests = {f.path: f.digest for f in entry.files}
+    assert set(digests) == {"generated/null.lock", "generated/pipe.lock", "generated/real.lock"}
+    assert digests["generated/pipe.lock"] != digests["generated/null.lock"]
+    assert result.tag != before
+
+
+def test_a_selector_on_a_fifo_is_refused_at_once_naming_the_file(checkout: Path) -> None:
+    os.mkfifo(checkout / "config" / "pipe.json")
+    config = _config(checkout, {**BASE, "cache-on": ["config/pipe.json#.a"]})
+    with pytest.raises(ConfigError, match=r"config/pipe\.json is a fifo, not a regular file"):
+        compute(config, checkout, platform=PLATFORM)
+
+
+@pytest.mark.parametrize("depth", [2000, 100_000])
+def test_a_selector_on_json_nested_too_deep_is_refused_naming_the_file(
+    checkout: Path, depth: int
+) -> None:
+    _write(checkout, "config/deep.json", '{"a": ' + "[" * depth + "]" * depth + "}")
+    config = _config(checkout, {**BASE, "cache-on": ["config/deep.json#.a"]})
+    with pytest.raises(ConfigError, match=r"config/deep\.json is not valid JSON .*nested too deep"):
+        compute(config, checkout, platform=PLATFORM)
+
+
+@pytest.mark.parametrize("number", ["1" * 5000, "1e400"])
+def test_a_selector_on_json_with_an_unreadable_number_is_refused(
+    checkout: Path, number: str
+) -> None:
+    _write(checkout, "config/n.json", '{"a": ' + number + "}")
+    config = _config(checkout, {**BASE, "cache-on": ["config/n.json#.a"]})
+    with pytest.raises(ConfigError, match=r"config/n\.json is not valid JSON"):
+        compute(config, checkout, platform=PLATFORM)
+
+
+def test_a_pattern_over_the_match_bound_is_refused_naming_it(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecr_cache_tui.cachekey import globbing
+
+    monkeypatch.setattr(globbing, "MAX_MATCHES", 5)
+    config = _config(checkout, {**BASE, "cache-on": ["**"]})
+    with pytest.raises(ConfigError, match=r'^cache-on: "\*\*" is not valid: it matches more'):
+        compute(config, checkout, platform=PLATFORM)
