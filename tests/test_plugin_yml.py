@@ -79,7 +79,7 @@ steps:
             FROM node:20
             RUN npm ci
           cache-on: package.json#.dependencies
-          secrets: [NPM_TOKEN, "id=ssh,src=/root/.ssh/id_rsa"]
+          secrets: [NPM_TOKEN, "id=npmrc,src=.npmrc"]
           unhashed-build-args: BUILD_TOKEN
           additional-build-args: '--label "team=web platform" --network=host'
 ```
@@ -285,6 +285,7 @@ def checkout(tmp_path: Path) -> Path:
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "docker").mkdir()
     (tmp_path / "docker/ci.Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".npmrc").write_text("//registry/:_authToken=x\n")
     return tmp_path
 
 

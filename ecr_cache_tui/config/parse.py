@@ -33,6 +33,12 @@ from typing import Any
 from ecr_cache_tui.cachekey.globbing import PatternError, compile_pattern
 from ecr_cache_tui.cachekey.inputs import LABEL
 from ecr_cache_tui.cachekey.jsonselect import SelectorError, parse_selector, split_entry
+from ecr_cache_tui.config.buildflags import (
+    BOOLEAN_BUILD_FLAGS,
+    flag_values,
+    join_fields,
+    secret_fields,
+)
 from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
@@ -66,6 +72,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _SECRET_ID = re.compile(r"[A-Za-z0-9_.-]+")
 _SECRET_KEYS = ("id", "src", "source", "env", "type")
+_SECRET_SOURCES = frozenset({"src", "source"})
 # ECR's own rule for repository names (CreateRepository's repositoryName pattern).
 _ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
@@ -397,7 +404,7 @@ class _Parser:
                 f"{show(stray, 40)} is not a flag or a flag's value (the build context is the "
                 "context option); expected docker build flags such as --network=host",
             )
-        return words
+        return self._additional_secrets(words)
 
     def _secrets(self) -> tuple[Secret, ...]:
         secrets = []
@@ -415,8 +422,45 @@ class _Parser:
                 fields[key] = value
             if not _SECRET_ID.fullmatch(fields.get("id", "")):
                 raise _bad("secrets", item, _SECRET_ALLOWED)
-            secrets.append(Secret(fields["id"], item))
+            spec = item
+            if fields.keys() & _SECRET_SOURCES:
+                spec = join_fields(
+                    [(k, self._secret_file("secrets", k, v)) for k, v in fields.items()]
+                )
+            secrets.append(Secret(fields["id"], spec))
         return tuple(secrets)
+
+    def _secret_file(self, option: str, key: str, value: str) -> str:
+        """``value`` itself, or for ``src``/``source`` the real path of that file in the checkout.
+
+        Resolved like ``dockerfile``: relative, no ``..``, symlinks followed only while they
+        stay inside (a link out is refused, named), a regular file. The real path is what the
+        build is given, so it reads the file checked here, whatever its working directory.
+        """
+        if key not in _SECRET_SOURCES:
+            return value
+        path = self._inside_checkout(option, value)
+        if not self._resolves_to(option, value, path, directory=False):
+            raise _bad(
+                option,
+                value,
+                f"a secret's {key} is not a file in the checkout ({self.checkout / path}); "
+                "expected the path of a file inside the checkout",
+            )
+        return os.path.realpath(self.checkout / path)
+
+    def _additional_secrets(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """``words`` with each ``--secret``'s ``src`` checked and made the file's real path."""
+        out = list(words)
+        for index, value, attached in flag_values(words, "--secret"):
+            fields = secret_fields(value)
+            if not any(key in _SECRET_SOURCES for key, _ in fields):
+                continue
+            checked = join_fields(
+                [(k, self._secret_file("additional-build-args", k, v)) for k, v in fields]
+            )
+            out[index] = f"--secret={checked}" if attached else checked
+        return tuple(out)
 
     def _cache_on(self) -> tuple[str, ...]:
         entries = self._checked_list("cache-on")
@@ -700,24 +744,6 @@ _OWNED_BUILD_FLAGS = frozenset(
 )
 #: Their short forms, alone or with the value attached (``-fDockerfile``, ``-tname``).
 _OWNED_SHORT_FLAGS = frozenset({"-f", "-t", "-o"})
-#: ``docker build`` flags that take no value (legacy builder and buildx): the word after one is
-#: not its value. Any other flag written without ``=`` takes the next word.
-_BOOLEAN_BUILD_FLAGS = frozenset(
-    {
-        "--no-cache",
-        "--pull",
-        "--rm",
-        "--force-rm",
-        "-q",
-        "--quiet",
-        "--compress",
-        "--squash",
-        "--disable-content-trust",
-        "--load",
-        "--debug",
-        "-D",
-    }
-)
 
 
 def _stray_word(words: tuple[str, ...]) -> str | None:
@@ -734,7 +760,7 @@ def _stray_word(words: tuple[str, ...]) -> str | None:
         if not word.startswith("-") or word == "-":
             return word
         attached = "=" in word if word.startswith("--") else len(word) > 2
-        takes_value = not attached and word not in _BOOLEAN_BUILD_FLAGS
+        takes_value = not attached and word not in BOOLEAN_BUILD_FLAGS
     return None
 
 

@@ -25,6 +25,7 @@ def checkout(tmp_path: Path) -> Path:
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "docker").mkdir()
     (tmp_path / "docker/ci.Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".npmrc").write_text("//registry/:_authToken=x\n")
     return tmp_path
 
 
@@ -64,7 +65,7 @@ def test_every_option_is_carried_into_the_model(checkout: Path) -> None:
             "target": "deps",
             "build-args": ["NODE_ENV", "REGISTRY=internal"],
             "additional-build-args": "--label 'a b' --network=host",
-            "secrets": ["NPM_TOKEN", "id=ssh,src=/root/.ssh/id_rsa"],
+            "secrets": ["NPM_TOKEN", "id=npmrc,src=./.npmrc"],
             "cache-on": "package-lock.json",
             "ecr-name": "caches/web",
             "ecr-tags": {"Team": "Web Platform", "cost:centre": "42"},
@@ -93,9 +94,9 @@ def test_every_option_is_carried_into_the_model(checkout: Path) -> None:
     assert config.additional_build_args_raw == "--label 'a b' --network=host"
     assert [s.spec for s in config.secrets] == [
         "id=NPM_TOKEN,env=NPM_TOKEN",
-        "id=ssh,src=/root/.ssh/id_rsa",
+        f"id=npmrc,src={checkout.resolve()}/.npmrc",  # the real path: any cwd builds it
     ]
-    assert [s.id for s in config.secrets] == ["NPM_TOKEN", "ssh"]
+    assert [s.id for s in config.secrets] == ["NPM_TOKEN", "npmrc"]
     assert config.cache_on == ("package-lock.json",)
     assert config.ecr_name == "caches/web"
     assert dict(config.ecr_tags) == {"Team": "Web Platform", "cost:centre": "42"}

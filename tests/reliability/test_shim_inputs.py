@@ -94,6 +94,9 @@ def rig(
     outside.mkdir()
     (outside / "passwd").write_text("root:x:0:0\n")
     (checkout / "lnk").symlink_to(outside)
+    (checkout / ".npmrc").symlink_to(outside / "passwd")  # a secret's file linking out
+    os.mkfifo(checkout / "pipe.json")  # opened for reading, it would wait for a writer forever
+    (checkout / "deep.json").write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
     services.reset_moto()
     with CountingProxy(services.moto_url) as proxy:
         yield Rig(
@@ -159,6 +162,20 @@ CASES: dict[str, tuple[dict[str, Any] | str, str]] = {
     "cache-on-through-a-link-out": ({"cache-on": ["lnk/passwd"]}, "cache-on"),
     "context-through-a-link-out": ({"context": "lnk"}, "context"),
     "deep-json": (DEEP, "BUILDKITE_PLUGIN_CONFIGURATION"),
+    "huge-number": ('{"max-age-days": ' + "9" * 5000 + "}", "BUILDKITE_PLUGIN_CONFIGURATION"),
+    "huge-number-under-an-unknown-key": (
+        '{"cache-on": "package.json", "x": [1e400]}',
+        "BUILDKITE_PLUGIN_CONFIGURATION",
+    ),
+    "secret-src-absolute": ({"secrets": ["id=a,src=/etc/shadow"]}, "secrets"),
+    "secret-src-dot-dot": ({"secrets": ["id=a,src=../outside/passwd"]}, "secrets"),
+    "secret-src-through-a-link-out": ({"secrets": ["id=npmrc,src=.npmrc"]}, "secrets"),
+    "secret-src-through-additional-build-args": (
+        {"additional-build-args": "--secret id=a,src=lnk/passwd"},
+        "additional-build-args",
+    ),
+    "selector-on-a-fifo": ({"cache-on": ["pipe.json#.a"]}, "cache-on"),
+    "selector-on-json-nested-too-deep": ({"cache-on": ["deep.json#.a"]}, "cache-on"),
 }
 
 
