@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HOOK_ECR_RETRIES",
     "RETRY_SECONDS",
+    "base_image_login",
     "base_image_resolver",
     "checksum_base_images",
     "open_oci_service",
@@ -161,18 +162,25 @@ def base_image_resolver(
     ecr: EcrApi | None,
     redact: Callable[[str, str], None],
 ) -> BaseImageResolver:
-    """The registry client that resolves base images (``base-image-digests``).
+    """The registry client that resolves base images (``base-image-digests``), with the
+    logins of :func:`base_image_login`."""
+    from ecr_cache_tui.adapters.base_images import RegistryBaseImages  # noqa: PLC0415
 
-    A host's login: its Docker config entry or credential helper (helpers only for an ECR
-    host, as for the cache's registry), else, for an ECR host, a token from ECR: through the
-    hook's own ECR client when the host is in the plugin's region, else a client of that
-    region. Every login is registered with the log's redactor before it is used.
+    return RegistryBaseImages(base_image_login(plugin, env, ecr, redact))
+
+
+def base_image_login(
+    plugin: PluginConfig,
+    env: Mapping[str, str],
+    ecr: EcrApi | None,
+    redact: Callable[[str, str], None],
+) -> Callable[[ImageName], Credentials | None]:
+    """A base image's registry login: its Docker config entry or credential helper (helpers
+    only for an ECR host, as for the cache's registry), else, for an ECR host, a token from
+    ECR: through the hook's own ECR client when the host is in the plugin's region, else a
+    client of that region. Every login is registered with ``redact`` before it is used.
     """
-    from ecr_cache_tui.adapters.base_images import (  # noqa: PLC0415
-        RegistryBaseImages,
-        config_key,
-        ecr_registry_of,
-    )
+    from ecr_cache_tui.adapters.base_images import config_key, ecr_registry_of  # noqa: PLC0415
     from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
     from ecr_cache_tui.model import Credentials  # noqa: PLC0415
 
@@ -188,7 +196,7 @@ def base_image_resolver(
             redact(found.username, found.password)
         return found
 
-    return RegistryBaseImages(login)
+    return login
 
 
 def checksum_base_images(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import secrets
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +19,12 @@ from ecr_cache_tui.adapters.base_images import (
 )
 from ecr_cache_tui.adapters.registry import MAX_MANIFEST_BYTES
 from ecr_cache_tui.cachekey.baseimages import parse_image
+from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied, RegistryError, TagNotFound
 from ecr_cache_tui.model import Credentials
+from ecr_cache_tui.wiring import base_image_login
+from tests.adapters.test_registry import IMAGE, BearerRegistry
+from tests.fakes import FakeEcr
 from tests.registry_push import RegistryPusher
 from tests.services import ECR_PASSWORD, ECR_USER, Services
 
@@ -117,3 +126,46 @@ def test_a_missing_tag_is_not_found(services: Services) -> None:
         RegistryBaseImages(anonymous).digest(
             parse_image(f"{services.registry}/{repository()}:nope"), "linux/amd64"
         )
+
+
+@pytest.fixture
+def token_registry() -> Iterator[BearerRegistry]:
+    registry = BearerRegistry()
+    yield registry
+    registry.server.shutdown()
+
+
+def test_a_token_registry_is_answered_and_a_digestless_answer_is_hashed(
+    token_registry: BearerRegistry,
+) -> None:
+    bearer = token_registry
+    resolver = RegistryBaseImages(lambda image: Credentials("user", "pass"))
+    name = parse_image(f"{bearer.host}/team/app:v1")
+    expected = "sha256:" + hashlib.sha256(json.dumps(IMAGE).encode()).hexdigest()
+    assert resolver.digest(name, "linux/amd64") == expected
+    assert any(s.startswith("GET /token") for s in bearer.seen)
+
+
+def test_an_ecr_host_gets_a_token_from_ecr_and_it_is_masked(tmp_path: Path) -> None:
+    ecr = FakeEcr()
+    masked: list[tuple[str, str]] = []
+    login = base_image_login(
+        PluginConfig(region="eu-west-1"),
+        {"HOME": str(tmp_path)},
+        ecr,
+        lambda user, password: masked.append((user, password)),
+    )
+    found = login(parse_image("123456789012.dkr.ecr.eu-west-1.amazonaws.com/base/node:20"))
+    assert found is not None and found.username == "AWS"
+    assert ecr.calls == ["GetAuthorizationToken"]
+    assert masked == [(found.username, found.password)]
+    assert login(parse_image("ghcr.io/o/a:1")) is None, "no login in the Docker config"
+
+
+def test_a_docker_hub_login_is_read_where_the_cli_files_it(tmp_path: Path) -> None:
+    secret = base64.b64encode(b"hubuser:hubpass").decode()
+    (tmp_path / "config.json").write_text(
+        json.dumps({"auths": {DOCKER_HUB_CONFIG_KEY: {"auth": secret}}})
+    )
+    login = base_image_login(PluginConfig(), {"DOCKER_CONFIG": str(tmp_path)}, None, print)
+    assert login(parse_image("node:20")) == Credentials("hubuser", "hubpass")
