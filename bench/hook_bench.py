@@ -15,6 +15,9 @@ What it measures, in one invocation, rounds interleaved so drift hits every scen
   Twice: through the shim's own interpreter discovery and shared virtualenv (built in
   ``bench/.venv-hook-cache`` on first use), as on an agent; and with ``ECR_CACHE_PYTHON`` =
   this venv's python;
+* ``hook, hit (local), base digests``: the same local hit with ``base-image-digests: true`` on a
+  Dockerfile ``FROM`` an image in the plain registry (behind its own counting relay), inside the
+  resolution window: the digest is read from the host's record, no registry is asked;
 * ``hook, hit (local), no host state``: the same with the state's location unusable (one
   warning): the repository and policy are checked, botocore and docker imported (the hook's
   local hit before the host state);
@@ -38,6 +41,7 @@ already-built virtualenv (the bootstrap's fast path).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import http.client
 import http.server
@@ -390,6 +394,19 @@ def shim_overhead(runs: int) -> dict[str, float]:
 # --- main -------------------------------------------------------------------------------------
 
 
+def base_image(env: Mapping[str, str], registry: str) -> str:
+    """Push local/busybox to ``registry`` as ``bench/base:1``; the ``FROM`` line naming it."""
+    reference = f"{registry}/bench/base:1"
+    for argv in (
+        ["docker", "tag", "local/busybox:latest", reference],
+        ["docker", "push", reference],
+    ):
+        done = subprocess.run(argv, env=dict(env), capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
+    return f"FROM {reference}\n"
+
+
 def setup(env: dict[str, str], checkout: Path) -> str:
     """A checkout, its cached image built and pushed by the hook itself (a miss); the tag."""
     (checkout / "package-lock.json").write_text('{"lockfileVersion": 3, "bench": true}\n')
@@ -407,6 +424,11 @@ def setup(env: dict[str, str], checkout: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="timed runs per scenario")
+    parser.add_argument(
+        "--local-only",
+        action="store_true",
+        help="only the floors and the local hits (no reference pattern, no pull, no aws CLI)",
+    )
     args = parser.parse_args(argv)
 
     for var in ("DOCKER_HOST", "ECR_CACHE_TEST_AUTH_REGISTRY", "ECR_CACHE_TEST_MOTO_URL"):
@@ -415,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     registry = os.environ["ECR_CACHE_TEST_AUTH_REGISTRY"]
     calls = CallLog()
     server, proxy = start_proxy(os.environ["ECR_CACHE_TEST_MOTO_URL"], calls)
-    awscli_bin = ensure_awscli()
+    awscli_bin = Path("/nonexistent") if args.local_only else ensure_awscli()
 
     work = Path(tempfile.mkdtemp(prefix="hook-bench."))
     checkout = work / "checkout"
@@ -463,6 +485,22 @@ def main(argv: list[str] | None = None) -> int:
     (work / "docker-config-hook").mkdir()
     tag = setup(env, checkout)
     image = f"{relay.address}/{ECR_NAME}:{tag}"
+    bases = CountingRelay(os.environ["ECR_CACHE_TEST_REGISTRY"])
+    digests_checkout = work / "checkout-digests"
+    digests_checkout.mkdir()
+    digests_env = {
+        **env,
+        "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(
+            {
+                **config,
+                "dockerfile-inline": base_image(env, bases.address)
+                + "COPY blob.bin package-lock.json /data/\n",
+                "ecr-name": f"{ECR_NAME}-digests",
+                "base-image-digests": True,
+            }
+        ),
+    }
+    setup(digests_env, digests_checkout)  # the miss that builds it and keeps the digest
     # The shim's own path, once, not timed: it builds the shared virtualenv on first use.
     first = subprocess.run(
         hook_argv(), env=agent_env, cwd=checkout, capture_output=True, check=False
@@ -519,27 +557,47 @@ def main(argv: list[str] | None = None) -> int:
 
         return run
 
-    def floor() -> Sample:
-        script = '"$1" -c pass && docker image inspect "$2" >/dev/null'
-        return timed(
-            ["bash", "-c", script, "bash", interpreter, image], env, checkout, calls, relay
-        )
+    def floor(of: str = image) -> Callable[[], Sample]:
+        def run() -> Sample:
+            script = '"$1" -c pass && docker image inspect "$2" >/dev/null'
+            return timed(
+                ["bash", "-c", script, "bash", interpreter, of], env, checkout, calls, relay
+            )
+
+        return run
+
+    def digests_hit() -> Sample:
+        bases.reset()
+        found = timed(hook_argv(), digests_env, digests_checkout, calls, relay)
+        if "hit (local)" not in found.output:
+            sys.exit(f"base digests: not a local hit:\n{found.output}")
+        count = found.registry_requests + len(bases.requests) + bases.connections
+        return dataclasses.replace(found, registry_requests=count)
 
     scenarios: dict[str, Callable[[], Sample]] = {
-        "floor: python3 + image inspect": floor,
+        "floor: python3 + image inspect": floor(),
         "hook, hit (local), agent's path": hook(local=True, hook_env=agent_env),
         "hook, hit (local)": hook(local=True),
+        "hook, hit (local), base digests": digests_hit,
         "hook, hit (local), no state": hook(local=True, hook_env=no_state),
         "reference, hit (image local)": reference(local=True),
         "hook, hit (pull)": hook(local=False),
         "reference, hit (pull)": reference(local=False),
     }
+    if args.local_only:
+        for name in ("reference, hit (image local)", "hook, hit (pull)", "reference, hit (pull)"):
+            del scenarios[name]
     for run in scenarios.values():  # warm-up: page cache, moto's first-request costs
         run()
     samples: dict[str, list[Sample]] = {name: [] for name in scenarios}
     for _ in range(args.runs):
         for name, run in scenarios.items():
             samples[name].append(run())
+    if args.local_only:
+        server.shutdown()
+        relay.close()
+        bases.close()
+        return report(samples, args.runs, registry)
     hook(local=True)()  # the image in the daemon again (a pull if the last run removed it)
     textual, heavy, import_total, top = importtime(env, checkout)
     start = startup(args.runs)
@@ -547,48 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     shim = shim_overhead(max(args.runs, 20))
     server.shutdown()
     relay.close()
-
-    med = {name: statistics.median(s.seconds for s in values) for name, values in samples.items()}
-    floor_name = "floor: python3 + image inspect"
-    print(f"\nhook benchmark: {args.runs} runs per scenario, interleaved; median wall time")
-    print(
-        f"image {BLOB_MB} MiB + busybox; registry {registry} (htpasswd) via a counting relay; "
-        "moto via a counting proxy"
-    )
-    print()
-    columns = ("median", "min", "flow", "vs floor", "vs ref", "AWS", "registry")
-    widths = (8, 8, 6, 8, 7, 4, 8)
-    header = (
-        f"{'scenario':32} "
-        + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
-        + "  AWS calls"
-    )
-    print(header)
-    print("-" * len(header))
-    pairs = {
-        "hook, hit (local), agent's path": "reference, hit (image local)",
-        "hook, hit (local)": "reference, hit (image local)",
-        "hook, hit (local), no state": "reference, hit (image local)",
-        "hook, hit (pull)": "reference, hit (pull)",
-    }
-    for name, values in samples.items():
-        baseline = pairs.get(name)
-        ratio = f"{med[baseline] / med[name]:.1f}x" if baseline else "-"
-        last = values[-1].calls
-        detail = ", ".join(f"{op} {n}" for op, n in sorted(last.items()))
-        inner = [s.inner for s in values if s.inner is not None]
-        flow = f"{statistics.median(inner):5.1f}s" if inner else "-"
-        print(
-            f"{name:32} {med[name]:7.3f}s {min(s.seconds for s in values):7.3f}s {flow:>6} "
-            f"{med[name] / med[floor_name]:7.2f}x {ratio:>7} {sum(last.values()):>4} "
-            f"{values[-1].registry_requests:>8}  {detail}"
-        )
-    print()
-    print("'vs floor': median over the floor's median (target for a local hit: at most 2.5x)")
-    print("'vs ref': how many times faster than the reference pattern for the same hit")
-    print("'AWS', 'registry': requests of the last run, counted outside the product")
-    print("'flow': the hook's own summary line (Python flow after imports, 0.1 s resolution)")
-    rss = max(s.maxrss_kb for key in pairs for s in samples[key]) / 1024
+    bases.close()
+    report(samples, args.runs, registry)
+    rss = max(s.maxrss_kb for key in PAIRS for s in samples[key]) / 1024
     print(f"hook peak RSS (largest process of the hook's tree, all hook runs): {rss:.1f} MiB")
     print(f"textual imported by the hook: {'YES' if textual else 'no'}")
     print(f"botocore/docker/requests imported by a local hit: {', '.join(heavy) or 'none'}")
@@ -608,6 +627,64 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in shim.items():
         extra = (seconds - shim["bash -c :"]) * 1000
         print(f"{name:46} {seconds * 1000:6.1f}ms {extra:+8.1f}ms")
+    return 0
+
+
+#: Each hook scenario and the reference scenario it is compared with.
+PAIRS = {
+    "hook, hit (local), agent's path": "reference, hit (image local)",
+    "hook, hit (local)": "reference, hit (image local)",
+    "hook, hit (local), no state": "reference, hit (image local)",
+    "hook, hit (pull)": "reference, hit (pull)",
+}
+
+
+def report(samples: Mapping[str, list[Sample]], runs: int, registry: str) -> int:
+    """The table: median and min wall time, and both against the scenario's floor."""
+    med = {name: statistics.median(s.seconds for s in values) for name, values in samples.items()}
+    low = {name: min(s.seconds for s in values) for name, values in samples.items()}
+    first_floor = "floor: python3 + image inspect"
+    print(f"\nhook benchmark: {runs} runs per scenario, interleaved; median wall time")
+    print(
+        f"image {BLOB_MB} MiB + busybox; registry {registry} (htpasswd) via a counting relay; "
+        "moto via a counting proxy"
+    )
+    print()
+    columns = ("median", "min", "flow", "vs floor", "min/min", "vs ref", "AWS", "registry")
+    widths = (8, 8, 6, 8, 7, 7, 4, 8)
+    header = (
+        f"{'scenario':32} "
+        + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
+        + "  AWS calls"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, values in samples.items():
+        baseline = PAIRS.get(name)
+        ratio = f"{med[baseline] / med[name]:.1f}x" if baseline in med else "-"
+        floor_name = first_floor
+        last = values[-1].calls
+        detail = ", ".join(f"{op} {n}" for op, n in sorted(last.items()))
+        inner = [s.inner for s in values if s.inner is not None]
+        flow = f"{statistics.median(inner):5.1f}s" if inner else "-"
+        print(
+            f"{name:32} {med[name]:7.3f}s {low[name]:7.3f}s {flow:>6} "
+            f"{med[name] / med[floor_name]:7.2f}x {low[name] / low[floor_name]:6.2f}x "
+            f"{ratio:>7} {sum(last.values()):>4} {values[-1].registry_requests:>8}  {detail}"
+        )
+    print()
+    print("'vs floor': median over the floor's median (target for a local hit: at most 2.5x);")
+    print("'min/min': fastest run over the floor's fastest")
+    digests, plain = "hook, hit (local), base digests", "hook, hit (local)"
+    if digests in med and plain in med:
+        print(
+            f"base-image-digests' own cost on a local hit: median {med[digests] / med[plain]:.2f}x,"
+            f" min {low[digests] / low[plain]:.2f}x the same hit without it"
+        )
+    print("'vs ref': how many times faster than the reference pattern for the same hit")
+    print("'AWS', 'registry': requests of the last run, counted outside the product (for the")
+    print("base-digests hit: the cache's registry and the base image's registry together)")
+    print("'flow': the hook's own summary line (Python flow after imports, 0.1 s resolution)")
     return 0
 
 
