@@ -1,6 +1,6 @@
 """What the hook remembers about its host, and the decisions made from it (pure).
 
-Agents on one host share its Docker daemon, so they can share three facts about it, kept by
+Agents on one host share its Docker daemon, so they can share four facts about it, kept by
 :class:`ecr_cache_tui.ports.HostStateApi` (files under ``$XDG_STATE_HOME/ecr-cache-tui``, see
 :mod:`ecr_cache_tui.adapters.host_state`):
 
@@ -15,6 +15,9 @@ Agents on one host share its Docker daemon, so they can share three facts about 
   heals.
 * **a build is under way** (a per-tag lock): jobs that compute the same tag wait for the one that
   builds (:func:`wait_for_build_lock`), then hit locally. The wait is bounded.
+* **a base image's digest** (:class:`~ecr_cache_tui.hook.records.BaseImageRecord`, with
+  ``base-image-digests``): used without asking its registry for ``base-image-check-minutes``
+  (:mod:`ecr_cache_tui.hook.baseimages` decides).
 """
 
 from __future__ import annotations

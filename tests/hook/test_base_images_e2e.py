@@ -13,6 +13,8 @@ import base64
 import io
 import json
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,14 @@ import docker
 import pytest
 
 from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
-from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
+from tests.hook.hookrun import HOOK, TOKEN_FORMS, Agent, HookRun
+from tests.hook.test_host_e2e import HEAVY, MODULES_SCRIPT
 from tests.relay import CountingRelay
 from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
 
 pytestmark = pytest.mark.services
+
+REPO = HOOK.parents[1]
 
 DOCKERFILE = """\
 ARG BASE=nothing
@@ -203,3 +208,49 @@ def test_an_unreachable_base_registry_is_one_warning_and_the_reference_is_hashed
     expected = base_image_entry(BaseImage(busybox_image, None)).digest
     assert f"base-image  {busybox_image}" in run.output
     assert expected[:16] in run.output
+
+
+def test_checksum_and_a_local_hit_agree_and_the_hit_stays_lean(
+    agent: Agent,
+    services: Services,
+    checkout: Path,
+    pipeline: str,
+    docker_client: docker.DockerClient,
+    busybox_image: str,
+    tmp_path: Path,
+) -> None:
+    repository = f"base/{pipeline}"
+    digest = publish(docker_client, busybox_image, services.registry, repository, "lean")
+    options = config(services.auth_registry, f"{services.registry}/{repository}:1")
+    built = ok(agent.run(checkout, options, pipeline))
+    assert "built and pushed" in summary(built)
+
+    modules = tmp_path / "modules.json"
+    script = tmp_path / "list_modules.py"
+    script.write_text(f"OUT = {str(modules)!r}\n{MODULES_SCRIPT}")
+    python = tmp_path / "python-that-lists-modules"
+    python.write_text(f'#!/bin/bash\nexec {sys.executable} {script} "$@"\n')
+    python.chmod(0o755)
+    hit = ok(agent.run(checkout, options, pipeline, {"ECR_CACHE_PYTHON": str(python)}))
+    assert summary(hit).startswith("ecr-cache: hit (local)")
+    loaded = json.loads(modules.read_text())
+    assert "ecr_cache_tui.hook.baseimages" in loaded, "the option was on in that interpreter"
+    assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
+
+    env = {**agent.environment(options, pipeline), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "ecr_cache_tui", "checksum", "--explain"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == built.tag, "ecr-cache checksum computes the hook's tag"
+    assert lines[lines.index("base images:") + 1].split() == [
+        f"{services.registry}/{repository}:1",
+        digest,
+    ]
