@@ -1,7 +1,8 @@
 """``ecr-cache tui``: browse and maintain the caches in a terminal UI.
 
-``--demo`` runs on an embedded in-process ECR (moto) filled with realistic pipelines, so the
-TUI can be tried with no AWS account. Textual, botocore and moto are imported inside :func:`run`.
+``--demo`` runs on an embedded in-process ECR (moto) filled with realistic pipelines, and beside
+it an OCI registry on loopback (``g`` switches), so the TUI can be tried with no AWS account.
+Textual, botocore and moto are imported inside :func:`run`.
 """
 
 from __future__ import annotations
@@ -97,20 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
 
     if args.demo:
-        from ecr_cache_tui.demo import DEMO_REGION, DemoEcr, demo_service  # noqa: PLC0415
-
-        now = datetime.now(timezone.utc)
-        with DemoEcr(now=now, region=args.region or DEMO_REGION, prefix=prefix) as demo:
-            service = demo_service(demo, clock=lambda: datetime.now(timezone.utc))
-            CacheApp(
-                service,
-                read_only=args.read_only,
-                source="demo",
-                region=demo.region,
-                stats_workers=1,
-                refresh_seconds=refresh,
-            ).run()
-        return 0
+        return _run_demo(args, prefix, refresh)
 
     if args.registry_provider == "oci":
         return _run_oci(args, prefix, refresh)
@@ -156,4 +144,33 @@ def _run_oci(args: argparse.Namespace, prefix: str, refresh: float | None) -> in
         source=f"OCI {args.registry_hostname}",
         refresh_seconds=refresh,
     ).run()
+    return 0
+
+
+def _run_demo(args: argparse.Namespace, prefix: str, refresh: float | None) -> int:
+    """The demo ECR (moto) and the demo OCI registry (loopback) side by side: ``g`` switches."""
+    from ecr_cache_tui.demo import DEMO_REGION, DemoEcr, DemoRegistry, demo_service  # noqa: PLC0415
+    from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415
+    from ecr_cache_tui.wiring import open_oci_service  # noqa: PLC0415
+
+    now = datetime.now(timezone.utc)
+
+    def clock() -> datetime:
+        return datetime.now(timezone.utc)
+
+    with (
+        DemoEcr(now=now, region=args.region or DEMO_REGION, prefix=prefix) as demo,
+        DemoRegistry(now=now, prefix=prefix) as registry,
+    ):
+        service = demo_service(demo, clock=clock)
+        oci = open_oci_service(registry.host, prefix=prefix, clock=clock, env={})
+        CacheApp(
+            service,
+            read_only=args.read_only,
+            source="demo",
+            region=demo.region,
+            stats_workers=1,
+            refresh_seconds=refresh,
+            registries=[(f"demo OCI registry {registry.host}", oci)],
+        ).run()
     return 0

@@ -14,7 +14,8 @@ them before the service is reached.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, ClassVar
 
@@ -70,6 +71,8 @@ class CacheApp(App[None]):
         source: what the header says the data comes from (``AWS``, ``demo``), followed by the
             ``account``, ``profile`` and ``region``.
         refresh_seconds: reload the screen in front this often (``None``: only on ``r``).
+        registries: other registries to browse, ``(source, service)`` each: ``g`` switches
+            to the next one (the demo's ECR and OCI registry).
         stats_workers: repositories whose figures load at once. AWS calls wait on the network,
             so several overlap; the demo's moto runs in this process and holds the GIL, so
             more than one only slows the screen down.
@@ -80,6 +83,7 @@ class CacheApp(App[None]):
     COMMANDS: ClassVar = App.COMMANDS | {PipelineCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("g", "switch_registry", "Registry"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -95,8 +99,10 @@ class CacheApp(App[None]):
         profile: str | None = None,
         account: str | None = None,
         refresh_seconds: float | None = None,
+        registries: Sequence[tuple[str, CacheServiceApi]] = (),
     ) -> None:
         super().__init__()
+        self._current_registry = 0
         #: What the screens read (they never import this module).
         self.context = AppContext(
             service=service,
@@ -110,6 +116,11 @@ class CacheApp(App[None]):
         )
         self.refresh_seconds = refresh_seconds
         self.sub_title = self.context.header()
+        # The other registries' contexts: no AWS region, profile or account in their headers.
+        self._contexts = [self.context] + [
+            replace(self.context, service=s, source=label, region=None, profile=None, account=None)
+            for label, s in registries
+        ]
 
     def on_mount(self) -> None:
         if self.refresh_seconds:
@@ -123,6 +134,26 @@ class CacheApp(App[None]):
         screen = self.screen
         if isinstance(screen, ServiceScreen) and screen.is_mounted and not screen.busy:
             await screen.run_action("refresh")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_registry":
+            return len(self._contexts) > 1
+        return True
+
+    def action_switch_registry(self) -> None:
+        """Browse the next registry (``g``): back to its pipelines, cursor at the top."""
+        if len(self._contexts) < 2:
+            return
+        self._current_registry = (self._current_registry + 1) % len(self._contexts)
+        self.context = self._contexts[self._current_registry]
+        self.sub_title = self.context.header()
+        source = self.context.source
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        base = self.screen_stack[0]
+        if isinstance(base, PipelinesScreen):
+            base.start_over()
+        self.notify(f"Now browsing {source}", title="Registry")
 
     @on(AccountFound)
     def _account_found(self, event: AccountFound) -> None:

@@ -222,6 +222,13 @@ class PipelinesScreen(ServiceScreen):
         """Reload everything; cursor, sort and filter stay."""
         self.load()
 
+    def start_over(self) -> None:
+        """Forget every pipeline listed and list again (the app now browses another registry)."""
+        self.pipelines = {}
+        self._stale = set()
+        self._loading = set()
+        self.load()
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="list")
     def load(self) -> None:
         """List the repositories (one paginated call), then load figures."""
