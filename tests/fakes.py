@@ -361,7 +361,7 @@ class FakeEngine:
     """The Docker daemon over two sets of ``repository:tag`` references: ``local`` (in the
     daemon) and ``remote`` (in the registry). A pull of a reference not in ``remote`` is
     :class:`~ecr_cache_tui.errors.TagNotFound`; a push adds to it. ``labels`` are the labels of
-    local images, by reference.
+    local images, by reference; one not in it has ``default_labels``.
 
     ``calls`` records each pull, tag and push (``"pull <tag>"``); ``used`` the password each
     pull or push went out with (``"push <password>"``). ``refusals`` makes that many pulls or
@@ -372,6 +372,7 @@ class FakeEngine:
     local: set[str] = field(default_factory=set)
     remote: set[str] = field(default_factory=set)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    default_labels: dict[str, str] = field(default_factory=dict)
     pull_error: Exception | None = None
     push_error: Exception | None = None
     refusals: dict[str, int] = field(default_factory=dict)
@@ -385,7 +386,9 @@ class FakeEngine:
         return reference in self.local
 
     def local_labels(self, reference: str) -> dict[str, str] | None:
-        return dict(self.labels.get(reference, {})) if reference in self.local else None
+        if reference not in self.local:
+            return None
+        return dict(self.labels.get(reference, self.default_labels))
 
     def pull(
         self,

@@ -3,9 +3,11 @@
 :func:`_pre_command` reads top to bottom, one named step a line::
 
     validate  -> what only the hook can check, secrets masked       (_validate)
+    writers   -> may this build write the cache? (push, forks)      (_who_writes)
     key       -> the checksum tag and its inputs                    (_key)
     ensure    -> repository, policy: skipped on a local hit          (_ensure)
     decide    -> local daemon, then the registry: hit or miss       (_decide)
+    verify    -> a hit's inputs label against the computed manifest (_verify_label)
     miss      -> wait for this host's builder, build, push, owe      (_on_miss)
     owed      -> a hit pushes what this host still owes              (_pay_owed_push)
     finish    -> the exports and the summary line                   (_finish)
@@ -52,10 +54,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from ecr_cache_tui.cachekey.inputs import Manifest
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.config.parse import check_registry_hostname
+from ecr_cache_tui.config.push import WriteDecision, write_decision
 from ecr_cache_tui.errors import (
     BuildError,
     ConfigError,
     DaemonUnreachable,
+    LabelMismatch,
     LoginUnavailable,
     RemoteError,
 )
@@ -68,16 +72,18 @@ from ecr_cache_tui.hook.miss import build, explain, pull_cache_from, push
 from ecr_cache_tui.hook.remote import (
     RegistrySession,
     Remote,
+    ecr_step,
     ensure_remote,
     recently_ensured,
     remote_of,
 )
 from ecr_cache_tui.hook.types import HookDeps, HookResult
+from ecr_cache_tui.hook.writers import LocalLook, remote_for_reader, verify_hit
 
 if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
     from ecr_cache_tui.cachekey.baseimages import BaseImage
     from ecr_cache_tui.hook.records import PendingPush
-    from ecr_cache_tui.ports import BaseImageResolver, EngineApi
+    from ecr_cache_tui.ports import BaseImageResolver
 
 __all__ = ["EXPORT_IMAGE", "EXPORT_TAG", "register_secrets", "run_pre_command", "summary"]
 
@@ -160,15 +166,38 @@ def _pre_command(
 ) -> HookResult:
     start = deps.clock()
     _validate(config, env, deps)
+    writes = _who_writes(config, env, deps.log)
     key = _key(config, checkout, deps)
-    remote = _ensure(config, deps, key.manifest.tag)
+    look = LocalLook(deps.engine)
+    remote = _ensure(config, deps, key.manifest.tag, writes, look)
     session = RegistrySession(config, deps, remote.host, remote.registry_id)
-    outcome = _decide(config, deps, session, remote)
+    outcome = _decide(config, deps, session, remote, look)
+    outcome = _verify_label(config, deps, outcome, look, key=key, remote=remote)
     done = _on_miss(
-        config, checkout, deps, session=session, remote=remote, key=key, decided=outcome
+        config,
+        checkout,
+        deps,
+        session=session,
+        remote=remote,
+        key=key,
+        decided=outcome,
+        writes=writes,
     )
-    done = _pay_owed_push(config, deps, session, remote, done)
-    return _finish(config, deps, remote, done, start=start)
+    if writes.allowed:
+        done = _pay_owed_push(config, deps, session, remote, done)
+    return _finish(config, deps, remote, done, start=start, not_written=writes.line())
+
+
+def _who_writes(config: PluginConfig, env: Mapping[str, str], log: HookLog) -> WriteDecision:
+    """Whether this build may write the cache (``push``, forks); said in one line if not.
+
+    One that may not reads: it describes the repository and creates nothing, builds a miss
+    and uses it locally, pushes nothing and owes the host no push.
+    """
+    writes = write_decision(config.push, config.push_from_forks, env)
+    if not writes.allowed:
+        log.info(writes.line())
+    return writes
 
 
 def _validate(config: PluginConfig, env: Mapping[str, str], deps: HookDeps) -> None:
@@ -225,11 +254,14 @@ def _base_images(
     )
 
 
-def _ensure(config: PluginConfig, deps: HookDeps, tag: str) -> Remote:
-    """Steps 3-4: repository and lifecycle policy.
+def _ensure(
+    config: PluginConfig, deps: HookDeps, tag: str, writes: WriteDecision, look: LocalLook
+) -> Remote:
+    """Steps 3-4: repository and lifecycle policy; only described for a build that may not
+    write (:func:`~ecr_cache_tui.hook.writers.remote_for_reader`).
 
     Skipped when this host ensured the repository recently and the daemon has the image (a hit
-    with no network call at all).
+    with no network call at all; ``look`` keeps the image's labels for the label check).
     """
     recent = recently_ensured(config, deps)
     local = False
@@ -237,17 +269,21 @@ def _ensure(config: PluginConfig, deps: HookDeps, tag: str) -> Remote:
         host, registry_id = remote_of(config, recent)
         reference = f"{host}/{config.ecr_name}:{tag}"
         local = (
-            not config.force_rebuild
-            and _pending(deps, reference) is None
-            and deps.engine.image_exists(reference)
+            not config.force_rebuild and _pending(deps, reference) is None and look.has(reference)
         )
-    if not local:
+    if not local and not writes.allowed and deps.ecr is not None:
+        host, registry_id = remote_for_reader(config, deps.ecr, deps.log, partial(ecr_step, deps))
+    elif not local:
         host, registry_id = ensure_remote(config, deps)
     return Remote(host, registry_id, f"{host}/{config.ecr_name}", tag, local, recent)
 
 
 def _decide(
-    config: PluginConfig, deps: HookDeps, session: RegistrySession, remote: Remote
+    config: PluginConfig,
+    deps: HookDeps,
+    session: RegistrySession,
+    remote: Remote,
+    look: LocalLook,
 ) -> Outcome:
     """Step 6: hit or miss, the local daemon first, then the registry."""
     log = deps.log
@@ -256,7 +292,7 @@ def _decide(
     outcome = decide(
         force=config.force_rebuild,
         skip_pull=config.skip_pull_from_cache,
-        in_daemon=partial(_in_daemon, deps.engine, remote),
+        in_daemon=partial(_in_daemon, look, remote),
         tag_exists=partial(session.tag_exists, config.ecr_name, remote.tag),
         pull=partial(session.pull, remote.image, remote.tag, config.platform, collapse),
         policy=deps.retry,
@@ -274,8 +310,35 @@ def _decide(
     return outcome
 
 
-def _in_daemon(engine: EngineApi, remote: Remote) -> bool:
-    return remote.local or engine.image_exists(remote.reference)
+def _in_daemon(look: LocalLook, remote: Remote) -> bool:
+    return remote.local or look.has(remote.reference)
+
+
+def _verify_label(
+    config: PluginConfig,
+    deps: HookDeps,
+    outcome: Outcome,
+    look: LocalLook,
+    *,
+    key: Key,
+    remote: Remote,
+) -> Outcome:
+    """A local or pulled hit's inputs label against the computed manifest (``verify-label``).
+
+    A local hit's labels come from the inspect that found it; a pulled one's from one more
+    local inspect after the pull: never a registry request.
+    """
+    if outcome.hit and outcome.source == "pulled":
+        look.has(remote.reference)
+    checked, _ = verify_hit(
+        outcome,
+        look.labels,
+        manifest=key.manifest,
+        reference=remote.reference,
+        mode=config.verify_label,
+        log=deps.log,
+    )
+    return checked
 
 
 def _on_miss(
@@ -287,14 +350,17 @@ def _on_miss(
     remote: Remote,
     key: Key,
     decided: Outcome,
+    writes: WriteDecision,
 ) -> Done:
-    """Steps 7-8 on a miss: one build per host, then why, the build and the push."""
+    """Steps 7-8 on a miss: one build per host, then why, the build and the push (not for a
+    build that may not write: it builds and uses its image locally)."""
     if decided.hit:
         return Done(decided)
     with _one_build_per_host(deps, remote, decided) as outcome:
         if outcome.hit:
             return Done(outcome)
-        session.login.get()  # no login at all is exit 3 here, before building what cannot be pushed
+        if writes.allowed:
+            session.login.get()  # no login at all: exit 3 before building what cannot be pushed
         why = explain(
             config, session, manifest=key.manifest, platform=key.platform, outcome=outcome
         )
@@ -317,7 +383,7 @@ def _on_miss(
             cache_from=cache_from,
             outcome=outcome,
         )
-        pushed = push(config, deps, session, remote)
+        pushed = writes.allowed and push(config, deps, session, remote)
         return Done(outcome, built=True, pushed=pushed, why=why)
 
 
@@ -353,9 +419,11 @@ def _one_build_per_host(deps: HookDeps, remote: Remote, outcome: Outcome) -> Ite
 
     Under the lock the daemon is asked again, even without a wait: the job that built the image
     may have let go between this job's registry check and its try of the lock. Yields the
-    outcome, a hit when another job of the host built the image. No lock for a forced rebuild.
+    outcome, a hit when another job of the host built the image. No lock for a forced rebuild,
+    nor for an image whose label names other inputs (the daemon has that one: asked again under
+    the lock, it would be a hit).
     """
-    if outcome.source == "forced" or deps.host is None:
+    if outcome.source in ("forced", "mismatch") or deps.host is None:
         yield outcome
         return
     lock, waited = wait_for_build_lock(
@@ -392,7 +460,13 @@ def _pay_owed_push(
 
 
 def _finish(
-    config: PluginConfig, deps: HookDeps, remote: Remote, done: Done, *, start: float
+    config: PluginConfig,
+    deps: HookDeps,
+    remote: Remote,
+    done: Done,
+    *,
+    start: float,
+    not_written: str = "",
 ) -> HookResult:
     """Step 9: the exports, and the one summary line."""
     exports = (
@@ -410,6 +484,7 @@ def _finish(
         pushed=done.pushed,
         why=done.why,
         owed=done.owed,
+        not_written=not_written,
     )
     deps.log.line(f"ecr-cache: {summary(result)}")
     return result
@@ -418,7 +493,9 @@ def _finish(
 def summary(result: HookResult) -> str:
     """The one summary line: ``hit (local) host/name:tag in 0.4s``."""
     text = f"{result.outcome.word} ({result.outcome.source}) {result.reference}"
-    if result.built:
+    if result.built and result.not_written:
+        text += f", built, not pushed: {result.not_written}"
+    elif result.built:
         text += ", built" + (" and pushed" if result.pushed else ", push failed: local image used")
     elif result.owed:
         text += (
@@ -445,6 +522,7 @@ def _annotate_miss(deps: HookDeps, result: HookResult) -> None:
 
 _FAILURES = (
     (BuildError, "the build failed"),
+    (LabelMismatch, "the cached image carries an inputs label for other inputs"),
     (DaemonUnreachable, "the Docker daemon is unreachable"),
     (RemoteError, "AWS or the registry failed"),
 )

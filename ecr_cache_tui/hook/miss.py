@@ -36,6 +36,8 @@ def explain(
     """Which inputs changed against ``latest``'s label (SPEC: "on a miss, say why")."""
     if outcome.source == "forced":
         return "force-rebuild is on"
+    if outcome.source == "mismatch":
+        return f"the cached image carries an inputs label for other inputs ({outcome.detail})"
     try:
         labels = session.labels(config.ecr_name, LATEST, platform)
     except RemoteError as exc:

@@ -100,6 +100,7 @@ class HookResult:
         pushed: whether the built image (or, on a hit, an owed one) reached the registry.
         why: on a miss, which inputs changed against ``latest`` (or why that is unknown).
         owed: a hit whose earlier push from this host had failed: it was pushed again.
+        not_written: the line saying why this build does not write the cache (empty: it may).
     """
 
     outcome: Outcome
@@ -111,6 +112,7 @@ class HookResult:
     pushed: bool = False
     why: str = ""
     owed: bool = False
+    not_written: str = ""
 
     @property
     def reference(self) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecr_cache_tui import lifecycle
-from ecr_cache_tui.cachekey.inputs import InputEntry, Manifest
+from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.hook.decision import RetryPolicy
 from ecr_cache_tui.hook.types import HookDeps
@@ -65,6 +65,8 @@ def make(
     builder)``. Time stands still unless a ``clock`` is given (then the flow sleeps on it)."""
     ecr = ecr or ecr_with_repository()
     engine = engine or FakeEngine()
+    if not engine.default_labels:  # local images carry the label of the inputs computed here
+        engine.default_labels = {LABEL: Manifest(TAG, entries("l2")).to_label()}
     builder = builder or FakeBuilder()
     registry = registry or FakeRegistry(engine, labels or {})
     log = FakeLog()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -12,9 +13,15 @@ from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import LabelMismatch
 from ecr_cache_tui.hook.decision import Outcome
+from ecr_cache_tui.hook.flow import run_pre_command
 from ecr_cache_tui.hook.log import HookLog
+from ecr_cache_tui.hook.records import PendingPush
 from ecr_cache_tui.hook.writers import LocalLook, remote_for_reader, verify_hit
 from ecr_cache_tui.model import RegistryAuth, RepositoryInfo
+from tests.fakes import FakeEcr as FlowEcr
+from tests.fakes import FakeEngine, FakeHostState
+from tests.hook.flowdeps import IMAGE, TAG, entries, make
+from tests.hook.test_host import ensured, with_host
 
 T = TypeVar("T")
 HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -155,3 +162,74 @@ def test_an_unreadable_label_is_never_used_silently() -> None:
 )
 def test_only_local_and_pulled_hits_are_checked(outcome: Outcome) -> None:
     assert _verify({LABEL: PLANTED.to_label()}, "fail", outcome) == (outcome, "")
+
+
+# --- through the flow, with the fakes ------------------------------------------------------------
+
+
+READER = PluginConfig(ecr_name=NAME, push=False)
+WRITES = {"DescribeRepositories", "GetAuthorizationToken"}
+
+
+def test_a_reader_miss_builds_and_pushes_nothing() -> None:
+    deps, out, ecr, engine, builder = make()
+    result = run_pre_command(READER, Path("/co"), env={}, deps=deps)
+    assert result.built and not result.pushed and len(builder.args) == 1
+    assert [c for c in engine.calls if c.startswith(("push", "tag"))] == []
+    assert set(ecr.calls) <= WRITES, ecr.calls
+    log = out.getvalue()
+    assert log.count("this build does not write the cache: push is false") == 2  # line, summary
+    assert "built, not pushed: this build does not write the cache: push is false" in log
+
+
+def test_a_reader_never_creates_a_missing_repository() -> None:
+    deps, _, ecr, _, _ = make(ecr=FlowEcr())  # no repository
+    result = run_pre_command(READER, Path("/co"), env={}, deps=deps)
+    assert result.built and "CreateRepository" not in ecr.calls
+    assert set(ecr.calls) <= WRITES, ecr.calls
+
+
+def test_a_reader_owes_no_push_and_pays_none() -> None:
+    host = ensured()
+    host.pending[f"{IMAGE}:{TAG}"] = PendingPush(f"{IMAGE}:{TAG}", True, 0.0, "refused")
+    honest = {LABEL: Manifest(TAG, entries("l2")).to_label()}
+    engine = FakeEngine(local={f"{IMAGE}:{TAG}"}, labels={f"{IMAGE}:{TAG}": honest})
+    deps, _, _, engine, _ = make(engine=engine)
+    result = run_pre_command(READER, Path("/co"), env={}, deps=with_host(deps, host))
+    assert result.outcome.hit and not result.owed and engine.calls == []
+    host2 = FakeHostState()
+    deps, _, _, _, _ = make()
+    run_pre_command(READER, Path("/co"), env={}, deps=with_host(deps, host2))
+    assert host2.pending == {} and host2.records == {}
+
+
+def test_a_fork_reads_whatever_push_says() -> None:
+    env = {"BUILDKITE_REPO": "git@github.com:acme/web.git", "BUILDKITE_PULL_REQUEST_REPO": "x/y"}
+    deps, _, _, engine, _ = make()
+    result = run_pre_command(PluginConfig(ecr_name=NAME), Path("/co"), env=env, deps=deps)
+    assert not result.pushed and "fork" in result.not_written
+    assert [c for c in engine.calls if c.startswith("push")] == []
+
+
+def test_a_local_image_for_other_inputs_is_rebuilt_and_pushed_over() -> None:
+    reference = f"{IMAGE}:{TAG}"
+    planted = Manifest(TAG, entries("l1")).to_label()
+    engine = FakeEngine(local={reference}, labels={reference: {LABEL: planted}})
+    deps, out, _, engine, builder = make(engine=engine)
+    result = run_pre_command(PluginConfig(ecr_name=NAME), Path("/co"), env={}, deps=deps)
+    assert (result.outcome.source, result.built, result.pushed) == ("mismatch", True, True)
+    assert f"push {TAG}" in engine.calls and len(builder.args) == 1
+    assert (
+        "why: the cached image carries an inputs label for other inputs (lock: " in out.getvalue()
+    )
+
+
+def test_a_pulled_hit_is_checked_from_the_daemon_after_the_pull() -> None:
+    reference = f"{IMAGE}:{TAG}"
+    planted = Manifest(TAG, entries("l1")).to_label()
+    engine = FakeEngine(remote={reference}, labels={reference: {LABEL: planted}})
+    deps, _, _, engine, _ = make(engine=engine)
+    config = PluginConfig(ecr_name=NAME, verify_label="fail")
+    with pytest.raises(LabelMismatch):
+        run_pre_command(config, Path("/co"), env={}, deps=deps)
+    assert engine.calls == [f"pull {TAG}"]
