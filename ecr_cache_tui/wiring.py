@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ecr_cache_tui.config.options import CACHE_PREFIX
+from ecr_cache_tui.config.variables import DOCKER_CLI
 from ecr_cache_tui.errors import ConfigError, DaemonUnreachable
 
 if TYPE_CHECKING:
     from ecr_cache_tui.cachekey.baseimages import BaseImage, ImageName
     from ecr_cache_tui.config import PluginConfig
+    from ecr_cache_tui.config.settings import HookSettings
     from ecr_cache_tui.hook.types import HookResult
     from ecr_cache_tui.model import Credentials
     from ecr_cache_tui.ports import (
@@ -43,14 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HOOK_ECR_RETRIES",
-    "RETRY_SECONDS",
     "base_image_login",
     "base_image_resolver",
     "checksum_base_images",
     "open_oci_service",
     "open_service",
     "profile_region",
-    "retry_budget",
     "run_hook_flow",
     "service_region",
 ]
@@ -75,9 +75,6 @@ AWS_IDENTITY_VARIABLES = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 )
 
-#: The variable that sets the hook's retry budget per step, in seconds.
-RETRY_SECONDS = "ECR_CACHE_RETRY_SECONDS"
-
 
 def profile_region(env: Mapping[str, str]) -> str | None:
     """``AWS_PROFILE``'s region, asked of botocore only when the configuration needs it.
@@ -100,8 +97,10 @@ def service_region(region: str | None, profile: str | None) -> str:
     return resolve_region(region, profile)
 
 
-def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) -> HookResult:
-    """Wire the real adapters for a validated configuration and run the pre-command flow."""
+def run_hook_flow(
+    plugin: PluginConfig, settings: HookSettings, env: Mapping[str, str], checkout: Path
+) -> HookResult:
+    """Wire the real adapters for a validated configuration and settings; run the flow."""
     from ecr_cache_tui.cachekey.checksum import compute  # noqa: PLC0415
     from ecr_cache_tui.hook.annotation import job_label, step_context  # noqa: PLC0415
     from ecr_cache_tui.hook.decision import ECR_RETRY, RetryPolicy  # noqa: PLC0415
@@ -109,12 +108,11 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
     from ecr_cache_tui.hook.log import HookLog  # noqa: PLC0415
     from ecr_cache_tui.hook.types import HookDeps  # noqa: PLC0415
 
-    budget = retry_budget(env)
+    budget = settings.retry_seconds
     log = HookLog(sys.stdout)
-    cli_path = env.get("ECR_CACHE_DOCKER_CLI") or shutil.which("docker", path=env.get("PATH"))
+    cli_path = settings.docker_cli or shutil.which("docker", path=env.get("PATH"))
     if not cli_path:
-        raise DaemonUnreachable("no docker CLI on PATH (set ECR_CACHE_DOCKER_CLI)")
-    build_wait = _build_wait(env)
+        raise DaemonUnreachable(f"no docker CLI on PATH (set {DOCKER_CLI})")
     engine = _hook_engine(env)
 
     def stored_login(host: str, helpers_only: bool) -> Credentials | None:
@@ -149,7 +147,7 @@ def run_hook_flow(plugin: PluginConfig, env: Mapping[str, str], checkout: Path) 
         annotation_context=step_context(env),
         annotation_job=job_label(env),
         host=_host_state(env, log.warn),
-        build_wait=build_wait,
+        build_wait=settings.build_wait,
         retry=RetryPolicy().with_budget(budget),
         ecr_retry=ECR_RETRY.with_budget(budget),
     )
@@ -230,51 +228,6 @@ def _ecr_in(region: str) -> EcrApi:
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 
     return Ecr(ecr_client(region, max_attempts=HOOK_ECR_RETRIES, mode="standard"))
-
-
-def retry_budget(env: Mapping[str, str]) -> float:
-    """Seconds each hook step may spend retrying: ``ECR_CACHE_RETRY_SECONDS``, else 60.
-
-    Raises:
-        ConfigError: the value is not a number of seconds from 1 to 3600.
-    """
-    from ecr_cache_tui.hook.decision import DEFAULT_BUDGET  # noqa: PLC0415
-
-    raw = env.get(RETRY_SECONDS, "").strip()
-    if not raw:
-        return DEFAULT_BUDGET
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 1 <= seconds <= 3600:  # also false for nan
-        raise ConfigError(
-            f"{RETRY_SECONDS}: {raw!r} is not a number of seconds (1 to 3600)",
-            option=RETRY_SECONDS,
-        )
-    return seconds
-
-
-#: Seconds a job waits for another job on the host that builds the same tag (bounded wait).
-BUILD_WAIT_VARIABLE = "ECR_CACHE_BUILD_WAIT"
-
-
-def _build_wait(env: Mapping[str, str]) -> float:
-    from ecr_cache_tui.hook.host import BUILD_WAIT_SECONDS  # noqa: PLC0415
-
-    text = env.get(BUILD_WAIT_VARIABLE, "").strip()
-    if not text:
-        return BUILD_WAIT_SECONDS
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 86400:
-        raise ConfigError(
-            f"{BUILD_WAIT_VARIABLE}: {text[:40]!r} is not a number of seconds from 0 to 86400",
-            option=BUILD_WAIT_VARIABLE,
-        )
-    return seconds
 
 
 def _hook_engine(env: Mapping[str, str]) -> EngineApi:

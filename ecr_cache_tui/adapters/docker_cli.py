@@ -25,7 +25,8 @@ class DockerCli:
     """The ``docker`` CLI, for builds.
 
     Args:
-        executable: the CLI to run (``docker`` on PATH, or ``ECR_CACHE_DOCKER_CLI``).
+        executable: the CLI to run (``docker`` on PATH, or the one the job names:
+            :data:`~ecr_cache_tui.config.variables.DOCKER_CLI`).
         env: the complete environment the CLI runs with (``DOCKER_HOST`` and friends).
         runner: ``subprocess.run``-alike for short probes; injected for tests.
     """

@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ecr_cache_tui.config.options import normalise_prefix
+from ecr_cache_tui.config.variables import FORCE_REBUILD
 from ecr_cache_tui.errors import RegistryError, UsageError
 
 __all__ = ["rebuild_here"]
@@ -28,6 +29,7 @@ __all__ = ["rebuild_here"]
 def rebuild_here(args: argparse.Namespace) -> int:
     """Build with ``--pull --no-cache`` and push over the cached tag."""
     from ecr_cache_tui.config import load_from  # noqa: PLC0415
+    from ecr_cache_tui.config.settings import hook_settings  # noqa: PLC0415
     from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415
     from ecr_cache_tui.wiring import profile_region, run_hook_flow  # noqa: PLC0415
 
@@ -49,7 +51,8 @@ def rebuild_here(args: argparse.Namespace) -> int:
         profile_region=lambda: profile_region(env),
         plugin_dir=own_plugin_dir(),
     )
-    result = run_hook_flow(replace(plugin, force_rebuild=True), env, checkout)
+    settings = hook_settings(env)
+    result = run_hook_flow(replace(plugin, force_rebuild=True), settings, env, checkout)
     if not result.pushed:
         raise RegistryError(
             f"built {result.reference} but could not push it: the cached image was not replaced"
@@ -59,7 +62,7 @@ def rebuild_here(args: argparse.Namespace) -> int:
 
 def _environment(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
     """The job-like environment the configuration is read from (the process's, adjusted)."""
-    env["ECR_CACHE_FORCE_REBUILD"] = "true"
+    env[FORCE_REBUILD] = "true"
     if args.region:
         env["AWS_REGION"] = args.region
     if args.profile:

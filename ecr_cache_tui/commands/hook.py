@@ -12,16 +12,15 @@ export are written to ``--export-file`` as ``NAME\\0VALUE\\0`` records
 The configuration comes from ``BUILDKITE_PLUGIN_CONFIGURATION``, this plugin's entry in
 ``BUILDKITE_PLUGINS`` (found by ``--plugin-dir``, the directory the shim runs from) or the
 flattened variables (:mod:`ecr_cache_tui.config.sources`). Environment read here besides:
-``ECR_CACHE_DOCKER_CLI`` (the docker CLI to build with; ``docker`` on PATH by default),
-``ECR_CACHE_FORCE_REBUILD`` (via the loader), ``BUILDKITE_STEP_KEY``/``BUILDKITE_STEP_ID``/
+this plugin's own settings (:mod:`ecr_cache_tui.config.variables` names them: the docker CLI,
+the retry budget, the wait for another job's build; read by :mod:`ecr_cache_tui.config.settings`,
+and the rebuild switch, by the loader), ``BUILDKITE_STEP_KEY``/``BUILDKITE_STEP_ID``/
 ``BUILDKITE_JOB_ID``, ``BUILDKITE_LABEL``, ``BUILDKITE_PARALLEL_JOB``/``_COUNT`` and
 ``BUILDKITE_BUILD_URL`` (the annotation's context and line, :mod:`ecr_cache_tui.hook.annotation`),
 ``DOCKER_HOST`` and the AWS variables (through docker-py and boto3; ``DOCKER_HOST``,
 ``DOCKER_CONTEXT`` and the Docker config's ``currentContext`` also pick the daemon's socket),
 ``XDG_STATE_HOME``/``HOME`` (where the host's state and build locks live),
-``BUILDKITE_AGENT_NAME`` (written into a build lock for the jobs that wait) and
-``ECR_CACHE_BUILD_WAIT`` (seconds a job waits for another job of the host building the same
-tag; :mod:`ecr_cache_tui.hook.host`).
+and ``BUILDKITE_AGENT_NAME`` (written into a build lock for the jobs that wait).
 
 Cancelled (SIGTERM or SIGINT, which the agent sends to the job's process group): the build or
 push in progress is stopped, temporary files are removed, nothing more is pushed and the exit
@@ -90,6 +89,7 @@ def run_hook(
 ) -> int:
     """Load and validate the configuration, wire the adapters, run the flow, write the exports."""
     from ecr_cache_tui.config import load  # noqa: PLC0415
+    from ecr_cache_tui.config.settings import hook_settings  # noqa: PLC0415
     from ecr_cache_tui.config.sources import own_plugin_dir  # noqa: PLC0415
     from ecr_cache_tui.hook.exports import write_exports  # noqa: PLC0415
     from ecr_cache_tui.wiring import profile_region, run_hook_flow  # noqa: PLC0415
@@ -101,6 +101,6 @@ def run_hook(
         profile_region=lambda: profile_region(env),
         plugin_dir=plugin_dir or own_plugin_dir(),
     )
-    result = run_hook_flow(plugin, env, checkout)
+    result = run_hook_flow(plugin, hook_settings(env), env, checkout)
     write_exports(export_file, result.exports)
     return 0

@@ -13,10 +13,8 @@ from __future__ import annotations
 from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
-    DEFAULT_EXPORT_VARIABLE,
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_REGION,
-    FORCE_REBUILD_ENV,
     OPTIONS,
     normalise_prefix,
 )
@@ -24,10 +22,8 @@ from ecr_cache_tui.config.parse import check_platform, load, load_from, parse
 
 __all__ = [
     "CACHE_PREFIX",
-    "DEFAULT_EXPORT_VARIABLE",
     "DEFAULT_MAX_AGE_DAYS",
     "DEFAULT_REGION",
-    "FORCE_REBUILD_ENV",
     "OPTIONS",
     "BuildArg",
     "PluginConfig",

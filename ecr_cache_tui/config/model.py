@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from ecr_cache_tui.config.options import (
     DEFAULT_BASE_IMAGE_CHECK_MINUTES,
-    DEFAULT_EXPORT_VARIABLE,
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_REGION,
     RegistryProvider,
     VerifyLabel,
 )
+from ecr_cache_tui.config.variables import DEFAULT_EXPORT_VARIABLE
 
 __all__ = ["BuildArg", "PluginConfig", "Secret"]
 

@@ -7,10 +7,8 @@ from typing import Literal
 __all__ = [
     "CACHE_PREFIX",
     "DEFAULT_BASE_IMAGE_CHECK_MINUTES",
-    "DEFAULT_EXPORT_VARIABLE",
     "DEFAULT_MAX_AGE_DAYS",
     "DEFAULT_REGION",
-    "FORCE_REBUILD_ENV",
     "MAX_BASE_IMAGE_CHECK_MINUTES",
     "OPTIONS",
     "VERIFY_LABEL_CHOICES",
@@ -59,8 +57,6 @@ OPTIONS: tuple[str, ...] = (
 )
 
 DEFAULT_REGION = "eu-west-1"
-#: The job environment variable that forces a rebuild (settable from "New Build").
-FORCE_REBUILD_ENV = "ECR_CACHE_FORCE_REBUILD"
 
 #: Images expire this many days after push when ``max-age-days`` is not set (SPEC §2.1).
 DEFAULT_MAX_AGE_DAYS = 30
@@ -84,6 +80,3 @@ def normalise_prefix(prefix: str) -> str:
 #: ``base-image-check-minutes`` is not set; the most it may be set to (a week).
 DEFAULT_BASE_IMAGE_CHECK_MINUTES = 60
 MAX_BASE_IMAGE_CHECK_MINUTES = 7 * 24 * 60
-
-#: The variable that receives ``image:tag`` by default: the one the docker plugin reads.
-DEFAULT_EXPORT_VARIABLE = "BUILDKITE_PLUGIN_DOCKER_IMAGE"

@@ -10,7 +10,8 @@ naming the option, the value and what is allowed. Defaults are resolved here and
   (:data:`~ecr_cache_tui.config.options.CACHE_PREFIX`);
 * ``region``: :func:`~ecr_cache_tui.config.region.choose_region`'s order (the option,
   ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the AWS profile's region, then ``eu-west-1``);
-* ``force-rebuild``: the option, or ``ECR_CACHE_FORCE_REBUILD=true`` in the job environment;
+* ``force-rebuild``: the option, or :data:`~ecr_cache_tui.config.variables.FORCE_REBUILD`
+  ``=true`` in the job environment;
 * ``context``: the Dockerfile's directory (``.`` for ``dockerfile-inline``);
 * bare ``build-args``/``unhashed-build-args`` names read their value from the environment.
 
@@ -43,9 +44,7 @@ from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
     DEFAULT_BASE_IMAGE_CHECK_MINUTES,
-    DEFAULT_EXPORT_VARIABLE,
     DEFAULT_MAX_AGE_DAYS,
-    FORCE_REBUILD_ENV,
     MAX_BASE_IMAGE_CHECK_MINUTES,
     OPTIONS,
     VERIFY_LABEL_CHOICES,
@@ -56,6 +55,7 @@ from ecr_cache_tui.config.protected import refusal
 from ecr_cache_tui.config.region import choose_region
 from ecr_cache_tui.config.sources import from_env
 from ecr_cache_tui.config.strings import check_path, check_shape, check_text, show
+from ecr_cache_tui.config.variables import DEFAULT_EXPORT_VARIABLE, FORCE_REBUILD, is_identifier
 from ecr_cache_tui.errors import ConfigError
 
 __all__ = [
@@ -68,7 +68,6 @@ __all__ = [
     "parse",
 ]
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _SECRET_ID = re.compile(r"[A-Za-z0-9_.-]+")
 _SECRET_KEYS = ("id", "src", "source", "env", "type")
@@ -410,7 +409,7 @@ class _Parser:
         secrets = []
         for item in self._checked_list("secrets"):
             if "=" not in item:
-                if not _IDENTIFIER.fullmatch(item):
+                if not is_identifier(item):
                     raise _bad("secrets", item, _SECRET_ALLOWED)
                 secrets.append(Secret(item, f"id={item},env={item}"))
                 continue
@@ -567,7 +566,7 @@ class _Parser:
         name = self._string("export-env-variable")
         if name is None:
             return DEFAULT_EXPORT_VARIABLE
-        if not _IDENTIFIER.fullmatch(name):
+        if not is_identifier(name):
             raise _bad(
                 "export-env-variable",
                 name,
@@ -654,15 +653,15 @@ class _Parser:
     def _force_rebuild(self) -> bool:
         if self._bool("force-rebuild", False):
             return True
-        value = self.env.get(FORCE_REBUILD_ENV, "").strip().lower()
+        value = self.env.get(FORCE_REBUILD, "").strip().lower()
         if value in ("true", "1", "yes"):
             return True
         if value in ("", "false", "0", "no"):
             return False
         raise ConfigError(
-            f"{FORCE_REBUILD_ENV}: {_show(self.env[FORCE_REBUILD_ENV])} is not valid: "
+            f"{FORCE_REBUILD}: {_show(self.env[FORCE_REBUILD])} is not valid: "
             "expected true or false",
-            option=FORCE_REBUILD_ENV,
+            option=FORCE_REBUILD,
         )
 
 

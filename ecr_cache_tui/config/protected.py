@@ -20,6 +20,8 @@ names again before exporting, in case a package of another version wrote the exp
 
 from __future__ import annotations
 
+from ecr_cache_tui.config.variables import EXPORT_IMAGE, EXPORT_TAG, FORCE_REBUILD, PYTHON
+
 __all__ = ["AGENT_NAMES", "PLUGIN_NAMES", "PREFIXES", "SHELL_NAMES", "refusal"]
 
 #: Names the shell and the system give meaning to.
@@ -119,14 +121,7 @@ AGENT_NAMES: frozenset[str] = frozenset(
 )
 
 #: This plugin's own variables: its fixed exports and the rebuild switch it reads.
-PLUGIN_NAMES: frozenset[str] = frozenset(
-    {
-        "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE",
-        "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG",
-        "ECR_CACHE_FORCE_REBUILD",
-        "ECR_CACHE_PYTHON",
-    }
-)
+PLUGIN_NAMES: frozenset[str] = frozenset({EXPORT_IMAGE, EXPORT_TAG, FORCE_REBUILD, PYTHON})
 
 _ALL = SHELL_NAMES | AGENT_NAMES | PLUGIN_NAMES
 

@@ -8,9 +8,9 @@ From those it derives three names this package needs to find its own entry in
 * :func:`plugin_name` (``(*Plugin).Name``): the location's last segment, lower-cased, every
   character but ``a-z0-9`` to ``-``, ``-buildkite-plugin`` (and ``-buildkite-plugin-git``) cut
   out. ``ecr-cache-tui#v1``, ``github.com/org/ecr-cache-tui-buildkite-plugin#v1`` and
-  ``file:///x/ecr-cache-tui`` are all ``ecr-cache-tui``. :func:`env_name` of it
-  (``ECR_CACHE_TUI``) is ``BUILDKITE_PLUGIN_NAME`` (agents v3.28 and later) and the prefix of the
-  flattened variables (every agent).
+  ``file:///x/ecr-cache-tui`` are all ``ecr-cache-tui``. :func:`env_name` of it (the same,
+  upper case, ``_`` for ``-``) is ``BUILDKITE_PLUGIN_NAME`` (agents v3.28 and later) and the
+  prefix of the flattened variables (every agent).
 * :func:`identifier` (``(*Plugin).Identifier``): the directory the agent clones the plugin into,
   under ``<plugins-path>/`` (``<plugins-path>/<agent name>/`` in later v3 releases): the
   reference with its version, every run of other characters to one ``-``
@@ -81,7 +81,7 @@ def plugin_name(reference: Reference) -> str:
 
 
 def env_name(name: str) -> str:
-    """``formatEnvKey``: upper case, ``-`` and spaces to ``_`` (``ECR_CACHE_TUI``)."""
+    """``formatEnvKey``: upper case, ``-`` and spaces to ``_`` (``MY_PLUGIN`` for ``my-plugin``)."""
     return _HYPHEN_OR_SPACE.sub("_", name.upper())
 
 

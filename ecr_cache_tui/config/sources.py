@@ -15,7 +15,7 @@ In a job, the first of these that is there (SPEC §2.1), every one validated the
   an error here: such an agent does not say which of them is running.
 * The flattened variables, which every agent sets for the hook. The agent upper-cases the
   plugin's name (``BUILDKITE_PLUGIN_NAME``, else the first of :data:`PLUGIN_NAMES` that has
-  variables: ``ECR_CACHE_TUI``) and each key, turns ``-`` and spaces into ``_``, and walks the
+  variables) and each key, turns ``-`` and spaces into ``_``, and walks the
   values: a list item is ``<KEY>_<index>``, a map entry ``<KEY>_<MAPKEY>``, a scalar is
   ``<KEY>`` with ``true``/``false``/``14`` as text. We read that back by longest option prefix
   (``DOCKERFILE_INLINE`` before ``DOCKERFILE``), list items in numeric order (``_2`` before
@@ -76,7 +76,7 @@ PLUGINS_ENV = "BUILDKITE_PLUGINS"
 NAME_ENV = "BUILDKITE_PLUGIN_NAME"
 #: The names this plugin goes by, as the agent names plugins: the repository's, ``plugin.yml``'s,
 #: and the reference plugin's, of which the README calls it a drop-in replacement. In this order:
-#: ``ECR_CACHE_`` is also the start of ``ECR_CACHE_TUI_``.
+#: the second one's variables' prefix is also the start of the first one's.
 PLUGIN_NAMES = ("ecr-cache-tui", "ecr-cache", "docker-ecr-cache")
 _BOOL_OPTIONS = frozenset(
     {

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
+from ecr_cache_tui.config.settings import DEFAULT_RETRY_SECONDS
 from ecr_cache_tui.errors import (
     AccessDenied,
     LoginUnavailable,
@@ -36,7 +37,6 @@ from ecr_cache_tui.errors import (
 )
 
 __all__ = [
-    "DEFAULT_BUDGET",
     "ECR_RETRY",
     "NOT_RETRIED",
     "Attempt",
@@ -46,9 +46,6 @@ __all__ = [
     "retry",
 ]
 
-#: Seconds each step (the repository, the login, the cache check, a pull, a push) may spend
-#: retrying, by default (``ECR_CACHE_RETRY_SECONDS`` sets another).
-DEFAULT_BUDGET = 60.0
 
 T = TypeVar("T")
 
@@ -80,7 +77,7 @@ class RetryPolicy:
     """
 
     delays: tuple[float, ...] = (0.5, 1.0, 2.0)
-    budget: float = DEFAULT_BUDGET
+    budget: float = DEFAULT_RETRY_SECONDS
 
     @property
     def attempts(self) -> int:
@@ -184,7 +181,7 @@ def decide(
     """Walk the ladder (see the module docs) and return the outcome.
 
     Args:
-        force: ``force-rebuild`` (or ``ECR_CACHE_FORCE_REBUILD=true``).
+        force: ``force-rebuild`` (set by the option or the job's environment).
         skip_pull: ``skip-pull-from-cache``.
         in_daemon: whether the local daemon already has the image.
         tag_exists: whether the registry has the tag (may raise :class:`RemoteError`).

@@ -10,44 +10,32 @@ Format: a sequence of NUL-terminated fields, alternating name and value::
 encoded as UTF-8, nothing else (no quoting, no trailing newline). NUL is the one byte that
 cannot occur in an environment variable, so every other value — quotes, ``$()``, backticks,
 newlines — comes through byte for byte. The shim reads it with ``read -r -d ''`` pairs and runs
-``export "$name=$value"`` after checking ``$name`` against the same identifier rule as
-:data:`NAME_PATTERN`; nothing is ever evaluated.
+``export "$name=$value"`` after checking ``$name`` against the same identifier rule
+(:data:`~ecr_cache_tui.config.variables.IDENTIFIER`); nothing is ever evaluated. What may
+receive the image reference is the loader's check (``export-env-variable``), not this module's.
+
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ecr_cache_tui.config.protected import refusal
+from ecr_cache_tui.config.variables import is_identifier
 from ecr_cache_tui.errors import ConfigError
 
-__all__ = ["NAME_PATTERN", "encode_exports", "validate_name", "validate_target", "write_exports"]
-
-#: A POSIX shell identifier: what ``export`` accepts as a name.
-NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+__all__ = ["encode_exports", "validate_name", "write_exports"]
 
 
 def validate_name(name: str, *, option: str = "export-env-variable") -> str:
     """Return ``name`` if it is a shell identifier, else raise :class:`ConfigError`."""
-    if not NAME_PATTERN.match(name):
+    if not is_identifier(name):
         raise ConfigError(
             f"{option}: {name!r} is not a valid variable name "
             "(letters, digits and _, not starting with a digit)",
             option=option,
         )
-    return name
-
-
-def validate_target(name: str, *, option: str = "export-env-variable") -> str:
-    """:func:`validate_name`, and not a variable the job relies on
-    (:mod:`ecr_cache_tui.config.protected`): what may receive the image reference."""
-    validate_name(name, option=option)
-    why = refusal(name)
-    if why is not None:
-        raise ConfigError(f"{option}: {name!r} is not allowed: {why}", option=option)
     return name
 
 

@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ecr_cache_tui.cachekey.inputs import Manifest
 from ecr_cache_tui.config import PluginConfig
-from ecr_cache_tui.config.parse import check_registry_hostname
 from ecr_cache_tui.config.push import WriteDecision, write_decision
+from ecr_cache_tui.config.variables import EXPORT_IMAGE, EXPORT_TAG
 from ecr_cache_tui.errors import (
     BuildError,
     ConfigError,
@@ -65,7 +65,6 @@ from ecr_cache_tui.errors import (
 )
 from ecr_cache_tui.hook import annotation
 from ecr_cache_tui.hook.decision import Outcome, decide
-from ecr_cache_tui.hook.exports import validate_target
 from ecr_cache_tui.hook.host import wait_for_build_lock
 from ecr_cache_tui.hook.log import HookLog, ProgressCollapser
 from ecr_cache_tui.hook.miss import build, explain, pull_cache_from, push
@@ -85,10 +84,7 @@ if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.rec
     from ecr_cache_tui.hook.records import PendingPush
     from ecr_cache_tui.ports import BaseImageResolver
 
-__all__ = ["EXPORT_IMAGE", "EXPORT_TAG", "register_secrets", "run_pre_command", "summary"]
-
-EXPORT_IMAGE = "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE"
-EXPORT_TAG = "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG"
+__all__ = ["register_secrets", "run_pre_command", "summary"]
 
 
 class Key(NamedTuple):
@@ -201,16 +197,18 @@ def _who_writes(config: PluginConfig, env: Mapping[str, str], log: HookLog) -> W
 
 
 def _validate(config: PluginConfig, env: Mapping[str, str], deps: HookDeps) -> None:
-    """Step 1 (what only the hook can check), before any side effect; secrets masked first."""
+    """Step 1: what only the hook can check, before any side effect; secrets masked first.
+
+    The options themselves were checked by the loader (:mod:`ecr_cache_tui.config.parse`) and
+    are not checked again here.
+    """
     register_secrets(config, env, deps.log)
-    validate_target(config.export_env_variable)
     if config.secrets and not deps.builder.has_buildkit():
         raise ConfigError(
             f"secrets: {config.secrets[0].id!r} needs BuildKit, which the docker CLI here lacks "
             "(install docker buildx, or unset DOCKER_BUILDKIT=0)",
             option="secrets",
         )
-    check_registry_hostname(config.registry_provider, config.registry_hostname)
 
 
 def _key(config: PluginConfig, checkout: Path, deps: HookDeps) -> Key:

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from ecr_cache_tui.ports import BuildLock, HostStateApi
 
 __all__ = [
-    "BUILD_WAIT_SECONDS",
     "ENSURED_TTL_SECONDS",
     "ensured_record",
     "is_fresh",
@@ -49,10 +48,6 @@ __all__ = [
 #: maintainer's change to the policy, or a deleted repository, is noticed by local hits within
 #: that hour (pulls and builds are not affected: they always ensure).
 ENSURED_TTL_SECONDS = 3600.0
-
-#: How long a job waits for another job on the host that builds the same tag, before it builds
-#: anyway (``ECR_CACHE_BUILD_WAIT`` overrides it).
-BUILD_WAIT_SECONDS = 1800.0
 
 #: How often a waiting job tries the lock again.
 POLL_SECONDS = 0.2

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ecr_cache_tui.cachekey.inputs import Manifest
+from ecr_cache_tui.config.settings import DEFAULT_BUILD_WAIT
 from ecr_cache_tui.hook.decision import ECR_RETRY, Outcome, RetryPolicy
-from ecr_cache_tui.hook.host import BUILD_WAIT_SECONDS
 from ecr_cache_tui.hook.log import HookLog
 
 if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
@@ -82,7 +82,7 @@ class HookDeps:
     tempdir: Path | None = None
     host: ports.HostStateApi | None = None
     wall_clock: Callable[[], float] = time.time
-    build_wait: float = BUILD_WAIT_SECONDS
+    build_wait: float = DEFAULT_BUILD_WAIT
     base_images: Callable[[], ports.BaseImageResolver] | None = None
 
 

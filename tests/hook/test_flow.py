@@ -9,8 +9,9 @@ import pytest
 
 from ecr_cache_tui.cachekey.inputs import LABEL, Manifest
 from ecr_cache_tui.config import BuildArg, PluginConfig, Secret
+from ecr_cache_tui.config.variables import EXPORT_IMAGE, EXPORT_TAG
 from ecr_cache_tui.errors import BuildError, ConfigError, RegistryError
-from ecr_cache_tui.hook.flow import EXPORT_IMAGE, EXPORT_TAG, run_pre_command
+from ecr_cache_tui.hook.flow import run_pre_command
 from ecr_cache_tui.hook.types import HookDeps
 from ecr_cache_tui.model import Credentials
 from tests.fakes import TOKEN, FakeBuilder, FakeEngine

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from ecr_cache_tui.cachekey.checksum import compute
-from ecr_cache_tui.config import load, parse, protected
+from ecr_cache_tui.config import load, parse, protected, variables
 from ecr_cache_tui.config.sources import from_cli, read_config_file
 from ecr_cache_tui.errors import ConfigError, one_line
 
@@ -322,13 +322,22 @@ def test_the_shim_refuses_the_same_names_as_the_package() -> None:
     listed = re.search(r"local -a __ecr_protected=\(\n(.*?)\n  \)", text, re.DOTALL)
     prefixes = re.search(r"local -a __ecr_prefixes=\((.*?)\)", text)
     assert listed is not None and prefixes is not None
-    fixed = {
-        "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE",
-        "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG",
-    }
+    fixed = {variables.EXPORT_IMAGE, variables.EXPORT_TAG}
     expected = (protected.SHELL_NAMES | protected.AGENT_NAMES | protected.PLUGIN_NAMES) - fixed
     assert set(listed.group(1).split()) == expected
     assert tuple(prefixes.group(1).split()) == protected.PREFIXES
+
+
+def test_the_shim_checks_names_with_the_packages_identifier_rule() -> None:
+    # The shim spells its classes out letter by letter (ranges follow the locale): the first
+    # character and the rest must accept exactly what config.variables.IDENTIFIER accepts.
+    text = (REPO / "hooks" / "pre-command").read_text()
+    rule = re.search(r"\$__ecr_name =~ \^\[([^\]]*)\]\[([^\]]*)\]\*\$", text)
+    assert rule is not None
+    first, rest = set(rule.group(1)), set(rule.group(2))
+    candidates = [chr(c) for c in range(0x250)]
+    assert first == {c for c in candidates if variables.is_identifier(c)}
+    assert rest == {c for c in candidates if variables.is_identifier("_" + c)}
 
 
 # -- containment ---------------------------------------------------------------------------

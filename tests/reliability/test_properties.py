@@ -26,11 +26,12 @@ from hypothesis import strategies as st
 from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.config import PluginConfig, load, parse
 from ecr_cache_tui.config.options import OPTIONS
+from ecr_cache_tui.config.protected import refusal
 from ecr_cache_tui.config.sources import from_cli
+from ecr_cache_tui.config.variables import EXPORT_IMAGE, EXPORT_TAG, is_identifier
 from ecr_cache_tui.errors import ConfigError
 from ecr_cache_tui.hook.build import build_args
-from ecr_cache_tui.hook.exports import encode_exports, validate_target
-from ecr_cache_tui.hook.flow import EXPORT_IMAGE, EXPORT_TAG
+from ecr_cache_tui.hook.exports import encode_exports
 from tests.reliability.conftest import Figures
 from tests.reliability.strategies import (
     checkout_files,
@@ -99,7 +100,8 @@ def check_accepted(config: PluginConfig, checkout: Path) -> str:
     for arg in args:
         assert "\0" not in arg
         os.fsencode(arg)  # what subprocess does with each argument
-    validate_target(config.export_env_variable)
+    assert is_identifier(config.export_env_variable)
+    assert refusal(config.export_env_variable) is None
     encode_exports(
         [
             (config.export_env_variable, f"host/x:{result.tag}"),
