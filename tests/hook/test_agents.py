@@ -8,9 +8,7 @@ v4 and v3.28+ hand the hook ``BUILDKITE_PLUGIN_CONFIGURATION``; v3.27 and earlie
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +27,7 @@ FORK_DIRECTORY = "github-com-acme-my-cache-buildkite-plugin-v3"
 
 
 @pytest.fixture
-def agent(
-    services: Services, moto_reset: None, busybox_image: str, tmp_path: Path
-) -> Iterator[Agent]:
-    home = tmp_path / "home"
-    home.mkdir()
-    yield Agent(services=services, home=home, transcript=[])
-
-
-@pytest.fixture
-def pipeline() -> str:
-    return f"agents-{secrets.token_hex(4)}"
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
+def checkout(tmp_path: Path, busybox_image: str) -> Path:
     files = {"package.json": '{"v": 1}\n', "other.json": "{}\n"}
     return write_context(tmp_path / "checkout", "FROM local/busybox\nCOPY package.json /\n", files)
 

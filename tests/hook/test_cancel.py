@@ -17,7 +17,7 @@ import re
 import secrets
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ import pytest
 
 from ecr_cache_tui.adapters.registry import RegistryClient
 from tests.faultproxy import FaultProxy
-from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
-from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
+from tests.hook.hookrun import Agent, HookRun
+from tests.services import ECR_PASSWORD, ECR_USER, Services
 
 pytestmark = pytest.mark.services
 
@@ -39,27 +39,6 @@ RUN echo "step-$((40 + 2))-running" && sleep "$PAUSE"
 COPY package.json /p.json
 """
 RUNNING = "step-42-running"
-
-
-@pytest.fixture
-def agent(services: Services, moto_reset: None, tmp_path: Path) -> Iterator[Agent]:
-    home = tmp_path / "home"
-    home.mkdir()
-    found = Agent(services=services, home=home, transcript=[])
-    yield found
-    for output in found.transcript:
-        for secret in TOKEN_FORMS:
-            assert secret not in output, f"{secret!r} leaked into the job log"
-
-
-@pytest.fixture
-def pipeline() -> str:
-    return f"cancel-{secrets.token_hex(4)}"
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    return write_context(tmp_path / "checkout", DOCKERFILE, {"package.json": '{"v": 1}\n'})
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ import pytest
 
 from tests.ecr_world import UNTRUSTED_HOST, EcrWorld, missing_tools, moto_password
 from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
-from tests.services import ECR_USER, Services, write_context
+from tests.services import ECR_USER, Services
 
 pytestmark = pytest.mark.services
 
@@ -106,16 +105,6 @@ def agent(services: Services, world: EcrWorld, tmp_path: Path) -> Iterator[Agent
     for output in found.transcript:
         for secret in forbidden:
             assert secret not in output, f"{secret!r} leaked into the job log"
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    return write_context(tmp_path / "checkout", DOCKERFILE, {"package.json": '{"v": 1}\n'})
-
-
-@pytest.fixture
-def pipeline() -> str:
-    return f"web-{secrets.token_hex(4)}"
 
 
 def trusting(world: EcrWorld) -> dict[str, str]:

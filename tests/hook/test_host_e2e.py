@@ -15,10 +15,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import secrets
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +24,9 @@ import pytest
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.adapters.registry import RegistryClient
-from tests.hook.hookrun import HOOK, TOKEN_FORMS, Agent, HookRun
+from tests.hook.hookrun import HOOK, Agent, HookRun
 from tests.relay import CountingRelay
-from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
+from tests.services import ECR_PASSWORD, ECR_USER, Services
 
 pytestmark = pytest.mark.services
 
@@ -67,27 +65,6 @@ for arg in "$@"; do
 done
 exec {cli} "$@"
 """
-
-
-@pytest.fixture
-def agent(services: Services, moto_reset: None, tmp_path: Path) -> Iterator[Agent]:
-    home = tmp_path / "home"
-    home.mkdir()
-    found = Agent(services=services, home=home, transcript=[])
-    yield found
-    for output in found.transcript:
-        for secret in TOKEN_FORMS:
-            assert secret not in output, "the token leaked into the job log"
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    return write_context(tmp_path / "checkout", DOCKERFILE, {"package.json": '{"v": 1}\n'})
-
-
-@pytest.fixture
-def pipeline() -> str:
-    return f"host-{secrets.token_hex(4)}"
 
 
 def config(registry: str, **options: Any) -> dict[str, Any]:
