@@ -19,6 +19,9 @@ Fixtures:
 - ``unique_repo``: ``unique_repo("build-cache")`` gives a fresh repository name for this test.
 - ``moto_ecr``: moto's ECR *in-process* (no services): :class:`tests.moto_harness.MotoEcr`,
   the environment pointed at it (the one in-process moto harness).
+- ``checkout`` (no services): a checkout holding a ``Dockerfile``, ``docker/ci.Dockerfile`` and
+  an ``.npmrc`` (a secret file)
+  (``tests/hook/conftest.py`` has the end-to-end one).
 
 In parallel (``scripts/test`` runs four pytest-xdist workers), each worker has a set of services
 of its own (``scripts/services.py start --sets N``: its dockerd, plain and auth registries and
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -269,3 +273,12 @@ def unique_repo(request: pytest.FixtureRequest) -> Callable[..., str]:
         return unique_name(prefix, request.node.name)
 
     return make
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/ci.Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".npmrc").write_text("//registry/:_authToken=x\n")
+    return tmp_path

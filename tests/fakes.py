@@ -410,14 +410,7 @@ class FakeEngine:
     def tag(self, source: str, repository: str, tag: str) -> None:
         self.calls.append(f"tag {tag}")
 
-    def push(
-        self,
-        repository: str,
-        tag: str,
-        credentials: Credentials | None,
-        *,
-        on_progress: Callable[[ProgressEvent], None] | None = None,
-    ) -> None:
+    def push(self, repository: str, tag: str, credentials: Credentials | None, **_: object) -> None:
         self._gate("push", credentials)
         self.calls.append(f"push {tag}")
         if self.push_error:

@@ -29,22 +29,14 @@ def test_scripts_demo_installs_runtime_tui_and_demo_only_and_says_so(tmp_path: P
     if shutil.which("uv", path=env["PATH"]):
         pytest.skip("uv is on the system PATH here: this test is about the pip path")
 
-    first = subprocess.run(
-        [str(repo / "scripts" / "demo"), "--help"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=850,
-        check=False,
-    )
-    again = subprocess.run(
-        [str(repo / "scripts" / "demo"), "--help"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    def demo_help(timeout: float) -> subprocess.CompletedProcess[str]:
+        command = [str(repo / "scripts" / "demo"), "--help"]
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    first = demo_help(timeout=850)
+    again = demo_help(timeout=120)
 
     assert first.returncode == 0, first.stderr
     assert "usage: ecr-cache tui" in first.stdout

@@ -280,15 +280,6 @@ def test_every_readme_example_validates_against_the_schema(validator: Any) -> No
         assert not errors, f"{config}: {errors[0].message}"
 
 
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / "docker").mkdir()
-    (tmp_path / "docker/ci.Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / ".npmrc").write_text("//registry/:_authToken=x\n")
-    return tmp_path
-
-
 def test_what_the_schema_accepts_the_configuration_accepts(checkout: Path) -> None:
     env = {"BUILDKITE_ORGANIZATION_SLUG": "acme", "BUILDKITE_PIPELINE_SLUG": "web"}
     for config in examples(OWN_EXAMPLES):

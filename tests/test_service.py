@@ -31,6 +31,7 @@ from ecr_cache_tui.service import (
     tag_infos,
 )
 from tests.fakes import FakeEcr, FakeEngine, FakeRegistry, labels_from_mapping
+from tests.stubs import repository_item
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 REPO = "build-cache/acme/web"
@@ -389,17 +390,6 @@ def _stubbed_service() -> tuple[CacheService, Any]:
     return CacheService(Ecr(client), labels_from_mapping({}), clock=lambda: NOW), Stubber(client)
 
 
-def _repo(name: str) -> dict[str, Any]:
-    return {
-        "repositoryName": name,
-        "repositoryArn": f"arn:aws:ecr:eu-west-1:123456789012:repository/{name}",
-        "registryId": "123456789012",
-        "repositoryUri": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{name}",
-        "createdAt": NOW,
-        "imageTagMutability": "MUTABLE",
-    }
-
-
 def _images_page(*tags: str, next_token: str | None = None) -> dict[str, Any]:
     page: dict[str, Any] = {
         "imageDetails": [
@@ -421,12 +411,12 @@ def test_list_pipelines_with_stats_follows_every_page() -> None:
     service, stub = _stubbed_service()
     stub.add_response(
         "describe_repositories",
-        {"repositories": [_repo("build-cache/a/one")], "nextToken": "r2"},
+        {"repositories": [repository_item("build-cache/a/one", created=NOW)], "nextToken": "r2"},
         {"maxResults": 1000},
     )
     stub.add_response(
         "describe_repositories",
-        {"repositories": [_repo("build-cache/b/two")]},
+        {"repositories": [repository_item("build-cache/b/two", created=NOW)]},
         {"nextToken": "r2", "maxResults": 1000},
     )
     for name in ("build-cache/a/one", "build-cache/b/two"):
@@ -460,7 +450,9 @@ def test_list_pipelines_with_stats_follows_every_page() -> None:
 def test_list_tags_follows_every_page() -> None:
     service, stub = _stubbed_service()
     stub.add_response(
-        "describe_repositories", {"repositories": [_repo(REPO)]}, {"repositoryNames": [REPO]}
+        "describe_repositories",
+        {"repositories": [repository_item(REPO, created=NOW)]},
+        {"repositoryNames": [REPO]},
     )
     stub.add_response("describe_images", _images_page("a", "b", next_token="p2"), None)
     stub.add_response("describe_images", _images_page("c", next_token="p3"), None)

@@ -15,6 +15,7 @@ from ecr_cache_tui.errors import AccessDenied, RepositoryNotFound, TagNotFound, 
 from ecr_cache_tui.model import RegistryAuth
 from tests.images import MEDIA_TYPE, manifest_text
 from tests.moto_harness import MotoEcr
+from tests.stubs import repository_item
 
 REGION = "eu-west-1"
 
@@ -193,17 +194,6 @@ def _stubbed() -> tuple[Ecr, Stubber]:
     return Ecr(client), Stubber(client)
 
 
-def _repo_item(name: str) -> dict[str, Any]:
-    return {
-        "repositoryName": name,
-        "repositoryArn": f"arn:aws:ecr:{REGION}:123456789012:repository/{name}",
-        "registryId": "123456789012",
-        "repositoryUri": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{name}",
-        "createdAt": datetime(2024, 1, 1, tzinfo=timezone.utc),
-        "imageTagMutability": "MUTABLE",
-    }
-
-
 def test_page_size_is_the_apis_maximum() -> None:
     import botocore.session
 
@@ -218,17 +208,20 @@ def test_iter_repositories_follows_every_page_asking_for_the_largest_pages() -> 
     ecr, stub = _stubbed()
     stub.add_response(
         "describe_repositories",
-        {"repositories": [_repo_item("build-cache/a/1"), _repo_item("other/1")], "nextToken": "p2"},
+        {
+            "repositories": [repository_item("build-cache/a/1"), repository_item("other/1")],
+            "nextToken": "p2",
+        },
         {"maxResults": 1000},
     )
     stub.add_response(
         "describe_repositories",
-        {"repositories": [_repo_item("build-cache/a/2")], "nextToken": "p3"},
+        {"repositories": [repository_item("build-cache/a/2")], "nextToken": "p3"},
         {"nextToken": "p2", "maxResults": 1000},
     )
     stub.add_response(
         "describe_repositories",
-        {"repositories": [_repo_item("build-cache/b/3")]},
+        {"repositories": [repository_item("build-cache/b/3")]},
         {"nextToken": "p3", "maxResults": 1000},
     )
 
@@ -307,7 +300,7 @@ def test_registry_id_is_sent_when_given() -> None:
     stub = Stubber(client)
     stub.add_response(
         "describe_repositories",
-        {"repositories": [_repo_item("build-cache/a/1")]},
+        {"repositories": [repository_item("build-cache/a/1")]},
         {"repositoryNames": ["build-cache/a/1"], "registryId": "210987654321"},
     )
     with stub:

@@ -90,7 +90,10 @@ class Pusher:
         )
 
 
-def ecr_cache(services: Services, *argv: str) -> subprocess.CompletedProcess[str]:
+def ecr_cache(
+    services: Services, *argv: str, registry: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``ecr-cache ARGV`` against moto and (unless told another) the htpasswd registry."""
     return subprocess.run(
         [
             sys.executable,
@@ -98,7 +101,7 @@ def ecr_cache(services: Services, *argv: str) -> subprocess.CompletedProcess[str
             "ecr_cache_tui",
             *argv,
             "--registry-hostname",
-            services.auth_registry,
+            registry or services.auth_registry,
         ],
         env=services.env(moto=True),
         capture_output=True,
@@ -202,23 +205,8 @@ def test_diff_with_an_image_without_manifest_is_exit_3(services: Services, two_b
 
 def test_diff_with_a_wrong_registry_login_is_exit_3(services: Services, two_builds: str) -> None:
     # The plain registry holds nothing: ECR says the tag exists, the registry does not.
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ecr_cache_tui",
-            "diff",
-            two_builds,
-            "aaaa1111",
-            "bbbb2222",
-            "--registry-hostname",
-            services.registry,
-        ],
-        env=services.env(moto=True),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    result = ecr_cache(
+        services, "diff", two_builds, "aaaa1111", "bbbb2222", registry=services.registry
     )
     assert result.returncode == 3 and result.stderr.count("\n") == 1
 

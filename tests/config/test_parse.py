@@ -20,15 +20,6 @@ from ecr_cache_tui.errors import ConfigError
 SLUGS = {"BUILDKITE_ORGANIZATION_SLUG": "acme", "BUILDKITE_PIPELINE_SLUG": "web"}
 
 
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / "docker").mkdir()
-    (tmp_path / "docker/ci.Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / ".npmrc").write_text("//registry/:_authToken=x\n")
-    return tmp_path
-
-
 def _parse(checkout: Path, raw: dict[str, Any], **env: str) -> PluginConfig:
     return parse(raw, {**SLUGS, **env}, checkout)
 

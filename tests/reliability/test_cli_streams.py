@@ -49,6 +49,19 @@ def shell(services: Services, script: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def refused(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``ecr-cache ARGV`` in ``env`` alone, its output decoded whatever bytes it holds."""
+    return subprocess.run(
+        [*ECR_CACHE, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+        check=False,
+    )
+
+
 def tags(client: ECRClient) -> list[str]:
     images = client.list_images(repositoryName=REPOSITORY)["imageIds"]
     return sorted(i["imageTag"] for i in images if "imageTag" in i)
@@ -100,14 +113,9 @@ def test_a_reader_gone_before_the_first_write_is_141_without_a_traceback(
 @pytest.mark.parametrize("region", ["\udcff", "bad region", "eu\nwest-1"])
 @pytest.mark.parametrize("command", [["ls"], ["policy", "get", "acme/web"]])
 def test_a_region_botocore_refuses_is_exit_2_in_one_line(command: list[str], region: str) -> None:
-    done = subprocess.run(
-        [*ECR_CACHE, *command, "--region", region],
-        env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=60,
-        check=False,
+    done = refused(
+        [*command, "--region", region],
+        {"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("ecr-cache: region: ")
@@ -128,9 +136,9 @@ def test_a_region_botocore_refuses_is_exit_2_in_one_line(command: list[str], reg
 def test_maintainer_arguments_aws_would_refuse_are_exit_2_in_one_line(
     argv: list[str], start: str, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [*ECR_CACHE, *argv],
-        env={
+    done = refused(
+        argv,
+        {
             "PATH": "/usr/bin:/bin",
             "HOME": str(tmp_path),
             "AWS_ACCESS_KEY_ID": "x",
@@ -139,11 +147,6 @@ def test_maintainer_arguments_aws_would_refuse_are_exit_2_in_one_line(
             # Nothing listens here: a call made before the refusal would be exit 3, not 2.
             "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:9",
         },
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and done.stderr.startswith(start), done.stderr

@@ -42,6 +42,12 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
 
 
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press ``keys``, then :func:`settle`: what they started is done and on screen."""
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
 def image_tags(demo: DemoEcr, repository: str) -> set[str]:
     """Every tag of ``repository`` as moto has it now."""
     details = demo.client.describe_images(repositoryName=repository)["imageDetails"]

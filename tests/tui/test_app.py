@@ -25,7 +25,7 @@ from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 from ecr_cache_tui.tui.widgets.summary import Summary
 from ecr_cache_tui.tui.widgets.table import FilterTable
-from tests.tui.helpers import MUTATIONS, SIZE, SpyService, image_tags, plain, settle
+from tests.tui.helpers import MUTATIONS, SIZE, SpyService, image_tags, plain, press, settle
 
 MakeApp = Callable[..., CacheApp]
 
@@ -53,8 +53,7 @@ def static_text(app: CacheApp, selector: str) -> str:
 async def open_repository(pilot, app: CacheApp, repository: str) -> None:  # type: ignore[no-untyped-def]
     keys = shown(app)
     table_of(app).table.move_cursor(row=keys.index(repository))
-    await pilot.press("enter")
-    await settle(pilot)
+    await press(pilot, "enter")
     assert isinstance(app.screen, TagsScreen)
 
 
@@ -103,8 +102,7 @@ async def test_three_levels_pipelines_tags_detail_and_back(
         assert {r.key for r in latest} >= {"latest"}
 
         tag = shown(app)[0]
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, TagDetailScreen)
         info = static_text(app, "#info")
         assert f"docker pull {demo.registry_hostname}/{repository}:{tag}" in info
@@ -127,8 +125,7 @@ async def test_diff_against_another_tag_chosen_from_a_list(
         await pilot.press("1")  # by tag, so "latest" is not first
         tag = next(k for k in shown(app) if k != "latest")
         table_of(app).table.move_cursor(row=shown(app).index(tag))
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         await pilot.press("X")
         await pilot.pause()
         await pilot.press("enter")  # the first other tag
@@ -240,8 +237,7 @@ async def test_refresh_keeps_cursor_sort_and_filter(make_app: MakeApp, demo: Dem
         await pilot.pause()
         await pilot.press("down", "down")
         before_rows, before_key = shown(app), table.current and table.current.key
-        await pilot.press("r")
-        await settle(pilot)
+        await press(pilot, "r")
         assert "list_tags" in app.service.calls[-1:]  # type: ignore[attr-defined]
         assert shown(app) == before_rows
         assert table.current is not None and table.current.key == before_key
@@ -274,8 +270,7 @@ async def test_palette_jumps_to_a_pipeline(make_app: MakeApp, demo: DemoEcr) -> 
         assert isinstance(app.screen, CommandPalette)
         app.screen.query_one(Input).value = f"Open pipeline {name}"
         await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, TagsScreen)
         assert app.screen.repository == repository
 
@@ -289,15 +284,13 @@ async def test_palette_rebuild_and_max_age_commands(make_app: MakeApp, demo: Dem
         await pilot.press("ctrl+p")
         app.screen.query_one(Input).value = f"Rebuild {name} (evict every tag)"
         await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         app.screen.query_one(Input).value = f"Set max age of {name}"
         await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, MaxAgeScreen)
 
 
@@ -325,12 +318,10 @@ async def test_evict_one_tag_after_confirming(make_app: MakeApp, demo: DemoEcr) 
         tag = next(k for k in shown(app) if k != "latest")
         table_of(app).table.move_cursor(row=shown(app).index(tag))
         before = image_tags(demo, repository)
-        await pilot.press("d")
-        await settle(pilot)
+        await press(pilot, "d")
         assert isinstance(app.screen, ConfirmScreen)
         assert tag in str(app.screen.body)
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         assert image_tags(demo, repository) == before - {tag}
         assert tag not in shown(app)  # the screen reloaded
 
@@ -346,12 +337,10 @@ async def test_evict_several_marked_tags(make_app: MakeApp, demo: DemoEcr) -> No
         marked = {r.key for r in table_of(app).marked_rows()}
         assert marked == set(candidates[:2])
         before = image_tags(demo, repository)
-        await pilot.press("d")
-        await settle(pilot)
+        await press(pilot, "d")
         assert isinstance(app.screen, ConfirmScreen)
         assert all(t in str(app.screen.body) for t in marked)
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         assert image_tags(demo, repository) == before - marked
         assert not table_of(app).marked
 
@@ -362,8 +351,7 @@ async def test_evict_every_tag_of_a_pipeline(make_app: MakeApp, demo: DemoEcr) -
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table_of(app).table.move_cursor(row=shown(app).index(repository))
-        await pilot.press("D")
-        await settle(pilot)
+        await press(pilot, "D")
         assert isinstance(app.screen, ConfirmScreen)
         assert "Every image" in str(app.screen.body)
         await pilot.press(*repository.removeprefix("build-cache/"), "enter")  # its name typed
@@ -379,14 +367,11 @@ async def test_refused_confirmation_changes_nothing(make_app: MakeApp, demo: Dem
     async with on_tags_screen(app, repository) as pilot:
         before = image_tags(demo, repository)
         for key, refuse in (("D", "escape"), ("d", "n"), ("d", "escape")):
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
             assert isinstance(app.screen, ConfirmScreen)
-            await pilot.press(refuse)
-            await settle(pilot)
+            await press(pilot, refuse)
             assert isinstance(app.screen, TagsScreen)
-        await pilot.press("d")
-        await settle(pilot)
+        await press(pilot, "d")
         await pilot.click("#cancel")
         await settle(pilot)
         assert image_tags(demo, repository) == before
@@ -403,8 +388,7 @@ async def test_max_age_edit_with_preview_changes_the_policy(
     repository = a_repository_with_tags(demo)
     app = make_app()
     async with on_tags_screen(app, repository) as pilot:
-        await pilot.press("m")
-        await settle(pilot)
+        await press(pilot, "m")
         assert isinstance(app.screen, MaxAgeScreen)
         days = app.screen.query_one("#days", Input)
         days.value = "1"
@@ -416,8 +400,7 @@ async def test_max_age_edit_with_preview_changes_the_policy(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert "Before" in str(app.screen.body) and "After" in str(app.screen.body)
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         text = demo.client.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
         assert json.loads(text)["rules"][0]["selection"]["countNumber"] == 1
         assert any("Max age set" in n for n in notes(app))
@@ -429,15 +412,12 @@ async def test_max_age_refused_leaves_the_policy(make_app: MakeApp, demo: DemoEc
     before = demo.client.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
     app = make_app()
     async with on_tags_screen(app, repository) as pilot:
-        await pilot.press("m")
-        await settle(pilot)
+        await press(pilot, "m")
         app.screen.query_one("#days", Input).value = "2"
         await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
     after = demo.client.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
     assert after == before
 
@@ -446,8 +426,7 @@ async def test_max_age_rejects_a_non_positive_number(make_app: MakeApp, demo: De
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("m")
-        await settle(pilot)
+        await press(pilot, "m")
         app.screen.query_one("#days", Input).value = "0"
         await settle(pilot)
         assert "at least 1" in static_text(app, "#preview")
@@ -467,15 +446,13 @@ async def test_read_only_hides_every_action_and_changes_nothing(
         await settle(pilot)
         footer_keys = {b.binding.key for b in app.active_bindings.values() if b.enabled}
         assert not {"D", "m"} & footer_keys
-        await pilot.press("D", "m")
-        await settle(pilot)
+        await press(pilot, "D", "m")
         assert isinstance(app.screen, PipelinesScreen)
         await open_repository(pilot, app, repository)
         before = image_tags(demo, repository)
         footer_keys = {b.binding.key for b in app.active_bindings.values() if b.enabled}
         assert not {"d", "D", "m", "space"} & footer_keys
-        await pilot.press("space", "d", "D", "m")
-        await settle(pilot)
+        await press(pilot, "space", "d", "D", "m")
         assert isinstance(app.screen, TagsScreen)
         await pilot.press("ctrl+p")
         app.screen.query_one(Input).value = "Rebuild"

@@ -22,7 +22,16 @@ from ecr_cache_tui.tui.screens.max_age import MaxAgeScreen
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 from ecr_cache_tui.tui.widgets.table import FilterTable
-from tests.tui.helpers import SIZE, SpyService, image_tags, plain, screen_lines, settle, until
+from tests.tui.helpers import (
+    SIZE,
+    SpyService,
+    image_tags,
+    plain,
+    press,
+    screen_lines,
+    settle,
+    until,
+)
 
 MakeApp = Callable[..., CacheApp]
 
@@ -48,12 +57,29 @@ def table(app: CacheApp) -> FilterTable:
     return app.screen.query_one(FilterTable)
 
 
+def cursor_to(app: CacheApp, repository: str) -> None:
+    keys = [r.key for r in table(app).shown_rows]
+    table(app).table.move_cursor(row=keys.index(repository))
+
+
+async def press_on(pilot: Pilot[Any], app: CacheApp, repository: str, key: str) -> None:
+    """Press ``key`` on ``repository``'s row, and let the app settle."""
+    cursor_to(app, repository)
+    await press(pilot, key)
+
+
 async def mark(pilot: Pilot[Any], app: CacheApp, *repositories: str) -> None:
     for repository in repositories:
-        keys = [r.key for r in table(app).shown_rows]
-        table(app).table.move_cursor(row=keys.index(repository))
+        cursor_to(app, repository)
         await pilot.press("space")
     assert {r.key for r in table(app).marked_rows()} == set(repositories)
+
+
+async def bulk_preview(pilot: Pilot[Any], app: CacheApp, chosen: list[str], days: str) -> str:
+    """Mark ``chosen``, ask for one max age over them, and type ``days``: the preview."""
+    await mark(pilot, app, *chosen)
+    await press(pilot, "m")
+    return await preview_of(pilot, app, days)
 
 
 async def preview_of(pilot: Pilot[Any], app: CacheApp, days: str) -> str:
@@ -82,20 +108,15 @@ async def test_one_max_age_over_the_marked_pipelines_with_one_preview_and_one_co
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await mark(pilot, app, *chosen)
-        await pilot.press("m")
-        await settle(pilot)
-        preview = await preview_of(pilot, app, "7")
+        preview = await bulk_preview(pilot, app, chosen, "7")
         assert all(r in preview for r in chosen)
         assert "keep last 20" in preview  # the hand-written policy, in full
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         body = confirm_text(app)
         assert "3 pipelines" in str(app.screen.heading)  # type: ignore[attr-defined]
         assert all(r in body for r in chosen) and "imageCountMoreThan" in body
         assert "In all," in body and "saving $" in body
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
 
         assert isinstance(app.screen, PipelinesScreen)
         assert not table(app).marked  # spent
@@ -113,15 +134,10 @@ async def test_a_refused_bulk_change_leaves_every_policy_as_it_was(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await mark(pilot, app, *chosen)
-        await pilot.press("m")
-        await settle(pilot)
-        await preview_of(pilot, app, "3")
-        await pilot.press("enter")
-        await settle(pilot)
+        await bulk_preview(pilot, app, chosen, "3")
+        await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
         assert isinstance(app.screen, PipelinesScreen)
         assert {r.key for r in table(app).marked_rows()} == set(chosen)  # still marked
     assert {r: policy_of(demo, r) for r in demo.repositories} == before
@@ -143,10 +159,7 @@ async def test_the_preview_lists_what_would_expire_oldest_first_with_sizes_and_t
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        keys = [r.key for r in table(app).shown_rows]
-        table(app).table.move_cursor(row=keys.index(repository))
-        await pilot.press("m")
-        await settle(pilot)
+        await press_on(pilot, app, repository, "m")
         preview = await preview_of(pilot, app, str(days))
     lines = preview.splitlines()
     listed = [
@@ -170,19 +183,14 @@ async def test_the_hand_written_policy_is_on_screen_before_it_is_replaced_at_80x
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        keys = [r.key for r in table(app).shown_rows]
-        table(app).table.move_cursor(row=keys.index(custom))
-        await pilot.press("m")
-        await settle(pilot)
+        await press_on(pilot, app, custom, "m")
         await preview_of(pilot, app, "14")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
         screen = "\n".join(screen_lines(app))
         assert '"description": "keep last 20"' in screen and "imageCountMoreThan" in screen
         assert "Apply (y)" in screen  # the buttons fit too
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
     assert policy_of(demo, custom) == text
 
 
@@ -199,10 +207,7 @@ async def test_evicting_every_image_of_a_pipeline_needs_its_name_typed(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        keys = [r.key for r in table(app).shown_rows]
-        table(app).table.move_cursor(row=keys.index(repository))
-        await pilot.press("D")
-        await settle(pilot)
+        await press_on(pilot, app, repository, "D")
         assert isinstance(app.screen, ConfirmScreen)
         body = confirm_text(app)
         total = figures.size(sum(d["imageSizeInBytes"] for d in details))
@@ -220,8 +225,7 @@ async def test_evicting_every_image_of_a_pipeline_needs_its_name_typed(
 
         await pilot.press(name[-1])
         assert not button.disabled
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
     assert demo.client.describe_images(repositoryName=repository)["imageDetails"] == []
 
 
@@ -233,17 +237,12 @@ async def test_a_wrong_name_then_escape_deletes_nothing(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        keys = [r.key for r in table(app).shown_rows]
-        table(app).table.move_cursor(row=keys.index(repository))
-        await pilot.press("enter")
-        await settle(pilot)
+        await press_on(pilot, app, repository, "enter")
         assert isinstance(app.screen, TagsScreen)
-        await pilot.press("D")
-        await settle(pilot)
+        await press(pilot, "D")
         await pilot.press(*"acme/nope", "enter")
         await pilot.click("#confirm-button")  # disabled: nothing happens
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert isinstance(app.screen, TagsScreen)
     assert image_tags(demo, repository) == before
     assert "evict" not in spy.calls
@@ -260,21 +259,16 @@ async def test_the_eviction_dialog_says_the_size_freed_and_what_stays(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        keys = [r.key for r in table(app).shown_rows]
-        table(app).table.move_cursor(row=keys.index(repository))
-        await pilot.press("enter")
-        await settle(pilot)
+        await press_on(pilot, app, repository, "enter")
         twin = next(t for t in latest["imageTags"] if t != "latest")
         for tag in (twin, other["imageTags"][0]):
             rows = [r.key for r in table(app).shown_rows]
             table(app).table.move_cursor(row=rows.index(tag))
             await pilot.press("space")
-        await pilot.press("d")
-        await settle(pilot)
+        await press(pilot, "d")
         body = confirm_text(app)
         size = figures.size(other["imageSizeInBytes"])
         assert f"2 tags, 1 image deleted: {size} freed" in body  # latest keeps its image
         assert "image stays: also tagged latest" in body
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
     assert image_tags(demo, repository) == before

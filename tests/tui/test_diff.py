@@ -19,7 +19,7 @@ from ecr_cache_tui.tui.screens.detail import TagDetailScreen, previous_tag
 from ecr_cache_tui.tui.screens.diff_picker import DiffPickerScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 from ecr_cache_tui.tui.widgets.table import FilterTable
-from tests.tui.helpers import SpyService, image_tags, plain, screen_lines, settle, until
+from tests.tui.helpers import SpyService, image_tags, plain, press, screen_lines, settle, until
 
 MakeApp = Callable[..., CacheApp]
 SMALL_TERMINAL = (80, 24)
@@ -38,17 +38,19 @@ def newest_with_a_previous(spy: SpyService, demo: DemoEcr) -> tuple[str, TagInfo
     raise AssertionError("no repository with two pushes")
 
 
-async def open_tag(pilot, app: CacheApp, repository: str, tag: str) -> None:  # type: ignore[no-untyped-def]
+async def open_tag(pilot, app: CacheApp, repository: str, tag: str, *then: str) -> None:  # type: ignore[no-untyped-def]
+    """From the start: open ``repository``'s ``tag``, then press ``then`` and let it settle."""
+    await settle(pilot)
     table = app.screen.query_one(FilterTable)
     table.table.move_cursor(row=[r.key for r in table.shown_rows].index(repository))
-    await pilot.press("enter")
-    await settle(pilot)
+    await press(pilot, "enter")
     assert isinstance(app.screen, TagsScreen)
     table = app.screen.query_one(FilterTable)
     table.table.move_cursor(row=[r.key for r in table.shown_rows].index(tag))
-    await pilot.press("enter")
-    await settle(pilot)
+    await press(pilot, "enter")
     assert isinstance(app.screen, TagDetailScreen)
+    if then:
+        await press(pilot, *then)
 
 
 def test_the_previous_tag_is_the_next_older_push_of_another_image(
@@ -75,10 +77,7 @@ async def test_x_shows_each_changed_input_old_and_new_without_scrolling_at_80x24
     assert changed, "the demo's consecutive pushes differ in an input"
     app = make_app()
     async with app.run_test(size=SMALL_TERMINAL) as pilot:
-        await settle(pilot)
-        await open_tag(pilot, app, repository, newest.tag)
-        await pilot.press("x")
-        await settle(pilot)
+        await open_tag(pilot, app, repository, newest.tag, "x")
 
         def on_screen(row: DiffRow) -> bool:  # one line: label, old, →, new
             return any(
@@ -103,10 +102,7 @@ async def test_x_on_the_oldest_push_opens_the_list(
     oldest = min(infos, key=lambda i: (i.pushed_at, i.tag))  # type: ignore[arg-type,return-value]
     app = make_app()
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await open_tag(pilot, app, repository, oldest.tag)
-        await pilot.press("x")
-        await settle(pilot)
+        await open_tag(pilot, app, repository, oldest.tag, "x")
         assert isinstance(app.screen, DiffPickerScreen)
 
 
@@ -124,10 +120,7 @@ async def test_the_list_filters_as_you_type_and_enter_picks_the_one_left(
     )
     app = make_app()
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await open_tag(pilot, app, repository, newest.tag)
-        await pilot.press("X")
-        await settle(pilot)
+        await open_tag(pilot, app, repository, newest.tag, "X")
         assert isinstance(app.screen, DiffPickerScreen)
         assert app.focused is app.screen.query_one(Input)
         options = app.screen.query_one(OptionList)
@@ -135,8 +128,7 @@ async def test_the_list_filters_as_you_type_and_enter_picks_the_one_left(
         assert highlighted == previous.tag  # the likely choice comes first
         await pilot.press(*prefix)
         assert options.option_count == 1
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
 
         assert isinstance(app.screen, TagDetailScreen)
         text = plain(app.screen.query_one("#diff", Static).content)
@@ -149,17 +141,13 @@ async def test_the_list_moves_with_the_arrows_while_typing_stays_in_the_filter(
     repository, newest, _ = newest_with_a_previous(spy, demo)
     app = make_app()
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await open_tag(pilot, app, repository, newest.tag)
-        await pilot.press("X")
-        await settle(pilot)
+        await open_tag(pilot, app, repository, newest.tag, "X")
         options = app.screen.query_one(OptionList)
         start = options.highlighted or 0
         await pilot.press("down")
         assert options.highlighted == start + 1
         chosen = options.get_option_at_index(start + 1).id
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         text = plain(app.screen.query_one("#diff", Static).content)
         assert f"{str(chosen)[:16]} → {newest.tag[:16]}" in text
 
@@ -175,9 +163,6 @@ async def test_a_pipeline_of_one_image_has_nothing_to_compare_with(
     tag = next(i.tag for i in spy.list_tags(repository) if i.tag != "latest")
     app = make_app()
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await open_tag(pilot, app, repository, tag)
-        await pilot.press("x", "X")
-        await settle(pilot)
+        await open_tag(pilot, app, repository, tag, "x", "X")
         assert isinstance(app.screen, TagDetailScreen)  # no list of nothing
         assert "no other image" in plain(app.screen.query_one("#diff", Static).content)

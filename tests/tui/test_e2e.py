@@ -27,7 +27,7 @@ from ecr_cache_tui.tui.widgets.table import FilterTable
 from ecr_cache_tui.wiring import open_service
 from tests.hook.hookrun import Agent
 from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
-from tests.tui.helpers import SIZE, settle
+from tests.tui.helpers import SIZE, press, settle
 
 pytestmark = pytest.mark.services
 
@@ -81,8 +81,7 @@ async def test_the_tui_shows_the_inputs_of_a_tag_the_hook_pushed(
         await settle(pilot)
         assert isinstance(app.screen, TagsScreen)
         assert [r.key for r in app.screen.query_one(FilterTable).rows] == [tag]
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, TagDetailScreen)
         assert not app.screen.query_one("#error", Static).display, app.screen.query_one("#error")
         manifest = app.screen.query_one("#manifest", DataTable)

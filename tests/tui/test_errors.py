@@ -7,13 +7,15 @@ error translation is the one production takes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import boto3
 import botocore.session
 from botocore.credentials import CredentialResolver
 from botocore.stub import Stubber
+from textual.pilot import Pilot
 
 from ecr_cache_tui.adapters.ecr import Ecr
 from ecr_cache_tui.demo import DEMO_NOW, DemoEcr
@@ -24,7 +26,7 @@ from ecr_cache_tui.tui.app import CacheApp
 from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
-from tests.tui.helpers import SIZE, SpyService, settle
+from tests.tui.helpers import SIZE, SpyService, press, settle
 
 MakeApp = Callable[..., CacheApp]
 
@@ -98,14 +100,20 @@ class FailingTags(SpyService):
         raise AccessDenied("evict: AccessDeniedException: not allowed to BatchDeleteImage")
 
 
-async def test_an_unexpected_error_deeper_in_is_shown_and_the_app_goes_on(demo: DemoEcr) -> None:
+@asynccontextmanager
+async def failing_app(demo: DemoEcr) -> AsyncIterator[tuple[CacheApp, Pilot[None]]]:
+    """The app on the demo's ECR through :class:`FailingTags`, running, its workers settled."""
     base = SpyService(Ecr(demo.client), demo.read_labels, clock=lambda: DEMO_NOW)
     service = FailingTags(base.ecr, base.labels, clock=lambda: DEMO_NOW)
     app = CacheApp(service, clock=lambda: DEMO_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        yield app, pilot
+
+
+async def test_an_unexpected_error_deeper_in_is_shown_and_the_app_goes_on(demo: DemoEcr) -> None:
+    async with failing_app(demo) as (app, pilot):
+        await press(pilot, "enter")
         assert isinstance(app.screen, TagsScreen)
         assert "Unexpected error (RuntimeError)" in error_line(app)
         assert "boom" in error_line(app)
@@ -114,16 +122,10 @@ async def test_an_unexpected_error_deeper_in_is_shown_and_the_app_goes_on(demo: 
 
 
 async def test_a_refused_eviction_is_shown_and_nothing_is_claimed(demo: DemoEcr) -> None:
-    base = SpyService(Ecr(demo.client), demo.read_labels, clock=lambda: DEMO_NOW)
-    service = FailingTags(base.ecr, base.labels, clock=lambda: DEMO_NOW)
-    app = CacheApp(service, clock=lambda: DEMO_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("D")
-        await settle(pilot)
+    async with failing_app(demo) as (app, pilot):
+        await press(pilot, "D")
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press(*str(app.screen.typed), "enter")  # every image: its name typed
-        await settle(pilot)
+        await press(pilot, *str(app.screen.typed), "enter")  # every image: its name typed
         assert isinstance(app.screen, PipelinesScreen)
         assert "not allowed to BatchDeleteImage" in error_line(app)
         assert not any("Evicted" in t for t in toasts(app))

@@ -27,14 +27,20 @@ def burst(pilot: Pilot[Any], keys: str) -> None:
         driver.send_message(event)
 
 
+async def filter_by_burst(pilot: Pilot[Any]) -> tuple[FilterTable, str]:
+    """Type ``/`` and the first row's first three characters in one burst: the table, the text."""
+    await settle(pilot)
+    table = pilot.app.screen.query_one(FilterTable)
+    text = table.shown_rows[0].cells[0][:3]
+    burst(pilot, "/" + text)
+    await settle(pilot)
+    return table, text
+
+
 async def test_a_burst_after_slash_lands_in_the_filter(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        table = app.screen.query_one(FilterTable)
-        text = table.shown_rows[0].cells[0][:3]
-        burst(pilot, "/" + text)
-        await settle(pilot)
+        table, text = await filter_by_burst(pilot)
         assert table.filter_input.value == text
         assert app.focused is table.filter_input
         assert table.shown_rows
@@ -45,11 +51,7 @@ async def test_a_burst_after_slash_lands_in_the_filter(make_app: MakeApp) -> Non
 async def test_after_the_filter_is_kept_the_table_keys_sort_again(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        table = app.screen.query_one(FilterTable)
-        text = table.shown_rows[0].cells[0][:3]
-        burst(pilot, "/" + text)
-        await settle(pilot)
+        table, text = await filter_by_burst(pilot)
         await pilot.press("enter")  # keep the filter, back to the table
         assert app.focused is table.table
         before = table.sort_column

@@ -22,7 +22,7 @@ from ecr_cache_tui.tui.screens.pipelines import COLUMN, PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 from ecr_cache_tui.tui.widgets.summary import Summary
 from ecr_cache_tui.tui.widgets.table import FilterTable
-from tests.tui.helpers import SpyService, settle
+from tests.tui.helpers import SpyService, press, settle
 from tests.tui.test_errors import service_over, stubbed_client
 
 MakeApp = Callable[..., CacheApp]
@@ -196,18 +196,15 @@ async def test_sort_presets_most_expensive_stalest_without_a_policy(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("o")
-        await settle(pilot)
+        await press(pilot, "o")
         costs = [r.values[COLUMN["cost"]] for r in table(app).shown_rows]
         assert costs == sorted(costs, reverse=True)  # type: ignore[type-var]
         assert any("most expensive" in n for n in notes(app))
-        await pilot.press("o")
-        await settle(pilot)
+        await press(pilot, "o")
         pushes = [r.values[COLUMN["pushed"]] for r in table(app).shown_rows]
         known = [p for p in pushes if p is not None]
         assert known == sorted(known)  # type: ignore[type-var]
-        await pilot.press("o")
-        await settle(pilot)
+        await press(pilot, "o")
         first = table(app).shown_rows[0]
         assert first.cells[COLUMN["max_age"]] == "! none"
 
@@ -317,8 +314,7 @@ async def test_read_only_keys_answer_with_a_notice(
     app = make_app(read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press(key)
-        await settle(pilot)
+        await press(pilot, key)
         assert isinstance(app.screen, PipelinesScreen)
         said = [n for n in notes(app) if "Read-only" in n]
         assert len(said) == 1 and said[0].endswith(") is off")

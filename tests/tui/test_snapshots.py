@@ -18,7 +18,7 @@ from textual.widgets import Input
 from ecr_cache_tui.demo import DemoEcr
 from ecr_cache_tui.tui.app import CacheApp
 from ecr_cache_tui.tui.widgets.table import FilterTable
-from tests.tui.helpers import SIZE, image_tags, settle
+from tests.tui.helpers import SIZE, image_tags, press, settle
 
 MakeApp = Callable[..., CacheApp]
 Snap = Callable[..., bool]
@@ -39,11 +39,9 @@ def into(repository: str, *then: str) -> Callable[[Pilot[Any]], Awaitable[None]]
         table = pilot.app.screen.query_one(FilterTable)
         keys = [r.key for r in table.shown_rows]
         table.table.move_cursor(row=keys.index(repository))
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         for key in then:
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
 
     return run
 
@@ -60,8 +58,7 @@ def test_pipelines_screen_read_only(snap_compare: Snap, make_app: MakeApp) -> No
 def test_pipelines_filtered_and_sorted(snap_compare: Snap, make_app: MakeApp) -> None:
     async def run(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("slash", *"org:glob", "enter", "4", "4")
-        await settle(pilot)
+        await press(pilot, "slash", *"org:glob", "enter", "4", "4")
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)
 
@@ -83,8 +80,7 @@ def test_diff_picker(snap_compare: Snap, make_app: MakeApp, demo: DemoEcr) -> No
     async def run(pilot: Pilot[Any]) -> None:
         await into(repository_with_tags(demo), "enter", "X")(pilot)
         pilot.app.screen.query_one(Input).cursor_blink = False  # no flaky blink
-        await pilot.press(*"c0")
-        await settle(pilot)
+        await press(pilot, *"c0")
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)
 
@@ -118,11 +114,9 @@ def test_confirm_evicting_every_image_asks_for_the_name(
         table = pilot.app.screen.query_one(FilterTable)
         keys = [r.key for r in table.shown_rows]
         table.table.move_cursor(row=keys.index(repository_with_tags(demo)))
-        await pilot.press("D")
-        await settle(pilot)
+        await press(pilot, "D")
         pilot.app.screen.query_one("#type-name", Input).cursor_blink = False
-        await pilot.press(*"acme")
-        await settle(pilot)
+        await press(pilot, *"acme")
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run)
 
@@ -139,13 +133,11 @@ def test_max_age_over_marked_pipelines_confirmation(
             keys = [r.key for r in table.shown_rows]
             table.table.move_cursor(row=keys.index(repository))
             await pilot.press("space")
-        await pilot.press("m")
-        await settle(pilot)
+        await press(pilot, "m")
         days = pilot.app.screen.query_one("#days", Input)
         days.cursor_blink = False
         days.value = "7"
         await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)
