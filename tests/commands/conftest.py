@@ -2,7 +2,8 @@
 
 The commands build their own boto3 client (as in production); the ``moto_ecr`` fixture
 (``tests/moto_harness.py``) intercepts it, and its seeding helpers write through the same
-adapter.
+adapter. ``pusher`` (:class:`tests.labelled_push.Pusher`) makes cached tags on the real
+services: labelled images in the htpasswd registry, recorded in moto.
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
 from ecr_cache_tui import cli
 from tests import moto_harness
+from tests.labelled_push import Pusher
 from tests.moto_harness import MotoEcr
+from tests.services import Services
+
+if TYPE_CHECKING:
+    import docker
+    from mypy_boto3_ecr import ECRClient
 
 REGION = moto_harness.REGION
 
@@ -71,3 +79,11 @@ def denied_credentials(moto_ecr: MotoEcr, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
     monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
     yield
+
+
+@pytest.fixture
+def pusher(
+    services: Services, docker_client: docker.DockerClient, ecr_client: ECRClient, tmp_path: Path
+) -> Pusher:
+    """Pushes labelled images to the htpasswd registry and records them in moto."""
+    return Pusher(services, docker_client, ecr_client, tmp_path)

@@ -2,7 +2,7 @@
 
 Cached tags are images pushed to the registry with the inputs label of a real
 :func:`~ecr_cache_tui.cachekey.checksum.compute` and recorded in moto (``put_image``), as ECR
-would have them (:class:`tests.commands.test_diff.Pusher`).
+would have them (:class:`tests.labelled_push.Pusher`, the ``pusher`` fixture).
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ import pytest
 from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.config import parse
-from tests.commands.test_diff import Pusher
 from tests.hook.hookrun import Agent
+from tests.labelled_push import Pusher
 from tests.services import Services
 
 if TYPE_CHECKING:
-    import docker
-    from mypy_boto3_ecr import ECRClient
+    pass
 
 PLATFORM = "linux/amd64"
 
@@ -62,13 +61,6 @@ def explain(
         check=False,
         timeout=120,
     )
-
-
-@pytest.fixture
-def pusher(
-    services: Services, docker_client: docker.DockerClient, ecr_client: ECRClient, tmp_path: Path
-) -> Pusher:
-    return Pusher(services, docker_client, ecr_client, tmp_path)
 
 
 @pytest.fixture

@@ -7,23 +7,18 @@ pushed there: each pushed manifest is recorded in moto with ``put_image``, as EC
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ecr_cache_tui.adapters.registry import RegistryClient
 from ecr_cache_tui.cachekey.inputs import LABEL, FileDigest, InputEntry, Manifest
+from tests.labelled_push import Pusher
 from tests.moto_harness import MotoEcr
 
 if TYPE_CHECKING:
-    import docker
-    from mypy_boto3_ecr import ECRClient
-
     from tests.services import Services
 
 WEB = "build-cache/acme/web"
@@ -49,47 +44,6 @@ def inputs(tag: str, lock: str, node_env: str | None, python: str = "3.11") -> M
     return Manifest(tag=tag, entries=tuple(entries))
 
 
-class Pusher:
-    """Builds ``busybox + labels``, pushes it to the auth registry, records the push in moto."""
-
-    def __init__(
-        self,
-        services: Services,
-        docker_client: docker.DockerClient,
-        ecr_client: ECRClient,
-        workdir: Path,
-    ) -> None:
-        self.services = services
-        self.docker = docker_client
-        self.ecr = ecr_client
-        self.workdir = workdir
-
-    def push(self, repository: str, tag: str, labels: dict[str, str]) -> None:
-        services = self.services
-        context = self.workdir / tag
-        context.mkdir()
-        (context / "Dockerfile").write_text(f"FROM {services.busybox_image}\n")
-        reference = f"{services.auth_registry}/{repository}"
-        self.docker.images.build(
-            path=str(context), labels=labels, tag=f"{reference}:{tag}", rm=True
-        )
-        for line in self.docker.images.push(
-            reference, tag=tag, auth_config=services.auth_config, stream=True, decode=True
-        ):
-            assert "error" not in line, line
-        document = RegistryClient(
-            services.auth_registry, (services.auth_username, services.auth_password)
-        ).get_manifest(repository, tag)
-        with contextlib.suppress(self.ecr.exceptions.RepositoryAlreadyExistsException):
-            self.ecr.create_repository(repositoryName=repository)
-        self.ecr.put_image(
-            repositoryName=repository,
-            imageManifest=json.dumps(document.document),
-            imageManifestMediaType=document.media_type,
-            imageTag=tag,
-        )
-
-
 def ecr_cache(
     services: Services, *argv: str, registry: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -109,13 +63,6 @@ def ecr_cache(
         check=False,
         timeout=120,
     )
-
-
-@pytest.fixture
-def pusher(
-    services: Services, docker_client: docker.DockerClient, ecr_client: ECRClient, tmp_path: Path
-) -> Pusher:
-    return Pusher(services, docker_client, ecr_client, tmp_path)
 
 
 @pytest.fixture
