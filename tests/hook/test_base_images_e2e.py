@@ -12,10 +12,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,10 @@ import docker
 import pytest
 
 from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
-from tests.hook.hookrun import HOOK, TOKEN_FORMS, Agent, HookRun
+from tests.hook.hookrun import HOOK, Agent, HookRun
 from tests.hook.test_host_e2e import HEAVY, MODULES_SCRIPT
 from tests.relay import CountingRelay
-from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
+from tests.services import ECR_PASSWORD, ECR_USER, Services
 
 pytestmark = pytest.mark.services
 
@@ -39,27 +37,6 @@ COPY package.json /p.json
 FROM deps
 LABEL stage=final
 """
-
-
-@pytest.fixture
-def agent(services: Services, moto_reset: None, tmp_path: Path) -> Iterator[Agent]:
-    home = tmp_path / "home"
-    home.mkdir()
-    found = Agent(services=services, home=home, transcript=[])
-    yield found
-    for output in found.transcript:
-        for secret in TOKEN_FORMS:
-            assert secret not in output, "the token leaked into the job log"
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    return write_context(tmp_path / "checkout", DOCKERFILE, {"package.json": '{"v": 1}\n'})
-
-
-@pytest.fixture
-def pipeline() -> str:
-    return f"base-{secrets.token_hex(4)}"
 
 
 def publish(

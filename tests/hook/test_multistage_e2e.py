@@ -14,19 +14,18 @@ from __future__ import annotations
 import contextlib
 import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
-from tests.services import Services, write_context
+from tests.hook.hookrun import Agent, HookRun
+from tests.services import Services
 
 pytestmark = pytest.mark.services
 
 #: Each RUN writes a fresh random value: a layer that matches an earlier image's was reused.
-MULTI_STAGE = """\
+DOCKERFILE = """\
 FROM local/busybox AS build
 RUN cat /proc/sys/kernel/random/uuid > /out
 FROM local/busybox
@@ -34,27 +33,6 @@ RUN cat /proc/sys/kernel/random/uuid > /expensive
 COPY --from=build /out /out
 COPY package.json /p.json
 """
-
-
-@pytest.fixture
-def agent(services: Services, moto_reset: None, tmp_path: Path) -> Iterator[Agent]:
-    home = tmp_path / "home"
-    home.mkdir()
-    found = Agent(services=services, home=home, transcript=[])
-    yield found
-    for output in found.transcript:
-        for secret in TOKEN_FORMS:
-            assert secret not in output, "the token leaked into the job log"
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    return write_context(tmp_path / "checkout", MULTI_STAGE, {"package.json": '{"v": 1}\n'})
-
-
-@pytest.fixture
-def pipeline() -> str:
-    return f"stages-{secrets.token_hex(4)}"
 
 
 def config(services: Services) -> dict[str, Any]:
