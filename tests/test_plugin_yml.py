@@ -80,7 +80,7 @@ steps:
             RUN npm ci
           cache-on: package.json#.dependencies
           secrets: [NPM_TOKEN, "id=npmrc,src=.npmrc"]
-          unhashed-build-args: BUILD_TOKEN
+          unhashed-build-args: BUILD_NUMBER
           additional-build-args: '--label "team=web platform" --network=host'
 ```
 

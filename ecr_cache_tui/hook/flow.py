@@ -67,6 +67,7 @@ from ecr_cache_tui.hook import annotation
 from ecr_cache_tui.hook.decision import Outcome, decide
 from ecr_cache_tui.hook.host import wait_for_build_lock
 from ecr_cache_tui.hook.log import HookLog, ProgressCollapser
+from ecr_cache_tui.hook.masked import values_to_mask
 from ecr_cache_tui.hook.miss import build, explain, pull_cache_from, push
 from ecr_cache_tui.hook.remote import (
     RegistrySession,
@@ -113,17 +114,10 @@ class Done(NamedTuple):
 
 
 def register_secrets(config: PluginConfig, env: Mapping[str, str], log: HookLog) -> None:
-    """Mask every value the log must never show: env build args, unhashed args, secrets."""
-    for arg in config.build_args:
-        if arg.from_env:
-            log.secret(f"build arg {arg.name}", arg.value)
-    for arg in config.unhashed_build_args:
-        log.secret(f"unhashed build arg {arg.name}", arg.value)
-    for secret in config.secrets:
-        for part in secret.spec.split(","):
-            key, _, value = part.partition("=")
-            if key.strip() == "env":
-                log.secret(f"secret {secret.id} (from {value.strip()})", env.get(value.strip()))
+    """Mask every value the log must never show, by whichever option it reaches the build
+    (:mod:`ecr_cache_tui.hook.masked`)."""
+    for what, value in values_to_mask(config, env):
+        log.secret(what, value)
 
 
 def run_pre_command(

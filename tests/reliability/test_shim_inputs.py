@@ -16,6 +16,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,12 @@ def rig(
     checkout = write_context(
         root / "checkout",
         f"FROM {busybox_image}\n",
-        {"package.json": "{}\n", "echo/Dockerfile": echo},
+        {
+            "package.json": "{}\n",
+            "echo/Dockerfile": echo,
+            "mask/Dockerfile": MASK_DOCKERFILE.format(image=busybox_image),
+            "keys/npmrc": f"//registry.example/:_authToken={SECRET_FILE_VALUE}\n",
+        },
     )
     outside = root / "outside"
     outside.mkdir()
@@ -238,6 +244,61 @@ def test_a_multi_line_build_arg_from_the_environment_is_masked_line_by_line(rig:
     assert run.output.count("[REDACTED]") >= len(CERT_LINES)
     for line in CERT_LINES:
         assert line not in run.output
+
+
+SECRET_FILE_VALUE = "npmrc-file-token-2718"
+# Values that reach the build through additional-build-args, from the environment or a file.
+THROUGH_ADDITIONAL = {
+    "PLAIN_ARG": "plain-arg-value-1111",
+    "EQ_ARG": "equals-arg-value-2222",
+    "SECRET_ENV": "secret-env-value-3333",
+    "SECRET_ID": "secret-id-value-4444",
+}
+MASK_DOCKERFILE = """\
+FROM {image}
+ARG PLAIN_ARG
+ARG EQ_ARG
+RUN --mount=type=secret,id=s1 --mount=type=secret,id=SECRET_ID --mount=type=secret,id=s3 \
+    echo "plain=$PLAIN_ARG eq=$EQ_ARG"; cat /run/secrets/s1; echo; cat /run/secrets/SECRET_ID; \
+    echo; cat /run/secrets/s3
+"""
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_values_reaching_the_build_through_additional_build_args_are_masked(
+    rig: Rig, builder: str
+) -> None:
+    for name, value in THROUGH_ADDITIONAL.items():
+        leaks.forbid(value, label=f"{name}, given to the build by additional-build-args")
+    leaks.forbid(SECRET_FILE_VALUE, label="a --secret src= file's content")
+    words = "--network=host --build-arg PLAIN_ARG --build-arg=EQ_ARG"
+    dockerfile = "mask/Dockerfile"
+    if builder == "buildkit":
+        words += (
+            " --secret id=s1,env=SECRET_ENV --secret id=SECRET_ID --secret id=s3,src=keys/npmrc"
+        )
+    else:  # the legacy builder has no secrets: the build args alone, echoed by a plain RUN
+        dockerfile = "echo/Dockerfile"
+        words = words.replace("PLAIN_ARG", "NODE_ENV").replace("EQ_ARG", "CERT")
+    words += f" --label run={uuid.uuid4().hex}"  # a new tag: a miss, so the RUN step runs
+    options = {"dockerfile": dockerfile, "additional-build-args": words}
+    previous = rig.agent.builder
+    rig.agent.builder = builder
+    try:
+        run, _, _ = rig.run(base(rig, **options), THROUGH_ADDITIONAL)
+    finally:
+        rig.agent.builder = previous
+
+    assert run.rc == 0, run.output
+    assert "building" in run.output
+    if builder == "buildkit":
+        assert "plain=[REDACTED] eq=[REDACTED]" in run.output, run.output
+        printed = [*THROUGH_ADDITIONAL.values(), SECRET_FILE_VALUE]
+    else:
+        printed = [NODE_ENV_VALUE, *CERT_LINES]
+    assert run.output.count("[REDACTED]") >= 3, run.output
+    for value in printed:
+        assert value not in run.output
 
 
 def test_a_build_arg_too_short_to_mask_is_a_warning_naming_it(rig: Rig) -> None:
