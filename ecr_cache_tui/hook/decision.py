@@ -12,6 +12,10 @@ the retries and the meaning of each failure are tested without a daemon or a reg
     anything else, after retries        -> warning, miss (unavailable)
     no registry login at all            -> raised (exit 3): nothing can be asked
 
+A local or pulled hit is then checked by the flow against its inputs label
+(:mod:`ecr_cache_tui.hook.writers`): an image for other inputs becomes a miss (``mismatch``)
+under ``verify-label: rebuild``.
+
 Retries back off (:class:`RetryPolicy`) within a budget in total time, logged as they go; a
 refused login is not retried here but answered by the flow with one fresh token
 (:mod:`ecr_cache_tui.hook.login`).
