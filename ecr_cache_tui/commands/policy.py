@@ -10,7 +10,8 @@ within a day. ``--dry-run`` only shows. A repository outside the cache prefix is
 
 ``--json`` shapes::
 
-    get: {"repository", "max_age_days", "policy": <the policy document> | null}
+    get: {"repository", "max_age_days", "policy": <the policy document> | null,
+         "policies_known": false on a registry without policies (OCI)}
     set: {"repository", "before": {"max_age_days", "policy"}, "after": {"max_age_days",
           "policy"}, "expire_now": [names], "kept": N, "changed": bool, "applied": bool,
           "dry_run": bool, "expiring": [{"name", "pushed_at", "size_bytes"}] (oldest push
@@ -89,7 +90,13 @@ def run(args: argparse.Namespace) -> int:
                     "repository": repository,
                     "max_age_days": view.max_age_days,
                     "policy": _document(view.text),
+                    "policies_known": view.known,
                 }
+            )
+        elif not view.known:
+            print(
+                f"{repository}: max age {figures.UNKNOWN}: the registry has no lifecycle "
+                f"policies (`ecr-cache prune {repository} --max-age-days N` expires by hand)"
             )
         else:
             rule = figures.max_age_rule(view.max_age_days, view.text is not None)

@@ -216,3 +216,15 @@ def test_bad_registry_flags_are_one_line_and_exit_2(
     assert len(result.err.strip().splitlines()) == 1
     assert named in result.err
     assert "\x1b" not in result.err
+
+
+def test_policy_says_a_registry_has_none_and_set_points_to_prune(
+    ecr_cache: Any, services: Services, prefix: str, web: dict[str, Any]
+) -> None:
+    shown = ecr_cache(*oci(services, prefix, "policy", "get", "acme/web"))
+    assert shown.code == 0, shown.err
+    assert "max age unknown: the registry has no lifecycle policies" in shown.out
+    refused = ecr_cache(*oci(services, prefix, "policy", "set", "acme/web", "--max-age-days", "7"))
+    assert refused.code == 2
+    assert "no lifecycle policies" in refused.err and "ecr-cache prune" in refused.err
+    assert web["push"].tags(web["repo"]) == ["latest", "v1", "v2"]

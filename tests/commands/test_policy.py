@@ -31,7 +31,12 @@ def test_get_without_a_policy(web: MotoEcr, ecr_cache: Any) -> None:
     assert result.out.startswith(f"{WEB}: max age none")
 
     data = ecr_cache("policy", "get", "acme/web", "--json").json()
-    assert data == {"repository": WEB, "max_age_days": None, "policy": None}
+    assert data == {
+        "repository": WEB,
+        "max_age_days": None,
+        "policy": None,
+        "policies_known": True,
+    }
 
 
 def test_get_shows_the_policy_document(web: MotoEcr, ecr_cache: Any) -> None:
