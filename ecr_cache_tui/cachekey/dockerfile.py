@@ -50,13 +50,15 @@ _SHOWN = 120
 
 @dataclass(frozen=True)
 class Stage:
-    """One ``FROM``: its index, name, base reference (after ``ARG`` substitution), line."""
+    """One ``FROM``: its index, name, base reference (after ``ARG`` substitution), line, and
+    the ``--platform`` it asks for (after substitution; ``None``: the build's)."""
 
     index: int
     name: str | None
     base: str
     line: int
     base_stage: int | None = None
+    platform: str | None = None
 
     @property
     def external(self) -> bool:
@@ -234,6 +236,7 @@ def _expand(
 def _from(reader: _Reader, instruction: Instruction) -> None:
     words = whitespace_words(instruction.args)
     line = instruction.line
+    platform = _from_platform(reader, instruction)
     name: str | None = None
     if len(words) == 3 and words[1].lower() == "as":
         name = words[2].lower()
@@ -245,7 +248,7 @@ def _from(reader: _Reader, instruction: Instruction) -> None:
     base = expanded[0] if expanded is not None else words[0]
     parent = _stage_named(reader, base, before=len(reader.states))
     index = len(reader.states)
-    stage = Stage(index, name, base, line, parent)
+    stage = Stage(index, name, base, line, parent, platform)
     if parent is not None:
         source = reader.states[parent]
         env = {k: v for k, v in source.vars.items() if k in source.env_names}
@@ -253,6 +256,15 @@ def _from(reader: _Reader, instruction: Instruction) -> None:
     else:
         state = _StageState(stage, {}, set(), base.lower() == "scratch")
     reader.states.append(state)
+
+
+def _from_platform(reader: _Reader, instruction: Instruction) -> str | None:
+    """``FROM --platform=``'s value, substituted (the automatic ``BUILDPLATFORM`` included)."""
+    values = [v for k, _, v in (f.partition("=") for f in instruction.flags) if k == "platform"]
+    if not values:
+        return None
+    expanded = _expand(reader, values[-1], reader.global_vars, instruction.line, "FROM --platform")
+    return expanded[0] if expanded is not None else values[-1]
 
 
 def _stage_named(reader: _Reader, ref: str, *, before: int) -> int | None:

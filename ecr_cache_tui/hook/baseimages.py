@@ -16,7 +16,8 @@ never fails for a base image. Such a failure is not kept, so the next job asks a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from ecr_cache_tui.ports import BaseImageResolver, HostStateApi
 
 __all__ = ["base_images_of", "external_references", "resolve_base_images"]
+
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 #: A registry's error text is cut to this in the warning and the manifest's note.
 _WHY_LIMIT = 120
@@ -53,9 +56,12 @@ def base_images_of(
     """
     if not config.base_image_digests:
         return ()
+    reading = read_build(config, checkout, platform=platform)
+    stages = reading.base_images() if reading is not None else ()
     return resolve_base_images(
-        external_references(config, checkout, platform=platform),
+        [stage.base for stage in stages],
         platform=platform,
+        platforms={s.base: s.platform for s in reversed(stages) if _is_platform(s.platform)},
         window_minutes=config.base_image_check_minutes,
         resolver=resolver,
         host=host,
@@ -71,6 +77,11 @@ def external_references(config: PluginConfig, checkout: Path, *, platform: str) 
     return tuple(s.base for s in reading.base_images()) if reading is not None else ()
 
 
+def _is_platform(text: str | None) -> bool:
+    """``os/arch[/variant]``: anything else (an empty substitution) leaves the build's."""
+    return text is not None and _PLATFORM.fullmatch(text) is not None
+
+
 def resolve_base_images(
     references: Iterable[str],
     *,
@@ -80,6 +91,7 @@ def resolve_base_images(
     host: HostStateApi | None,
     now: Callable[[], float],
     warn: Callable[[str], None],
+    platforms: Mapping[str, str] | None = None,
 ) -> tuple[BaseImage, ...]:
     """The base images of a build, each with its digest (or why it has none).
 
@@ -87,6 +99,7 @@ def resolve_base_images(
         references: the external ``FROM`` references, after ``ARG`` substitution (repeats
             are resolved once and listed once).
         platform: the build's platform (picks the entry of a multi-platform index).
+        platforms: a reference's own platform (``FROM --platform=…``), where it has one.
         window_minutes: how long a digest this host resolved is used without asking again.
         resolver: makes the registry client, only when one is needed.
         host: what the host remembers (``None``: nothing; every job asks).
@@ -103,7 +116,8 @@ def resolve_base_images(
         return made[0]
 
     for reference in dict.fromkeys(references):
-        image = _resolve(reference, platform, window_minutes * 60.0, ask=ask, host=host, now=now)
+        wanted = (platforms or {}).get(reference, platform)
+        image = _resolve(reference, wanted, window_minutes * 60.0, ask=ask, host=host, now=now)
         found.append(image)
         if image.digest is None:
             failed.append(f"{show(reference)} ({image.why})")

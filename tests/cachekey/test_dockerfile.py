@@ -266,3 +266,20 @@ def test_expand_word_follows_docker_quoting() -> None:
         except WordError:
             continue
         raise AssertionError(bad)
+
+
+def test_from_platform_is_a_flag_not_the_image_and_keeps_the_stage_name() -> None:
+    text = """\
+ARG GO=1.22
+FROM --platform=$BUILDPLATFORM golang:${GO} AS build
+COPY go.mod /src/
+FROM --platform=linux/arm64 alpine:3
+COPY --from=build /out /out
+"""
+    reading = read_dockerfile(text, platform="linux/amd64")
+    assert reading.warnings == ()
+    build, final = reading.stages
+    assert (build.name, build.base, build.platform) == ("build", "golang:1.22", "linux/amd64")
+    assert (final.base, final.platform, final.base_stage) == ("alpine:3", "linux/arm64", None)
+    assert reading.needed == (0, 1), "COPY --from=build still finds its stage"
+    assert [s.base for s in reading.base_images()] == ["golang:1.22", "alpine:3"]

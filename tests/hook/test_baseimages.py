@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ecr_cache_tui.cachekey.baseimages import BaseImage
+from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import RegistryError
-from ecr_cache_tui.hook.baseimages import resolve_base_images
+from ecr_cache_tui.hook.baseimages import base_images_of, resolve_base_images
 from ecr_cache_tui.hook.records import BaseImageRecord
 from tests.fakes import FakeBaseImages, FakeClock, FakeHostState
 
@@ -114,3 +117,37 @@ def test_each_reference_is_asked_once_in_the_order_named() -> None:
     images = resolve(["node:20", "alpine:3", "node:20"], resolver, None, FakeClock(NOW))
     assert [i.reference for i in images] == ["node:20", "alpine:3"]
     assert len(resolver.asked) == 2
+
+
+def test_a_stage_of_its_own_platform_is_resolved_for_that_platform(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM --platform=$BUILDPLATFORM node:20 AS build\n"
+        "FROM --platform=${NOPE} alpine:3\n"
+        "COPY --from=build /a /a\n"
+    )
+    alpine = "registry-1.docker.io/library/alpine:3"
+    resolver = FakeBaseImages({NODE: DIGEST_A, alpine: DIGEST_B})
+    images = base_images_of(
+        PluginConfig(base_image_digests=True),
+        tmp_path,
+        platform="linux/arm64",
+        resolver=lambda: resolver,
+        host=FakeHostState(),
+        now=FakeClock(NOW),
+        warn=print,
+    )
+    assert [i.digest for i in images] == [DIGEST_A, DIGEST_B]
+    # BUILDPLATFORM is the build's own here; an empty substitution leaves the build's.
+    assert resolver.asked == [(NODE, "linux/arm64"), (alpine, "linux/arm64")]
+    pinned = resolve_base_images(
+        ["node:20"],
+        platform="linux/arm64",
+        platforms={"node:20": "linux/amd64"},
+        window_minutes=60,
+        resolver=lambda: resolver,
+        host=None,
+        now=FakeClock(NOW),
+        warn=print,
+    )
+    assert pinned[0].digest == DIGEST_A
+    assert resolver.asked[-1] == (NODE, "linux/amd64")
