@@ -29,6 +29,7 @@ from ecr_cache_tui.hook.dockerfile import read_build
 from ecr_cache_tui.hook.records import BaseImageRecord
 
 if TYPE_CHECKING:
+    from ecr_cache_tui.cachekey.dockerfile import Stage
     from ecr_cache_tui.ports import BaseImageResolver, HostStateApi
 
 __all__ = ["base_images_of", "external_references", "resolve_base_images"]
@@ -61,7 +62,7 @@ def base_images_of(
     return resolve_base_images(
         [stage.base for stage in stages],
         platform=platform,
-        platforms={s.base: s.platform for s in reversed(stages) if _is_platform(s.platform)},
+        platforms=_stage_platforms(stages),
         window_minutes=config.base_image_check_minutes,
         resolver=resolver,
         host=host,
@@ -77,9 +78,14 @@ def external_references(config: PluginConfig, checkout: Path, *, platform: str) 
     return tuple(s.base for s in reading.base_images()) if reading is not None else ()
 
 
-def _is_platform(text: str | None) -> bool:
-    """``os/arch[/variant]``: anything else (an empty substitution) leaves the build's."""
-    return text is not None and _PLATFORM.fullmatch(text) is not None
+def _stage_platforms(stages: Iterable[Stage]) -> dict[str, str]:
+    """Each base image's own ``FROM --platform`` (the first stage naming it wins), where it is
+    ``os/arch[/variant]``: anything else (an empty substitution) leaves the build's."""
+    found: dict[str, str] = {}
+    for stage in stages:
+        if stage.platform is not None and _PLATFORM.fullmatch(stage.platform):
+            found.setdefault(stage.base, stage.platform)
+    return found
 
 
 def resolve_base_images(
