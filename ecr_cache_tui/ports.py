@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # only annotations: the hook's local hit never imports ecr_ca
 
     from ecr_cache_tui.cachekey.baseimages import ImageName
     from ecr_cache_tui.cachekey.inputs import Change, Manifest
-    from ecr_cache_tui.hook.records import (
+    from ecr_cache_tui.host_records import (
         BaseImageRecord,
         EnsuredRecord,
         LockBusy,

@@ -28,7 +28,6 @@ from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest
 from ecr_cache_tui.cachekey.inputs import diff as diff_manifests
 from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.config.parse import is_repository_name
-from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import (
     NoPolicies,
     OutsidePrefix,
@@ -54,6 +53,7 @@ from ecr_cache_tui.model import (
     TagInfo,
 )
 from ecr_cache_tui.ports import EcrApi, LabelReader
+from ecr_cache_tui.text import show
 
 __all__ = [
     "DEFAULT_PRICE_PER_GB_MONTH",

@@ -39,7 +39,7 @@ from ecr_cache_tui.errors import (
     TagNotFound,
 )
 from ecr_cache_tui.hook.log import HookLog
-from ecr_cache_tui.hook.records import (
+from ecr_cache_tui.host_records import (
     BaseImageRecord,
     EnsuredRecord,
     LockBusy,

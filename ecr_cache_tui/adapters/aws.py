@@ -25,7 +25,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from ecr_cache_tui.config.region import choose_region
-from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import (
     AccessDenied,
     ConfigError,
@@ -36,6 +35,7 @@ from ecr_cache_tui.errors import (
     Unavailable,
     UsageError,
 )
+from ecr_cache_tui.text import show
 
 if TYPE_CHECKING:
     import botocore.loaders

@@ -52,7 +52,7 @@ from typing import Any
 
 import xxhash
 
-from ecr_cache_tui.hook.records import (
+from ecr_cache_tui.host_records import (
     BaseImageRecord,
     EnsuredRecord,
     LockBusy,

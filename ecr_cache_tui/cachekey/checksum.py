@@ -85,8 +85,8 @@ from ecr_cache_tui.cachekey.inputs import (
 )
 from ecr_cache_tui.cachekey.jsonselect import Selector, canonical_json, parse_selector, split_entry
 from ecr_cache_tui.config import PluginConfig, check_platform
-from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.text import show
 
 __all__ = ["ALGORITHM", "VERSION", "ChecksumResult", "compute", "resolve_platform", "tag_of"]
 

@@ -115,7 +115,7 @@ def add_registry_arguments(parser: argparse.ArgumentParser, *, labels: bool = Tr
 def check_registry_arguments(args: argparse.Namespace) -> None:
     """The registry options together (exit 2 with one line when they do not fit)."""
     from ecr_cache_tui.config.parse import is_registry_hostname  # noqa: PLC0415
-    from ecr_cache_tui.config.strings import show  # noqa: PLC0415
+    from ecr_cache_tui.text import show  # noqa: PLC0415
 
     host = args.registry_hostname
     if host is not None and not is_registry_hostname(host):
@@ -151,7 +151,7 @@ def check_account_id(account_id: str | None) -> None:
 def checked_prefix(prefix: str) -> str:
     """``--prefix``, normalised to end in ``/``: empty, or a repository-name prefix, else exit 2."""
     from ecr_cache_tui.config.parse import is_repository_name  # noqa: PLC0415
-    from ecr_cache_tui.config.strings import show  # noqa: PLC0415
+    from ecr_cache_tui.text import show  # noqa: PLC0415
 
     normalised = normalise_prefix(prefix)
     if normalised and not is_repository_name(normalised + "x"):

@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _whole(option: str, text: str, least: int) -> int:
     value = text.strip()
     if not (value.isascii() and value.isdigit()) or int(value) < least or len(value) > 6:
-        from ecr_cache_tui.config.strings import show  # noqa: PLC0415
+        from ecr_cache_tui.text import show  # noqa: PLC0415
 
         raise UsageError(
             f"{option}: {show(text)} is not allowed; use a whole number >= {least}", option=option

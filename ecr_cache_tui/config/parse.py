@@ -54,9 +54,10 @@ from ecr_cache_tui.config.options import (
 from ecr_cache_tui.config.protected import refusal
 from ecr_cache_tui.config.region import choose_region
 from ecr_cache_tui.config.sources import from_env
-from ecr_cache_tui.config.strings import check_path, check_shape, check_text, show
+from ecr_cache_tui.config.strings import check_path, check_shape, check_text
 from ecr_cache_tui.config.variables import DEFAULT_EXPORT_VARIABLE, FORCE_REBUILD, is_identifier
 from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.text import show
 
 __all__ = [
     "check_platform",
@@ -722,7 +723,7 @@ def _bad(option: str, value: object, allowed: str) -> ConfigError:
 
 
 def _show(value: object, limit: int = 80) -> str:
-    """The value as one short line (see :func:`ecr_cache_tui.config.strings.show`)."""
+    """The value as one short line (see :func:`ecr_cache_tui.text.show`)."""
     return show(value, limit)
 
 

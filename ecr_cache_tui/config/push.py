@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ecr_cache_tui.config.strings import show
+from ecr_cache_tui.text import show
 
 __all__ = [
     "BRANCH_ENV",

@@ -18,13 +18,11 @@ created, ``OSError: File name too long`` from ``stat`` or ``UnicodeEncodeError``
   need two), and at most :data:`MAX_NODES` values in all. Python's JSON and YAML parsers recurse,
   so text nested a few thousand deep would otherwise end in ``RecursionError``.
 
-:func:`show` renders any value for a message: short, one line, escaped, and bounded in the work
-it does (a YAML document of aliases can be exponentially large when walked naively).
+Values are written into these messages by :func:`ecr_cache_tui.text.show`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -32,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from ecr_cache_tui import boundedjson
-from ecr_cache_tui.errors import ConfigError, escape
+from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.text import show
 
 __all__ = [
     "MAX_DEPTH",
@@ -46,7 +45,6 @@ __all__ = [
     "check_size",
     "check_text",
     "loads_json",
-    "show",
 ]
 
 #: Characters of configuration text (JSON or YAML) read at most: far above any real plugin
@@ -200,38 +198,3 @@ def loads_json(
         raise error(f"{origin}: {exc}{hint}", option=origin) from exc
     check_shape(value, origin)
     return value
-
-
-def show(value: object, limit: int = 80) -> str:
-    """``value`` for a message: JSON, one line, escaped, at most ``limit`` characters.
-
-    Containers are rendered only when small; a large one is described (``a list of 5000
-    items``), so showing a value never walks more than a few hundred nodes.
-    """
-    if isinstance(value, (list, tuple, Mapping)) and not _small(value):
-        kind = "map" if isinstance(value, Mapping) else "list"
-        return f"a {kind} of {len(value)} items"
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    text = escape(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _small(value: object, budget: int = 200) -> bool:
-    stack = [value]
-    seen = 0
-    while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > budget:
-            return False
-        if isinstance(node, Mapping):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif isinstance(node, str) and len(node) > 10 * budget:
-            return False
-    return True

@@ -4,7 +4,7 @@ For each external ``FROM`` reference of the stages built, in the order they are 
 
 * a reference that pins a digest (``node@sha256:…``) is that digest: nobody is asked;
 * a digest this host resolved less than ``base-image-check-minutes`` ago (the host's record,
-  :class:`~ecr_cache_tui.hook.records.BaseImageRecord`) is used as it is: a local hit inside
+  :class:`~ecr_cache_tui.host_records.BaseImageRecord`) is used as it is: a local hit inside
   the window makes no network call;
 * otherwise the registry is asked (:class:`ecr_cache_tui.ports.BaseImageResolver`, made only
   then), and the answer is kept on the host for the next jobs.
@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from ecr_cache_tui.cachekey.baseimages import BaseImage, parse_image
 from ecr_cache_tui.config import PluginConfig
-from ecr_cache_tui.config.strings import show
 from ecr_cache_tui.errors import RemoteError
 from ecr_cache_tui.hook.dockerfile import read_build
-from ecr_cache_tui.hook.records import BaseImageRecord
+from ecr_cache_tui.host_records import BaseImageRecord
+from ecr_cache_tui.text import show
 
 if TYPE_CHECKING:
     from ecr_cache_tui.cachekey.dockerfile import Stage

@@ -80,9 +80,9 @@ from ecr_cache_tui.hook.remote import (
 from ecr_cache_tui.hook.types import HookDeps, HookResult
 from ecr_cache_tui.hook.writers import LocalLook, remote_for_reader, verify_hit
 
-if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
+if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
     from ecr_cache_tui.cachekey.baseimages import BaseImage
-    from ecr_cache_tui.hook.records import PendingPush
+    from ecr_cache_tui.host_records import PendingPush
     from ecr_cache_tui.ports import BaseImageResolver
 
 __all__ = ["register_secrets", "run_pre_command", "summary"]

@@ -4,18 +4,18 @@ Agents on one host share its Docker daemon, so they can share four facts about i
 :class:`ecr_cache_tui.ports.HostStateApi` (files under ``$XDG_STATE_HOME/ecr-cache-tui``, see
 :mod:`ecr_cache_tui.adapters.host_state`):
 
-* **the repository was ensured recently** (:class:`~ecr_cache_tui.hook.records.EnsuredRecord`): a
+* **the repository was ensured recently** (:class:`~ecr_cache_tui.host_records.EnsuredRecord`): a
   job whose image is already in the daemon then skips ``DescribeRepositories`` and
   ``GetLifecyclePolicy`` and makes no network call at all. The record is trusted for
   :data:`ENSURED_TTL_SECONDS` and only while it matches what the job asks for
   (:func:`is_fresh`): an explicit ``max-age-days`` other than the one ensured, or other
   ``ecr-tags``, ensure again at once.
-* **a push failed** (:class:`~ecr_cache_tui.hook.records.PendingPush`): the next job on the
+* **a push failed** (:class:`~ecr_cache_tui.host_records.PendingPush`): the next job on the
   host that hits that tag locally pushes it (and ``latest``) before exporting, so the registry
   heals.
 * **a build is under way** (a per-tag lock): jobs that compute the same tag wait for the one that
   builds (:func:`wait_for_build_lock`), then hit locally. The wait is bounded.
-* **a base image's digest** (:class:`~ecr_cache_tui.hook.records.BaseImageRecord`, with
+* **a base image's digest** (:class:`~ecr_cache_tui.host_records.BaseImageRecord`, with
   ``base-image-digests``): used without asking its registry for ``base-image-check-minutes``
   (:mod:`ecr_cache_tui.hook.baseimages` decides).
 """
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import xxhash
 
 from ecr_cache_tui.config import PluginConfig
-from ecr_cache_tui.hook.records import EnsuredRecord, LockBusy, RepositoryKey
+from ecr_cache_tui.host_records import EnsuredRecord, LockBusy, RepositoryKey
 
 if TYPE_CHECKING:
     from ecr_cache_tui.ports import BuildLock, HostStateApi

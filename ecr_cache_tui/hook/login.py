@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ecr_cache_tui.errors import AccessDenied, LoginUnavailable, RemoteError
 
-if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
+if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
     from ecr_cache_tui.model import Credentials
 
 __all__ = ["Login"]

@@ -14,8 +14,8 @@ from ecr_cache_tui.errors import BuildError, RemoteError, RepositoryNotFound, Ta
 from ecr_cache_tui.hook.build import build_args
 from ecr_cache_tui.hook.decision import Outcome, retry
 from ecr_cache_tui.hook.log import ProgressCollapser
-from ecr_cache_tui.hook.records import PendingPush
 from ecr_cache_tui.hook.types import HookDeps
+from ecr_cache_tui.host_records import PendingPush
 
 if TYPE_CHECKING:
     from ecr_cache_tui.hook.remote import RegistrySession, Remote

@@ -23,8 +23,8 @@ from ecr_cache_tui.hook.login import Login
 from ecr_cache_tui.hook.repository import ensure_policy, ensure_repository
 from ecr_cache_tui.hook.types import HookDeps
 
-if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
-    from ecr_cache_tui.hook.records import EnsuredRecord
+if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
+    from ecr_cache_tui.host_records import EnsuredRecord
     from ecr_cache_tui.model import Credentials, ProgressEvent
     from ecr_cache_tui.ports import RegistryApi
 

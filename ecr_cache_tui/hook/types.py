@@ -19,7 +19,7 @@ from ecr_cache_tui.config.settings import DEFAULT_BUILD_WAIT
 from ecr_cache_tui.hook.decision import ECR_RETRY, Outcome, RetryPolicy
 from ecr_cache_tui.hook.log import HookLog
 
-if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see hook.records)
+if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
     from ecr_cache_tui import ports
     from ecr_cache_tui.model import Credentials
 

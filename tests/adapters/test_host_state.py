@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ecr_cache_tui.adapters.host_state import FileBuildLock, HostState, holder_text, state_dir
-from ecr_cache_tui.hook.records import (
+from ecr_cache_tui.host_records import (
     BaseImageRecord,
     EnsuredRecord,
     LockBusy,
@@ -233,7 +233,7 @@ READ_RECORD = """
 import sys
 from pathlib import Path
 from ecr_cache_tui.adapters.host_state import HostState
-from ecr_cache_tui.hook.records import RepositoryKey
+from ecr_cache_tui.host_records import RepositoryKey
 warnings = []
 host = HostState(Path(sys.argv[1]), scope="moto\\nunix:///d.sock", holder="x", warn=warnings.append)
 print(host.ensured(RepositoryKey("", "eu-west-1", "build-cache/acme/web")))

@@ -8,7 +8,7 @@ from ecr_cache_tui.cachekey.baseimages import BaseImage
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import RegistryError
 from ecr_cache_tui.hook.baseimages import base_images_of, resolve_base_images
-from ecr_cache_tui.hook.records import BaseImageRecord
+from ecr_cache_tui.host_records import BaseImageRecord
 from tests.fakes import FakeBaseImages, FakeClock, FakeHostState
 
 NODE = "registry-1.docker.io/library/node:20"

@@ -15,8 +15,8 @@ from ecr_cache_tui.hook.host import (
     repository_key,
     wait_for_build_lock,
 )
-from ecr_cache_tui.hook.records import PendingPush
 from ecr_cache_tui.hook.types import HookDeps
+from ecr_cache_tui.host_records import PendingPush
 from tests.fakes import FakeEngine, FakeHostState
 from tests.hook.flowdeps import HOST, IMAGE, NAME, TAG, make
 

@@ -15,8 +15,8 @@ from ecr_cache_tui.errors import LabelMismatch
 from ecr_cache_tui.hook.decision import Outcome
 from ecr_cache_tui.hook.flow import run_pre_command
 from ecr_cache_tui.hook.log import HookLog
-from ecr_cache_tui.hook.records import PendingPush
 from ecr_cache_tui.hook.writers import LocalLook, remote_for_reader, verify_hit
+from ecr_cache_tui.host_records import PendingPush
 from ecr_cache_tui.model import RegistryAuth, RepositoryInfo
 from tests.fakes import FakeEcr as FlowEcr
 from tests.fakes import FakeEngine, FakeHostState
