@@ -17,8 +17,8 @@ Which file: ``<Dockerfile>.dockerignore`` beside the Dockerfile when it exists (
 rule), else ``.dockerignore`` at the context root (:func:`ignore_file`).
 
 Linear time whatever the pattern: literal, prefix and suffix patterns compare strings; a
-pattern with at most one wildcard run uses Python's ``re`` (one run cannot backtrack
-super-linearly); the rest runs on a lazily built DFA over the pattern's positions.
+pattern whose wildcards cannot backtrack into each other uses Python's ``re``
+(:func:`_cannot_blow_up`); the rest runs on a bit-parallel NFA (see :class:`Pattern`).
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["MAX_PATTERNS", "Ignore", "Pattern", "compile_ignore", "ignore_file", "read_ignore"]
 
 #: Patterns read at most; a longer file is read up to here and warned about.
 MAX_PATTERNS = 10_000
 _MAX_PATTERN_CHARS = 4096
-_DFA_CACHE = 4096
 
 
 def read_ignore(text: str) -> tuple[list[str], list[str]]:
@@ -71,12 +71,13 @@ def _clean(path: str) -> str:
 
 
 _EXACT, _PREFIX, _SUFFIX, _REGEX = range(4)
+#: Characters that make a pattern more than a plain path (``^`` only inside a regex).
+_SPECIAL = ("*", "?", "[", "\\")
 # Token kinds of a compiled pattern.
 _LIT, _ONE, _STAR, _ANY, _DIRS, _CLASS, _ANCHOR = range(7)
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: int
     char: str = ""
     negate: bool = False
@@ -91,20 +92,29 @@ class _Token:
         return inside != self.negate
 
 
-@dataclass
 class Pattern:
-    """One compiled pattern: ``text`` as cleaned, ``exclusion`` for a ``!`` line."""
+    """One pattern: ``text`` as cleaned, ``exclusion`` for a ``!`` line; compiled when first used.
 
-    text: str
-    exclusion: bool
-    kind: int = _EXACT
-    tokens: tuple[_Token, ...] = ()
-    regex: re.Pattern[str] | None = None
-    _dfa: dict[tuple[frozenset[int], str], frozenset[int]] = field(default_factory=dict)
-    _start: frozenset[int] = frozenset()
+    A pattern that needs a regular expression runs on Python's ``re`` when its wildcards cannot
+    backtrack into each other (:func:`_cannot_blow_up`), else on a bit-parallel NFA: one
+    integer of states, a few integer operations per character of the path.
+    """
+
+    __slots__ = ("_masks", "_nfa", "exclusion", "kind", "regex", "text", "tokens")
+
+    def __init__(self, text: str, exclusion: bool) -> None:
+        self.text = text
+        self.exclusion = exclusion
+        self.kind = -1
+        self.tokens: tuple[_Token, ...] = ()
+        self.regex: re.Pattern[str] | None = None
+        self._nfa: _Nfa | None = None
+        self._masks: dict[str, tuple[int, int, int]] = {}
 
     def match(self, path: str) -> bool:
         """Whether the pattern matches ``path`` itself (``/``-separated, relative)."""
+        if self.kind < 0:
+            _compile(self)
         if self.kind == _EXACT:
             return path == self.text
         if self.kind == _PREFIX:
@@ -117,71 +127,81 @@ class Pattern:
         return self._run(path)
 
     def _run(self, path: str) -> bool:
-        if not self._start:
-            self._start = self._closure({0}, at_start=True)
-        states = self._start
-        dfa = self._dfa
+        nfa = self._nfa
+        if nfa is None:
+            nfa = self._nfa = _Nfa(self.tokens)
+        masks = self._masks
+        states = nfa.start
         for ch in path:
-            key = (states, ch)
-            following = dfa.get(key)
-            if following is None:
-                if len(dfa) >= _DFA_CACHE:
-                    dfa.clear()
-                following = self._step(states, ch)
-                dfa[key] = following
-            states = following
+            mask = masks.get(ch)
+            if mask is None:
+                mask = masks[ch] = nfa.masks(ch)
+            advance, stay, enter = mask
+            following = ((states & advance) << 2) | (states & stay) | ((states & enter) << 1)
+            if ch == "/":
+                following |= ((states & nfa.dirs) << 2) | ((states & nfa.inside) << 1)
+            states = nfa.closure(following)
             if not states:
                 return False
-        return 2 * len(self.tokens) in states
+        return bool(states & nfa.accept)
 
-    def _closure(self, states: set[int], *, at_start: bool = False) -> frozenset[int]:
-        """Add the states reachable without a character (even ids: before token id/2)."""
-        todo = list(states)
-        seen = set(states)
-        while todo:
-            state = todo.pop()
-            if state % 2 or state // 2 >= len(self.tokens):
-                continue
-            token = self.tokens[state // 2]
-            skips = token.kind in (_STAR, _ANY, _DIRS) or (token.kind == _ANCHOR and at_start)
-            if skips and state + 2 not in seen:
-                seen.add(state + 2)
-                todo.append(state + 2)
-        return frozenset(seen)
 
-    def _step(self, states: frozenset[int], ch: str) -> frozenset[int]:
-        following: set[int] = set()
-        for state in states:
-            index = state // 2
-            if state % 2:  # inside the ``.*`` of ``(.*/)?`` (RE2's ``.`` is not a newline)
-                if ch != "\n":
-                    following.add(state)
-                if ch == "/":
-                    following.add(state + 1)
-                continue
-            if index >= len(self.tokens):
-                continue
-            token = self.tokens[index]
+class _Nfa:
+    """Bit ``2k``: before token ``k``; bit ``2k+1``: inside the ``.*`` of a ``(.*/)?`` at ``k``."""
+
+    def __init__(self, tokens: tuple[_Token, ...]) -> None:
+        self.tokens = tokens
+        self.skippable = 0
+        self.dirs = 0
+        self.inside = 0
+        for k, token in enumerate(tokens):
+            if token.kind in (_STAR, _ANY, _DIRS):
+                self.skippable |= 1 << (2 * k)
+            if token.kind == _DIRS:
+                self.dirs |= 1 << (2 * k)
+                self.inside |= 1 << (2 * k + 1)
+        self.accept = 1 << (2 * len(tokens))
+        anchors = sum(1 << (2 * k) for k, t in enumerate(tokens) if t.kind == _ANCHOR)
+        self.start = self._closure(1, self.skippable | anchors)
+
+    def closure(self, states: int) -> int:
+        return self._closure(states, self.skippable)
+
+    @staticmethod
+    def _closure(states: int, skippable: int) -> int:
+        while True:
+            added = ((states & skippable) << 2) & ~states
+            if not added:
+                return states
+            states |= added
+
+    def masks(self, ch: str) -> tuple[int, int, int]:
+        """For ``ch``: states that advance past their token, that stay, that enter ``(.*/)?``."""
+        advance = stay = enter = 0
+        for k, token in enumerate(self.tokens):
+            bit = 1 << (2 * k)
             kind = token.kind
             if kind in (_LIT, _ONE, _CLASS):
                 if token.accepts(ch):
-                    following.add(state + 2)
+                    advance |= bit
             elif kind == _STAR:
                 if ch != "/":
-                    following.add(state)
+                    stay |= bit
             elif kind == _ANY:
                 if ch != "\n":
-                    following.add(state)
-            elif kind == _DIRS:
-                if ch != "\n":
-                    following.add(state + 1)
-                if ch == "/":
-                    following.add(state + 2)
-        return self._closure(following) if following else frozenset()
+                    stay |= bit
+            elif kind == _DIRS and ch != "\n":
+                enter |= bit
+                stay |= bit << 1
+        return advance, stay, enter
 
 
-def _compile(text: str, exclusion: bool) -> Pattern:
+def _compile(pattern: Pattern) -> None:
     """patternmatcher's ``compile``: the match kind and the tokens of the regular expression."""
+    text = pattern.text
+    if not any(special in text for special in _SPECIAL):  # most lines: a plain path
+        pattern.kind = _EXACT
+        return
     tokens: list[_Token] = []
     kind = _EXACT
     i, n = 0, len(text)
@@ -227,10 +247,31 @@ def _compile(text: str, exclusion: bool) -> Pattern:
         else:
             tokens.append(_Token(_LIT, ch))
         first = False
-    pattern = Pattern(text, exclusion, kind, tuple(tokens))
-    if kind == _REGEX and sum(t.kind in (_STAR, _ANY, _DIRS) for t in tokens) <= 1:
+    pattern.kind = kind
+    pattern.tokens = tuple(tokens)
+    if kind == _REGEX and _cannot_blow_up(pattern.tokens):
         pattern.regex = re.compile(_python_regex(tokens))
-    return pattern
+
+
+def _cannot_blow_up(tokens: Sequence[_Token]) -> bool:
+    """Whether Python's backtracking ``re`` runs the pattern in about linear time.
+
+    True when at most one wildcard can cross a ``/`` (``**``) and each stretch between two
+    ``/`` holds at most one ``*``: a ``*`` then backtracks only within its own path component,
+    where every shorter try fails at the next ``/`` at once. ``**/*.log`` and ``*/temp*`` are
+    such patterns; ``*a*b`` (two ``*`` in one component) runs on the NFA instead.
+    """
+    if sum(t.kind in (_ANY, _DIRS) for t in tokens) > 1:
+        return False
+    stars = 0
+    for token in tokens:
+        if token.kind == _DIRS or (token.kind == _LIT and token.char == "/"):
+            stars = 0
+        elif token.kind == _STAR:
+            stars += 1
+            if stars > 1:
+                return False
+    return True
 
 
 def _class(text: str, i: int) -> tuple[_Token, int]:
@@ -344,7 +385,7 @@ def compile_ignore(patterns: Sequence[str]) -> Ignore:
             text = text[1:]
             if not text:
                 continue
-        compiled.append(_compile(text, exclusion))
+        compiled.append(Pattern(text, exclusion))
     return Ignore(tuple(compiled))
 
 

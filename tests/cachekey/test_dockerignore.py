@@ -88,7 +88,7 @@ def test_hostile_patterns_match_in_linear_time() -> None:
     patterns = ["*a*a*a*a*a*a*a*a*a*a*b", "**/**/**/**/**/**/x*y*z", "[a-z]*?*?*?*c"]
     ignore = compile_ignore(patterns)
     name = "a" * 4000
-    deep = "/".join(["a"] * 2000)
+    deep = "/".join(["a"] * 1000)
     started = time.process_time()
     assert not ignore.excluded(name)
     assert not ignore.excluded(deep)
