@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ecr_cache_tui import boundedjson
 from ecr_cache_tui.errors import DaemonUnreachable
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class DaemonSocket:
                 f"{_message(body)}"
             )
         try:
-            return json.loads(body)
+            return _decode(body)
         except ValueError as exc:
             raise DaemonUnreachable(
                 f"the Docker daemon at unix://{self.path} sent unreadable JSON for GET {target}"
@@ -171,8 +172,8 @@ class DaemonSocket:
         if status != 200:
             raise DaemonUnreachable(f"cannot inspect image {reference}: {status} {_message(body)}")
         try:
-            data = json.loads(body)
-        except (ValueError, RecursionError) as exc:
+            data = _decode(body)
+        except ValueError as exc:
             raise DaemonUnreachable(
                 f"the Docker daemon at unix://{self.path} sent unreadable JSON for {reference}"
             ) from exc
@@ -188,9 +189,19 @@ def labels_of(inspect: Any) -> dict[str, str]:
     return {str(k): v for k, v in labels.items() if isinstance(v, str)}
 
 
+#: An answer of the daemon decoded at most this long (an image's inspect with a 1 MiB label
+#: and its history is far below) and this deep; labels come from whoever pushed the image.
+_MAX_ANSWER = 16 << 20
+_MAX_DEPTH = 64
+
+
+def _decode(body: bytes) -> Any:
+    return boundedjson.loads(body, max_chars=_MAX_ANSWER, max_depth=_MAX_DEPTH)
+
+
 def _message(body: bytes) -> str:
     try:
-        data = json.loads(body)
+        data = _decode(body)
     except ValueError:
         return body[:200].decode("utf-8", "replace").strip()
     message = data.get("message") if isinstance(data, dict) else None

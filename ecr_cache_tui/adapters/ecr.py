@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ecr_cache_tui.adapters.aws import translate_errors
-from ecr_cache_tui.errors import RemoteError, RepositoryNotFound, TagNotFound
+from ecr_cache_tui.errors import RegistryError, RemoteError, RepositoryNotFound, TagNotFound
 from ecr_cache_tui.model import (
     DeletedImage,
     DeleteFailure,
@@ -40,7 +40,10 @@ if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
     from mypy_boto3_ecr.type_defs import ImageIdentifierTypeDef
 
-__all__ = ["BATCH_DELETE_LIMIT", "PAGE_SIZE", "Ecr"]
+__all__ = ["BATCH_DELETE_LIMIT", "MAX_MANIFEST_CHARS", "PAGE_SIZE", "Ecr"]
+
+#: A manifest from ``BatchGetImage`` is read at most this long (as a registry's body).
+MAX_MANIFEST_CHARS = 1 << 20
 
 #: ECR's BatchDeleteImage takes at most this many image ids per call.
 BATCH_DELETE_LIMIT = 100
@@ -261,10 +264,14 @@ class Ecr:
             reason = failures[0].get("failureReason", "not found") if failures else "not found"
             raise TagNotFound(f"{action}: {reason}")
         image = images[0]
+        text = image.get("imageManifest", "")
+        if not isinstance(text, str) or len(text) > MAX_MANIFEST_CHARS:
+            # What ECR returns was pushed by whoever could push: bounded like a registry's.
+            raise RegistryError(f"{action}: the manifest is over {MAX_MANIFEST_CHARS} characters")
         return ImageManifest(
             digest=image.get("imageId", {}).get("imageDigest", ""),
             media_type=image.get("imageManifestMediaType", ""),
-            text=image.get("imageManifest", ""),
+            text=text,
         )
 
     def batch_delete(

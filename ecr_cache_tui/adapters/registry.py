@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ecr_cache_tui import boundedjson
 from ecr_cache_tui.errors import (
     AccessDenied,
     DeletionRefused,
@@ -77,6 +78,9 @@ MAX_MANIFEST_BYTES = MAX_DOCUMENT
 MAX_PAGE = 4 << 20
 #: Pages of one listing followed at most (a registry that links pages forever is refused).
 MAX_PAGES = 10_000
+#: Lists and objects inside each other in a registry's document at most (a manifest, an index
+#: or an image config needs a handful).
+_MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ class RegistryClient:
         response = self._request("GET", repository, f"manifests/{reference}", MANIFEST_ACCEPT)
         self._check(response, repository, reference)
         try:
-            document = response.json()
+            document = _decode(response.content)
         except ValueError as exc:
             raise RegistryError(f"{self._where(repository, reference)}: not JSON") from exc
         if not isinstance(document, dict):
@@ -232,7 +236,7 @@ class RegistryClient:
         response = self._request("GET", repository, f"blobs/{digest}", "*/*")
         self._check(response, repository, digest)
         try:
-            data = json.loads(response.content)
+            data = _decode(response.content)
         except ValueError as exc:
             raise RegistryError(f"{self._where(repository, digest)}: blob is not JSON") from exc
         if not isinstance(data, dict):
@@ -416,7 +420,7 @@ class RegistryClient:
         if response.status_code != 200:
             raise RegistryError(f"{self.host}: token endpoint answered {response.status_code}")
         try:
-            body = response.json()
+            body = _decode(response.content)
             token = body.get("token") or body.get("access_token")
         except (ValueError, AttributeError) as exc:
             raise RegistryError(f"{self.host}: token endpoint answered no token") from exc
@@ -462,9 +466,15 @@ def _read_bounded(response: requests.Response, limit: int, what: str) -> None:
     response._content = b"".join(chunks)
 
 
+def _decode(body: bytes) -> Any:
+    """A body's JSON, bounded in depth and strict (deep nesting, ``1e400``, a number over
+    1,000 digits: a ``ValueError``, never ``RecursionError``); its size is already bounded."""
+    return boundedjson.loads(body, max_chars=MAX_PAGE, max_depth=_MAX_DEPTH)
+
+
 def _json_object(response: requests.Response, where: str) -> dict[str, Any]:
     try:
-        data = json.loads(response.content)
+        data = _decode(response.content)
     except ValueError as exc:
         raise RegistryError(f"{where}: not JSON") from exc
     if not isinstance(data, dict):
@@ -487,7 +497,7 @@ def _error_codes(response: requests.Response) -> list[str]:
     if not response.content:
         return []
     try:
-        errors = response.json().get("errors") or []
+        errors = _decode(response.content).get("errors") or []
         return [str(e.get("code")) for e in errors if isinstance(e, dict)]
     except (ValueError, AttributeError):
         return []

@@ -10,6 +10,10 @@ context itself, and otherwise a short digest with the manifest's note (``3 files
 A single-valued input (the Dockerfile, the context, the target, the platform, the additional
 build args) that changed is one ``changed`` row from the old value to the new, not a removed
 and an added one.
+
+A row's ``label``, ``old`` and ``new`` are for a terminal: whatever a label from a registry
+holds, control characters are shown escaped (``\\x1b``), so printing a row never sends an
+escape sequence. (The TUI still draws them as plain text, not Rich markup.)
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ecr_cache_tui.cachekey.inputs import (
     InputEntry,
     Status,
 )
+from ecr_cache_tui.errors import escape
 
 __all__ = ["ABSENT", "DIGEST_CHARS", "MARKS", "DiffRow", "diff_rows", "side_text"]
 
@@ -100,9 +105,9 @@ def diff_rows(changes: Iterable[Change]) -> tuple[DiffRow, ...]:
                 status=change.status,
                 kind=entry.kind,
                 name="" if entry.kind in _VALUE_KINDS else entry.name,
-                label=_label(entry),
-                old=old,
-                new=new,
+                label=escape(_label(entry)),
+                old=escape(old),
+                new=escape(new),
             )
         )
         if change.changed_files and change.changed_files != (entry.name,):
@@ -158,7 +163,7 @@ def _file_rows(change: Change) -> list[DiffRow]:
                 status=status,
                 kind="",
                 name=path,
-                label=path,
+                label=escape(path),
                 old=old[path][:DIGEST_CHARS] if path in old else ABSENT,
                 new=new[path][:DIGEST_CHARS] if path in new else ABSENT,
                 is_file=True,

@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from ecr_cache_tui import boundedjson
+from ecr_cache_tui.errors import escape
 
 __all__ = [
     "ADDITIONAL_BUILD_ARGS",
@@ -34,6 +37,7 @@ __all__ = [
     "Change",
     "FileDigest",
     "InputEntry",
+    "LabelError",
     "Manifest",
     "describe_changes",
     "diff",
@@ -44,6 +48,16 @@ LABEL = "dev.ecr-cache-tui.inputs"
 
 #: A label longer than this drops per-file digests (entry digests stay, so diffs still work).
 MAX_LABEL_BYTES = 64 * 1024
+#: A label read back is at most this long: anyone who can push ``latest`` writes it.
+MAX_LABEL_READ = 1 << 20
+#: Inputs in one label at most (a pipeline has tens).
+MAX_ENTRIES = 10_000
+#: Files listed in one label at most, all inputs together.
+MAX_FILES = 100_000
+#: Changes :func:`describe_changes` names at most.
+_DESCRIBED = 10
+#: The manifest → inputs → an input → its files → a file.
+_LABEL_DEPTH = 5
 
 # Input kinds, in the order SPEC §3 hashes them.
 DOCKERFILE = "dockerfile"
@@ -71,6 +85,13 @@ _KIND_LABELS = {
     BASE_IMAGE: "base image",
     COPIED: "copied",
 }
+
+
+class LabelError(ValueError):
+    """A label that is not an inputs manifest; the message says why in one short line."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"not an inputs manifest: {why}")
 
 
 @dataclass(frozen=True)
@@ -154,39 +175,56 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
-        """Read what :meth:`to_dict` wrote. Raises ``ValueError`` on a malformed document."""
-        try:
-            entries = tuple(
-                InputEntry(
-                    kind=str(item["kind"]),
-                    name=str(item["name"]),
-                    digest=str(item["digest"]),
-                    files=tuple(
-                        FileDigest(str(f["path"]), str(f["digest"])) for f in item.get("files", ())
-                    ),
-                    note=str(item.get("note", "")),
-                    value=None if item.get("value") is None else str(item["value"]),
-                )
-                for item in data["inputs"]
-            )
-            return cls(
-                tag=str(data["tag"]),
-                entries=entries,
-                version=int(data.get("version", 1)),
-                algorithm=str(data.get("algorithm", "xxh3-128")),
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"not an inputs manifest: {exc}") from exc
+        """Read what :meth:`to_dict` wrote, strictly (what a registry returns is untrusted).
+
+        Raises:
+            LabelError: a field missing or of the wrong type, more than :data:`MAX_ENTRIES`
+                inputs or :data:`MAX_FILES` files, or one input listed twice.
+        """
+        if not isinstance(data, Mapping):
+            raise LabelError("not a JSON object")
+        items = _field(data, "inputs", list)
+        if len(items) > MAX_ENTRIES:
+            raise LabelError(f"{len(items)} inputs, more than {MAX_ENTRIES}")
+        entries: list[InputEntry] = []
+        seen: set[tuple[str, str]] = set()
+        files_left = MAX_FILES
+        for item in items:
+            entry = _entry(item)
+            if entry.key in seen:
+                raise LabelError(f"the input {entry.kind} {_clip(entry.name, 60)} is listed twice")
+            seen.add(entry.key)
+            files_left -= len(entry.files)
+            if files_left < 0:
+                raise LabelError(f"more than {MAX_FILES} files")
+            entries.append(entry)
+        version = _field(data, "version", int, 1)
+        if isinstance(version, bool):
+            raise LabelError("version is not a whole number")
+        return cls(
+            tag=_field(data, "tag", str),
+            entries=tuple(entries),
+            version=version,
+            algorithm=_field(data, "algorithm", str, "xxh3-128"),
+        )
 
     @classmethod
     def from_label(cls, text: str) -> Manifest:
-        """Parse the image label. Raises ``ValueError`` if it is not a manifest."""
+        """Parse an image label: total, bounded, strict.
+
+        Raises:
+            LabelError: (a ``ValueError``) with why, in one short line, whatever ``text`` is:
+                over :data:`MAX_LABEL_READ` characters, not JSON, nested deeper than a
+                manifest is, a number JSON cannot hold, a key twice, or not a manifest.
+        """
+        if not isinstance(text, str):
+            raise LabelError("not text")
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not an inputs manifest: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ValueError("not an inputs manifest: not a JSON object")
+            data = boundedjson.loads(
+                text, max_chars=MAX_LABEL_READ, max_depth=_LABEL_DEPTH, unique_keys=True
+            )
+        except boundedjson.JsonError as exc:
+            raise LabelError(str(exc)) from exc
         return cls.from_dict(data)
 
     def render(self) -> list[str]:
@@ -257,7 +295,12 @@ def diff(old: Manifest, new: Manifest) -> tuple[Change, ...]:
 def describe_changes(changes: Iterable[Change]) -> str:
     """One line: ``package-lock.json changed; build arg NODE_ENV changed`` (or ``no change``)."""
     parts = [c.describe() for c in changes if c.status != "same"]
-    return "; ".join(parts) if parts else "no input changed"
+    if not parts:
+        return "no input changed"
+    # A label may name thousands of inputs with long names: the line stays a line.
+    shown = [_clip(p, 200) for p in parts[:_DESCRIBED]]
+    more = len(parts) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
 def _changed_files(old: InputEntry, new: InputEntry) -> tuple[str, ...]:
@@ -269,3 +312,44 @@ def _changed_files(old: InputEntry, new: InputEntry) -> tuple[str, ...]:
 
 def _compact(data: Mapping[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+_T = TypeVar("_T")
+_MISSING: Any = object()
+
+
+def _field(data: Mapping[str, Any], key: str, kind: type[_T], default: _T = _MISSING) -> _T:
+    value = data.get(key, default)
+    if value is _MISSING:
+        raise LabelError(f"{key} is missing")
+    if not isinstance(value, kind):
+        raise LabelError(f"{key} is not a {kind.__name__}")
+    return value
+
+
+def _entry(item: Any) -> InputEntry:
+    if not isinstance(item, dict):
+        raise LabelError("an input is not an object")
+    files = []
+    for f in _field(item, "files", list, []):
+        if not isinstance(f, dict):
+            raise LabelError("a file is not an object")
+        files.append(FileDigest(_field(f, "path", str), _field(f, "digest", str)))
+    value = item.get("value")
+    if value is not None and not isinstance(value, str):
+        raise LabelError("value is not a str")
+    return InputEntry(
+        kind=_field(item, "kind", str),
+        name=_field(item, "name", str),
+        digest=_field(item, "digest", str),
+        files=tuple(files),
+        note=_field(item, "note", str, ""),
+        value=value,
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` from a label for one line of a terminal or a log: escaped, at most ``limit``
+    characters (an ``…`` marks the cut)."""
+    shown = escape(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -56,9 +56,7 @@ def check_label(text: str | None, computed: Manifest) -> LabelCheck:
         return LabelCheck("unreadable", f"the label is {len(text)} characters, over the limit")
     try:
         labelled = Manifest.from_label(text)
-    except (ValueError, RecursionError, OverflowError, TypeError) as exc:
-        # Until inputs' parsing is total on its own (bounded depth, no 1e400), any failure to
-        # read it is an unreadable label, never a traceback.
+    except ValueError as exc:  # Manifest.from_label is total: LabelError for any text
         return LabelCheck("unreadable", f"the label is not an inputs manifest ({_show(str(exc))})")
     for change in diff(labelled, computed):
         if change.status != "same":

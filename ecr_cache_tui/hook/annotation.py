@@ -12,18 +12,24 @@ Misses and failures go to two contexts of the step (``ecr-cache-<step>`` in the 
 ``ecr-cache-<step>-failed`` in ``error``): an annotation has one style, set by whoever wrote it
 last, so a miss appended after a failure would otherwise turn the failure's red back to blue.
 
+Every text a line carries (the step's label, the why, warnings, an error) may hold what a
+registry, a checkout or a pipeline wrote: :func:`markdown_text` is the one place it is made
+inert for the build page, which renders Markdown and HTML.
+
 The call is a courtesy: the adapter bounds it to a few seconds and reports a problem as text,
 which the log shows as one line; it never fails the job. ``annotate: false`` turns it off.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+from ecr_cache_tui.errors import one_line
 from ecr_cache_tui.hook.log import HookLog
 from ecr_cache_tui.ports import Annotator
 
-__all__ = ["failure_line", "job_label", "miss_line", "send", "step_context"]
+__all__ = ["failure_line", "job_label", "markdown_text", "miss_line", "send", "step_context"]
 
 #: The agent refuses a context longer than this.
 _MAX_CONTEXT = 100
@@ -63,7 +69,7 @@ def job_label(env: Mapping[str, str]) -> str:
     url, job = env.get("BUILDKITE_BUILD_URL", ""), env.get("BUILDKITE_JOB_ID", "")
     if url.startswith("https://") and job:
         name = f"[{name}]({url}#{job})"
-    step = _one_line(env.get("BUILDKITE_LABEL", ""))[:_MAX_STEP_LABEL]
+    step = markdown_text(env.get("BUILDKITE_LABEL", ""), _MAX_STEP_LABEL)
     return f"{step}, {name}" if step else name
 
 
@@ -71,18 +77,33 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# What makes Markdown syntax inline (emphasis, code, strikethrough, links and images by their
+# brackets, autolinks by `://` and `www.`), each escaped with a backslash; HTML's `<`, `>` and
+# `&` as entities (no tag or entity can form). Emoji shortcodes (`:docker:`) and parentheses
+# stay readable: without brackets they form nothing.
+_MARKDOWN = re.compile(r"[\\`*_~\[\]<>&]|:(?=//)|(?<=www)\.")
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def markdown_text(text: str, limit: int = _MAX_LINE) -> str:
+    """``text`` inert in an annotation: one line of at most ``limit`` characters (cut before
+    escaping), control characters shown escaped, no Markdown or HTML syntax left (no link,
+    image, tag, emphasis or autolink can form; what is shown reads as the text was)."""
+    flat = one_line(_one_line(text))[:limit]
+    return _MARKDOWN.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), flat)
+
+
 def miss_line(job: str, summary: str, why: str, warnings: list[str] | tuple[str, ...] = ()) -> str:
     """The markdown a job that rebuilt appends: what, why, how long, and any warnings."""
-    line = f"- **ecr-cache** {job}: {_one_line(summary)}"
+    line = f"- **ecr-cache** {job}: {markdown_text(summary)}"
     if why:
-        line += f". Why: {_one_line(why)}"
-    line = line[:_MAX_LINE]
-    return line + "".join(f"\n  - ⚠️ {_one_line(w)[:_MAX_LINE]}" for w in warnings) + "\n"
+        line += f". Why: {markdown_text(why)}"
+    return line + "".join(f"\n  - ⚠️ {markdown_text(w)}" for w in warnings) + "\n"
 
 
 def failure_line(job: str, what: str, error: str) -> str:
     """The markdown a job that failed appends."""
-    return f"- **ecr-cache** {job}: {what}: {_one_line(error)}"[:_MAX_LINE] + "\n"
+    return f"- **ecr-cache** {job}: {markdown_text(what)}: {markdown_text(error)}\n"
 
 
 def send(annotator: Annotator | None, log: HookLog, body: str, *, style: str, context: str) -> None:

@@ -47,8 +47,8 @@ def explain(
         return "latest carries no inputs manifest to compare with"
     try:
         previous = Manifest.from_label(text)
-    except ValueError:
-        return "latest's inputs manifest is unreadable"
+    except ValueError as exc:  # total: LabelError, whatever the registry holds
+        return f"latest's inputs label is unreadable ({exc}): treated as absent"
     return describe_changes(diff(previous, manifest))
 
 

@@ -12,6 +12,7 @@ from ecr_cache_tui.cachekey.inputs import (
     DOCKERFILE,
     FileDigest,
     InputEntry,
+    LabelError,
     Manifest,
     describe_changes,
     diff,
@@ -122,3 +123,62 @@ def test_a_literal_build_arg_keeps_its_value_in_the_label() -> None:
     back = Manifest.from_label(Manifest(tag="a" * 32, entries=(entry,)).to_label())
     assert back.entries[0].value == "production"
     assert "value" not in _manifest().to_dict()["inputs"][1]
+
+
+# -- a label from a registry: total, bounded, strict ------------------------------------------
+
+_GOOD = {
+    "tag": "t",
+    "version": 1,
+    "algorithm": "xxh3-128",
+    "inputs": [{"kind": "cache-on", "name": "a", "digest": "d", "files": []}],
+}
+
+
+def _with(**changes: object) -> str:
+    return json.dumps({**_GOOD, **changes})
+
+
+HOSTILE_LABELS = {
+    "deep nesting": "[" * 100_000,
+    "deep nesting in an object": '{"tag": "t", "inputs": ' + "[" * 5000 + "]" * 5000 + "}",
+    "1e400": _with(version=None).replace("null", "1e400"),
+    "a huge number": _with(version=None).replace("null", "9" * 5000),
+    "NaN": _with(version=None).replace("null", "NaN"),
+    "a key twice": '{"tag": "t", "tag": "u", "inputs": []}',
+    "an input twice": _with(inputs=[{"kind": "k", "name": "n", "digest": "d"}] * 2),
+    "a name of the wrong type": _with(inputs=[{"kind": "k", "name": 1, "digest": "d"}]),
+    "files of the wrong type": _with(
+        inputs=[{"kind": "k", "name": "n", "digest": "d", "files": 3}]
+    ),
+    "a version that is a boolean": _with(version=True),
+    "inputs that are a map": _with(inputs={"a": 1}),
+    "too many inputs": _with(
+        inputs=[{"kind": "k", "name": str(i), "digest": "d"} for i in range(10_001)]
+    ),
+    "19 MB": _with(tag="x" * (19 << 20)),
+    "not JSON": "{oops",
+    "a list": "[]",
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_LABELS))
+def test_a_malformed_label_is_one_label_error_never_another_exception(case: str) -> None:
+    with pytest.raises(LabelError) as caught:
+        Manifest.from_label(HOSTILE_LABELS[case])
+    message = str(caught.value)
+    assert len(message) < 200 and "\n" not in message, message
+
+
+def test_a_well_formed_label_still_reads() -> None:
+    manifest = Manifest.from_label(_with())
+    assert manifest.tag == "t" and manifest.entries[0].name == "a"
+
+
+def test_describing_thousands_of_changes_stays_one_short_line() -> None:
+    entries = tuple(
+        InputEntry("cache-on", "\x1b]0;PWNED\x1b\\" + "n" * 500 + str(i), "d") for i in range(5000)
+    )
+    line = describe_changes(diff(Manifest("a", ()), Manifest("b", entries)))
+    assert len(line) < 3000 and "and 4990 more" in line
+    assert "\x1b" not in line

@@ -15,6 +15,7 @@ import pytest
 
 from ecr_cache_tui.adapters.buildkite import TIMEOUT, Buildkite
 from ecr_cache_tui.errors import AccessDenied, BuildError
+from ecr_cache_tui.hook import annotation
 from ecr_cache_tui.hook.annotation import job_label, step_context
 from ecr_cache_tui.hook.flow import run_pre_command
 from ecr_cache_tui.hook.types import HookDeps
@@ -203,3 +204,21 @@ def test_no_agent_on_path_is_no_annotation(tmp_path: Path) -> None:
     buildkite = Buildkite({"PATH": str(tmp_path)})
     assert not buildkite.available
     assert buildkite.annotate("x", style="info", context="c") is None
+
+
+HOSTILE = (
+    "pkg\x1b]0;PWNED\x1b\\ <img src=x onerror=alert(1)> [x](http://evil) ![i](j) **b** www.evil.com"
+)
+
+
+def test_text_from_a_label_is_inert_in_the_annotation() -> None:
+    line = annotation.miss_line("job", "miss", f"{HOSTILE} changed", [f"warning {HOSTILE}"])
+    for raw in ("\x1b", "<img", "[x](", "![i](", "**b**", "http://", "www.evil"):
+        assert raw not in line, raw
+    assert "&lt;img src=x onerror=alert(1)&gt;" in line  # shown, as text
+    assert line.count("\n") == 2  # the line and its one warning
+
+
+def test_an_error_from_a_registry_is_inert_in_the_failure_line() -> None:
+    line = annotation.failure_line("job", "AWS or the registry failed", HOSTILE)
+    assert "<img" not in line and "[x](" not in line and "\x1b" not in line

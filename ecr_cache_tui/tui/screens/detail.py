@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Header, Static
 
 from ecr_cache_tui.cachekey.diffrows import diff_rows
 from ecr_cache_tui.cachekey.inputs import LABEL, Change, Manifest, describe_changes
+from ecr_cache_tui.errors import escape
 from ecr_cache_tui.tui import format as fmt
 from ecr_cache_tui.tui.messages import (
     CopyUri,
@@ -84,7 +85,7 @@ def diff_view(tag_a: str, tag_b: str, changes: Sequence[Change]) -> Group:
     """The diff of two manifests for people: a summary line, then each input old → new."""
     summary = Text()
     summary.append(f"{tag_a[:16]} → {tag_b[:16]}: ", style="bold")
-    summary.append(describe_changes(changes))
+    summary.append(escape(describe_changes(changes)))
     table = Table(box=None, pad_edge=False, expand=False, show_edge=False, padding=(0, 1))
     table.add_column(" ", width=1, no_wrap=True)
     table.add_column("Input", ratio=3, overflow="fold")
@@ -220,21 +221,22 @@ class TagDetailScreen(ServiceScreen):
             )
             return
         m = event.manifest
-        note.update(Text(f"{len(m.entries)} inputs · checksum {m.algorithm} v{m.version}"))
+        note.update(Text(f"{len(m.entries)} inputs · checksum {escape(m.algorithm)} v{m.version}"))
         for e in m.entries:
             table.add_row(
-                Text(e.kind),
-                Text(e.name),
-                Text(e.digest[:16]),
-                Text(e.note),
+                # From a registry's label: control characters shown escaped, never sent.
+                Text(escape(e.kind)),
+                Text(escape(e.name)),
+                Text(escape(e.digest[:16])),
+                Text(escape(e.note)),
                 key=f"{e.kind}/{e.name}",
             )
             for f in e.files:
                 if f.path != e.name:
                     table.add_row(
                         Text(""),
-                        Text(f"  {f.path}", style="dim"),
-                        Text(f.digest[:16], style="dim"),
+                        Text(f"  {escape(f.path)}", style="dim"),
+                        Text(escape(f.digest[:16]), style="dim"),
                         Text(""),
                     )
 
