@@ -250,7 +250,10 @@ def _compile(pattern: Pattern) -> None:
     pattern.kind = kind
     pattern.tokens = tuple(tokens)
     if kind == _REGEX and _cannot_blow_up(pattern.tokens):
-        pattern.regex = re.compile(_python_regex(tokens))
+        try:
+            pattern.regex = re.compile(_python_regex(tokens))
+        except re.error:  # what Python's syntax refuses runs on the NFA, same meaning
+            pattern.regex = None
 
 
 def _cannot_blow_up(tokens: Sequence[_Token]) -> bool:
@@ -313,8 +316,12 @@ def _python_regex(tokens: Sequence[_Token]) -> str:
             body = "".join(
                 re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}"
                 for lo, hi in token.ranges
+                if lo <= hi  # a reversed range holds nothing
             )
-            parts.append(f"[{'^' if token.negate else ''}{body}]" if body else "(?!)")
+            if body:
+                parts.append(f"[{'^' if token.negate else ''}{body}]")
+            else:
+                parts.append("[\\s\\S]" if token.negate else "(?!)")
     return "^" + "".join(parts) + r"\Z"
 
 

@@ -45,6 +45,9 @@ def _excluded(lines: str, path: str) -> bool:
         ("\\*.txt", "a.txt", False),
         ("*", ".hidden", True),
         ("**", "anything/at/all", True),
+        ("[z-a]x", "bx", False),  # a reversed range holds nothing (Go refuses it: no crash here)
+        ("[^z-a]x", "bx", True),
+        ("**/[z-a]*", "a/b", False),
     ],
 )
 def test_documented_patterns(pattern: str, path: str, excluded: bool) -> None:
