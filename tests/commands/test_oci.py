@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +229,45 @@ def test_policy_says_a_registry_has_none_and_set_points_to_prune(
     assert refused.code == 2
     assert "no lifecycle policies" in refused.err and "ecr-cache prune" in refused.err
     assert web["push"].tags(web["repo"]) == ["latest", "v1", "v2"]
+
+
+def test_the_login_of_a_credential_helper(
+    ecr_cache: Any,
+    services: Services,
+    prefix: str,
+    no_docker_login: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    push = Pusher(services.auth_registry, (ECR_USER, ECR_PASSWORD))
+    image = push.image(f"{prefix}acme/web", ["v1"], seed=prefix + "helper")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-fake"
+    asked = tmp_path / "asked"
+    answer = json.dumps({"Username": ECR_USER, "Secret": ECR_PASSWORD})
+    helper.write_text(f"#!/bin/sh\ncat > {asked}\necho '{answer}'\n")
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    config = {"credHelpers": {services.auth_registry: "fake"}}
+    (no_docker_login / "config.json").write_text(json.dumps(config))
+    argv = oci(services, prefix, "ls", "acme/web", "--json", host=services.auth_registry)
+    result = ecr_cache(*argv)
+    assert result.code == 0, result.err
+    assert [t["digest"] for t in result.json()["tags"]] == [image.digest]
+    assert asked.read_text().strip() == services.auth_registry
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tui", "--registry-provider", "oci"],
+        ["tui", "--registry-provider", "oci", "--registry-hostname", "h", "--account-id", "1"],
+        ["prune", "--max-age-days", "3", "--registry-provider", "oci"],
+        ["diff", "a/b", "x", "y", "--registry-provider", "oci", "--registry-hostname", "-x"],
+    ],
+)
+def test_bad_registry_flags_of_every_command_exit_2(ecr_cache: Any, argv: list[str]) -> None:
+    result = ecr_cache(*argv)
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
