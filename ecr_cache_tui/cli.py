@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, Protocol, cast
 
 from ecr_cache_tui import __version__
-from ecr_cache_tui.commands.hints import cli_hint
-from ecr_cache_tui.errors import EXIT_BAD_INPUT, EcrCacheError, one_line
+from ecr_cache_tui.commands.guard import EXIT_BROKEN_PIPE, guarded
+from ecr_cache_tui.errors import EXIT_BAD_INPUT, one_line
 
-#: The exit status when the reader of stdout went away (``ecr-cache ls | head -1``): what a
-#: shell reports for a program killed by SIGPIPE (128 + 13), without the traceback.
-EXIT_BROKEN_PIPE = 141
-
-__all__ = ["main"]
+__all__ = ["EXIT_BROKEN_PIPE", "main"]
 
 # (name, module under ecr_cache_tui.commands, one-line help), in the order --help lists them.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -88,64 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     :data:`EXIT_BROKEN_PIPE` when the reader of stdout goes away part way; neither prints a
     traceback. A closed stdin reads as empty (a question then gets no answer: exit 2).
     """
-    stdout_closed = _mend_standard_streams()
-    if stdout_closed:
-        print(
-            "ecr-cache: stdout is closed: nothing was done (redirect it to /dev/null instead)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
-    try:
+
+    def run() -> int:
         args_list = sys.argv[1:] if argv is None else list(argv)
         named = args_list[0] if args_list and args_list[0] in _NAMES else None
         parser = build_parser(only=named)
         args = parser.parse_args(args_list)
-        code = int(args._run(args))
-        sys.stdout.flush()  # now, so a reader that left is noticed here and not at exit
+        code: int = args._run(args)
         return code
-    except EcrCacheError as exc:
-        print(f"ecr-cache: {exc}{cli_hint(exc)}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("ecr-cache: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        _silence_stdout()
-        return EXIT_BROKEN_PIPE
 
-
-def _mend_standard_streams() -> bool:
-    """Give a closed stdin/stdout/stderr ``/dev/null``; True when stdout was the closed one.
-
-    A closed descriptor 0, 1 or 2 would otherwise be reused by the next file opened, so a
-    subprocess's output or a question's answer would go to or come from that file; and Python
-    sets ``sys.stdin`` to ``None``, which the first ``readline`` turns into ``AttributeError``.
-    """
-    stdout_closed = False
-    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
-        try:
-            os.fstat(fd)
-            continue
-        except OSError:
-            pass
-        null = os.open(os.devnull, os.O_RDONLY if mode == "r" else os.O_WRONLY)
-        if null != fd:
-            os.dup2(null, fd)
-            os.close(null)
-        if getattr(sys, name) is None:
-            setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115
-        stdout_closed = stdout_closed or fd == 1
-    return stdout_closed
-
-
-def _silence_stdout() -> None:
-    """Point stdout at ``/dev/null`` so the interpreter's final flush has nowhere to fail."""
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
-    except (OSError, ValueError, AttributeError):
-        pass
+    return guarded(run)
 
 
 if __name__ == "__main__":  # pragma: no cover

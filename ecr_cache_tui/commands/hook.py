@@ -29,16 +29,19 @@ code is 143 or 130 (:mod:`ecr_cache_tui.cancel`).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecr_cache_tui.cancel import Cancelled, cancellable
 from ecr_cache_tui.errors import UsageError
 
-__all__ = ["add_arguments", "run"]
+if TYPE_CHECKING:  # the shim's path (from_shim) never imports argparse
+    import argparse
+
+__all__ = ["add_arguments", "from_shim", "run"]
 
 HOOKS = ("pre-command",)
 
@@ -74,11 +77,38 @@ def run(args: argparse.Namespace) -> int:
     """Run the hook with the process environment; see the module docs."""
     if args.hook not in HOOKS:
         raise UsageError(f"hook: {args.hook!r} is not supported (allowed: {', '.join(HOOKS)})")
+    return _run(args.export_file, args.plugin_dir, args.checkout)
+
+
+def from_shim(argv: Sequence[str]) -> int:
+    """What ``hooks/pre-command`` runs: ``argv`` is the command line after the program name.
+
+    The shim's own line (``hook pre-command --export-file FILE --plugin-dir DIR``) runs the hook
+    in :func:`ecr_cache_tui.commands.guard.guarded`, as ``ecr-cache`` would, without argparse;
+    any other line goes to :func:`ecr_cache_tui.cli.main`.
+    """
+    if (
+        len(argv) == 6
+        and argv[:3] == ["hook", "pre-command", "--export-file"]
+        and argv[4] == "--plugin-dir"
+        and argv[3]
+        and argv[5]
+    ):
+        from ecr_cache_tui.commands.guard import guarded  # noqa: PLC0415
+
+        export_file, plugin_dir = Path(argv[3]), Path(argv[5])
+        return guarded(lambda: _run(export_file, plugin_dir, None))
+    from ecr_cache_tui.cli import main  # noqa: PLC0415
+
+    return main(list(argv))
+
+
+def _run(export_file: Path, plugin_dir: Path | None, checkout: Path | None) -> int:
     env = dict(os.environ)
-    checkout = (args.checkout or Path.cwd()).resolve()
+    where = (checkout or Path.cwd()).resolve()
     with cancellable():
         try:
-            return run_hook(env, checkout, args.export_file, plugin_dir=args.plugin_dir)
+            return run_hook(env, where, export_file, plugin_dir=plugin_dir)
         except Cancelled as cancel:
             print(f"ecr-cache: {cancel}: stopped; nothing more is pushed", file=sys.stderr)
             return cancel.exit_code
