@@ -14,11 +14,9 @@ no network call: it asks the daemon over its unix socket and reads the host's st
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,6 +25,8 @@ from ecr_cache_tui.config.variables import DOCKER_CLI
 from ecr_cache_tui.errors import ConfigError, DaemonUnreachable
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ecr_cache_tui.cachekey.baseimages import BaseImage, ImageName
     from ecr_cache_tui.config import PluginConfig
     from ecr_cache_tui.config.settings import HookSettings
@@ -110,7 +110,7 @@ def run_hook_flow(
 
     budget = settings.retry_seconds
     log = HookLog(sys.stdout)
-    cli_path = settings.docker_cli or shutil.which("docker", path=env.get("PATH"))
+    cli_path = settings.docker_cli or on_path("docker", env.get("PATH"))
     if not cli_path:
         raise DaemonUnreachable(f"no docker CLI on PATH (set {DOCKER_CLI})")
     engine = _hook_engine(env)
@@ -130,7 +130,7 @@ def run_hook_flow(
 
         return Buildkite(env)
 
-    has_agent = shutil.which("buildkite-agent", path=env.get("PATH")) is not None
+    has_agent = on_path("buildkite-agent", env.get("PATH")) is not None
     ecr = _hook_ecr(plugin)
     deps = HookDeps(
         engine=engine,
@@ -228,6 +228,17 @@ def _ecr_in(region: str) -> EcrApi:
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 
     return Ecr(ecr_client(region, max_attempts=HOOK_ECR_RETRIES, mode="standard"))
+
+
+def on_path(name: str, path: str | None) -> str | None:
+    """The first executable file ``name`` in ``path``'s absolute entries (``shutil.which``
+    without importing shutil on the hook's path; an empty or relative entry would be the job's
+    checkout, so it is never searched)."""
+    for entry in (path or "").split(os.pathsep):
+        candidate = Path(entry, name)
+        if Path(entry).is_absolute() and candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 def _hook_engine(env: Mapping[str, str]) -> EngineApi:

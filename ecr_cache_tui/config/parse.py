@@ -21,12 +21,9 @@ Buildkite's plugin linter accepts is the pipeline this accepts, and the other wa
 
 from __future__ import annotations
 
-import difflib
 import os
 import posixpath
 import re
-import shlex
-import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -381,6 +378,8 @@ class _Parser:
 
     def _additional_build_args(self, raw: str) -> tuple[str, ...]:
         try:
+            import shlex  # noqa: PLC0415 (only when the option is set)
+
             words = tuple(shlex.split(raw, comments=False, posix=True))
         except ValueError as exc:
             raise _bad("additional-build-args", raw, f"expected shell-style words ({exc})") from exc
@@ -713,6 +712,8 @@ def _check_region(origin: str, value: str) -> str:
 def _unknown(key: object) -> ConfigError:
     name = str(key)
     normal = name.lower().replace("_", "-").replace(" ", "-")
+    import difflib  # noqa: PLC0415 (only for an unknown key)
+
     close = difflib.get_close_matches(normal, OPTIONS, n=1, cutoff=0.6)
     hint = f'did you mean "{close[0]}"?' if close else f"allowed: {', '.join(OPTIONS)}"
     return ConfigError(f"{_show(name)} is not an option of this plugin: {hint}", option=name)
@@ -772,6 +773,8 @@ _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
 def _is_tag_text(text: str) -> bool:
     """ECR's tag pattern ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*``."""
+    import unicodedata  # noqa: PLC0415 (only when ecr-tags are set)
+
     return all(ch in _TAG_PUNCTUATION or unicodedata.category(ch)[0] in "LZN" for ch in text)
 
 

@@ -68,7 +68,6 @@ from ecr_cache_tui.hook.decision import Outcome, decide
 from ecr_cache_tui.hook.host import wait_for_build_lock
 from ecr_cache_tui.hook.log import HookLog, ProgressCollapser
 from ecr_cache_tui.hook.masked import values_to_mask
-from ecr_cache_tui.hook.miss import build, explain, pull_cache_from, push
 from ecr_cache_tui.hook.remote import (
     RegistrySession,
     Remote,
@@ -348,6 +347,9 @@ def _on_miss(
     build that may not write: it builds and uses its image locally)."""
     if decided.hit:
         return Done(decided)
+    # Only a miss builds: a local hit does not import the build's modules.
+    from ecr_cache_tui.hook.miss import build, explain, pull_cache_from, push  # noqa: PLC0415
+
     with _one_build_per_host(deps, remote, decided) as outcome:
         if outcome.hit:
             return Done(outcome)
@@ -448,6 +450,8 @@ def _pay_owed_push(
     if _pending(deps, remote.reference) is None:
         return done
     deps.log.info("an earlier push of this tag from this host failed: pushing it now")
+    from ecr_cache_tui.hook.miss import push  # noqa: PLC0415
+
     return done._replace(pushed=push(config, deps, session, remote), owed=True)
 
 

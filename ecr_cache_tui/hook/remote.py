@@ -20,7 +20,6 @@ from ecr_cache_tui.errors import Throttled, Unavailable
 from ecr_cache_tui.hook.decision import retry
 from ecr_cache_tui.hook.host import ensured_record, is_fresh, repository_key
 from ecr_cache_tui.hook.login import Login
-from ecr_cache_tui.hook.repository import ensure_policy, ensure_repository
 from ecr_cache_tui.hook.types import HookDeps
 
 if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
@@ -91,6 +90,9 @@ def ensure_remote(config: PluginConfig, deps: HookDeps) -> tuple[str, str | None
         assert config.registry_hostname is not None
         return config.registry_hostname, None
     deps.log.group(f":ecr: ecr-cache: repository {config.ecr_name} ({config.region})")
+    # Not on a local hit whose repository this host ensured: that one never gets here.
+    from ecr_cache_tui.hook.repository import ensure_policy, ensure_repository  # noqa: PLC0415
+
     ecr = deps.ecr
     repo, created = ecr_step(
         deps, "ensure the repository", partial(ensure_repository, ecr, config, deps.log)

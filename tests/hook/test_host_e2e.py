@@ -145,6 +145,9 @@ def test_a_local_hit_imports_neither_botocore_nor_docker(
     assert "ecr_cache_tui.hook.flow" in loaded, "the hook path ran in that interpreter"
     heavy = [m for m in loaded if m.split(".")[0] in HEAVY]
     assert heavy == []
+    # Nor what only a miss, a remote check or the CLI's parsing needs.
+    lean = ("argparse", "shutil", "ecr_cache_tui.hook.miss", "ecr_cache_tui.hook.repository")
+    assert [m for m in lean if m in loaded] == []
 
 
 def test_a_changed_max_age_is_applied_by_the_next_local_hit(
