@@ -15,6 +15,7 @@ import pytest
 from ecr_cache_tui.adapters.oci import OciRegistry, parse_time
 from ecr_cache_tui.adapters.registry import MAX_DOCUMENT, RegistryClient
 from ecr_cache_tui.errors import RegistryError
+from ecr_cache_tui.wiring import open_oci_service
 
 Route = Callable[[str], tuple[int, bytes, dict[str, str]]]
 
@@ -142,3 +143,19 @@ def test_sizes_that_are_not_sizes_count_as_nothing(serve: Any) -> None:
 def test_push_times(text: object, expected: str | None) -> None:
     parsed = parse_time(text)
     assert (parsed.isoformat() if parsed else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "insecure", "scheme"),
+    [
+        ("ghcr.io", False, "https"),
+        ("registry.internal:5000", False, "https"),
+        ("registry.internal:5000", True, "http"),
+        ("127.0.0.2:5000", False, "http"),
+        ("localhost:5000", False, "http"),
+        ("[::1]:5000", False, "http"),
+    ],
+)
+def test_https_unless_loopback_or_insecure(host: str, insecure: bool, scheme: str) -> None:
+    service = open_oci_service(host, insecure=insecure, env={})
+    assert service.ecr.client.base == f"{scheme}://{host}"  # type: ignore[attr-defined]
