@@ -84,7 +84,7 @@ from ecr_cache_tui.cachekey.inputs import (
     Manifest,
 )
 from ecr_cache_tui.cachekey.jsonselect import Selector, canonical_json, parse_selector, split_entry
-from ecr_cache_tui.config import PluginConfig, check_platform
+from ecr_cache_tui.cachekey.keyconfig import KeyConfig, check_platform
 from ecr_cache_tui.errors import ConfigError
 from ecr_cache_tui.text import show
 
@@ -118,7 +118,7 @@ class ChecksumResult:
         return self.manifest.tag
 
 
-def resolve_platform(config: PluginConfig, daemon_platform: Callable[[], str]) -> str:
+def resolve_platform(config: KeyConfig, daemon_platform: Callable[[], str]) -> str:
     """The platform to hash and build for: the option, else the Docker daemon's own.
 
     ``daemon_platform`` is only called when the option is not set (it may be a remote call).
@@ -132,7 +132,7 @@ def resolve_platform(config: PluginConfig, daemon_platform: Callable[[], str]) -
 
 
 def compute(
-    config: PluginConfig,
+    config: KeyConfig,
     checkout: Path,
     *,
     platform: str,

@@ -33,7 +33,7 @@ from ecr_cache_tui.cachekey.copied import CopiedSource, copied_sources
 from ecr_cache_tui.cachekey.dockerfile import MAX_BYTES, DockerfileReading, read_dockerfile
 from ecr_cache_tui.cachekey.dockerignore import compile_ignore, ignore_file, read_ignore
 from ecr_cache_tui.cachekey.inputs import CACHE_ON, COPIED, FileDigest, InputEntry, Manifest
-from ecr_cache_tui.config import PluginConfig
+from ecr_cache_tui.cachekey.keyconfig import KeyConfig
 from ecr_cache_tui.errors import one_line
 
 __all__ = [
@@ -70,7 +70,7 @@ class ContextView:
         return path if self.context == "." else f"{self.context}/{path}"
 
 
-def read_context(config: PluginConfig, checkout: Path, *, platform: str) -> ContextView:
+def read_context(config: KeyConfig, checkout: Path, *, platform: str) -> ContextView:
     """Read the Dockerfile and ignore file of ``config`` and resolve every context source."""
     warnings: list[str] = []
     if config.dockerfile_inline is not None:
@@ -173,7 +173,7 @@ class KeyMisses:
 
 
 def key_misses(
-    config: PluginConfig, checkout: Path, manifest: Manifest, *, platform: str
+    config: KeyConfig, checkout: Path, manifest: Manifest, *, platform: str
 ) -> KeyMisses:
     """The uncovered ``COPY``/``ADD`` sources of ``config`` (none with ``cache-on-copied``).
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from ecr_cache_tui.cachekey.keyconfig import check_platform
 from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
@@ -18,7 +19,7 @@ from ecr_cache_tui.config.options import (
     OPTIONS,
     normalise_prefix,
 )
-from ecr_cache_tui.config.parse import check_platform, load, load_from, parse
+from ecr_cache_tui.config.parse import load, load_from, parse
 
 __all__ = [
     "CACHE_PREFIX",

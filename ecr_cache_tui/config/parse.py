@@ -31,6 +31,7 @@ from typing import Any
 from ecr_cache_tui.cachekey.globbing import PatternError, compile_pattern
 from ecr_cache_tui.cachekey.inputs import LABEL
 from ecr_cache_tui.cachekey.jsonselect import SelectorError, parse_selector, split_entry
+from ecr_cache_tui.cachekey.keyconfig import check_platform
 from ecr_cache_tui.config.buildflags import (
     BOOLEAN_BUILD_FLAGS,
     flag_values,
@@ -57,7 +58,6 @@ from ecr_cache_tui.errors import ConfigError
 from ecr_cache_tui.text import show
 
 __all__ = [
-    "check_platform",
     "check_registry_hostname",
     "is_registry_hostname",
     "is_repository_name",
@@ -73,7 +73,6 @@ _SECRET_SOURCES = frozenset({"src", "source"})
 # ECR's own rule for repository names (CreateRepository's repositoryName pattern).
 _ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _HOSTNAME = re.compile(
     r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?P<port>[0-9]{1,5}))?"
@@ -669,13 +668,6 @@ _SECRET_ALLOWED = (
     "expected ID (an environment variable name) or id=ID,src=PATH / id=ID,env=NAME "
     f"(keys: {', '.join(_SECRET_KEYS)})"
 )
-
-
-def check_platform(origin: str, value: str) -> str:
-    """``value`` if it is an ``os/arch[/variant]`` platform, else a :class:`ConfigError`."""
-    if not _PLATFORM.fullmatch(value):
-        raise _bad(origin, value, "expected os/arch[/variant], e.g. linux/amd64 or linux/arm64")
-    return value
 
 
 def is_repository_name(name: str) -> bool:

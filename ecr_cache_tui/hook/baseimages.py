@@ -16,12 +16,12 @@ never fails for a base image. Such a failure is not kept, so the next job asks a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecr_cache_tui.cachekey.baseimages import BaseImage, parse_image
+from ecr_cache_tui.cachekey.keyconfig import is_platform
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import RemoteError
 from ecr_cache_tui.hook.dockerfile import read_build
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["base_images_of", "external_references", "resolve_base_images"]
 
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 #: A registry's error text is cut to this in the warning and the manifest's note.
 _WHY_LIMIT = 120
@@ -83,7 +82,7 @@ def _stage_platforms(stages: Iterable[Stage]) -> dict[str, str]:
     ``os/arch[/variant]``: anything else (an empty substitution) leaves the build's."""
     found: dict[str, str] = {}
     for stage in stages:
-        if stage.platform is not None and _PLATFORM.fullmatch(stage.platform):
+        if stage.platform is not None and is_platform(stage.platform):
             found.setdefault(stage.base, stage.platform)
     return found
 
