@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import boto3
+from botocore.stub import Stubber
+
 ACCOUNT = "123456789012"
 
 
@@ -23,3 +26,15 @@ def repository_item(
         "createdAt": created,
         "imageTagMutability": "MUTABLE",
     }
+
+
+def stubbed_client(code: str, operation: str = "describe_repositories") -> Any:
+    """An ECR client whose ``operation`` always fails with the error ``code``."""
+    client = boto3.client(
+        "ecr", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    stubber = Stubber(client)
+    for _ in range(10):  # whatever the retries, the same answer
+        stubber.add_client_error(operation, service_error_code=code, http_status_code=400)
+    stubber.activate()
+    return client

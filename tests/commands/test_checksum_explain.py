@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import pytest
 from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.config import parse
+from tests.cli import run_ecr_cache
 from tests.hook.hookrun import Agent
 from tests.labelled_push import Pusher
 from tests.services import Services
@@ -52,15 +52,8 @@ def manifest_of(checkout: Path, raw: dict[str, Any]) -> Manifest:
 def explain(
     services: Services, checkout: Path, raw: dict[str, Any], *flags: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecr_cache_tui", "checksum", "--explain", *flags],
-        cwd=checkout,
-        env={**services.env(moto=True), "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(raw)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    env = {**services.env(moto=True), "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(raw)}
+    return run_ecr_cache("checksum", "--explain", *flags, env=env, cwd=checkout)
 
 
 @pytest.fixture
@@ -68,12 +61,22 @@ def repository(unique_repo: Any) -> str:
     return str(unique_repo("build-cache/acme"))
 
 
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A checkout at its first inputs (``write(checkout, 1, 1)``)."""
+    path = tmp_path / "checkout"
+    write(path, 1, 1)
+    return path
+
+
+@pytest.fixture
+def raw(services: Services, repository: str) -> dict[str, Any]:
+    return options(services, repository)
+
+
 def test_the_nearest_cached_tag_is_the_one_with_fewest_differing_inputs(
-    services: Services, pusher: Pusher, repository: str, tmp_path: Path
+    services: Services, pusher: Pusher, repository: str, checkout: Path, raw: dict[str, Any]
 ) -> None:
-    checkout = tmp_path / "checkout"
-    raw = options(services, repository)
-    write(checkout, 1, 1)
     older = manifest_of(checkout, raw)
     pusher.push(repository, older.tag, {LABEL: older.to_label()})
     write(checkout, 2, 2)
@@ -105,11 +108,8 @@ def test_the_nearest_cached_tag_is_the_one_with_fewest_differing_inputs(
 
 
 def test_label_strings_are_escaped_before_the_terminal(
-    services: Services, pusher: Pusher, repository: str, tmp_path: Path
+    services: Services, pusher: Pusher, repository: str, checkout: Path, raw: dict[str, Any]
 ) -> None:
-    checkout = tmp_path / "checkout"
-    raw = options(services, repository)
-    write(checkout, 1, 1)
     now = manifest_of(checkout, raw)
     hostile = Manifest(
         "f" * 32,
@@ -124,10 +124,8 @@ def test_label_strings_are_escaped_before_the_terminal(
 
 
 def test_without_registry_access_the_rest_is_printed_and_the_reason_is_one_line(
-    services: Services, tmp_path: Path
+    services: Services, checkout: Path
 ) -> None:
-    checkout = tmp_path / "checkout"
-    write(checkout, 1, 1)
     raw = {"cache-on": ["package.json"], "ecr-name": "build-cache/acme/none", "platform": PLATFORM}
     raw["registry-hostname"] = "127.0.0.1:9"
     done = explain(services, checkout, raw)
@@ -138,13 +136,11 @@ def test_without_registry_access_the_rest_is_printed_and_the_reason_is_one_line(
 
 
 def test_on_an_oci_registry_the_nearest_is_found_among_what_the_hook_pushed(
-    services: Services, moto_reset: None, tmp_path: Path
+    services: Services, moto_reset: None, tmp_path: Path, checkout: Path
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
     agent = Agent(services=services, home=home, transcript=[])
-    checkout = tmp_path / "checkout"
-    write(checkout, 1, 1)
     raw = {
         "cache-on": ["package.json", "lock.json"],
         "registry-provider": "oci",

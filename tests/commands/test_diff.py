@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ecr_cache_tui.cachekey.inputs import LABEL, FileDigest, InputEntry, Manifest
+from tests.cli import run_ecr_cache
 from tests.labelled_push import Pusher
 from tests.moto_harness import MotoEcr
 
@@ -48,21 +48,8 @@ def ecr_cache(
     services: Services, *argv: str, registry: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``ecr-cache ARGV`` against moto and (unless told another) the htpasswd registry."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ecr_cache_tui",
-            *argv,
-            "--registry-hostname",
-            registry or services.auth_registry,
-        ],
-        env=services.env(moto=True),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    hostname = registry or services.auth_registry
+    return run_ecr_cache(*argv, "--registry-hostname", hostname, env=services.env(moto=True))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ecr_cache_tui.ports import CacheServiceApi
 from ecr_cache_tui.wiring import open_oci_service
 from tests.moto_harness import MotoEcr
 from tests.oci_registries import refusing_registry
@@ -45,6 +46,22 @@ def prefix() -> str:
     return unique_name("oci", "prune") + "/"
 
 
+@pytest.fixture
+def push(services: Services) -> Pusher:
+    return Pusher(services.registry)
+
+
+@pytest.fixture
+def repo(prefix: str) -> str:
+    return f"{prefix}acme/web"
+
+
+@pytest.fixture
+def service(services: Services, prefix: str) -> CacheServiceApi:
+    """The maintainers' service on the plain registry, as ``--registry-provider oci`` opens it."""
+    return open_oci_service(services.registry, prefix=prefix, env={})
+
+
 def oci(host: str, prefix: str, *argv: str) -> list[str]:
     return ["prune", *argv, "--registry-provider", "oci", "--registry-hostname", host,
             "--prefix", prefix]  # fmt: skip
@@ -52,10 +69,8 @@ def oci(host: str, prefix: str, *argv: str) -> list[str]:
 
 @pytest.mark.services
 def test_prune_deletes_exactly_what_it_listed_and_nothing_newer(
-    ecr_cache: Any, services: Services, prefix: str
+    ecr_cache: Any, services: Services, prefix: str, push: Pusher, repo: str
 ) -> None:
-    push = Pusher(services.registry)
-    repo = f"{prefix}acme/web"
     images = fill(push, repo)
     argv = oci(services.registry, prefix, "acme/web", "--max-age-days", "30")
 
@@ -75,9 +90,9 @@ def test_prune_deletes_exactly_what_it_listed_and_nothing_newer(
 
 
 @pytest.mark.services
-def test_keep_and_latest_stay_however_old(ecr_cache: Any, services: Services, prefix: str) -> None:
-    push = Pusher(services.registry)
-    repo = f"{prefix}acme/web"
+def test_keep_and_latest_stay_however_old(
+    ecr_cache: Any, services: Services, prefix: str, push: Pusher, repo: str
+) -> None:
     push.image(repo, ["a", "latest"], seed=repo + "a", created=ago(90))
     push.image(repo, ["b"], seed=repo + "b", created=ago(80))
     push.image(repo, ["c"], seed=repo + "c", created=ago(70))
@@ -92,10 +107,8 @@ def test_keep_and_latest_stay_however_old(ecr_cache: Any, services: Services, pr
 
 @pytest.mark.services
 def test_listing_before_asking_and_no_answer_deletes_nothing(
-    ecr_cache: Any, services: Services, prefix: str
+    ecr_cache: Any, services: Services, prefix: str, push: Pusher, repo: str
 ) -> None:
-    push = Pusher(services.registry)
-    repo = f"{prefix}acme/web"
     images = fill(push, repo)
     result = ecr_cache(*oci(services.registry, prefix, "--max-age-days", "30"))
     assert result.code == 2
@@ -107,11 +120,10 @@ def test_listing_before_asking_and_no_answer_deletes_nothing(
 
 
 @pytest.mark.services
-def test_an_image_deleted_meanwhile_is_not_an_error(services: Services, prefix: str) -> None:
-    push = Pusher(services.registry)
-    repo = f"{prefix}acme/web"
+def test_an_image_deleted_meanwhile_is_not_an_error(
+    services: Services, prefix: str, push: Pusher, repo: str, service: CacheServiceApi
+) -> None:
     images = fill(push, repo)
-    service = open_oci_service(services.registry, prefix=prefix, env={})
     plan = service.plan_prune(repo, 30)
     other = open_oci_service(services.registry, prefix=prefix, env={})
     first = other.prune(other.plan_prune(repo, 30))  # another agent, first
@@ -124,12 +136,9 @@ def test_an_image_deleted_meanwhile_is_not_an_error(services: Services, prefix: 
 
 @pytest.mark.services
 def test_an_image_that_became_latest_since_the_listing_stays(
-    services: Services, prefix: str
+    push: Pusher, repo: str, service: CacheServiceApi
 ) -> None:
-    push = Pusher(services.registry)
-    repo = f"{prefix}acme/web"
     images = fill(push, repo)
-    service = open_oci_service(services.registry, prefix=prefix, env={})
     plan = service.plan_prune(repo, 30)
     push.put_manifest(
         repo,

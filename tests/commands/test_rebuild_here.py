@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecr_cache_tui.adapters.registry import RegistryClient
+from tests.cli import run_ecr_cache
 from tests.services import Services, write_context
 
 pytestmark = pytest.mark.services
@@ -39,14 +39,7 @@ def run(services: Services, checkout: Path, *argv: str) -> subprocess.CompletedP
             del env[name]
     env["ECR_CACHE_DOCKER_CLI"] = services.legacy_cli
     env["DOCKER_BUILDKIT"] = "0"
-    return subprocess.run(
-        [sys.executable, "-m", "ecr_cache_tui", *argv, "--checkout", str(checkout)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=240,
-    )
+    return run_ecr_cache(*argv, "--checkout", str(checkout), env=env, timeout=240)
 
 
 @pytest.fixture

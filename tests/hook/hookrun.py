@@ -70,6 +70,57 @@ class HookRun:
         return self.env["BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE"]
 
 
+def ok(run: HookRun) -> HookRun:
+    """``run``, which must have ended with status 0 and shown no traceback."""
+    assert run.rc == 0, run.output
+    assert "Traceback" not in run.output
+    return run
+
+
+def summary(run: HookRun) -> str:
+    """The last ``ecr-cache: `` line of ``run``'s log: what the job ended with."""
+    return next(
+        line for line in reversed(run.output.splitlines()) if line.startswith("ecr-cache: ")
+    )
+
+
+#: What the local hit must never import (its interpreter is listed by :class:`ModuleSpy`).
+HEAVY = ("botocore", "boto3", "docker", "requests", "urllib3", "s3transfer")
+
+#: Plays the interpreter: runs the shim's own code as the shim asks (``-I -c CODE PLUGIN_DIR
+#: ...``), then writes the names in ``sys.modules`` to the file named by its first line's argument.
+MODULES_SCRIPT = """
+import atexit, json, sys
+atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
+assert sys.argv[1:3] == ["-I", "-c"], sys.argv
+code = sys.argv[3]
+sys.argv = ["-c", *sys.argv[4:]]
+exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})
+"""
+
+
+@dataclass(frozen=True)
+class ModuleSpy:
+    """An interpreter for the shim (``ECR_CACHE_PYTHON``) that lists the modules a run loaded."""
+
+    python: Path
+    listing: Path
+
+    @classmethod
+    def at(cls, directory: Path) -> ModuleSpy:
+        listing = directory / "modules.json"
+        script = directory / "list_modules.py"
+        script.write_text(f"OUT = {str(listing)!r}\n{MODULES_SCRIPT}")
+        python = directory / "python-that-lists-modules"
+        python.write_text(f'#!/bin/bash\nexec {sys.executable} {script} "$@"\n')
+        python.chmod(0o755)
+        return cls(python, listing)
+
+    def loaded(self) -> list[str]:
+        """The names in ``sys.modules`` when the last run's interpreter exited."""
+        return list(json.loads(self.listing.read_text()))
+
+
 @dataclass
 class Agent:
     """A Buildkite-like job environment on the test services.

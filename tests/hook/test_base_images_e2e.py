@@ -21,8 +21,7 @@ import docker
 import pytest
 
 from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
-from tests.hook.hookrun import HOOK, Agent, HookRun
-from tests.hook.test_host_e2e import HEAVY, MODULES_SCRIPT
+from tests.hook.hookrun import HEAVY, HOOK, Agent, ModuleSpy, ok, summary
 from tests.relay import CountingRelay
 from tests.services import ECR_PASSWORD, ECR_USER, Services
 
@@ -70,17 +69,6 @@ def config(cache: str, base: str, **options: Any) -> dict[str, Any]:
     }
     found.update(options)
     return found
-
-
-def ok(run: HookRun) -> HookRun:
-    assert run.rc == 0, run.output
-    return run
-
-
-def summary(run: HookRun) -> str:
-    return next(
-        line for line in reversed(run.output.splitlines()) if line.startswith("ecr-cache: ")
-    )
 
 
 def age_base_image_records(home: Path, seconds: float) -> int:
@@ -202,15 +190,10 @@ def test_checksum_and_a_local_hit_agree_and_the_hit_stays_lean(
     built = ok(agent.run(checkout, options, pipeline))
     assert "built and pushed" in summary(built)
 
-    modules = tmp_path / "modules.json"
-    script = tmp_path / "list_modules.py"
-    script.write_text(f"OUT = {str(modules)!r}\n{MODULES_SCRIPT}")
-    python = tmp_path / "python-that-lists-modules"
-    python.write_text(f'#!/bin/bash\nexec {sys.executable} {script} "$@"\n')
-    python.chmod(0o755)
-    hit = ok(agent.run(checkout, options, pipeline, {"ECR_CACHE_PYTHON": str(python)}))
+    spy = ModuleSpy.at(tmp_path)
+    hit = ok(agent.run(checkout, options, pipeline, {"ECR_CACHE_PYTHON": str(spy.python)}))
     assert summary(hit).startswith("ecr-cache: hit (local)")
-    loaded = json.loads(modules.read_text())
+    loaded = spy.loaded()
     assert "ecr_cache_tui.hook.baseimages" in loaded, "the option was on in that interpreter"
     assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
 

@@ -11,21 +11,18 @@ exported as a hit; an unlabelled one is used with a warning.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ecr_cache_tui.adapters.registry import RegistryClient
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from tests.faultproxy import FaultProxy
-from tests.hook.hookrun import TOKEN_FORMS, Agent, HookRun
-from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
+from tests.hook.hookrun import Agent, ok
+from tests.hook.proxied import ProxiedJob
+from tests.services import ECR_PASSWORD, ECR_USER, Services
 
 pytestmark = pytest.mark.services
 
@@ -49,56 +46,18 @@ ACCESS_DENIED = (
 REGISTRY_WRITES = r"^(PUT|POST|PATCH|DELETE) "
 
 
-@dataclass
-class Job:
-    """A job environment whose ECR (moto) and registry are each behind a recording proxy."""
+class Job(ProxiedJob):
+    """A writer's or reader's job: its own repository remote and branch, and a
+    ``buildkite-agent`` on PATH that records each annotation."""
 
-    agent: Agent
-    ecr: FaultProxy
-    registry: FaultProxy
-    checkout: Path
-    pipeline: str
-    docker: Any
-
-    @property
-    def name(self) -> str:
-        return f"build-cache/acme/{self.pipeline}"
-
-    @property
-    def image(self) -> str:
-        return f"{self.registry.host}/{self.name}"
-
-    def config(self, **options: Any) -> dict[str, Any]:
+    def environment(self) -> dict[str, str]:
         return {
-            "cache-on": ["package.json"],
-            "registry-hostname": self.registry.host,
-            "additional-build-args": "--network=host",
-            **options,
-        }
-
-    def run(self, config: dict[str, Any] | None = None, **extra: str) -> HookRun:
-        env = {
-            "AWS_ENDPOINT_URL_ECR": self.ecr.url,
+            **super().environment(),
             "BUILDKITE_REPO": OWN_REPO,
             "BUILDKITE_BRANCH": "main",
             "BUILDKITE_PULL_REQUEST_REPO": "",
             "PATH": f"{self.checkout.parent / 'bin'}:{self.agent.environment({}, 'x')['PATH']}",
-            **extra,
         }
-        return self.agent.run(self.checkout, config or self.config(), self.pipeline, env)
-
-    def client(self) -> RegistryClient:
-        return RegistryClient(self.registry.upstream, (ECR_USER, ECR_PASSWORD))
-
-    def digest(self, tag: str) -> str | None:
-        with contextlib.suppress(Exception):
-            return self.client().get_manifest(self.name, tag).digest
-        return None
-
-    def forget_local(self, *tags: str) -> None:
-        for tag in tags:
-            with contextlib.suppress(Exception):
-                self.docker.images.remove(f"{self.image}:{tag}", force=True)
 
     def pending_pushes(self) -> list[str]:
         where = self.agent.home / ".local" / "state" / "ecr-cache-tui" / "pending-pushes"
@@ -134,9 +93,14 @@ class Job:
 
 
 @pytest.fixture
-def job(services: Services, moto_reset: None, tmp_path: Path, docker_client: Any) -> Iterator[Job]:
-    home = tmp_path / "home"
-    home.mkdir()
+def job(
+    services: Services,
+    agent: Agent,
+    checkout: Path,
+    pipeline: str,
+    tmp_path: Path,
+    docker_client: Any,
+) -> Iterator[Job]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (tmp_path / "annotations").mkdir()
@@ -144,22 +108,11 @@ def job(services: Services, moto_reset: None, tmp_path: Path, docker_client: Any
     # Records each annotation's body (its stdin).
     fake.write_text(f'#!/bin/bash\ncat >>"{tmp_path}/annotations/$$"\n')
     fake.chmod(0o755)
-    agent = Agent(services=services, home=home, transcript=[])
-    checkout = write_context(tmp_path / "checkout", DOCKERFILE, {"package.json": '{"v": 1}\n'})
     with FaultProxy(services.moto_url) as ecr, FaultProxy(services.auth_registry) as registry:
-        job = Job(agent, ecr, registry, checkout, f"writers-{secrets.token_hex(4)}", docker_client)
+        job = Job(agent, ecr, registry, checkout, pipeline, docker_client)
         yield job
         for tag in ("latest",):
             job.forget_local(tag)
-    for output in agent.transcript:
-        for secret in TOKEN_FORMS:
-            assert secret not in output, f"{secret!r} leaked into the job log"
-
-
-def ok(run: HookRun) -> HookRun:
-    assert run.rc == 0, run.output
-    assert "Traceback" not in run.output
-    return run
 
 
 # --- builds that may not write -----------------------------------------------------------------

@@ -9,19 +9,17 @@ resets, delays. Every run's whole output is scanned for moto's token when the te
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ecr_cache_tui.adapters.registry import RegistryClient
 from tests.faultproxy import FaultProxy
-from tests.hook.hookrun import Agent, HookRun
-from tests.services import ECR_PASSWORD, ECR_USER, Services
+from tests.hook.hookrun import Agent, ok
+from tests.hook.proxied import ProxiedJob
+from tests.services import Services
 
 pytestmark = pytest.mark.services
 
@@ -29,63 +27,18 @@ DOCKERFILE = "FROM local/busybox\nCOPY package.json /p.json\n"
 TOKEN_CALL = r" GetAuthorizationToken$"
 
 
-@dataclass
-class Faulty:
-    """A job environment whose ECR and registry are each behind a fault proxy."""
-
-    agent: Agent
-    ecr: FaultProxy
-    registry: FaultProxy
-    checkout: Path
-    pipeline: str
-    docker: Any
-
-    @property
-    def name(self) -> str:
-        return f"build-cache/acme/{self.pipeline}"
-
-    def config(self, **options: Any) -> dict[str, Any]:
-        return {
-            "cache-on": ["package.json"],
-            "registry-hostname": self.registry.host,
-            "additional-build-args": "--network=host",
-            **options,
-        }
-
-    def run(self, config: dict[str, Any] | None = None, **extra: str) -> HookRun:
-        env = {"AWS_ENDPOINT_URL_ECR": self.ecr.url, **extra}
-        return self.agent.run(self.checkout, config or self.config(), self.pipeline, env)
-
-    def forget_local(self, tag: str) -> None:
-        """Remove the pipeline's images from the daemon: the next job must ask the registry."""
-        for ref in (f"{self.registry.host}/{self.name}:{tag}", f"{self.registry.host}/{self.name}"):
-            with contextlib.suppress(Exception):
-                self.docker.images.remove(ref, force=True)
-
-    def in_registry(self, tag: str) -> bool:
-        return RegistryClient(self.registry.upstream, (ECR_USER, ECR_PASSWORD)).manifest_exists(
-            self.name, tag
-        )
-
-
 @pytest.fixture
 def faulty(
     services: Services, agent: Agent, checkout: Path, pipeline: str, docker_client: Any
-) -> Iterator[Faulty]:
+) -> Iterator[ProxiedJob]:
     with FaultProxy(services.moto_url) as ecr, FaultProxy(services.auth_registry) as registry:
-        yield Faulty(agent, ecr, registry, checkout, pipeline, docker_client)
-
-
-def ok(run: HookRun) -> HookRun:
-    assert run.rc == 0, run.output
-    assert "Traceback" not in run.output
-    return run
+        yield ProxiedJob(agent, ecr, registry, checkout, pipeline, docker_client)
 
 
 # --- ECR throttled -------------------------------------------------------------------------
 
 
-def test_ecr_throttled_three_times_then_answering_is_retried(faulty: Faulty) -> None:
+def test_ecr_throttled_three_times_then_answering_is_retried(faulty: ProxiedJob) -> None:
     faulty.ecr.throttle("DescribeRepositories", times=3)
     faulty.ecr.throttle("GetAuthorizationToken", times=3)
 
@@ -101,7 +54,7 @@ def test_ecr_throttled_three_times_then_answering_is_retried(faulty: Faulty) -> 
     assert faulty.in_registry(run.tag)
 
 
-def test_a_token_throttled_forever_is_exit_3_within_the_budget(faulty: Faulty) -> None:
+def test_a_token_throttled_forever_is_exit_3_within_the_budget(faulty: ProxiedJob) -> None:
     faulty.ecr.throttle("GetAuthorizationToken", times=None)
     started = time.monotonic()
 
@@ -127,21 +80,21 @@ def test_a_token_throttled_forever_is_exit_3_within_the_budget(faulty: Faulty) -
 # --- the registry: 5xx, down, resets, delays ------------------------------------------------
 
 
-def test_pulls_failing_with_5xx_are_retried_then_a_hit_or_built(faulty: Faulty) -> None:
+def test_pulls_failing_with_5xx_are_retried_then_a_hit_or_built(faulty: ProxiedJob) -> None:
     seeded = ok(faulty.run())
     # The daemon's pull only (it reads the manifest by tag first): the hook's own cache check
     # finds the tag, so each failure is the pull's. Only the tag's: latest (the same digest)
     # stays readable, else the --cache-from pull after the miss fails four times too (3.5 s).
     pull = rf"^(HEAD|GET) /v2/{faulty.name}/manifests/{seeded.tag}$"
 
-    faulty.forget_local(seeded.tag)
+    faulty.forget_local(seeded.tag, "latest")
     faulty.registry.fail(pull, 500, times=2, user_agent="^docker/")
     recovered = ok(faulty.run())
     assert "ecr-cache: hit (pulled)" in recovered.output
     assert "pull: attempt 1 failed" in recovered.output
     assert faulty.registry.count(pull, fault="respond") == 2
 
-    faulty.forget_local(seeded.tag)
+    faulty.forget_local(seeded.tag, "latest")
     faulty.registry.fail(pull, 500, times=None, user_agent="^docker/")
     built = ok(faulty.run())
     assert "warning: cannot pull the cached image" in built.output
@@ -154,7 +107,7 @@ def test_pulls_failing_with_5xx_are_retried_then_a_hit_or_built(faulty: Faulty) 
 
 
 def test_the_registry_down_during_the_push_is_a_warning_and_the_next_job_pushes(
-    faulty: Faulty,
+    faulty: ProxiedJob,
 ) -> None:
     # dockerd begins every push by asking /v2/: resetting that is a registry that is down for
     # the push, while the hook's own cache check (a HEAD of the manifest) still gets through.
@@ -175,7 +128,7 @@ def test_the_registry_down_during_the_push_is_a_warning_and_the_next_job_pushes(
     assert faulty.in_registry(run.tag)  # the push owed by this host, made by the next job
 
 
-def test_resets_and_delays_on_both_sides_are_survived(faulty: Faulty) -> None:
+def test_resets_and_delays_on_both_sides_are_survived(faulty: ProxiedJob) -> None:
     faulty.ecr.reset(r" DescribeRepositories$", times=1)
     faulty.ecr.delay(r"^POST / ", 0.1, times=None)
     faulty.registry.reset(r"^HEAD /v2/.*/manifests/", times=1)
@@ -193,13 +146,13 @@ def test_resets_and_delays_on_both_sides_are_survived(faulty: Faulty) -> None:
 # --- a token refused mid-run ----------------------------------------------------------------
 
 
-def test_a_401_mid_run_gets_one_fresh_token_for_each_step_refused(faulty: Faulty) -> None:
+def test_a_401_mid_run_gets_one_fresh_token_for_each_step_refused(faulty: ProxiedJob) -> None:
     seeded = ok(faulty.run())
     tokens = faulty.ecr.count(TOKEN_CALL)
 
     # A hit with a pull: the cache check (the hook's HEAD) and then the pull are each refused
     # once. The daemon answers a refused HEAD of the tag with a GET of it: both are refused.
-    faulty.forget_local(seeded.tag)
+    faulty.forget_local(seeded.tag, "latest")
     manifests = rf"^(HEAD|GET) /v2/{faulty.name}/manifests/"
     faulty.registry.unauthorized(manifests, user_agent="^python-requests/")
     faulty.registry.unauthorized(manifests, times=2, user_agent="^docker/")

@@ -13,10 +13,8 @@ and of the package, imported from that copy (``PYTHONPATH``).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ import pytest
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.adapters.registry import RegistryClient
-from tests.hook.hookrun import HOOK, Agent, HookRun
+from tests.hook.hookrun import HEAVY, HOOK, Agent, ModuleSpy, ok, summary
 from tests.relay import CountingRelay
 from tests.services import ECR_PASSWORD, ECR_USER, Services
 
@@ -39,19 +37,6 @@ COPY package.json /p.json
 #: For jobs run while the registry is stopped: the cache check and the --cache-from pull fail
 #: too, and a 1 s retry budget (not 60 s) gives each up after two attempts instead of four.
 SHORT_RETRIES = {"ECR_CACHE_RETRY_SECONDS": "1"}
-HEAVY = ("botocore", "boto3", "docker", "requests", "urllib3", "s3transfer")
-
-#: Plays the interpreter: runs the shim's own code as the shim asks (``-I -c CODE PLUGIN_DIR
-#: ...``), then writes the names in ``sys.modules`` to the file named by its first line's argument.
-MODULES_SCRIPT = """
-import atexit, json, sys
-atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
-assert sys.argv[1:3] == ["-I", "-c"], sys.argv
-code = sys.argv[3]
-sys.argv = ["-c", *sys.argv[4:]]
-exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})
-"""
-
 #: A docker CLI that notes each build in a file and, before building, waits (at most two
 #: minutes) until every job has asked the registry for the tag (``{checked}`` has a line per
 #: manifest check): then every other job is at the lock, and must wait for this build.
@@ -89,17 +74,6 @@ def plugin_checkout(tmp_path: Path, agent_name: str) -> tuple[Path, dict[str, st
     return root / "hooks" / "pre-command", env
 
 
-def ok(run: HookRun) -> HookRun:
-    assert run.rc == 0, run.output
-    return run
-
-
-def summary(run: HookRun) -> str:
-    return next(
-        line for line in reversed(run.output.splitlines()) if line.startswith("ecr-cache: ")
-    )
-
-
 # --- a local hit with no network ----------------------------------------------------------------
 
 
@@ -129,19 +103,17 @@ def test_a_local_hit_imports_neither_botocore_nor_docker(
     agent: Agent, services: Services, checkout: Path, pipeline: str, tmp_path: Path
 ) -> None:
     ok(agent.run(checkout, config(services.auth_registry), pipeline))
-    modules = tmp_path / "modules.json"
-    script = tmp_path / "list_modules.py"
-    script.write_text(f"OUT = {str(modules)!r}\n{MODULES_SCRIPT}")
-    python = tmp_path / "python-that-lists-modules"
-    python.write_text(f'#!/bin/bash\nexec {sys.executable} {script} "$@"\n')
-    python.chmod(0o755)
+    spy = ModuleSpy.at(tmp_path)
     hit = ok(
         agent.run(
-            checkout, config(services.auth_registry), pipeline, {"ECR_CACHE_PYTHON": str(python)}
+            checkout,
+            config(services.auth_registry),
+            pipeline,
+            {"ECR_CACHE_PYTHON": str(spy.python)},
         )
     )
     assert summary(hit).startswith("ecr-cache: hit (local)")
-    loaded = json.loads(modules.read_text())
+    loaded = spy.loaded()
     assert "ecr_cache_tui.hook.flow" in loaded, "the hook path ran in that interpreter"
     heavy = [m for m in loaded if m.split(".")[0] in HEAVY]
     assert heavy == []

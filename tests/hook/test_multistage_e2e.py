@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.hook.hookrun import Agent, HookRun
+from tests.hook.hookrun import Agent, ok
 from tests.services import Services
 
 pytestmark = pytest.mark.services
@@ -43,11 +43,6 @@ def config(services: Services) -> dict[str, Any]:
         "ecr-name": f"stages/{secrets.token_hex(4)}",
         "additional-build-args": "--network=host",
     }
-
-
-def ok(run: HookRun) -> HookRun:
-    assert run.rc == 0, run.output
-    return run
 
 
 def layers(docker_client: Any, reference: str) -> list[str]:

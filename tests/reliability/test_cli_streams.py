@@ -8,12 +8,12 @@ cannot ask or cannot report.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.cli import ECR_CACHE, run_ecr_cache
 from tests.images import MEDIA_TYPE, manifest_text
 from tests.services import Services
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
 
 REPOSITORY = "build-cache/acme/web"
-ECR_CACHE = [sys.executable, "-m", "ecr_cache_tui"]
 
 
 @pytest.fixture
@@ -51,15 +50,7 @@ def shell(services: Services, script: str) -> subprocess.CompletedProcess[str]:
 
 def refused(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``ecr-cache ARGV`` in ``env`` alone, its output decoded whatever bytes it holds."""
-    return subprocess.run(
-        [*ECR_CACHE, *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=60,
-        check=False,
-    )
+    return run_ecr_cache(*argv, env=env, timeout=60, errors="replace")
 
 
 def tags(client: ECRClient) -> list[str]:

@@ -336,10 +336,14 @@ def test_generated_configurations_through_the_real_hook(
         json.dumps(config)
     except (TypeError, ValueError):
         return  # not JSON: no agent could hand it over
-    run, calls, events = rig.run(config)
+    tally(figures, "generated configurations through the real hook", *rig.run(config))
+
+
+def tally(figures: Figures, row: str, run: HookRun, calls: list[Any], events: list[Any]) -> None:
+    """A generated run: no traceback, a known status, and a refusal (2) before any AWS call or
+    build event; counted in ``row`` of the figures."""
     assert "Traceback" not in run.output, run.output
     assert run.rc in (0, 1, 2, 3), run.output
-    row = "generated configurations through the real hook"
     if run.rc == 2:
         assert calls == [] and events == [], (run.output, calls, events)
         figures.add(row, tried=1, exit_2=1, aws_calls_before_refusal=len(calls))
@@ -357,12 +361,4 @@ def test_generated_flattened_variables_through_the_real_hook(
         "BUILDKITE_PLUGIN_ECR_CACHE_REGISTRY_HOSTNAME": rig.services.auth_registry,
         **drawn,
     }
-    run, calls, events = rig.run({}, extra)
-    assert "Traceback" not in run.output, run.output
-    assert run.rc in (0, 1, 2, 3), run.output
-    row = "generated flattened variables through the real hook"
-    if run.rc == 2:
-        assert calls == [] and events == [], (run.output, calls, events)
-        figures.add(row, tried=1, exit_2=1, aws_calls_before_refusal=len(calls))
-    else:
-        figures.add(row, tried=1, **{f"exit_{run.rc}": 1})
+    tally(figures, "generated flattened variables through the real hook", *rig.run({}, extra))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 
-from ecr_cache_tui.demo import DemoEcr, DemoScale
+from ecr_cache_tui.adapters.ecr import Ecr
+from ecr_cache_tui.demo import DEMO_NOW, DemoEcr, DemoScale
 from ecr_cache_tui.service import CacheService
 
 #: Small enough to fill in a blink, varied enough for every screen.
@@ -40,6 +42,14 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+@asynccontextmanager
+async def running(app: App[Any], **options: Any) -> AsyncIterator[Pilot[Any]]:
+    """``app.run_test(**options)``, once its first workers have settled."""
+    async with app.run_test(**options) as pilot:
+        await settle(pilot)
+        yield pilot
 
 
 async def press(pilot: Pilot[Any], *keys: str) -> None:
@@ -76,3 +86,8 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float
             screen = "\n".join(screen_lines(pilot.app))
             raise AssertionError(f"the app never got there; the screen:\n{screen}")
         await pilot.pause(0.02)
+
+
+def service_over(client: Any) -> CacheService:
+    """The maintainers' service over a boto3 ECR ``client`` (no labels)."""
+    return CacheService(Ecr(client), lambda repository, tag: None, clock=lambda: DEMO_NOW)

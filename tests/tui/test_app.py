@@ -25,7 +25,7 @@ from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 from ecr_cache_tui.tui.widgets.summary import Summary
 from ecr_cache_tui.tui.widgets.table import FilterTable
-from tests.tui.helpers import MUTATIONS, SIZE, SpyService, image_tags, plain, press, settle
+from tests.tui.helpers import MUTATIONS, SIZE, SpyService, image_tags, plain, press, running, settle
 
 MakeApp = Callable[..., CacheApp]
 
@@ -60,8 +60,7 @@ async def open_repository(pilot, app: CacheApp, repository: str) -> None:  # typ
 @asynccontextmanager
 async def on_tags_screen(app: CacheApp, repository: str) -> AsyncIterator[Pilot[None]]:
     """``app`` running, its workers settled, on the tags screen of ``repository``."""
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await open_repository(pilot, app, repository)
         yield pilot
 
@@ -80,8 +79,7 @@ async def test_pipelines_are_listed_grouped_by_organisation_with_figures(
     make_app: MakeApp, demo: DemoEcr
 ) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE):
         assert isinstance(app.screen, PipelinesScreen)
         rows = table_of(app).shown_rows
         assert sorted(r.key for r in rows) == sorted(demo.repositories)
@@ -142,8 +140,7 @@ async def test_filter_as_you_type_substring_then_column_value(
     make_app: MakeApp, demo: DemoEcr
 ) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         org = table_of(app).shown_rows[-1].cells[0]
         await pilot.press("slash", *org[:4])
         assert app.focused is table_of(app).filter_input
@@ -181,8 +178,7 @@ async def test_escape_clears_the_filter_then_goes_back(make_app: MakeApp, demo: 
 
 async def test_sort_by_key_and_reverse_figures_descending_first(make_app: MakeApp) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await pilot.press("s", "s")  # organisation → pipeline: text, ascending
         table = table_of(app)
         names = [r.values[1] for r in table.shown_rows]
@@ -208,8 +204,7 @@ async def test_sort_by_key_and_reverse_figures_descending_first(make_app: MakeAp
 
 async def test_sort_by_header_click_and_again_reverses(make_app: MakeApp) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         table = table_of(app)
         # Column x offsets: each column is its width plus one cell of padding either side
         # (the mark column first).
@@ -249,8 +244,7 @@ async def test_refresh_keeps_cursor_sort_and_filter(make_app: MakeApp, demo: Dem
 
 async def test_help_lists_the_screens_keys_and_closes(make_app: MakeApp) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen.keys)
@@ -264,8 +258,7 @@ async def test_palette_jumps_to_a_pipeline(make_app: MakeApp, demo: DemoEcr) -> 
     repository = sorted(demo.repositories)[-1]
     name = repository.removeprefix("build-cache/")
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         app.screen.query_one(Input).value = f"Open pipeline {name}"
@@ -279,8 +272,7 @@ async def test_palette_rebuild_and_max_age_commands(make_app: MakeApp, demo: Dem
     repository = sorted(demo.repositories)[0]
     name = repository.removeprefix("build-cache/")
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         app.screen.query_one(Input).value = f"Rebuild {name} (evict every tag)"
         await settle(pilot)
@@ -348,8 +340,7 @@ async def test_evict_several_marked_tags(make_app: MakeApp, demo: DemoEcr) -> No
 async def test_evict_every_tag_of_a_pipeline(make_app: MakeApp, demo: DemoEcr) -> None:
     repository = a_repository_with_tags(demo)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         table_of(app).table.move_cursor(row=shown(app).index(repository))
         await press(pilot, "D")
         assert isinstance(app.screen, ConfirmScreen)
@@ -424,8 +415,7 @@ async def test_max_age_refused_leaves_the_policy(make_app: MakeApp, demo: DemoEc
 
 async def test_max_age_rejects_a_non_positive_number(make_app: MakeApp, demo: DemoEcr) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await press(pilot, "m")
         app.screen.query_one("#days", Input).value = "0"
         await settle(pilot)
@@ -442,8 +432,7 @@ async def test_read_only_hides_every_action_and_changes_nothing(
     repository = a_repository_with_tags(demo)
     policy = demo.client.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
     app = make_app(read_only=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         footer_keys = {b.binding.key for b in app.active_bindings.values() if b.enabled}
         assert not {"D", "m"} & footer_keys
         await press(pilot, "D", "m")

@@ -28,6 +28,7 @@ from tests.tui.helpers import (
     image_tags,
     plain,
     press,
+    running,
     screen_lines,
     settle,
     until,
@@ -106,8 +107,7 @@ async def test_one_max_age_over_the_marked_pipelines_with_one_preview_and_one_co
     chosen = [custom, *others]
     untouched = {r: policy_of(demo, r) for r in demo.repositories if r not in chosen}
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         preview = await bulk_preview(pilot, app, chosen, "7")
         assert all(r in preview for r in chosen)
         assert "keep last 20" in preview  # the hand-written policy, in full
@@ -132,8 +132,7 @@ async def test_a_refused_bulk_change_leaves_every_policy_as_it_was(
     chosen = sorted(demo.repositories)[:2]
     before = {r: policy_of(demo, r) for r in demo.repositories}
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await bulk_preview(pilot, app, chosen, "3")
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
@@ -157,8 +156,7 @@ async def test_the_preview_lists_what_would_expire_oldest_first_with_sizes_and_t
     assert len(expiring) >= 2
     total = sum(d["imageSizeInBytes"] for d in expiring)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await press_on(pilot, app, repository, "m")
         preview = await preview_of(pilot, app, str(days))
     lines = preview.splitlines()
@@ -181,8 +179,7 @@ async def test_the_hand_written_policy_is_on_screen_before_it_is_replaced_at_80x
     custom = hand_written(demo)
     text = policy_of(demo, custom)
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(80, 24)) as pilot:
         await press_on(pilot, app, custom, "m")
         await preview_of(pilot, app, "14")
         await press(pilot, "enter")
@@ -205,8 +202,7 @@ async def test_evicting_every_image_of_a_pipeline_needs_its_name_typed(
     before = image_tags(demo, repository)
     details = demo.client.describe_images(repositoryName=repository)["imageDetails"]
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await press_on(pilot, app, repository, "D")
         assert isinstance(app.screen, ConfirmScreen)
         body = confirm_text(app)
@@ -235,8 +231,7 @@ async def test_a_wrong_name_then_escape_deletes_nothing(
     repository = next(r for r in sorted(demo.repositories) if len(image_tags(demo, r)) >= 3)
     before = image_tags(demo, repository)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await press_on(pilot, app, repository, "enter")
         assert isinstance(app.screen, TagsScreen)
         await press(pilot, "D")
@@ -257,8 +252,7 @@ async def test_the_eviction_dialog_says_the_size_freed_and_what_stays(
     other = next(d for d in details if "latest" not in d["imageTags"])
     before = image_tags(demo, repository)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         await press_on(pilot, app, repository, "enter")
         twin = next(t for t in latest["imageTags"] if t != "latest")
         for tag in (twin, other["imageTags"][0]):

@@ -16,7 +16,7 @@ from ecr_cache_tui.tui.app import CacheApp
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.widgets.table import FilterTable
 from ecr_cache_tui.wiring import open_oci_service
-from tests.tui.helpers import SMALL, settle, until
+from tests.tui.helpers import SMALL, running, settle, until
 
 
 @pytest.fixture
@@ -70,8 +70,7 @@ async def test_g_switches_between_the_demo_ecr_and_the_demo_registry(
             source="demo",
             registries=[("demo OCI registry", oci)],
         )
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with running(app, size=(80, 24)) as pilot:
             ecr_rows = {r.key for r in app.screen.query_one(FilterTable).rows}
             assert ecr_rows == set(demo.repositories)
             await pilot.press("g")

@@ -27,7 +27,7 @@ from ecr_cache_tui.tui.widgets.table import FilterTable
 from ecr_cache_tui.wiring import open_service
 from tests.hook.hookrun import Agent
 from tests.services import ECR_PASSWORD, ECR_USER, Services, write_context
-from tests.tui.helpers import SIZE, press, settle
+from tests.tui.helpers import SIZE, press, running, settle
 
 pytestmark = pytest.mark.services
 
@@ -73,8 +73,7 @@ async def test_the_tui_shows_the_inputs_of_a_tag_the_hook_pushed(
 
     service = open_service(region=services.region, registry_hostname=services.auth_registry)
     app = CacheApp(service, read_only=True, source="e2e")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         table = app.screen.query_one(FilterTable)
         assert repository in [r.key for r in table.rows]
         app.open_pipeline(repository)

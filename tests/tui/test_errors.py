@@ -14,42 +14,26 @@ from typing import Any
 import boto3
 import botocore.session
 from botocore.credentials import CredentialResolver
-from botocore.stub import Stubber
 from textual.pilot import Pilot
 
 from ecr_cache_tui.adapters.ecr import Ecr
 from ecr_cache_tui.demo import DEMO_NOW, DemoEcr
 from ecr_cache_tui.errors import AccessDenied
 from ecr_cache_tui.model import TagInfo
-from ecr_cache_tui.service import CacheService
 from ecr_cache_tui.tui.app import CacheApp
 from ecr_cache_tui.tui.screens.confirm import ConfirmScreen
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
-from tests.tui.helpers import SIZE, SpyService, press, settle
+from tests.stubs import stubbed_client
+from tests.tui.helpers import SIZE, SpyService, press, running, service_over, settle
 
 MakeApp = Callable[..., CacheApp]
-
-
-def stubbed_client(code: str, operation: str = "describe_repositories") -> Any:
-    client = boto3.client(
-        "ecr", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
-    )
-    stubber = Stubber(client)
-    for _ in range(10):  # whatever the retries, the same answer
-        stubber.add_client_error(operation, service_error_code=code, http_status_code=400)
-    stubber.activate()
-    return client
 
 
 def uncredentialed_client() -> Any:
     session = botocore.session.Session()
     session.register_component("credential_provider", CredentialResolver(providers=[]))
     return boto3.session.Session(botocore_session=session).client("ecr", region_name="eu-west-1")
-
-
-def service_over(client: Any) -> CacheService:
-    return CacheService(Ecr(client), lambda repository, tag: None, clock=lambda: DEMO_NOW)
 
 
 def error_line(app: CacheApp) -> str:
@@ -63,8 +47,7 @@ def toasts(app: CacheApp) -> list[str]:
 
 async def test_access_denied_is_shown_on_the_first_screen() -> None:
     app = CacheApp(service_over(stubbed_client("AccessDeniedException")), clock=lambda: DEMO_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         assert isinstance(app.screen, PipelinesScreen)
         assert "Access denied" in error_line(app)
         assert "AccessDeniedException" in error_line(app)
@@ -76,16 +59,14 @@ async def test_access_denied_is_shown_on_the_first_screen() -> None:
 
 async def test_throttling_is_shown_with_what_to_do() -> None:
     app = CacheApp(service_over(stubbed_client("ThrottlingException")), clock=lambda: DEMO_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE):
         assert "throttling" in error_line(app)
         assert "r to retry" in error_line(app)
 
 
 async def test_missing_credentials_are_shown() -> None:
     app = CacheApp(service_over(uncredentialed_client()), clock=lambda: DEMO_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE):
         assert "no AWS credentials found" in error_line(app)
         assert "Access denied" in error_line(app)
 
@@ -106,8 +87,7 @@ async def failing_app(demo: DemoEcr) -> AsyncIterator[tuple[CacheApp, Pilot[None
     base = SpyService(Ecr(demo.client), demo.read_labels, clock=lambda: DEMO_NOW)
     service = FailingTags(base.ecr, base.labels, clock=lambda: DEMO_NOW)
     app = CacheApp(service, clock=lambda: DEMO_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app, size=SIZE) as pilot:
         yield app, pilot
 
 

@@ -22,8 +22,8 @@ from ecr_cache_tui.tui.screens.pipelines import COLUMN, PipelinesScreen
 from ecr_cache_tui.tui.screens.tags import TagsScreen
 from ecr_cache_tui.tui.widgets.summary import Summary
 from ecr_cache_tui.tui.widgets.table import FilterTable
-from tests.tui.helpers import SpyService, press, settle
-from tests.tui.test_errors import service_over, stubbed_client
+from tests.stubs import stubbed_client
+from tests.tui.helpers import SpyService, press, running, service_over, settle
 
 MakeApp = Callable[..., CacheApp]
 SIZES = [(80, 24), (120, 40), (200, 50)]
@@ -84,8 +84,7 @@ async def test_narrow_tables_give_way_by_priority_never_expires(
     make_app: MakeApp, demo: DemoEcr
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(60, 24)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(60, 24)) as pilot:
         keys = ["__mark", *[c.key for c in table(app).columns]]
         widths = dict(zip(keys, table(app).table.column_widths, strict=True))
         assert widths["max_age"] and widths["cost"] and widths["pipeline"]
@@ -103,8 +102,7 @@ async def test_narrow_tables_give_way_by_priority_never_expires(
 
 async def test_a_cut_header_keeps_its_sort_arrow(make_app: MakeApp) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(80, 24)) as pilot:
         await pilot.press("5")  # newest push: cut to its narrowest at 80 columns
         await settle(pilot)
         header = table(app).table.render_line(0).text
@@ -168,8 +166,7 @@ async def test_never_pulled_and_expiring_tags_are_flagged_and_counted(
     make_app: MakeApp, demo: DemoEcr
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)) as pilot:
         found = None
         for repository in sorted(demo.repositories):
             app.open_pipeline(repository)
@@ -194,8 +191,7 @@ async def test_sort_presets_most_expensive_stalest_without_a_policy(
     repository = sorted(demo.repositories)[-1]
     demo.client.delete_lifecycle_policy(repositoryName=repository)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)) as pilot:
         await press(pilot, "o")
         costs = [r.values[COLUMN["cost"]] for r in table(app).shown_rows]
         assert costs == sorted(costs, reverse=True)  # type: ignore[type-var]
@@ -216,8 +212,7 @@ async def test_header_names_source_account_profile_and_region(demo: DemoEcr) -> 
     app = CacheApp(
         demo_service(demo), clock=lambda: DEMO_NOW, source="AWS", region="eu-west-1", profile="ci"
     )
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)):
         # The account is read from the repositories' URIs when not given.
         assert app.sub_title == "AWS · account 123456789012 · profile ci · eu-west-1"
         assert "account 123456789012" in rendered(app).splitlines()[0]
@@ -266,8 +261,7 @@ async def test_auto_refresh_never_cancels_a_listing_slower_than_its_interval(
 
 async def test_a_load_error_replaces_the_loading_line() -> None:
     app = CacheApp(service_over(stubbed_client("AccessDeniedException")), clock=lambda: DEMO_NOW)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)):
         text = rendered(app)
         assert "Loading repositories" not in text
         assert "Could not list the repositories" in text
@@ -301,8 +295,7 @@ async def test_a_slow_call_shows_a_spinner_then_the_rows(demo: DemoEcr, spy: Spy
 async def test_no_repositories_says_so(demo: DemoEcr, spy: SpyService) -> None:
     service = SpyService(spy.ecr, spy.labels, prefix="nothing-here/", clock=lambda: DEMO_NOW)
     app = CacheApp(service, clock=lambda: DEMO_NOW)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)):
         assert summary(app).parts[0] == "No cache repositories under nothing-here/"
         assert not spinning(app)
 
@@ -312,8 +305,7 @@ async def test_read_only_keys_answer_with_a_notice(
     make_app: MakeApp, spy: SpyService, key: str
 ) -> None:
     app = make_app(read_only=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)) as pilot:
         await press(pilot, key)
         assert isinstance(app.screen, PipelinesScreen)
         said = [n for n in notes(app) if "Read-only" in n]
@@ -327,8 +319,7 @@ async def test_read_only_keys_answer_with_a_notice(
 
 async def test_copy_on_the_pipelines_screen_names_the_repository_uri(make_app: MakeApp) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)) as pilot:
         await pilot.press("c")
         await pilot.pause()
         assert any(n.startswith("Copied repository URI ") for n in notes(app))
@@ -337,8 +328,7 @@ async def test_copy_on_the_pipelines_screen_names_the_repository_uri(make_app: M
 
 async def test_tag_counts_are_honest_about_latest(make_app: MakeApp, demo: DemoEcr) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)) as pilot:
         repository = sorted(demo.repositories)[0]
         app.open_pipeline(repository)
         await settle(pilot)
@@ -358,8 +348,7 @@ async def test_the_signal_survives_no_color(
     demo.client.delete_lifecycle_policy(repositoryName=repository)
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(120, 40)):
         assert app.no_color
         text = rendered(app)
         assert "! none" in text  # a word and a glyph, not a colour alone

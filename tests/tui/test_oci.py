@@ -19,7 +19,7 @@ from ecr_cache_tui.tui.widgets.table import FilterTable
 from ecr_cache_tui.wiring import open_oci_service
 from tests.ocipush import Pusher
 from tests.services import Services, unique_name
-from tests.tui.helpers import plain, screen_lines, settle, until
+from tests.tui.helpers import plain, running, screen_lines, settle, until
 
 pytestmark = pytest.mark.services
 
@@ -46,8 +46,7 @@ async def test_browse_an_oci_registry_at_80x24_and_prune_from_the_max_age_key(
 ) -> None:
     service = open_oci_service(services.registry, prefix=filled["prefix"], env={})
     app = CacheApp(service, source=f"OCI {services.registry}")
-    async with app.run_test(size=NARROW) as pilot:
-        await settle(pilot)
+    async with running(app, size=NARROW) as pilot:
         table = app.screen.query_one(FilterTable)
         await until(pilot, lambda: len(table.rows) == 2 and all(r.data.stats for r in table.rows))
         lines = "\n".join(screen_lines(app))
