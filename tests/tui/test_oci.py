@@ -76,3 +76,26 @@ async def test_browse_an_oci_registry_at_80x24_and_prune_from_the_max_age_key(
         await settle(pilot)
         await until(pilot, lambda: filled["push"].tags(filled["web"]) == ["latest", "new1"])
         await until(pilot, lambda: {r.key for r in tags.rows} == {"new1", "latest"})
+
+
+async def test_evicting_a_tag_names_the_tag_on_the_same_digest_and_deletes_both(
+    services: Services, filled: dict[str, Any]
+) -> None:
+    service = open_oci_service(services.registry, prefix=filled["prefix"], env={})
+    app = CacheApp(service, source=f"OCI {services.registry}")
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        app.open_pipeline(filled["web"])
+        await settle(pilot)
+        tags = app.screen.query_one(FilterTable)
+        await until(pilot, lambda: {r.key for r in tags.rows} == {"old1", "new1", "latest"})
+        shown = [r.key for r in tags.shown_rows]
+        tags.table.move_cursor(row=shown.index("new1"))
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        body = plain(app.screen.body)  # type: ignore[attr-defined]
+        assert "same image as latest: deleted with it" in body
+        assert "same image as new1: deleted with it" in body
+        await pilot.press("y")
+        await settle(pilot)
+        await until(pilot, lambda: filled["push"].tags(filled["web"]) == ["old1"])
