@@ -14,6 +14,7 @@ import io
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,23 @@ def publish(
     return digest
 
 
+@dataclass(frozen=True)
+class ServedBases:
+    """Base images a registry serves: busybox plus a label, as ``REGISTRY/base/PIPELINE:1``."""
+
+    client: docker.DockerClient
+    source: str
+    repository: str
+
+    def publish(self, registry: str, label: str, auth: dict[str, str] | None = None) -> str:
+        return publish(self.client, self.source, registry, self.repository, label, auth)
+
+
+@pytest.fixture
+def served(docker_client: docker.DockerClient, busybox_image: str, pipeline: str) -> ServedBases:
+    return ServedBases(docker_client, busybox_image, f"base/{pipeline}")
+
+
 def config(cache: str, base: str, **options: Any) -> dict[str, Any]:
     found: dict[str, Any] = {
         "cache-on": ["package.json"],
@@ -82,15 +100,10 @@ def age_base_image_records(home: Path, seconds: float) -> int:
 
 
 def test_a_republished_base_image_changes_the_key_after_the_window_and_not_before(
-    agent: Agent,
-    services: Services,
-    checkout: Path,
-    pipeline: str,
-    docker_client: docker.DockerClient,
-    busybox_image: str,
+    agent: Agent, services: Services, checkout: Path, pipeline: str, served: ServedBases
 ) -> None:
-    repository = f"base/{pipeline}"
-    first = publish(docker_client, busybox_image, services.registry, repository, "one")
+    repository = served.repository
+    first = served.publish(services.registry, "one")
     with (
         CountingRelay(services.moto_url.removeprefix("http://")) as aws,
         CountingRelay(services.auth_registry) as cache,
@@ -104,7 +117,7 @@ def test_a_republished_base_image_changes_the_key_after_the_window_and_not_befor
         assert f"base-image  {base}" in built.output
         assert first in built.output, "the manifest names the digest the base resolved to"
 
-        published = publish(docker_client, busybox_image, services.registry, repository, "two")
+        published = served.publish(services.registry, "two")
         assert published != first
         for relay in (aws, cache, bases):
             relay.reset()
@@ -125,22 +138,10 @@ def test_a_republished_base_image_changes_the_key_after_the_window_and_not_befor
 
 
 def test_a_base_image_behind_htpasswd_is_resolved_with_the_docker_config_login(
-    agent: Agent,
-    services: Services,
-    checkout: Path,
-    pipeline: str,
-    docker_client: docker.DockerClient,
-    busybox_image: str,
+    agent: Agent, services: Services, checkout: Path, pipeline: str, served: ServedBases
 ) -> None:
-    repository = f"base/{pipeline}"
-    digest = publish(
-        docker_client,
-        busybox_image,
-        services.auth_registry,
-        repository,
-        "x",
-        auth=services.auth_config,
-    )
+    repository = served.repository
+    digest = served.publish(services.auth_registry, "x", auth=services.auth_config)
     login = base64.b64encode(f"{ECR_USER}:{ECR_PASSWORD}".encode()).decode()
     (agent.home / ".docker").mkdir()
     (agent.home / ".docker" / "config.json").write_text(
@@ -180,12 +181,11 @@ def test_checksum_and_a_local_hit_agree_and_the_hit_stays_lean(
     services: Services,
     checkout: Path,
     pipeline: str,
-    docker_client: docker.DockerClient,
-    busybox_image: str,
+    served: ServedBases,
     tmp_path: Path,
 ) -> None:
-    repository = f"base/{pipeline}"
-    digest = publish(docker_client, busybox_image, services.registry, repository, "lean")
+    repository = served.repository
+    digest = served.publish(services.registry, "lean")
     options = config(services.auth_registry, f"{services.registry}/{repository}:1")
     built = ok(agent.run(checkout, options, pipeline))
     assert "built and pushed" in summary(built)

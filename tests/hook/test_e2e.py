@@ -56,6 +56,10 @@ class World:
     ecr: Any
     tmp: Path
 
+    def parts(self) -> tuple[Agent, Services, Any, Any, Path]:
+        """``agent, services, docker, ecr, tmp``: to unpack at a test's start."""
+        return (self.agent, self.services, self.docker, self.ecr, self.tmp)
+
 
 @pytest.fixture
 def world(
@@ -96,13 +100,7 @@ def assert_ok(run: HookRun) -> None:
 def test_miss_builds_and_pushes_then_hits_locally_then_hits_with_a_pull(
     world: World, checkout: Path, pipeline: str
 ) -> None:
-    agent, services, docker_client, ecr_client, tmp_path = (
-        world.agent,
-        world.services,
-        world.docker,
-        world.ecr,
-        world.tmp,
-    )
+    agent, services, docker_client, ecr_client, tmp_path = world.parts()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     calls = tmp_path / "annotations"
@@ -154,13 +152,7 @@ def test_miss_builds_and_pushes_then_hits_locally_then_hits_with_a_pull(
 def test_changed_cache_on_file_gives_a_new_tag_and_a_rebuild_reusing_latest(
     world: World, checkout: Path, pipeline: str, builder: str
 ) -> None:
-    agent, services, docker_client, _ecr_client, _tmp_path = (
-        world.agent,
-        world.services,
-        world.docker,
-        world.ecr,
-        world.tmp,
-    )
+    agent, services, docker_client, _ecr_client, _tmp_path = world.parts()
     agent.builder = builder
     config = base_config(services)
     first = agent.run(checkout, config, pipeline)
@@ -197,13 +189,7 @@ RUN false
 
 
 def test_every_option_once(world: World, pipeline: str) -> None:
-    agent, services, docker_client, ecr_client, tmp_path = (
-        world.agent,
-        world.services,
-        world.docker,
-        world.ecr,
-        world.tmp,
-    )
+    agent, services, docker_client, ecr_client, tmp_path = world.parts()
     import boto3
 
     agent.builder = "buildkit"
@@ -427,11 +413,7 @@ def test_pull_failing_with_5xx_is_retried_then_a_warned_miss(
 
 
 def test_six_hooks_at_once_for_a_new_pipeline_all_succeed_with_one_repository(
-    agent: Agent,
-    services: Services,
-    checkout: Path,
-    pipeline: str,
-    ecr_client: Any,
+    agent: Agent, services: Services, checkout: Path, pipeline: str, ecr_client: Any
 ) -> None:
     config = base_config(services)
     started = [agent.start(checkout, config, pipeline) for _ in range(6)]
@@ -449,13 +431,7 @@ def test_six_hooks_at_once_for_a_new_pipeline_all_succeed_with_one_repository(
 def test_force_rebuild_from_the_environment_rebuilds_from_scratch(
     world: World, pipeline: str, busybox_image: str
 ) -> None:
-    agent, services, docker_client, _ecr_client, tmp_path = (
-        world.agent,
-        world.services,
-        world.docker,
-        world.ecr,
-        world.tmp,
-    )
+    agent, services, docker_client, _ecr_client, tmp_path = world.parts()
     # --pull needs a base image a registry serves: the plain registry has one.
     base = f"{services.registry}/base/busybox"
     docker_client.images.get(busybox_image).tag(base, "latest")
@@ -478,11 +454,7 @@ def test_force_rebuild_from_the_environment_rebuilds_from_scratch(
 
 
 def test_a_maintainers_policy_survives_unless_max_age_is_set_in_the_pipeline(
-    agent: Agent,
-    services: Services,
-    checkout: Path,
-    pipeline: str,
-    ecr_client: Any,
+    agent: Agent, services: Services, checkout: Path, pipeline: str, ecr_client: Any
 ) -> None:
     name = f"build-cache/acme/{pipeline}"
     ecr_client.create_repository(repositoryName=name)
@@ -501,13 +473,7 @@ def test_a_maintainers_policy_survives_unless_max_age_is_set_in_the_pipeline(
 def test_bad_input_is_one_line_exit_2_and_no_side_effect(
     world: World, checkout: Path, pipeline: str
 ) -> None:
-    agent, services, docker_client, ecr_client, _tmp_path = (
-        world.agent,
-        world.services,
-        world.docker,
-        world.ecr,
-        world.tmp,
-    )
+    agent, services, docker_client, ecr_client, _tmp_path = world.parts()
     images_before = {i.id for i in docker_client.images.list()}
     run = agent.run(checkout, base_config(services, **{"max-age-days": 0}), pipeline)
     assert run.rc == 2, run.output

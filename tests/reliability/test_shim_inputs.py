@@ -129,13 +129,23 @@ def base(rig: Rig, **options: Any) -> dict[str, Any]:
     }
 
 
-def assert_refused(run: HookRun, calls: list[str], events: list[Any], option: str) -> None:
+def assert_refused(
+    figures: Figures, run: HookRun, calls: list[str], events: list[Any], option: str
+) -> None:
+    """Refused in one line naming ``option``, before any AWS call or daemon event; counted."""
     assert run.rc == 2, run.output
     lines = run.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"ecr-cache: {option}"), run.output
     assert PRINTABLE.fullmatch(lines[0]), lines[0]
     assert calls == [], f"AWS was called before the refusal: {calls}"
     assert events == [], f"the daemon did something before the refusal: {events}"
+    figures.add(
+        "hostile inputs through the real hook (hand-picked)",
+        tried=1,
+        exit_2=1,
+        aws_calls=len(calls),
+        daemon_events=len(events),
+    )
 
 
 DEEP = '{"cache-on": ' + "[" * 5000 + "]" * 5000 + "}"
@@ -194,14 +204,7 @@ def test_bad_input_stops_before_any_aws_call_or_daemon_event(
         run, calls, events = rig.run({}, {"BUILDKITE_PLUGIN_CONFIGURATION": config})
     else:
         run, calls, events = rig.run(base(rig, **config))
-    assert_refused(run, calls, events, option)
-    figures.add(
-        "hostile inputs through the real hook (hand-picked)",
-        tried=1,
-        exit_2=1,
-        aws_calls=len(calls),
-        daemon_events=len(events),
-    )
+    assert_refused(figures, run, calls, events, option)
 
 
 @pytest.mark.parametrize(
@@ -220,14 +223,7 @@ def test_bad_flattened_variables_stop_before_any_aws_call(
     extra["BUILDKITE_PLUGIN_ECR_CACHE_TUI_REGISTRY_HOSTNAME"] = rig.services.auth_registry
     extra["BUILDKITE_PLUGIN_NAME"] = "ECR_CACHE_TUI"
     run, calls, events = rig.run({}, {"BUILDKITE_PLUGIN_CONFIGURATION": "", **extra})
-    assert_refused(run, calls, events, option)
-    figures.add(
-        "hostile inputs through the real hook (hand-picked)",
-        tried=1,
-        exit_2=1,
-        aws_calls=len(calls),
-        daemon_events=len(events),
-    )
+    assert_refused(figures, run, calls, events, option)
 
 
 def test_a_multi_line_build_arg_from_the_environment_is_masked_line_by_line(rig: Rig) -> None:
