@@ -22,7 +22,9 @@ of them alike):
 * ``shim alone, ECR_CACHE_PYTHON`` and ``shim alone, agent's path``: the shim with a package
   that does nothing (a bash script writing an empty export file): the shim's own share, and its
   share plus interpreter discovery and the virtualenv check;
-* the parts: ``PY -I -c pass``, ``docker image inspect``, ``bash -c :``.
+* the parts: ``PY -I -c pass``, ``docker image inspect``, ``bash -c :``;
+* with ``--before DIR``: the hit through ``DIR``'s shim and package (an earlier tree), same
+  virtualenv, same image and host state.
 
 Reported: each scenario's minimum and median, the hit over the floor (median over median, and
 minimum over minimum), and the load average before and after. With ``--instructions``, also the
@@ -191,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds (9 or more)")
     parser.add_argument("--instructions", action="store_true", help="also count instructions")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of an earlier tree (git worktree add DIR REV): its hit, ECR_CACHE_PYTHON, "
+        "joins the rounds as the before of a before/after pair",
+    )
     args = parser.parse_args(argv)
     for var in ("DOCKER_HOST", "ECR_CACHE_TEST_AUTH_REGISTRY", "ECR_CACHE_TEST_MOTO_URL"):
         if not os.environ.get(var):
@@ -210,6 +218,16 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "hit, ECR_CACHE_PYTHON": ([*SOURCE, str(HOOK)], with_python),
         "hit, agent's path": ([*SOURCE, str(HOOK)], agent),
+        **(
+            {
+                "hit, ECR_CACHE_PYTHON, --before": (
+                    [*SOURCE, str(args.before / "hooks" / "pre-command")],
+                    with_python,
+                )
+            }
+            if args.before
+            else {}
+        ),
         "shim alone, ECR_CACHE_PYTHON": (
             [*SOURCE, str(nothing_hook)],
             {**nothing_env, "ECR_CACHE_PYTHON": str(nothing)},
@@ -248,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         parts = {
             "python -I -c pass (the floor's Python)": ([python, "-I", "-c", "pass"], with_python),
             "hit, ECR_CACHE_PYTHON (bash, shim, package)": scenarios["hit, ECR_CACHE_PYTHON"],
+            **(
+                {"hit, ECR_CACHE_PYTHON, --before": scenarios["hit, ECR_CACHE_PYTHON, --before"]}
+                if args.before
+                else {}
+            ),
             "shim alone, ECR_CACHE_PYTHON": scenarios["shim alone, ECR_CACHE_PYTHON"],
             "shim alone, agent's path": scenarios["shim alone, agent's path"],
         }
