@@ -116,6 +116,8 @@ class FakeEcr:
         token: the password each authorization returns; ``{n}`` in it is that call's number.
         clock: advanced by ``latency`` on each call (botocore's own retries take time).
         latency: seconds a call of each operation takes on ``clock``.
+        allow: the only operations that may be called (a reader's IAM policy): any other
+            call fails the test; ``None``: every one.
     """
 
     def __init__(
@@ -126,6 +128,7 @@ class FakeEcr:
         token: str = TOKEN,
         clock: FakeClock | None = None,
         latency: Mapping[str, float] | None = None,
+        allow: Iterable[str] | None = None,
     ) -> None:
         self.now = now or datetime.now(timezone.utc)
         self.host = f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com"
@@ -133,6 +136,7 @@ class FakeEcr:
         self.token = token
         self.clock = clock
         self.latency = dict(latency or {})
+        self.allow = None if allow is None else frozenset(allow)
         self.calls: list[str] = []
         self._failures: dict[str, list[Exception]] = {}
         self._repos: dict[str, _Repository] = {}
@@ -142,6 +146,8 @@ class FakeEcr:
         self._failures.setdefault(operation, []).extend(errors)
 
     def _call(self, operation: str) -> None:
+        if self.allow is not None and operation not in self.allow:
+            raise AssertionError(f"{operation} called, outside {sorted(self.allow)}")
         self.calls.append(operation)
         if self.clock is not None:
             self.clock.now += self.latency.get(operation, 0.0)
@@ -364,9 +370,9 @@ class FakeEngine:
     local images, by reference; one not in it has ``default_labels``.
 
     ``calls`` records each pull, tag and push (``"pull <tag>"``); ``used`` the password each
-    pull or push went out with (``"push <password>"``). ``refusals`` makes that many pulls or
-    pushes (``{"push": 1}``) fail as a refused login; ``pull_error``/``push_error`` make every
-    one fail with that error.
+    pull or push went out with (``"push <password>"``); ``inspected`` each local label read.
+    ``refusals`` makes that many pulls or pushes (``{"push": 1}``) fail as a refused login;
+    ``pull_error``/``push_error`` make every one fail with that error.
     """
 
     local: set[str] = field(default_factory=set)
@@ -378,6 +384,7 @@ class FakeEngine:
     refusals: dict[str, int] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     used: list[str] = field(default_factory=list)
+    inspected: list[str] = field(default_factory=list)
 
     def platform(self) -> str:
         return "linux/amd64"
@@ -386,6 +393,7 @@ class FakeEngine:
         return reference in self.local
 
     def local_labels(self, reference: str) -> dict[str, str] | None:
+        self.inspected.append(reference)
         if reference not in self.local:
             return None
         return dict(self.labels.get(reference, self.default_labels))

@@ -7,6 +7,7 @@ pipeline's repository (:data:`NAME`, with a 30-day policy) and whose checksum is
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from ecr_cache_tui import lifecycle
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.hook.decision import RetryPolicy
+from ecr_cache_tui.hook.host import ensured_record
 from ecr_cache_tui.hook.types import HookDeps
 from ecr_cache_tui.model import Credentials
 from tests.fakes import (
@@ -23,6 +25,7 @@ from tests.fakes import (
     FakeClock,
     FakeEcr,
     FakeEngine,
+    FakeHostState,
     FakeLog,
     FakeRegistry,
 )
@@ -32,6 +35,8 @@ HOST = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
 NAME = "build-cache/acme/web"
 IMAGE = f"{HOST}/{NAME}"
 CONFIG = PluginConfig(ecr_name=NAME)
+#: The host's wall clock (epoch seconds) in the host-state tests.
+NOW = 1_800_000_000.0
 
 
 @dataclass(frozen=True)
@@ -83,3 +88,15 @@ def make(
         retry=RetryPolicy(delays=(0.0, 0.0)),
     )
     return deps, log.out, ecr, engine, builder
+
+
+def with_host(deps: HookDeps, host: FakeHostState, *, now: float = NOW) -> HookDeps:
+    """``deps`` on a host that remembers (``host``), its wall clock at ``now``."""
+    return dataclasses.replace(deps, host=host, wall_clock=lambda: now)
+
+
+def ensured(config: PluginConfig = CONFIG, *, at: float = NOW - 60) -> FakeHostState:
+    """A host that ensured ``config``'s repository at ``at``."""
+    host = FakeHostState()
+    host.save_ensured(ensured_record(config, host=HOST, registry_id=ACCOUNT, now=at))
+    return host

@@ -15,25 +15,13 @@ from ecr_cache_tui.hook.host import (
     repository_key,
     wait_for_build_lock,
 )
-from ecr_cache_tui.hook.types import HookDeps
 from ecr_cache_tui.host_records import PendingPush
 from tests.fakes import FakeEngine, FakeHostState
-from tests.hook.flowdeps import HOST, IMAGE, NAME, TAG, make
+from tests.hook.flowdeps import HOST, IMAGE, NAME, NOW, TAG, ensured, make, with_host
 
-NOW = 1_800_000_000.0
 REFERENCE = f"{IMAGE}:{TAG}"
 CONFIG = PluginConfig(ecr_name=NAME)
 EXPLICIT_14 = PluginConfig(ecr_name=NAME, max_age_days=14, max_age_days_explicit=True)
-
-
-def with_host(deps: HookDeps, host: FakeHostState, *, now: float = NOW) -> HookDeps:
-    return dataclasses.replace(deps, host=host, wall_clock=lambda: now)
-
-
-def ensured(config: PluginConfig = CONFIG, *, at: float = NOW - 60) -> FakeHostState:
-    host = FakeHostState()
-    host.save_ensured(ensured_record(config, host=HOST, registry_id="123456789012", now=at))
-    return host
 
 
 # --- freshness ---------------------------------------------------------------------------------

@@ -17,11 +17,8 @@ from ecr_cache_tui.hook.flow import run_pre_command
 from ecr_cache_tui.hook.log import HookLog
 from ecr_cache_tui.hook.writers import LocalLook, remote_for_reader, verify_hit
 from ecr_cache_tui.host_records import PendingPush
-from ecr_cache_tui.model import RegistryAuth, RepositoryInfo
-from tests.fakes import FakeEcr as FlowEcr
-from tests.fakes import FakeEngine, FakeHostState
-from tests.hook.flowdeps import IMAGE, TAG, entries, make
-from tests.hook.test_host import ensured, with_host
+from tests.fakes import FakeEcr, FakeEngine, FakeHostState
+from tests.hook.flowdeps import IMAGE, TAG, ensured, entries, make, with_host
 
 T = TypeVar("T")
 HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -31,25 +28,12 @@ COMPUTED = Manifest("ab" * 16, (InputEntry("cache-on", "package.json", "1" * 32)
 PLANTED = Manifest("ab" * 16, (InputEntry("cache-on", "package.json", "2" * 32),))
 
 
-class ReadOnlyEcr:
-    """Answers only what a reader policy allows; anything else fails the test."""
-
-    def __init__(self, *, exists: bool) -> None:
-        self.exists = exists
-        self.calls: list[str] = []
-
-    def describe_repository(self, name: str) -> RepositoryInfo | None:
-        self.calls.append("DescribeRepositories")
-        if not self.exists:
-            return None
-        return RepositoryInfo(name, "arn:x", f"{HOST}/{name}", "123456789012", None, "MUTABLE")
-
-    def authorization(self, registry_id: str | None = None) -> RegistryAuth:
-        self.calls.append("GetAuthorizationToken")
-        return RegistryAuth("AWS", "pw", f"https://{HOST}", None)
-
-    def __getattr__(self, name: str) -> object:
-        raise AssertionError(f"a reader called {name}")
+def reader_ecr(*, exists: bool) -> FakeEcr:
+    """An ECR answering only what a reader policy allows; anything else fails the test."""
+    ecr = FakeEcr(allow={"DescribeRepositories", "GetAuthorizationToken"})
+    if exists:
+        ecr.add_repository(NAME)
+    return ecr
 
 
 def step(what: str, action: Callable[[], T]) -> T:
@@ -57,7 +41,7 @@ def step(what: str, action: Callable[[], T]) -> T:
 
 
 def test_a_reader_describes_and_creates_nothing() -> None:
-    ecr = ReadOnlyEcr(exists=True)
+    ecr = reader_ecr(exists=True)
     out = io.StringIO()
     host = remote_for_reader(PluginConfig(ecr_name=NAME), ecr, HookLog(out), step)  # type: ignore[arg-type]
     assert host == (HOST, "123456789012")
@@ -65,7 +49,7 @@ def test_a_reader_describes_and_creates_nothing() -> None:
 
 
 def test_a_missing_repository_is_a_miss_whose_host_comes_from_the_login() -> None:
-    ecr = ReadOnlyEcr(exists=False)
+    ecr = reader_ecr(exists=False)
     out = io.StringIO()
     host = remote_for_reader(PluginConfig(ecr_name=NAME), ecr, HookLog(out), step)  # type: ignore[arg-type]
     assert host == (HOST, None)
@@ -74,27 +58,17 @@ def test_a_missing_repository_is_a_miss_whose_host_comes_from_the_login() -> Non
 
 
 def test_a_missing_repository_behind_registry_hostname_needs_no_login() -> None:
-    ecr = ReadOnlyEcr(exists=False)
+    ecr = reader_ecr(exists=False)
     config = PluginConfig(ecr_name=NAME, registry_hostname="127.0.0.1:5000")
     assert remote_for_reader(config, ecr, HookLog(io.StringIO()), step)[0] == "127.0.0.1:5000"  # type: ignore[arg-type]
     assert ecr.calls == ["DescribeRepositories"]
 
 
-class Engine:
-    def __init__(self, labels: dict[str, str] | None) -> None:
-        self.labels = labels
-        self.asked = 0
-
-    def local_labels(self, reference: str) -> dict[str, str] | None:
-        self.asked += 1
-        return self.labels
-
-
 def test_the_local_look_asks_once_and_keeps_the_labels() -> None:
-    engine = Engine({LABEL: "x"})
-    look = LocalLook(engine)  # type: ignore[arg-type]
-    assert look.has(REFERENCE) and look.labels == {LABEL: "x"} and engine.asked == 1
-    assert not LocalLook(Engine(None)).has(REFERENCE)  # type: ignore[arg-type]
+    engine = FakeEngine(local={REFERENCE}, labels={REFERENCE: {LABEL: "x"}})
+    look = LocalLook(engine)
+    assert look.has(REFERENCE) and look.labels == {LABEL: "x"} and len(engine.inspected) == 1
+    assert not LocalLook(FakeEngine()).has(REFERENCE)
 
 
 HIT = Outcome(hit=True, source="local")
@@ -183,7 +157,7 @@ def test_a_reader_miss_builds_and_pushes_nothing() -> None:
 
 
 def test_a_reader_never_creates_a_missing_repository() -> None:
-    deps, _, ecr, _, _ = make(ecr=FlowEcr())  # no repository
+    deps, _, ecr, _, _ = make(ecr=FakeEcr())  # no repository
     result = run_pre_command(READER, Path("/co"), env={}, deps=deps)
     assert result.built and "CreateRepository" not in ecr.calls
     assert set(ecr.calls) <= WRITES, ecr.calls
