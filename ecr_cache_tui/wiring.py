@@ -39,15 +39,19 @@ if TYPE_CHECKING:
         EcrApi,
         EngineApi,
         HostStateApi,
+        LabelReader,
         RegistryApi,
     )
     from ecr_cache_tui.service import CacheService
 
 __all__ = [
     "HOOK_ECR_RETRIES",
+    "aws_session",
     "base_image_login",
     "base_image_resolver",
     "checksum_base_images",
+    "client_service",
+    "daemon_platform",
     "open_oci_service",
     "open_service",
     "profile_region",
@@ -221,6 +225,39 @@ def checksum_base_images(
         now=time.time,
         warn=warn,
     )
+
+
+def daemon_platform(env: Mapping[str, str]) -> str:
+    """The Docker daemon's platform (``os/arch[/variant]``), asked through the Docker SDK."""
+    from ecr_cache_tui.adapters.docker_daemon import (  # noqa: PLC0415
+        daemon_platform as platform_of,
+    )
+    from ecr_cache_tui.adapters.docker_daemon import docker_client  # noqa: PLC0415
+
+    return platform_of(docker_client(dict(env)))
+
+
+def aws_session() -> Any:
+    """The product's botocore session (its timestamp parser), for a client made elsewhere (the
+    demo's, against its in-process ECR)."""
+    from ecr_cache_tui.adapters.aws import botocore_session  # noqa: PLC0415
+
+    return botocore_session()
+
+
+def client_service(
+    client: Any,
+    labels: LabelReader,
+    *,
+    prefix: str,
+    clock: Callable[[], datetime],
+) -> CacheService:
+    """A :class:`~ecr_cache_tui.service.CacheService` over an ECR client made elsewhere (the
+    demo's), with its own label reader and clock."""
+    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
+    from ecr_cache_tui.service import CacheService  # noqa: PLC0415
+
+    return CacheService(Ecr(client), labels, prefix=prefix, clock=clock)
 
 
 def _ecr_in(region: str) -> EcrApi:

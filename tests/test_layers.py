@@ -5,7 +5,12 @@
   third-party client;
 * botocore, boto3, docker and requests only under ``adapters/`` and ``demo/``; moto only under
   ``demo/``; textual and rich only under ``tui/``;
-* no import cycle anywhere in the package.
+* no import cycle anywhere in the package, and none between its subpackages (``cachekey`` ⇄
+  ``config`` counts, lazy and ``TYPE_CHECKING`` imports included);
+* ``ports`` imports nothing from ``hook``;
+* adapters are composed only in ``wiring`` (and import each other): the commands and the demo
+  ask ``wiring``;
+* no function in the package is over :data:`MAX_FUNCTION_LINES` lines.
 
 The rules read the source (:func:`imports_of`), so a violation fails here before it runs; the
 last test imports the core in a fresh interpreter and looks at ``sys.modules``, as Harlequin does.
@@ -56,6 +61,16 @@ CONFINED = {
     "textual": ("ecr_cache_tui.tui",),
     "rich": ("ecr_cache_tui.tui",),
 }
+
+
+#: Who may import what, beyond the core's rule: ``(importer prefixes, imported prefixes, why)``.
+FORBIDDEN = (
+    (("ecr_cache_tui.ports",), ("ecr_cache_tui.hook",), "ports imports nothing from hook"),
+)
+#: Only these import adapters: the composition module, and the adapters themselves.
+COMPOSERS = ("ecr_cache_tui.wiring", "ecr_cache_tui.adapters")
+#: The longest a function of the package may be (``end_lineno - lineno``).
+MAX_FUNCTION_LINES = 80
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
@@ -112,11 +127,49 @@ def violations(package: Path = PACKAGE) -> list[str]:
             where = f"{path.relative_to(package.parent)}:{line}: {module} imports {target}"
             if core and within(target, NOT_FOR_CORE):
                 found.append(f"{where} (the core imports no adapter, command, TUI or demo)")
+            for importers, imported, why in FORBIDDEN:
+                if within(module, importers) and within(target, imported):
+                    found.append(f"{where} ({why})")
+            if within(target, ("ecr_cache_tui.adapters",)) and not within(module, COMPOSERS):
+                found.append(f"{where} (adapters are composed only in wiring)")
             top = target.split(".")[0]
             allowed = CONFINED.get(top)
             if allowed is not None and not within(module, allowed):
                 found.append(f"{where} ({top} belongs only in {', '.join(allowed)})")
     return sorted(set(found))
+
+
+def subpackage(name: str) -> str:
+    """``ecr_cache_tui.X`` of any ``ecr_cache_tui.X.y.z`` (a subpackage or a top-level module)."""
+    return ".".join(name.split(".")[:2])
+
+
+def package_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Which subpackage imports which, through any import of any of its modules."""
+    known = modules(package)
+    nodes = {subpackage(m) for m in known if m != NAME}
+    graph: dict[str, set[str]] = {n: set() for n in nodes}
+    for module, path in known.items():
+        if module == NAME:
+            continue
+        source = subpackage(module)
+        for _, target in imports_of(path, module):
+            node = subpackage(target)
+            if node in nodes and node != source:
+                graph[source].add(node)
+    return graph
+
+
+def long_functions(package: Path = PACKAGE) -> list[str]:
+    found = []
+    for module, path in modules(package).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{module}.{node.name}: {length} lines")
+    return sorted(found)
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -167,6 +220,82 @@ def test_there_is_no_import_cycle_in_the_package() -> None:
     for module in graph:
         graph[module] = {t for t in graph[module] if not module.startswith(t + ".")}
     assert cycles(graph) == []
+
+
+def test_there_is_no_import_cycle_between_subpackages() -> None:
+    assert cycles(package_graph()) == []
+
+
+def test_no_function_is_over_80_lines() -> None:
+    assert long_functions() == []
+
+
+def copy_package(tmp_path: Path) -> Path:
+    # In a copy of the package: a probe in the real one would be seen by tests running
+    # alongside (pytest-xdist) and by anything importing the package meanwhile.
+    package = tmp_path / PACKAGE.name
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    return package
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from ecr_cache_tui.config import PluginConfig\n",
+        "def f():\n    from ecr_cache_tui.config.model import PluginConfig\n",
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from ecr_cache_tui import config\n",
+    ],
+)
+def test_a_deliberate_subpackage_cycle_is_caught(source: str, tmp_path: Path) -> None:
+    package = copy_package(tmp_path)
+    (package / "cachekey" / "_cycle_probe.py").write_text(source, encoding="utf-8")
+    assert ["ecr_cache_tui.cachekey", "ecr_cache_tui.config"] in cycles(package_graph(package))
+
+
+def test_a_deliberate_long_function_is_caught(tmp_path: Path) -> None:
+    package = copy_package(tmp_path)
+    probe = package / "hook" / "_long_probe.py"
+    body = "".join(f"    x = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    probe.write_text(f"def f():\n{body}", encoding="utf-8")
+    assert long_functions(package) == []  # 80 lines: allowed
+    probe.write_text(f"def f():\n{body}    y = 0\n", encoding="utf-8")
+    assert long_functions(package) == ["ecr_cache_tui.hook._long_probe.f: 81 lines"]
+
+
+@pytest.mark.parametrize(
+    ("where", "source", "expected"),
+    [
+        ("ports.py", "from ecr_cache_tui.hook.host import x\n", "ports imports nothing from hook"),
+        (
+            "ports.py",
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from ecr_cache_tui import hook\n",
+            "ports imports nothing from hook",
+        ),
+        (
+            "commands/_layer_probe_violation.py",
+            "def f():\n    from ecr_cache_tui.adapters.ecr import Ecr\n",
+            "adapters are composed only in wiring",
+        ),
+        (
+            "demo/_layer_probe_violation.py",
+            "from ecr_cache_tui.adapters import aws\n",
+            "adapters are composed only in wiring",
+        ),
+    ],
+)
+def test_a_deliberate_composition_violation_is_caught(
+    where: str, source: str, expected: str, tmp_path: Path
+) -> None:
+    package = copy_package(tmp_path)
+    target = package / where
+    if target.exists():
+        source = target.read_text(encoding="utf-8") + "\n" + source
+    target.write_text(source, encoding="utf-8")
+    stem = Path(where).with_suffix("").as_posix().replace("/", ".")
+    found = violations(package)
+    assert any(f"ecr_cache_tui.{stem} imports" in v and expected in v for v in found), found
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,6 @@ def _write(stream: TextIO, text: str) -> None:
 
 
 def _daemon_platform(env: dict[str, str]) -> str:
-    from ecr_cache_tui.adapters.docker_daemon import daemon_platform, docker_client  # noqa: PLC0415
+    from ecr_cache_tui.wiring import daemon_platform  # noqa: PLC0415
 
-    return daemon_platform(docker_client(env))
+    return daemon_platform(env)

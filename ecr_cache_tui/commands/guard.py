@@ -1,7 +1,7 @@
 """Every command's frame: standard streams mended, errors turned into exit codes, no traceback.
 
 Apart from :mod:`ecr_cache_tui.cli` (argparse) so that ``hooks/pre-command``, which calls the hook
-with a fixed command line (:func:`ecr_cache_tui.commands.hook.from_shim`), gets the same frame
+with a fixed command line (:func:`ecr_cache_tui.shim.from_shim`), gets the same frame
 without importing argparse (and the ``gettext``, ``locale`` and ``shutil`` it brings): a local
 hit is timed in milliseconds.
 """

@@ -31,17 +31,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecr_cache_tui.cancel import Cancelled, cancellable
 from ecr_cache_tui.errors import UsageError
 
-if TYPE_CHECKING:  # the shim's path (from_shim) never imports argparse
+if TYPE_CHECKING:  # the shim's path (ecr_cache_tui.shim) never imports argparse
     import argparse
 
-__all__ = ["add_arguments", "from_shim", "run"]
+__all__ = ["add_arguments", "run", "run_hook_command"]
 
 HOOKS = ("pre-command",)
 
@@ -77,33 +77,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the hook with the process environment; see the module docs."""
     if args.hook not in HOOKS:
         raise UsageError(f"hook: {args.hook!r} is not supported (allowed: {', '.join(HOOKS)})")
-    return _run(args.export_file, args.plugin_dir, args.checkout)
+    return run_hook_command(args.export_file, args.plugin_dir, args.checkout)
 
 
-def from_shim(argv: Sequence[str]) -> int:
-    """What ``hooks/pre-command`` runs: ``argv`` is the command line after the program name.
-
-    The shim's own line (``hook pre-command --export-file FILE --plugin-dir DIR``) runs the hook
-    in :func:`ecr_cache_tui.commands.guard.guarded`, as ``ecr-cache`` would, without argparse;
-    any other line goes to :func:`ecr_cache_tui.cli.main`.
-    """
-    if (
-        len(argv) == 6
-        and argv[:3] == ["hook", "pre-command", "--export-file"]
-        and argv[4] == "--plugin-dir"
-        and argv[3]
-        and argv[5]
-    ):
-        from ecr_cache_tui.commands.guard import guarded  # noqa: PLC0415
-
-        export_file, plugin_dir = Path(argv[3]), Path(argv[5])
-        return guarded(lambda: _run(export_file, plugin_dir, None))
-    from ecr_cache_tui.cli import main  # noqa: PLC0415
-
-    return main(list(argv))
-
-
-def _run(export_file: Path, plugin_dir: Path | None, checkout: Path | None) -> int:
+def run_hook_command(export_file: Path, plugin_dir: Path | None, checkout: Path | None) -> int:
+    """The hook with the process environment: ``hook pre-command`` however it was parsed."""
     env = dict(os.environ)
     where = (checkout or Path.cwd()).resolve()
     with cancellable():

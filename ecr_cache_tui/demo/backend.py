@@ -4,7 +4,7 @@ Anyone can try the TUI with no AWS account: :class:`DemoEcr` starts ``moto.mock_
 repositories under ``build-cache/<organisation>/<pipeline>`` with images and lifecycle policies,
 and hands out an ECR client for the rest of the product to use exactly as it would use AWS
 (every read and every change the product makes goes through botocore and moto's API handlers).
-The client comes from the product's own :func:`~ecr_cache_tui.adapters.aws.botocore_session`
+The client comes from the product's own session (:func:`~ecr_cache_tui.wiring.aws_session`)
 (so it parses times as the product's clients do), with the demo's endpoint and credentials.
 
 The fill itself calls moto's backend model (``create_repository``, ``put_image``,
@@ -135,14 +135,14 @@ class DemoEcr:
             ) from exc
         from moto.ecr.models import ecr_backends  # noqa: PLC0415
 
-        from ecr_cache_tui.adapters.aws import botocore_session  # noqa: PLC0415
+        from ecr_cache_tui.wiring import aws_session  # noqa: PLC0415
 
         self._mock = mock_aws()
         self._mock.start()
         FAST_DESCRIBE_IMAGES.install()
         self._backend = ecr_backends[DEMO_ACCOUNT][self.region]
         # The product's session (its timestamp parser), the demo's own endpoint and credentials.
-        client = botocore_session().create_client(
+        client = aws_session().create_client(
             "ecr",
             region_name=self.region,
             # Explicit, so AWS_ENDPOINT_URL* in the environment cannot send the demo elsewhere.
@@ -342,13 +342,9 @@ def demo_service(demo: DemoEcr, clock: Callable[[], datetime] | None = None) -> 
         clock: the service's clock (default: the demo's fixed ``now``, so expiry previews
             agree with the generated ages).
     """
-    from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
-    from ecr_cache_tui.service import CacheService  # noqa: PLC0415
+    from ecr_cache_tui.wiring import client_service  # noqa: PLC0415
 
     fixed = demo.now
-    return CacheService(
-        Ecr(demo.client),
-        demo.read_labels,
-        prefix=demo.prefix,
-        clock=clock or (lambda: fixed),
+    return client_service(
+        demo.client, demo.read_labels, prefix=demo.prefix, clock=clock or (lambda: fixed)
     )

@@ -1,4 +1,4 @@
-"""``commands.hook.from_shim``: the shim's fixed command line, without argparse; any other line
+"""``shim.from_shim``: the shim's fixed command line, without argparse; any other line
 is ``ecr-cache``'s."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHIM_CALL = """
 import sys, json
 sys.path.insert(0, sys.argv.pop(1))
-from ecr_cache_tui.commands.hook import from_shim
+from ecr_cache_tui.shim import from_shim
 code = from_shim(sys.argv[1:])
 print(json.dumps({"code": code, "argparse": "argparse" in sys.modules}))
 """
