@@ -25,7 +25,7 @@ import yaml
 from ecr_cache_tui.config import OPTIONS, PluginConfig, parse
 from ecr_cache_tui.config.sources import find_plugin_blocks, is_plugin_reference
 from ecr_cache_tui.errors import ConfigError
-from tests.commands.test_checksum import BAD
+from tests.config.bad_configs import BAD
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = yaml.safe_load((ROOT / "plugin.yml").read_text())

@@ -17,6 +17,7 @@ import pytest
 
 from ecr_cache_tui.cachekey.checksum import compute
 from ecr_cache_tui.config import parse
+from tests.config.bad_configs import BAD
 
 SLUGS = {"BUILDKITE_ORGANIZATION_SLUG": "acme", "BUILDKITE_PIPELINE_SLUG": "web"}
 CONFIG: dict[str, Any] = {
@@ -146,110 +147,6 @@ def test_works_outside_a_buildkite_job(checkout: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()[0]) == 32
-
-
-# (test id, configuration, extra environment, strings the one stderr line must contain)
-BAD: list[tuple[str, Any, dict[str, str], tuple[str, ...]]] = [
-    ("unknown option", {"cache_on": ["x"]}, {}, ('"cache_on"', 'did you mean "cache-on"')),
-    ("unknown option far", {"colour": "red"}, {}, ('"colour"', "allowed: dockerfile")),
-    ("wrong type list", {"cache-on": 5}, {}, ("cache-on", "5", "string or a list")),
-    ("wrong type item", {"build-args": ["A=1", 2]}, {}, ("build-args", "2")),
-    ("wrong type string", {"target": ["a"]}, {}, ("target", '["a"]', "string")),
-    ("wrong type bool", {"push-latest": "yes"}, {}, ("push-latest", '"yes"', "true or false")),
-    ("max-age abc", {"max-age-days": "abc"}, {}, ("max-age-days", '"abc"', "whole number")),
-    ("max-age 0", {"max-age-days": 0}, {}, ("max-age-days", ": 0 ", ">= 1")),
-    ("max-age -3", {"max-age-days": -3}, {}, ("max-age-days", "-3")),
-    ("max-age 1.5", {"max-age-days": 1.5}, {}, ("max-age-days", "1.5")),
-    ("max-age true", {"max-age-days": True}, {}, ("max-age-days", "true")),
-    ("base digests yes", {"base-image-digests": "yes"}, {}, ("base-image-digests", '"yes"')),
-    ("base minutes -1", {"base-image-check-minutes": -1}, {}, ("base-image-check-minutes", "-1")),
-    (
-        "base minutes over a week",
-        {"base-image-check-minutes": 10081},
-        {},
-        ("base-image-check-minutes", "10081", "0 to 10080"),
-    ),
-    ("base minutes text", {"base-image-check-minutes": "60"}, {}, ("base-image-check-minutes",)),
-    (
-        "dockerfile and inline",
-        {"dockerfile": "Dockerfile", "dockerfile-inline": "FROM scratch"},
-        {},
-        ("dockerfile", "dockerfile-inline"),
-    ),
-    (
-        "missing dockerfile",
-        {"dockerfile": "nope/Dockerfile"},
-        {},
-        ("dockerfile", "nope/Dockerfile"),
-    ),
-    ("dockerfile outside", {"dockerfile": "../Dockerfile"}, {}, ("dockerfile", "../Dockerfile")),
-    ("export 1FOO", {"export-env-variable": "1FOO"}, {}, ("export-env-variable", "1FOO")),
-    ("export space", {"export-env-variable": "A B"}, {}, ("export-env-variable", '"A B"')),
-    (
-        "export injection",
-        {"export-env-variable": "FOO;rm -rf /"},
-        {},
-        ("export-env-variable", "FOO;rm -rf /"),
-    ),
-    ("ecr-name upper", {"ecr-name": "Build-Cache/web"}, {}, ("ecr-name", "Build-Cache/web")),
-    ("ecr-name //", {"ecr-name": "build-cache//web"}, {}, ("ecr-name", "build-cache//web")),
-    ("ecr-name leading /", {"ecr-name": "/build-cache"}, {}, ("ecr-name", "/build-cache")),
-    ("ecr-name ..", {"ecr-name": "build-cache/../x"}, {}, ("ecr-name", "build-cache/../x")),
-    ("ecr-name long", {"ecr-name": "a" * 257}, {}, ("ecr-name", "aaaa", "2-256")),
-    ("cache-on absolute", {"cache-on": ["/etc/passwd"]}, {}, ("cache-on", "/etc/passwd")),
-    ("cache-on escapes", {"cache-on": ["../secrets/*"]}, {}, ("cache-on", "../secrets/*")),
-    ("cache-on bad selector", {"cache-on": ["a.json#.x["]}, {}, ("cache-on", "a.json#.x[")),
-    (
-        "selector missing file",
-        {"cache-on": ["missing.json#.a"]},
-        {},
-        ("cache-on", "missing.json"),
-    ),
-    ("selector invalid json", {"cache-on": ["broken.json#.a"]}, {}, ("cache-on", "broken.json")),
-    ("build-arg =x", {"build-args": ["=x"]}, {}, ("build-args", '"=…"')),
-    ("build-arg space", {"build-args": ["A B=c"]}, {}, ("build-args", '"A B=…"')),
-    ("unhashed build-arg", {"unhashed-build-args": "1X"}, {}, ("unhashed-build-args", "1X")),
-    ("secret empty id", {"secrets": ["id=,src=x"]}, {}, ("secrets", "id=,src=x")),
-    ("secret unknown key", {"secrets": ["id=a,bogus=1"]}, {}, ("secrets", "id=a,bogus=1")),
-    ("secret spaces", {"secrets": ["MY SECRET"]}, {}, ("secrets", "MY SECRET")),
-    (
-        "unbalanced quote",
-        {"additional-build-args": "--label 'oops"},
-        {},
-        ("additional-build-args", "--label 'oops", "No closing quotation"),
-    ),
-    ("provider", {"registry-provider": "gcr"}, {}, ("registry-provider", '"gcr"', "ecr, oci")),
-    ("oci without host", {"registry-provider": "oci"}, {}, ("registry-hostname", "oci")),
-    ("bad host", {"registry-hostname": "http://x"}, {}, ("registry-hostname", "http://x")),
-    ("bad port", {"registry-hostname": "x:99999"}, {}, ("registry-hostname", "x:99999")),
-    ("platform os only", {"platform": "linux"}, {}, ("platform", '"linux"', "os/arch")),
-    ("platform case", {"platform": "Linux/AMD64"}, {}, ("platform", "Linux/AMD64")),
-    ("platform list", {"platform": "linux/amd64,linux/arm64"}, {}, ("platform", "linux/arm64")),
-    ("account short", {"account-id": "12345"}, {}, ("account-id", "12345", "12 digits")),
-    ("account letters", {"account-id": "abcdefghijkl"}, {}, ("account-id", "abcdefghijkl")),
-    ("account number", {"account-id": 123456789012}, {}, ("account-id", "123456789012")),
-    ("ecr-tags list", {"ecr-tags": ["a"]}, {}, ("ecr-tags", '["a"]')),
-    ("ecr-tags value", {"ecr-tags": {"team": 1}}, {}, ("ecr-tags.team", "1", "string")),
-    (
-        "ecr-tags too many",
-        {"ecr-tags": {f"k{i}": "v" for i in range(51)}},
-        {},
-        ("ecr-tags", "51 tags", "at most 50"),
-    ),
-    ("ecr-tags long key", {"ecr-tags": {"k" * 129: "v"}}, {}, ("ecr-tags", "kkkk", "1-128")),
-    ("ecr-tags long value", {"ecr-tags": {"k": "v" * 257}}, {}, ("ecr-tags.k", "vvvv", "256")),
-    ("region", {"region": "Mars"}, {}, ("region", '"Mars"', "AWS region")),
-    ("region env", {}, {"AWS_REGION": "moon-1"}, ("AWS_REGION", "moon-1")),
-    ("force env", {}, {"ECR_CACHE_FORCE_REBUILD": "maybe"}, ("ECR_CACHE_FORCE_REBUILD", "maybe")),
-    ("not an object", ["cache-on"], {}, ("--config", "list")),
-    ("push number", {"push": 1}, {}, ("push", "1", "true, false or a non-empty list")),
-    ("push empty list", {"push": []}, {}, ("push", "[]", "non-empty list")),
-    ("push empty item", {"push": ["main", ""]}, {}, ("push", '""')),
-    ("push bare bang", {"push": ["!"]}, {}, ("push", '"!"', "branch pattern")),
-    ("push control", {"push": ["ma\x1bin"]}, {}, ("push", "\\u001b")),
-    ("push-from-forks text", {"push-from-forks": "yes"}, {}, ("push-from-forks", '"yes"')),
-    ("verify-label", {"verify-label": "skip"}, {}, ("verify-label", '"skip"', "rebuild, fail")),
-]
 
 
 @pytest.mark.parametrize(

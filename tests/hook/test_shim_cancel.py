@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hook.test_shim import BASH, DUMP, HOOK
+from tests.hook.shimsource import BASH, DUMP, HOOK
 
 # Plays the package: records, then waits for the signal; exits as the package does (143/130),
 # or, with FAKE_DIE, is killed by it (a package that had no time to catch it).

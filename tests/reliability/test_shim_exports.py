@@ -11,13 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.hook.test_shim import records, source_hook, work  # noqa: F401  (work: a fixture)
+from tests.hook.shimsource import make_work, records, source_hook
 
 IMAGE = b"BUILDKITE_PLUGIN_DOCKER_IMAGE"
 OWN = (
     (b"BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_IMAGE", b"reg/cache/a/b"),
     (b"BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG", b"0123"),
 )
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    return make_work(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +43,7 @@ OWN = (
         b"ECR_CACHE_PYTHON",
     ],
 )
-def test_a_protected_name_is_refused_and_nothing_is_exported(work: Path, name: bytes) -> None:  # noqa: F811
+def test_a_protected_name_is_refused_and_nothing_is_exported(work: Path, name: bytes) -> None:
     result = source_hook(work, records((name, b"reg/cache/a/b:0123"), *OWN), want=["PATH"])
 
     assert result.rc == 2
@@ -47,7 +52,7 @@ def test_a_protected_name_is_refused_and_nothing_is_exported(work: Path, name: b
     assert "BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG" not in result.state.get("vars", "")
 
 
-def test_a_name_exported_twice_is_refused(work: Path) -> None:  # noqa: F811
+def test_a_name_exported_twice_is_refused(work: Path) -> None:
     payload = records((b"BUILDKITE_PLUGIN_DOCKER_ECR_CACHE_EXPORT_TAG", b"x"), *OWN)
 
     result = source_hook(work, payload)
@@ -56,7 +61,7 @@ def test_a_name_exported_twice_is_refused(work: Path) -> None:  # noqa: F811
     assert "exported twice" in result.stderr
 
 
-def test_the_plugins_own_exports_still_work(work: Path) -> None:  # noqa: F811
+def test_the_plugins_own_exports_still_work(work: Path) -> None:
     names = [IMAGE.decode(), *(n.decode() for n, _ in OWN)]
     result = source_hook(work, records((IMAGE, b"reg/cache/a/b:0123"), *OWN), want=names)
 
@@ -68,7 +73,7 @@ def test_the_plugins_own_exports_still_work(work: Path) -> None:  # noqa: F811
     }
 
 
-def test_the_shims_own_messages_are_one_line(work: Path) -> None:  # noqa: F811
+def test_the_shims_own_messages_are_one_line(work: Path) -> None:
     result = source_hook(work, None, env={"ECR_CACHE_PYTHON": "/nope\nsecond\x1b[31m"}, rc=5)
 
     assert result.rc == 5
