@@ -23,7 +23,7 @@ from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import AccessDenied, RegistryError, TagNotFound
 from ecr_cache_tui.model import Credentials
 from ecr_cache_tui.wiring import base_image_login
-from tests.adapters.test_registry import IMAGE, BearerRegistry
+from tests.bearer_registry import IMAGE, BearerRegistry
 from tests.fakes import FakeEcr
 from tests.registry_push import RegistryPusher
 from tests.services import ECR_PASSWORD, ECR_USER, Services
