@@ -73,13 +73,16 @@ def source_key(copy: Copy, source: str) -> str:
 
 
 def copied_sources(
-    context: bytes, reading: DockerfileReading, ignore: Ignore
+    context: bytes, reading: DockerfileReading, ignore: Ignore, *, mounts: bool = False
 ) -> tuple[tuple[CopiedSource, ...], tuple[str, ...]]:
-    """The files each context source of ``reading`` reads in ``context``, and warnings."""
+    """The files each context source of ``reading`` reads in ``context``, and warnings.
+
+    With ``mounts``, the context bind mounts of ``RUN`` count too (after the copies).
+    """
     walker = _Context(context, ignore)
     order: list[str] = []
     by_key: dict[str, list[tuple[Copy, str]]] = {}
-    for copy in reading.copies:
+    for copy in (*reading.copies, *(reading.mounts if mounts else ())):
         for source in copy.context_sources:
             key = source_key(copy, source)
             if key not in by_key:

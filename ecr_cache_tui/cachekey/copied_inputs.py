@@ -92,7 +92,7 @@ def read_context(config: KeyConfig, checkout: Path, *, platform: str) -> Context
     if ignore_path is not None:
         patterns, problems = read_ignore(_read_text(checkout, ignore_path, warnings))
         warnings.extend(f"{one_line(ignore_path)}: {p}" for p in problems)
-    sources, walk_problems = copied_sources(root, reading, compile_ignore(patterns))
+    sources, walk_problems = copied_sources(root, reading, compile_ignore(patterns), mounts=True)
     warnings.extend(walk_problems)
     for copy in reading.copies:
         for remote in copy.remote:
@@ -150,13 +150,12 @@ def uncovered_sources(view: ContextView, manifest: Manifest) -> tuple[str, ...]:
             continue
         first = source.copies[0]
         written = one_line(_written(source))
+        run = first.instruction == "RUN"
+        goes = "is read by this RUN" if run else "goes into the image"
         if missing == len(paths):
-            what = f"{written} goes into the image but not into the key"
+            what = f"{written} {goes} but {'is not in' if run else 'not into'} the key"
         else:
-            what = (
-                f"{written} goes into the image but {missing} of its {len(paths)} files are "
-                "not in the key"
-            )
+            what = f"{written} {goes} but {missing} of its {len(paths)} files are not in the key"
         lines.append(
             f"{first.shown} ({_where(view, first.line)}): {what}; the cached image will not "
             "change when it does. Add it to cache-on, or set cache-on-copied: true."

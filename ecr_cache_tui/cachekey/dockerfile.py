@@ -15,6 +15,10 @@
   after ``ARG``/``ENV`` substitution (:mod:`.shellwords`), split into what it reads from the
   build context (``context_sources``), remote ``ADD`` sources (URLs, git references) and
   heredocs (which read nothing); ``--from`` copies read nothing from the context;
+* ``mounts``: each ``RUN --mount=type=bind`` of the context (no ``from``) in the needed
+  stages, as a :class:`Copy` of instruction ``RUN`` whose one source is the mount's
+  ``source`` (default the whole context): the ``RUN`` reads those files, though it copies
+  none of them into the image;
 * ``warnings``: one line per place this reader cannot follow (``Dockerfile:12: …``), never an
   exception: a Dockerfile Docker would refuse still builds its own error in Docker.
 
@@ -113,6 +117,7 @@ class DockerfileReading:
     warnings: tuple[str, ...] = ()
     escape: str = "\\"
     syntax: str | None = None
+    mounts: tuple[Copy, ...] = ()
 
     def base_images(self) -> tuple[Stage, ...]:
         """The needed stages built on an external image, in file order."""
@@ -128,6 +133,7 @@ class _StageState:
     deps: set[int] = field(default_factory=set)
     refs: list[str] = field(default_factory=list)
     copies: list[Copy] = field(default_factory=list)
+    mounts: list[Copy] = field(default_factory=list)
 
 
 @dataclass
@@ -177,6 +183,7 @@ def read_dockerfile(
     needed = _needed(reader, target_index)
     copies = tuple(copy for i in needed for copy in reader.states[i].copies)
     copies = tuple(sorted(copies, key=lambda c: c.line))
+    mounts = tuple(sorted((m for i in needed for m in reader.states[i].mounts), key=_line))
     return DockerfileReading(
         stages,
         target_index,
@@ -185,7 +192,12 @@ def read_dockerfile(
         tuple(reader.warnings),
         syntax.escape,
         syntax.syntax,
+        mounts,
     )
+
+
+def _line(copy: Copy) -> int:
+    return copy.line
 
 
 def _platform_args(platform: str | None) -> dict[str, str]:
@@ -434,14 +446,24 @@ def _is_remote(source: str) -> bool:
 
 
 def _run_mounts(reader: _Reader, instruction: Instruction, state: _StageState) -> None:
+    """``--mount=from=<stage>`` is a dependency; a bind mount of the context reads its files."""
     for flag in instruction.flags:
         key, _, value = flag.partition("=")
         if key != "mount":
             continue
+        fields: dict[str, str] = {}
         for field_ in value.split(","):
-            name, _, ref = field_.partition("=")
-            if name.strip().lower() == "from" and ref:
-                state.refs.append(ref.strip())
+            name, _, written = field_.partition("=")
+            fields[name.strip().lower()] = written.strip()
+        if fields.get("from"):
+            state.refs.append(fields["from"])
+        elif fields.get("type", "bind") == "bind":
+            source = fields.get("source", fields.get("src", "")) or "."
+            expanded = _expand(reader, source, state.vars, instruction.line, "RUN --mount")
+            if expanded is not None:
+                shown = _show(" ".join(["RUN", *("--" + f for f in instruction.flags)]))
+                mount = Copy("RUN", instruction.line, state.stage.index, shown, (expanded[0],))
+                state.mounts.append(mount)
 
 
 def _target(reader: _Reader, target: str | None) -> int | None:

@@ -158,3 +158,22 @@ def test_ecr_cache_checksum_prints_the_group_on_stderr(checkout: Path) -> None:
         "COPY bin/run /usr/bin/",
     ]
     assert "not in the key" not in proc.stdout
+
+
+def test_a_run_bind_mount_of_the_context_is_an_input_and_a_named_miss(checkout: Path) -> None:
+    (checkout / "Dockerfile").write_text(
+        "FROM scratch\nRUN --mount=type=bind,source=lib,target=/lib make\n"
+    )
+    (checkout / "lib").mkdir()
+    (checkout / "lib" / "l.py").write_text("l")
+    before = _result(checkout).manifest
+    assert [(e.name, e.note) for e in before.entries if e.kind == COPIED] == [
+        ("lib", "RUN (Dockerfile:2), 1 file")
+    ]
+    (checkout / "lib" / "l.py").write_text("changed")
+    assert _result(checkout).tag != before.tag
+    config = parse({}, ENV, checkout)
+    result = compute(config, checkout, platform=PLATFORM)
+    (line,) = key_misses(config, checkout, result.manifest, platform=PLATFORM).lines
+    assert line.startswith("RUN --mount=type=bind,source=lib,target=/lib (Dockerfile:2): ")
+    assert "lib is read by this RUN but is not in the key; " in line

@@ -283,3 +283,20 @@ COPY --from=build /out /out
     assert (final.base, final.platform, final.base_stage) == ("alpine:3", "linux/arm64", None)
     assert reading.needed == (0, 1), "COPY --from=build still finds its stage"
     assert [s.base for s in reading.base_images()] == ["golang:1.22", "alpine:3"]
+
+
+def test_run_bind_mounts_of_the_context_are_listed_apart_from_copies() -> None:
+    text = (
+        "FROM scratch AS tools\n"
+        "FROM scratch\nARG SRC=src\n"
+        "RUN --mount=type=bind,source=$SRC,target=/s --mount=type=cache,target=/c make\n"
+        "RUN --mount=target=/all --mount=type=bind,from=tools,target=/t true\n"
+        "COPY a /a\n"
+    )
+    reading = read_dockerfile(text)
+    assert [(m.instruction, m.line, m.sources) for m in reading.mounts] == [
+        ("RUN", 4, ("src",)),
+        ("RUN", 5, (".",)),
+    ]
+    assert [c.line for c in reading.copies] == [6]
+    assert reading.needed == (0, 1)
