@@ -190,7 +190,7 @@ def compute(
         )
 
         view = read_context(config, checkout, platform=platform)
-        copied, missing = copied_entries(view, checkout, hasher)
+        copied, missing = copied_entries(view, checkout, _Hasher)
         entries.extend(copied)
         warnings.extend((*view.warnings, *missing))
     entries.extend(base_image_entry(image) for image in base_images)
