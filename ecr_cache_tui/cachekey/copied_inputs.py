@@ -23,7 +23,7 @@ import os
 import posixpath
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -94,6 +94,7 @@ def read_context(config: KeyConfig, checkout: Path, *, platform: str) -> Context
         warnings.extend(f"{one_line(ignore_path)}: {p}" for p in problems)
     sources, walk_problems = copied_sources(root, reading, compile_ignore(patterns), mounts=True)
     warnings.extend(walk_problems)
+    sources = _without_git(sources, context, name, warnings)
     for copy in reading.copies:
         for remote in copy.remote:
             warnings.append(
@@ -101,6 +102,29 @@ def read_context(config: KeyConfig, checkout: Path, *, platform: str) -> Context
                 "the network, not from the checkout: it is not part of the key"
             )
     return ContextView(reading, sources, context, name, tuple(warnings))
+
+
+def _without_git(
+    sources: tuple[CopiedSource, ...], context: str, name: str, warnings: list[str]
+) -> tuple[CopiedSource, ...]:
+    """The sources less the checkout's ``.git``: its files differ between clones of one
+    commit (index, packs, logs), so keeping them would make the key differ between agents."""
+    if context != ".":
+        return sources
+    kept: list[CopiedSource] = []
+    for source in sources:
+        files = tuple(
+            f for f in source.files if f.path != ".git" and not f.path.startswith(".git/")
+        )
+        if len(files) != len(source.files):
+            first = source.copies[0]
+            warnings.append(
+                f"{first.shown} ({one_line(name)}:{first.line}): .git goes into the image (the "
+                "ignore file does not exclude it) but not into the key: its files differ "
+                "between clones of one commit. Add .git to .dockerignore."
+            )
+        kept.append(replace(source, files=files))
+    return tuple(kept)
 
 
 def copied_entries(

@@ -177,3 +177,16 @@ def test_a_run_bind_mount_of_the_context_is_an_input_and_a_named_miss(checkout: 
     (line,) = key_misses(config, checkout, result.manifest, platform=PLATFORM).lines
     assert line.startswith("RUN --mount=type=bind,source=lib,target=/lib (Dockerfile:2): ")
     assert "lib is read by this RUN but is not in the key; " in line
+
+
+def test_the_checkouts_git_directory_is_left_out_with_a_warning(checkout: Path) -> None:
+    (checkout / "Dockerfile").write_text("FROM scratch\nCOPY . /app\n")
+    (checkout / ".git" / "objects").mkdir(parents=True)
+    (checkout / ".git" / "index").write_text("differs between clones")
+    result = _result(checkout)
+    files = [f.path for e in result.manifest.entries if e.kind == COPIED for f in e.files]
+    assert "src/a.py" in files
+    assert not [f for f in files if f.startswith(".git")]
+    assert any("Add .git to .dockerignore" in w for w in result.warnings)
+    (checkout / ".git" / "index").write_text("another clone")
+    assert _result(checkout).tag == result.tag
