@@ -85,9 +85,9 @@ def profile_region(env: Mapping[str, str]) -> str | None:
 
     None when the profile names none or cannot be read (the error that matters comes later).
     """
-    from ecr_cache_tui.adapters.aws import profile_region as from_profile  # noqa: PLC0415
+    from ecr_cache_tui.adapters.aws import region_of_profile  # noqa: PLC0415
 
-    return from_profile(env.get("AWS_PROFILE") or None, quiet=True)
+    return region_of_profile(env.get("AWS_PROFILE") or None, quiet=True)
 
 
 def service_region(region: str | None, profile: str | None) -> str:

@@ -242,7 +242,7 @@ def copy_package(tmp_path: Path) -> Path:
     "source",
     [
         "from ecr_cache_tui.config import PluginConfig\n",
-        "def f():\n    from ecr_cache_tui.config.model import PluginConfig\n",
+        "def f():\n    from ecr_cache_tui.config.plugin_config import PluginConfig\n",
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n    from ecr_cache_tui import config\n",
     ],

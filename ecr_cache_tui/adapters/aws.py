@@ -46,7 +46,7 @@ __all__ = [
     "botocore_session",
     "call",
     "ecr_client",
-    "profile_region",
+    "region_of_profile",
     "resolve_region",
     "translate_errors",
     "utc_timestamp",
@@ -226,7 +226,7 @@ def _from_client_error(action: str, exc: Any) -> RemoteError:
     return RemoteError(text)
 
 
-def profile_region(profile: str | None, *, quiet: bool = False) -> str | None:
+def region_of_profile(profile: str | None, *, quiet: bool = False) -> str | None:
     """The region ``profile``'s configuration names (``AWS_PROFILE``'s, or the default, if None).
 
     Args:
@@ -268,5 +268,5 @@ def resolve_region(region: str | None, profile: str | None) -> str:
     Raises:
         ConfigError: ``profile`` is not a configured AWS profile.
     """
-    named = profile_region(profile)
+    named = region_of_profile(profile)
     return choose_region(region, os.environ, lambda: named, option_name="--region").region

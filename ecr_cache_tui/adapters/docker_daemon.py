@@ -170,7 +170,7 @@ class Engine:
         except NotFound as exc:
             raise TagNotFound(f"pull {ref}: not found ({_explain(exc)})") from exc
         except APIError as exc:
-            raise _pull_error(f"pull {ref}", _explain(exc)) from exc
+            raise _registry_error(f"pull {ref}", _explain(exc)) from exc
         except DockerException as exc:
             raise RegistryError(f"pull {ref}: {exc}") from exc
 
@@ -212,7 +212,7 @@ class Engine:
             )
             self._consume(stream, f"push {ref}", on_progress)
         except DockerException as exc:
-            raise _pull_error(f"push {ref}", _explain(exc)) from exc
+            raise _registry_error(f"push {ref}", _explain(exc)) from exc
 
     @staticmethod
     def _consume(
@@ -229,7 +229,7 @@ class Engine:
                 text = str(error)
                 if _NOT_FOUND.search(text):
                     raise TagNotFound(f"{action}: not found ({text})")
-                raise _pull_error(action, text)
+                raise _registry_error(action, text)
             if on_progress is not None and item.get("status"):
                 on_progress(
                     ProgressEvent(
@@ -250,7 +250,7 @@ def _explain(exc: Exception) -> str:
     return str(explanation or exc)
 
 
-def _pull_error(action: str, text: str) -> RegistryError | AccessDenied:
+def _registry_error(action: str, text: str) -> RegistryError | AccessDenied:
     if _DENIED.search(text) and not _NOT_FOUND.search(text):
         return AccessDenied(f"{action}: {text}")
     return RegistryError(f"{action}: {text}")

@@ -4,14 +4,13 @@
 * :mod:`.sources`: the raw options, from ``BUILDKITE_PLUGIN_CONFIGURATION``, this plugin's
   entry in ``BUILDKITE_PLUGINS``, the flattened variables, ``--config`` or a pipeline file;
 * :mod:`.references`: plugin references named as the Buildkite agent names them;
-* :mod:`.model`: :class:`PluginConfig` and its parts, immutable;
+* :mod:`.plugin_config`: :class:`PluginConfig` and its parts, immutable;
 * :mod:`.parse`: :func:`load` and :func:`parse`, which validate everything before any side effect.
 """
 
 from __future__ import annotations
 
 from ecr_cache_tui.cachekey.keyconfig import check_platform
-from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
     DEFAULT_MAX_AGE_DAYS,
@@ -20,6 +19,7 @@ from ecr_cache_tui.config.options import (
     normalise_prefix,
 )
 from ecr_cache_tui.config.parse import load, load_from, parse
+from ecr_cache_tui.config.plugin_config import BuildArg, PluginConfig, Secret
 
 __all__ = [
     "CACHE_PREFIX",

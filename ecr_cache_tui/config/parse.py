@@ -38,7 +38,6 @@ from ecr_cache_tui.config.buildflags import (
     join_fields,
     secret_fields,
 )
-from ecr_cache_tui.config.model import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.options import (
     CACHE_PREFIX,
     DEFAULT_BASE_IMAGE_CHECK_MINUTES,
@@ -49,6 +48,7 @@ from ecr_cache_tui.config.options import (
     RegistryProvider,
     VerifyLabel,
 )
+from ecr_cache_tui.config.plugin_config import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.protected import refusal
 from ecr_cache_tui.config.region import choose_region
 from ecr_cache_tui.config.sources import from_env
