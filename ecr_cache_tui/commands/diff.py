@@ -31,6 +31,7 @@ from ecr_cache_tui.commands._maintainer import (
     service_from_args,
     table,
 )
+from ecr_cache_tui.errors import escape
 
 if TYPE_CHECKING:
     from ecr_cache_tui.cachekey.inputs import Change
@@ -70,14 +71,15 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     shown = [c for c in changes if c.status != "same"] if args.changed else list(changes)
+    # Names come from labels anyone who could push wrote: shown escaped, never sent raw.
     rows = [
-        [" ", "", f"  {row.name}", row.old, row.new]
+        [" ", "", f"  {escape(row.name)}", row.old, row.new]
         if row.is_file
-        else [row.mark, row.kind, row.name, row.old, row.new]
+        else [row.mark, escape(row.kind), escape(row.name), row.old, row.new]
         for row in diff_rows(shown)
     ]
     headers = [" ", "KIND", "INPUT", _head(args.tag_a), _head(args.tag_b)]
-    print(f"{repository}: {args.tag_a} -> {args.tag_b}")
+    print(f"{repository}: {escape(args.tag_a)} -> {escape(args.tag_b)}")
     for line in table(headers, rows):
         print(line)
     print(summary)

@@ -25,8 +25,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from ecr_cache_tui.cachekey.inputs import LABEL
 from tests import leaks
 from tests.hook.hookrun import Agent, HookRun
+from tests.labelled_push import Pusher
 from tests.reliability.awsproxy import CountingProxy
 from tests.reliability.conftest import Figures
 from tests.reliability.strategies import configurations, flattened
@@ -358,3 +360,45 @@ def test_generated_flattened_variables_through_the_real_hook(
         **drawn,
     }
     tally(figures, "generated flattened variables through the real hook", *rig.run({}, extra))
+
+
+# -- a hostile `latest` label, read on a miss to say why ------------------------------------
+
+HOSTILE_NAME = "\x1b]0;PWNED\x1b\\ [bold]markup[/] <img src=x> [x](http://evil)"
+HOSTILE_LATEST = {
+    "deep": "[" * 100_000,
+    "1e400": '{"tag": "t", "version": 1e400, "inputs": []}',
+    "huge-number": '{"tag": "t", "version": ' + "9" * 5000 + ', "inputs": []}',
+    "duplicate-entry": json.dumps(
+        {"tag": "t", "inputs": [{"kind": "k", "name": "n", "digest": "d"}] * 2}
+    ),
+    "escaping": json.dumps(
+        {"tag": "t", "inputs": [{"kind": "cache-on", "name": HOSTILE_NAME, "digest": "d"}]}
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_LATEST))
+def test_a_hostile_latest_label_on_a_miss_is_one_line_never_a_traceback(
+    rig: Rig, docker_client: Any, ecr_client: Any, tmp_path: Path, case: str
+) -> None:
+    repository = f"build-cache/acme/hostile-latest-{case}"
+    Pusher(rig.services, docker_client, ecr_client, tmp_path).push(
+        repository, "latest", {LABEL: HOSTILE_LATEST[case]}
+    )
+    options = {
+        "ecr-name": repository,
+        "additional-build-args": f"--label run={uuid.uuid4().hex}",  # a new tag: a miss
+    }
+    run, _, _ = rig.run(base(rig, **options))
+
+    assert run.rc == 0, run.output
+    assert "Traceback" not in run.output
+    assert "\x1b" not in run.output, repr(run.output[-2000:])
+    why = [line for line in run.output.splitlines() if line.startswith("ecr-cache: why:")]
+    assert len(why) == 1 and len(why[0]) < 1000, why
+    if case == "escaping":
+        assert "\\x1b]0;PWNED" in why[0], why  # the name, shown escaped
+    else:
+        assert "latest's inputs label is unreadable" in why[0], why
+        assert "treated as absent" in why[0]
