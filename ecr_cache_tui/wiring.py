@@ -85,6 +85,7 @@ def profile_region(env: Mapping[str, str]) -> str | None:
 
     None when the profile names none or cannot be read (the error that matters comes later).
     """
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.aws import region_of_profile  # noqa: PLC0415
 
     return region_of_profile(env.get("AWS_PROFILE") or None, quiet=True)
@@ -96,6 +97,7 @@ def service_region(region: str | None, profile: str | None) -> str:
     Raises:
         ConfigError: ``profile`` is not a configured AWS profile.
     """
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.aws import resolve_region  # noqa: PLC0415
 
     return resolve_region(region, profile)
@@ -105,6 +107,7 @@ def run_hook_flow(
     plugin: PluginConfig, settings: HookSettings, env: Mapping[str, str], checkout: Path
 ) -> HookResult:
     """Wire the real adapters for a validated configuration and settings; run the flow."""
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.cachekey.checksum import compute  # noqa: PLC0415
     from ecr_cache_tui.hook.annotation import job_label, step_context  # noqa: PLC0415
     from ecr_cache_tui.hook.decision import ECR_RETRY, RetryPolicy  # noqa: PLC0415
@@ -120,16 +123,19 @@ def run_hook_flow(
     engine = _hook_engine(env)
 
     def stored_login(host: str, helpers_only: bool) -> Credentials | None:
+        # lazy: adapters load only for the command that uses them (not --help, not a hit)
         from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
 
         return DockerConfig.load(env).credentials(host, helpers_only=helpers_only)
 
     def builder() -> Builder:
+        # lazy: adapters load only for the command that uses them (not --help, not a hit)
         from ecr_cache_tui.adapters.docker_cli import DockerCli  # noqa: PLC0415
 
         return DockerCli(cli_path, env)
 
     def buildkite() -> Annotator:
+        # lazy: adapters load only for the command that uses them (not --help, not a hit)
         from ecr_cache_tui.adapters.buildkite import Buildkite  # noqa: PLC0415
 
         return Buildkite(env)
@@ -166,6 +172,7 @@ def base_image_resolver(
 ) -> BaseImageResolver:
     """The registry client that resolves base images (``base-image-digests``), with the
     logins of :func:`base_image_login`."""
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.base_images import RegistryBaseImages  # noqa: PLC0415
 
     return RegistryBaseImages(base_image_login(plugin, env, ecr, redact))
@@ -182,6 +189,7 @@ def base_image_login(
     ECR: through the hook's own ECR client when the host is in the plugin's region, else a
     client of that region. Every login is registered with ``redact`` before it is used.
     """
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.base_images import config_key, ecr_registry_of  # noqa: PLC0415
     from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
     from ecr_cache_tui.model import Credentials  # noqa: PLC0415
@@ -211,6 +219,7 @@ def checksum_base_images(
 ) -> tuple[BaseImage, ...]:
     """``ecr-cache checksum``'s base images: resolved as the hook resolves them, with the
     host's records (so the tag is the one a job on this host would compute)."""
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.hook.baseimages import base_images_of  # noqa: PLC0415
 
     if not plugin.base_image_digests:
@@ -229,6 +238,7 @@ def checksum_base_images(
 
 def daemon_platform(env: Mapping[str, str]) -> str:
     """The Docker daemon's platform (``os/arch[/variant]``), asked through the Docker SDK."""
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.docker_daemon import (  # noqa: PLC0415
         daemon_platform as platform_of,
     )
@@ -240,6 +250,7 @@ def daemon_platform(env: Mapping[str, str]) -> str:
 def aws_session() -> Any:
     """The product's botocore session (its timestamp parser), for a client made elsewhere (the
     demo's, against its in-process ECR)."""
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.aws import botocore_session  # noqa: PLC0415
 
     return botocore_session()
@@ -254,6 +265,7 @@ def client_service(
 ) -> CacheService:
     """A :class:`~ecr_cache_tui.service.CacheService` over an ECR client made elsewhere (the
     demo's), with its own label reader and clock."""
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
     from ecr_cache_tui.service import CacheService  # noqa: PLC0415
 
@@ -261,6 +273,7 @@ def client_service(
 
 
 def _ecr_in(region: str) -> EcrApi:
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 
@@ -281,6 +294,7 @@ def on_path(name: str, path: str | None) -> str | None:
 def _hook_engine(env: Mapping[str, str]) -> EngineApi:
     """The daemon over its unix socket, docker-py made only when pulling, tagging or pushing;
     docker-py for everything when the daemon is not a unix socket (``tcp://``, ``ssh://``)."""
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.docker_socket import (  # noqa: PLC0415
         DaemonSocket,
         SocketEngine,
@@ -288,6 +302,7 @@ def _hook_engine(env: Mapping[str, str]) -> EngineApi:
     )
 
     def sdk_engine() -> EngineApi:
+        # lazy: adapters load only for the command that uses them (not --help, not a hit)
         from ecr_cache_tui.adapters.docker_daemon import Engine, docker_client  # noqa: PLC0415
 
         return Engine(docker_client(env))
@@ -301,6 +316,7 @@ def _hook_engine(env: Mapping[str, str]) -> EngineApi:
 
 
 def _host_state(env: Mapping[str, str], warn: Callable[[str], None]) -> HostStateApi:
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.host_state import HostState, holder_text, state_dir  # noqa: PLC0415
 
     # Who the job is to AWS is part of every record's key too: a job whose credentials are of
@@ -354,6 +370,7 @@ def open_service(
             interactive=interactive,
             env=os.environ if env is None else env,
         )
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
     from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
     from ecr_cache_tui.adapters.labels import RegistryLabelReader  # noqa: PLC0415
@@ -389,6 +406,7 @@ def open_oci_service(
     docker CLI does), answering Basic or Bearer challenges. HTTPS, except plain HTTP for a
     loopback host or with ``insecure``.
     """
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.dockerconfig import DockerConfig  # noqa: PLC0415
     from ecr_cache_tui.adapters.oci import OciRegistry  # noqa: PLC0415
     from ecr_cache_tui.adapters.registry import RegistryClient  # noqa: PLC0415
@@ -410,6 +428,7 @@ def open_oci_service(
 
 
 def _registry_client(host: str, login: Credentials | None) -> RegistryApi:
+    # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.registry import RegistryClient  # noqa: PLC0415
 
     return RegistryClient(host, (login.username, login.password) if login else None)
@@ -420,6 +439,7 @@ def _hook_ecr(plugin: PluginConfig) -> EcrApi | None:
         return None
 
     def make() -> EcrApi:
+        # lazy: adapters load only for the command that uses them (not --help, not a hit)
         from ecr_cache_tui.adapters.aws import ecr_client  # noqa: PLC0415
         from ecr_cache_tui.adapters.ecr import Ecr  # noqa: PLC0415
 

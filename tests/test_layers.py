@@ -10,7 +10,9 @@
 * ``ports`` imports nothing from ``hook``;
 * adapters are composed only in ``wiring`` (and import each other): the commands and the demo
   ask ``wiring``;
-* no function in the package is over :data:`MAX_FUNCTION_LINES` lines.
+* no function in the package is over :data:`MAX_FUNCTION_LINES` lines;
+* an import inside a function (one that start-up time requires) says why: a ``# lazy: <reason>``
+  comment on its line or just above its group of imports.
 
 The rules read the source (:func:`imports_of`), so a violation fails here before it runs; the
 last test imports the core in a fresh interpreter and looks at ``sys.modules``, as Harlequin does.
@@ -19,6 +21,7 @@ last test imports the core in a fresh interpreter and looks at ``sys.modules``, 
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -172,6 +175,34 @@ def long_functions(package: Path = PACKAGE) -> list[str]:
     return sorted(found)
 
 
+#: Lines that may stand between a function-local import and its ``# lazy:`` comment: other
+#: imports of the group, their continuation lines and comments.
+_IMPORT_GROUP = re.compile(r"^\s*(from |import |#|\)|[A-Za-z_][A-Za-z0-9_ ,]*,?\s*$)")
+
+
+def unexplained_lazy_imports(package: Path = PACKAGE) -> list[str]:
+    found = []
+    for module, path in modules(package).items():
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        local = {
+            node.lineno
+            for function in ast.walk(ast.parse(text, str(path)))
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for node in ast.walk(function)
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+        }
+        for line in sorted(local):
+            above = line - 1
+            group = [lines[above]]
+            while above > 0 and lines[above - 1].strip() and _IMPORT_GROUP.match(lines[above - 1]):
+                above -= 1
+                group.append(lines[above])
+            if not any("# lazy:" in seen for seen in group):
+                found.append(f"{module}:{line}: {lines[line - 1].strip()}")
+    return found
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
@@ -228,6 +259,19 @@ def test_there_is_no_import_cycle_between_subpackages() -> None:
 
 def test_no_function_is_over_80_lines() -> None:
     assert long_functions() == []
+
+
+def test_every_function_local_import_says_why() -> None:
+    assert unexplained_lazy_imports() == []
+
+
+def test_a_deliberate_unexplained_lazy_import_is_caught(tmp_path: Path) -> None:
+    package = copy_package(tmp_path)
+    probe = package / "hook" / "_lazy_probe.py"
+    probe.write_text("def f():\n    # lazy: a reason\n    import json\n", encoding="utf-8")
+    assert unexplained_lazy_imports(package) == []
+    probe.write_text("def f():\n    import json\n", encoding="utf-8")
+    assert unexplained_lazy_imports(package) == ["ecr_cache_tui.hook._lazy_probe:2: import json"]
 
 
 def copy_package(tmp_path: Path) -> Path:

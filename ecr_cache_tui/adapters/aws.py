@@ -96,7 +96,7 @@ def ecr_client(
             two multiplied is what once made a throttled token take 226 s and 45 calls.
     """
     # botocore directly, not boto3: boto3's import pulls in s3transfer, which costs the hook
-    # about 0.2 s of start-up for nothing (imported on first use: keeps ``--help`` fast too).
+    # lazy: about 0.2 s of start-up for nothing (imported on first use: keeps ``--help`` fast too).
     from botocore.config import Config  # noqa: PLC0415
     from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
@@ -110,6 +110,7 @@ def ecr_client(
         read_timeout=60,
         user_agent_extra="ecr-cache-tui",
     )
+    # lazy: botocore loads only when AWS is asked (a local hit never is)
     from botocore.exceptions import InvalidRegionError  # noqa: PLC0415
 
     try:
@@ -133,6 +134,7 @@ _LOADERS: dict[str | None, botocore.loaders.Loader] = {}
 def botocore_session(profile: str | None = None) -> botocore.session.Session:
     """A session for ``profile`` whose clients parse epoch times with :func:`utc_timestamp`,
     with the process's shared data loader for its data path (module docstring)."""
+    # lazy: botocore loads only when AWS is asked (a local hit never is)
     import botocore.loaders  # noqa: PLC0415
     import botocore.session  # noqa: PLC0415
 
@@ -164,6 +166,7 @@ def utc_timestamp(value: Any) -> datetime:
             return datetime.fromtimestamp(value, timezone.utc)
         except (OverflowError, OSError, ValueError):
             pass
+    # lazy: botocore loads only when AWS is asked (a local hit never is)
     from botocore.utils import parse_timestamp  # noqa: PLC0415
 
     return parse_timestamp(value)
@@ -176,6 +179,7 @@ def translate_errors(action: str) -> Iterator[None]:
     Args:
         action: what was being done, for the message (``"describe repository build-cache/x"``).
     """
+    # lazy: botocore loads only when AWS is asked (a local hit never is)
     from botocore.exceptions import (  # noqa: PLC0415
         BotoCoreError,
         ClientError,
@@ -236,6 +240,7 @@ def region_of_profile(profile: str | None, *, quiet: bool = False) -> str | None
     Raises:
         ConfigError: the profile is not a configured AWS profile.
     """
+    # lazy: botocore loads only when AWS is asked (a local hit never is)
     from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
     try:

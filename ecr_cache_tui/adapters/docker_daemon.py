@@ -46,7 +46,8 @@ def docker_client(
     Raises:
         DaemonUnreachable: nothing answers at that address.
     """
-    import docker  # noqa: PLC0415  (heavy: imported only by commands that talk to the daemon)
+    # lazy: heavy: imported only by commands that talk to the daemon
+    import docker  # noqa: PLC0415
     from docker.errors import DockerException  # noqa: PLC0415
 
     where = (env or {}).get("DOCKER_HOST") or "the default socket"
@@ -68,6 +69,7 @@ def daemon_platform(client: docker.DockerClient) -> str:
     The daemon may be remote (``DOCKER_HOST``), so this is what a build without ``--platform``
     targets, not the agent's ``uname -m``.
     """
+    # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
     from docker.errors import DockerException  # noqa: PLC0415
 
     try:
@@ -104,6 +106,7 @@ class Engine:
 
     def image_exists(self, reference: str) -> bool:
         """Whether the daemon has ``reference`` (``repo:tag``) locally."""
+        # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
         from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
 
         try:
@@ -116,6 +119,7 @@ class Engine:
 
     def local_labels(self, reference: str) -> dict[str, str] | None:
         """The labels of a local image; ``None`` when the daemon has no such image."""
+        # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
         from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
 
         try:
@@ -128,6 +132,7 @@ class Engine:
 
     def image_labels(self, reference: str) -> dict[str, str]:
         """The labels of a local image (empty when it has none or is absent)."""
+        # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
         from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
 
         try:
@@ -154,6 +159,7 @@ class Engine:
             AccessDenied: the registry refused the credentials.
             RegistryError: any other failure (network, 5xx, …): worth retrying.
         """
+        # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
         from docker.errors import APIError, DockerException, NotFound  # noqa: PLC0415
 
         ref = f"{repository}:{tag}"
@@ -176,6 +182,7 @@ class Engine:
 
     def tag(self, source: str, repository: str, tag: str) -> None:
         """Tag the local image ``source`` as ``repository:tag``."""
+        # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
         from docker.errors import DockerException  # noqa: PLC0415
 
         try:
@@ -199,6 +206,7 @@ class Engine:
             AccessDenied: the registry refused the credentials.
             RegistryError: the push failed (registry down, 5xx, …).
         """
+        # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
         from docker.errors import DockerException  # noqa: PLC0415
 
         ref = f"{repository}:{tag}"

@@ -100,6 +100,7 @@ class Ecr:
         A concurrent creator winning the race (``RepositoryAlreadyExistsException``) is
         success: the existing repository is described and returned, its tags untouched.
         """
+        # lazy: botocore loads only when ECR is asked (a local hit never is)
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
         action = f"create repository {name}"
@@ -161,6 +162,7 @@ class Ecr:
         Raises:
             RepositoryNotFound: the repository does not exist.
         """
+        # lazy: botocore loads only when ECR is asked (a local hit never is)
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
         with translate_errors(f"get lifecycle policy of {name}"):

@@ -337,7 +337,8 @@ class HostState:
     def _write(self, path: Path | None, data: dict[str, Any]) -> None:
         if path is None or not self._directory_ok(path.parent, create=True):
             return
-        import tempfile  # noqa: PLC0415 (a write: not on the local hit's path)
+        # lazy: a write: not on the local hit's path
+        import tempfile  # noqa: PLC0415
 
         tmp = ""
         try:

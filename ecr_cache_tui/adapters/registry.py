@@ -174,7 +174,8 @@ class RegistryClient:
         )
         digest = response.headers.get("Docker-Content-Digest", "")
         if not digest:  # a registry that sends no header: the digest of the bytes served
-            import hashlib  # noqa: PLC0415  (rare: a local hit does not pay for it)
+            # lazy: rare: a local hit does not pay for it
+            import hashlib  # noqa: PLC0415
 
             digest = "sha256:" + hashlib.sha256(response.content).hexdigest()
         return ManifestDocument(media_type=media_type, document=document, digest=digest)
@@ -222,7 +223,8 @@ class RegistryClient:
 
     def _bounded_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         """The manifest's bytes (at most :data:`MAX_MANIFEST_BYTES`) and their sha256 digest."""
-        import hashlib  # noqa: PLC0415  (a resolution only: a local hit does not pay for it)
+        # lazy: a resolution only: a local hit does not pay for it
+        import hashlib  # noqa: PLC0415
 
         response = self._request(
             "GET", repository, f"manifests/{reference}", MANIFEST_ACCEPT, limit=MAX_MANIFEST_BYTES
@@ -377,6 +379,7 @@ class RegistryClient:
 
     def _authorize(self, headers: dict[str, str], scope: str) -> None:
         if self._scheme == "basic" and self._credentials:
+            # lazy: rare: a local hit does not pay for it
             import base64  # noqa: PLC0415
 
             raw = f"{self._credentials[0]}:{self._credentials[1]}".encode()

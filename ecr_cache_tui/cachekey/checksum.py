@@ -183,7 +183,7 @@ def compute(
         if warning:
             warnings.append(warning)
     if config.cache_on_copied:
-        # Imported here: a configuration without the option never loads the reader.
+        # lazy: imported here: a configuration without the option never loads the reader.
         from ecr_cache_tui.cachekey.copied_inputs import (  # noqa: PLC0415
             copied_entries,
             read_context,

@@ -265,7 +265,8 @@ def whitespace_words(args: str) -> list[str]:
 
 def json_words(args: str) -> list[str] | None:
     """The JSON form's strings, or ``None`` when ``args`` is not a JSON array of strings."""
-    import json  # noqa: PLC0415  (only the JSON form needs it)
+    # lazy: only the JSON form needs it
+    import json  # noqa: PLC0415
 
     text = args.lstrip()
     if not text.startswith("["):

@@ -84,6 +84,7 @@ def explain(
 
 
 def _nearest(service: CacheService, repository: str, manifest: Manifest) -> Nearest | None:
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.cachekey.nearest import Candidate, nearest  # noqa: PLC0415
 
     candidates = []
@@ -126,6 +127,7 @@ def render(explanation: Explanation) -> list[str]:
 
 
 def _rows(changes: Sequence[Change]) -> list[str]:
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.cachekey.diffrows import diff_rows  # noqa: PLC0415
     from ecr_cache_tui.commands._maintainer import table  # noqa: PLC0415
 

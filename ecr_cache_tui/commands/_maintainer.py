@@ -114,6 +114,7 @@ def add_registry_arguments(parser: argparse.ArgumentParser, *, labels: bool = Tr
 
 def check_registry_arguments(args: argparse.Namespace) -> None:
     """The registry options together (exit 2 with one line when they do not fit)."""
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.config.parse import is_registry_hostname  # noqa: PLC0415
     from ecr_cache_tui.text import show  # noqa: PLC0415
 
@@ -150,6 +151,7 @@ def check_account_id(account_id: str | None) -> None:
 
 def checked_prefix(prefix: str) -> str:
     """``--prefix``, normalised to end in ``/``: empty, or a repository-name prefix, else exit 2."""
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.config.parse import is_repository_name  # noqa: PLC0415
     from ecr_cache_tui.text import show  # noqa: PLC0415
 
@@ -165,7 +167,8 @@ def checked_prefix(prefix: str) -> str:
 
 def service_from_args(args: argparse.Namespace) -> CacheService:
     """The cache service for the AWS options on ``args``."""
-    from ecr_cache_tui.wiring import open_service  # noqa: PLC0415  (pulls in botocore)
+    # lazy: pulls in botocore
+    from ecr_cache_tui.wiring import open_service  # noqa: PLC0415
 
     check_account_id(args.account_id)
     check_registry_arguments(args)

@@ -28,6 +28,7 @@ __all__ = ["rebuild_here"]
 
 def rebuild_here(args: argparse.Namespace) -> int:
     """Build with ``--pull --no-cache`` and push over the cached tag."""
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.config import load_from  # noqa: PLC0415
     from ecr_cache_tui.config.settings import hook_settings  # noqa: PLC0415
     from ecr_cache_tui.config.sources import from_cli, own_plugin_dir  # noqa: PLC0415

@@ -73,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the tag and the inputs manifest."""
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.cachekey.checksum import compute, resolve_platform  # noqa: PLC0415
     from ecr_cache_tui.cachekey.copied_inputs import key_misses  # noqa: PLC0415
     from ecr_cache_tui.config import check_platform, load_from  # noqa: PLC0415
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
 def _explain(
     config: PluginConfig, manifest: Manifest, uncovered: Sequence[str], *, as_json: bool
 ) -> int:
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.commands._explain import explain, render, to_json  # noqa: PLC0415
     from ecr_cache_tui.wiring import open_service  # noqa: PLC0415
 
@@ -140,6 +142,7 @@ def _write(stream: TextIO, text: str) -> None:
 
 
 def _daemon_platform(env: dict[str, str]) -> str:
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.wiring import daemon_platform  # noqa: PLC0415
 
     return daemon_platform(env)

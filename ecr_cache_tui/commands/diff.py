@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the two manifests side by side."""
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.cachekey.diffrows import diff_rows  # noqa: PLC0415
     from ecr_cache_tui.cachekey.inputs import describe_changes  # noqa: PLC0415
 

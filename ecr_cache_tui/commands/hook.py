@@ -96,6 +96,7 @@ def run_hook(
     env: Mapping[str, str], checkout: Path, export_file: Path, *, plugin_dir: Path | None = None
 ) -> int:
     """Load and validate the configuration, wire the adapters, run the flow, write the exports."""
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.config import load  # noqa: PLC0415
     from ecr_cache_tui.config.settings import hook_settings  # noqa: PLC0415
     from ecr_cache_tui.config.sources import own_plugin_dir  # noqa: PLC0415

@@ -72,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _whole(option: str, text: str, least: int) -> int:
     value = text.strip()
     if not (value.isascii() and value.isdigit()) or int(value) < least or len(value) > 6:
+        # lazy: a subcommand loads what it runs only when it runs (--help stays light)
         from ecr_cache_tui.text import show  # noqa: PLC0415
 
         raise UsageError(

@@ -74,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Evict tags (or rebuild now with ``--here``)."""
     if args.here:
+        # lazy: a subcommand loads what it runs only when it runs (--help stays light)
         from ecr_cache_tui.commands._rebuild_here import rebuild_here  # noqa: PLC0415
 
         return rebuild_here(args)

@@ -76,6 +76,7 @@ def _need(extra: str, *modules: str) -> None:
     The base install (``pip install ecr_cache_tui``, the hook's own virtualenv) has neither
     textual nor moto: they come with the ``[tui]`` and ``[demo]`` extras.
     """
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     import importlib.util  # noqa: PLC0415
 
     missing = [name for name in modules if importlib.util.find_spec(name) is None]
@@ -95,13 +96,15 @@ def run(args: argparse.Namespace) -> int:
         _need("demo", "textual", "moto")
     else:
         _need("tui", "textual")
-    from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415  (textual only here)
+    # lazy: textual only here
+    from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415
 
     if args.demo:
         return _run_demo(args, prefix, refresh)
 
     if args.registry_provider == "oci":
         return _run_oci(args, prefix, refresh)
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.wiring import open_service, service_region  # noqa: PLC0415
 
     region = service_region(args.region, args.profile)
@@ -126,8 +129,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_oci(args: argparse.Namespace, prefix: str, refresh: float | None) -> int:
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     import os  # noqa: PLC0415
 
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415
     from ecr_cache_tui.wiring import open_oci_service  # noqa: PLC0415
 
@@ -149,6 +154,7 @@ def _run_oci(args: argparse.Namespace, prefix: str, refresh: float | None) -> in
 
 def _run_demo(args: argparse.Namespace, prefix: str, refresh: float | None) -> int:
     """The demo ECR (moto) and the demo OCI registry (loopback) side by side: ``g`` switches."""
+    # lazy: a subcommand loads what it runs only when it runs (--help stays light)
     from ecr_cache_tui.demo import DEMO_REGION, DemoEcr, DemoRegistry, demo_service  # noqa: PLC0415
     from ecr_cache_tui.tui.app import CacheApp  # noqa: PLC0415
     from ecr_cache_tui.wiring import open_oci_service  # noqa: PLC0415

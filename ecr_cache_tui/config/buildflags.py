@@ -60,7 +60,8 @@ def flag_values(words: Sequence[str], flag: str) -> list[tuple[int, str, bool]]:
 
 def secret_fields(value: str) -> list[tuple[str, str]]:
     """``--secret``'s value as ``(key, value)`` fields (a field without ``=`` has value ``""``)."""
-    import csv  # noqa: PLC0415  (only a --secret needs it; the hook's imports stay lean)
+    # lazy: only a --secret needs it; the hook's imports stay lean
+    import csv  # noqa: PLC0415
 
     try:
         row = next(csv.reader([value]), [])

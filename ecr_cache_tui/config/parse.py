@@ -377,7 +377,8 @@ class _Parser:
 
     def _additional_build_args(self, raw: str) -> tuple[str, ...]:
         try:
-            import shlex  # noqa: PLC0415 (only when the option is set)
+            # lazy: only when the option is set
+            import shlex  # noqa: PLC0415
 
             words = tuple(shlex.split(raw, comments=False, posix=True))
         except ValueError as exc:
@@ -704,7 +705,8 @@ def _check_region(origin: str, value: str) -> str:
 def _unknown(key: object) -> ConfigError:
     name = str(key)
     normal = name.lower().replace("_", "-").replace(" ", "-")
-    import difflib  # noqa: PLC0415 (only for an unknown key)
+    # lazy: only for an unknown key
+    import difflib  # noqa: PLC0415
 
     close = difflib.get_close_matches(normal, OPTIONS, n=1, cutoff=0.6)
     hint = f'did you mean "{close[0]}"?' if close else f"allowed: {', '.join(OPTIONS)}"
@@ -765,7 +767,8 @@ _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
 def _is_tag_text(text: str) -> bool:
     """ECR's tag pattern ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*``."""
-    import unicodedata  # noqa: PLC0415 (only when ecr-tags are set)
+    # lazy: only when ecr-tags are set
+    import unicodedata  # noqa: PLC0415
 
     return all(ch in _TAG_PUNCTUATION or unicodedata.category(ch)[0] in "LZN" for ch in text)
 

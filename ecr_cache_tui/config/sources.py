@@ -358,7 +358,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         )
     else:
         try:
-            import yaml  # noqa: PLC0415  (only this command path reads YAML)
+            # lazy: only this command path reads YAML
+            import yaml  # noqa: PLC0415
         except ImportError as exc:
             # The hook's own install (requirements.lock) has no PyYAML: it never reads YAML.
             raise ConfigError(

@@ -128,13 +128,16 @@ class DemoEcr:
     def start(self) -> DemoEcr:
         """Start moto and fill it. Raises :class:`ConfigError` when moto is not installed."""
         try:
-            from moto import mock_aws  # noqa: PLC0415  (heavy, and only the demo needs moto)
+            # lazy: heavy, and only the demo needs moto
+            from moto import mock_aws  # noqa: PLC0415
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise ConfigError(
                 "--demo needs moto: pip install 'ecr_cache_tui[demo]'", option="--demo"
             ) from exc
+        # lazy: the demo's moto and botocore load only when the demo starts
         from moto.ecr.models import ecr_backends  # noqa: PLC0415
 
+        # lazy: the demo's moto and botocore load only when the demo starts
         from ecr_cache_tui.wiring import aws_session  # noqa: PLC0415
 
         self._mock = mock_aws()
@@ -342,6 +345,7 @@ def demo_service(demo: DemoEcr, clock: Callable[[], datetime] | None = None) -> 
         clock: the service's clock (default: the demo's fixed ``now``, so expiry previews
             agree with the generated ages).
     """
+    # lazy: the demo's moto and botocore load only when the demo starts
     from ecr_cache_tui.wiring import client_service  # noqa: PLC0415
 
     fixed = demo.now

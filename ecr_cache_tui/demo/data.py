@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -210,8 +210,6 @@ def build_arg(name: str, digest: str, after: str | None = None) -> tuple[str, st
 
 
 def replace_state(state: InputsState, **changes: Any) -> InputsState:
-    from dataclasses import replace  # noqa: PLC0415
-
     return replace(state, **changes)
 
 

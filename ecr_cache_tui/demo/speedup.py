@@ -111,6 +111,7 @@ def _epoch_of(value: Any, kind: str, zone: Any) -> float:
     if isinstance(value, datetime):
         when = value
     else:
+        # lazy: moto and botocore load only when the demo starts
         from botocore.utils import parse_to_aware_datetime  # noqa: PLC0415
 
         when = parse_to_aware_datetime(value)
@@ -130,6 +131,7 @@ class _MethodSwap:
         self._original: Any = None
 
     def install(self) -> None:
+        # lazy: moto and botocore load only when the demo starts
         from moto.ecr.responses import ECRResponse  # noqa: PLC0415
 
         with self._lock:
@@ -140,6 +142,7 @@ class _MethodSwap:
             self._users += 1
 
     def uninstall(self) -> None:
+        # lazy: moto and botocore load only when the demo starts
         from moto.ecr.responses import ECRResponse  # noqa: PLC0415
 
         with self._lock:

@@ -50,7 +50,8 @@ def step_context(env: Mapping[str, str]) -> str:
     )
     room = _MAX_CONTEXT - len(_PREFIX) - len(FAILED_SUFFIX)
     if len(step) > room:
-        import hashlib  # noqa: PLC0415  (rare; a local hit does not pay for OpenSSL's import)
+        # lazy: rare; a local hit does not pay for OpenSSL's import
+        import hashlib  # noqa: PLC0415
 
         digest = hashlib.sha256(step.encode("utf-8", "surrogatepass")).hexdigest()[:12]
         step = f"{step[: room - 13]}-{digest}"

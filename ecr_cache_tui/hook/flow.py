@@ -227,6 +227,7 @@ def _base_images(
 ) -> tuple[BaseImage, ...]:
     """The base images' digests (``base-image-digests``): the host's records within the window,
     else the registry (:mod:`ecr_cache_tui.hook.baseimages`)."""
+    # lazy: a local hit does not load the miss path
     from ecr_cache_tui.hook.baseimages import base_images_of  # noqa: PLC0415
 
     def resolver() -> BaseImageResolver:
@@ -347,7 +348,7 @@ def _on_miss(
     build that may not write: it builds and uses its image locally)."""
     if decided.hit:
         return Done(decided)
-    # Only a miss builds: a local hit does not import the build's modules.
+    # lazy: only a miss builds: a local hit does not import the build's modules.
     from ecr_cache_tui.hook.miss import build, explain, pull_cache_from, push  # noqa: PLC0415
 
     with _one_build_per_host(deps, remote, decided) as outcome:
@@ -388,6 +389,7 @@ def _cache_from_skipped(
     builder reuses nothing of it), or ``None``."""
     if not config.cache_from:
         return None
+    # lazy: a local hit does not load the miss path
     from ecr_cache_tui.hook.dockerfile import cache_from_skipped, read_build  # noqa: PLC0415
 
     reading = read_build(config, checkout, platform=platform)
@@ -398,7 +400,8 @@ def _key_misses(config: PluginConfig, checkout: Path, deps: HookDeps, key: Key) 
     """On a miss: each ``COPY``/``ADD`` source no ``cache-on`` pattern covers, in one collapsed
     group (plain lines: never a warning of the annotation). Read here, not on a hit: it lists
     the context."""
-    from ecr_cache_tui.cachekey.copied_inputs import key_misses  # noqa: PLC0415  (a miss only)
+    # lazy: a miss only
+    from ecr_cache_tui.cachekey.copied_inputs import key_misses  # noqa: PLC0415
 
     misses = key_misses(config, checkout, key.manifest, platform=key.platform)
     if misses.lines:
@@ -450,6 +453,7 @@ def _pay_owed_push(
     if _pending(deps, remote.reference) is None:
         return done
     deps.log.info("an earlier push of this tag from this host failed: pushing it now")
+    # lazy: a local hit does not load the miss path
     from ecr_cache_tui.hook.miss import push  # noqa: PLC0415
 
     return done._replace(pushed=push(config, deps, session, remote), owed=True)

@@ -95,7 +95,8 @@ def build(
     """Step 7: ``docker build`` through the CLI, output streamed through the redactor."""
     log = deps.log
     buildkit = deps.builder.has_buildkit()
-    import tempfile  # noqa: PLC0415  (a build only: a local hit does not pay for it)
+    # lazy: a build only: a local hit does not pay for it
+    import tempfile  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="ecr-cache-", dir=deps.tempdir) as tmp:
         if config.dockerfile_inline is not None:

@@ -90,7 +90,7 @@ def ensure_remote(config: PluginConfig, deps: HookDeps) -> tuple[str, str | None
         assert config.registry_hostname is not None
         return config.registry_hostname, None
     deps.log.group(f":ecr: ecr-cache: repository {config.ecr_name} ({config.region})")
-    # Not on a local hit whose repository this host ensured: that one never gets here.
+    # lazy: not on a local hit whose repository this host ensured: that one never gets here.
     from ecr_cache_tui.hook.repository import ensure_policy, ensure_repository  # noqa: PLC0415
 
     ecr = deps.ecr
@@ -205,6 +205,7 @@ class RegistrySession:
 
     def _stored_or_ecr_login(self) -> Credentials | None:
         """Step 5: a credential helper that serves the host, else (ECR) an authorization token."""
+        # lazy: a local hit never imports ecr_cache_tui.model (some twenty dataclasses)
         from ecr_cache_tui.model import Credentials  # noqa: PLC0415
 
         deps = self._deps

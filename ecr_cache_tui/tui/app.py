@@ -444,6 +444,7 @@ class CacheApp(App[None]):
             show_error(self, event.doing, event.error)
 
     def on_worker_state_changed(self, event: object) -> None:
+        # lazy: textual's worker module loads with the first worker, not at start
         from textual.worker import Worker, WorkerState  # noqa: PLC0415
 
         if (
