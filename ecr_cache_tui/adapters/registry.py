@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -44,12 +44,16 @@ from ecr_cache_tui.errors import (
     TagNotFound,
 )
 
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
+
 __all__ = [
     "INDEX_TYPES",
     "MANIFEST_ACCEPT",
     "MAX_DOCUMENT",
     "MAX_MANIFEST_BYTES",
     "MAX_PAGE",
+    "EnvOnceSession",
     "ManifestDocument",
     "RegistryClient",
     "default_scheme",
@@ -106,6 +110,48 @@ def default_scheme(host: str) -> str:
         return "https"
 
 
+class EnvOnceSession(requests.Session):
+    """A ``requests.Session`` that reads the environment once per origin, not per request.
+
+    ``requests`` walks ``os.environ`` twice (proxies, ``no_proxy``, the CA bundle) and stats
+    ``.netrc`` three times on every request: most of its own CPU on a listing of thousands of
+    small requests. The answers depend only on the origin (and the arguments), so each origin's
+    are read on its first request and reused; what they are is what ``requests`` would find.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: dict[tuple[Any, ...], _Settings] = {}
+        self._netrc: dict[tuple[str, str], Any] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if proxies or not self.trust_env:  # proxies asked for per request: as requests does
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(str(url))
+        key = (parts.scheme, parts.netloc, stream, verify, cert)
+        settings = self._settings.get(key)
+        if settings is None:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._settings[key] = settings
+        return {**settings, "proxies": dict(settings["proxies"])}
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        if self.trust_env and not request.auth and not self.auth:
+            parts = urlsplit(str(request.url))
+            origin = (parts.scheme, parts.netloc)
+            if origin not in self._netrc:
+                self._netrc[origin] = requests.utils.get_netrc_auth(request.url) or _no_auth
+            request.auth = self._netrc[origin]
+        return super().prepare_request(request)
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """No login (what a ``.netrc`` without the host gives), known without reading it again."""
+    return request
+
+
 class RegistryClient:
     """Read manifests and image configs from one registry host.
 
@@ -129,7 +175,7 @@ class RegistryClient:
         self.host = host
         self.base = f"{scheme or default_scheme(host)}://{host}"
         self._credentials = credentials
-        self._session = session or requests.Session()
+        self._session = session or EnvOnceSession()
         self._timeout = timeout
         # Learned from the first challenge: "basic" sends the login up front from then on.
         self._scheme: str | None = None

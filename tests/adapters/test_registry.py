@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from ecr_cache_tui.adapters.registry import RegistryClient, default_scheme
 from ecr_cache_tui.errors import AccessDenied, RegistryError, RepositoryNotFound, TagNotFound
@@ -81,3 +83,35 @@ def test_against_the_htpasswd_registry(
     assert client.image_labels("adapters/registry", "t1") == {}
     with pytest.raises(AccessDenied):
         RegistryClient(services.auth_registry, None).manifest_exists("adapters/registry", "t1")
+
+
+@pytest.mark.services
+def test_environment_is_read_once_per_origin_and_still_applies(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = services.auth_registry.rsplit(":", 1)[0]
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine {host} login {ECR_USER} password {ECR_PASSWORD}\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("NO_PROXY", "*")
+    reads: list[str] = []
+
+    def counted(real: Any) -> Any:
+        def read(url: Any, *args: Any, **kwargs: Any) -> Any:
+            reads.append(real.__name__)
+            return real(url, *args, **kwargs)
+
+        return read
+
+    monkeypatch.setattr(requests.utils, "get_netrc_auth", counted(requests.utils.get_netrc_auth))
+    monkeypatch.setattr(
+        requests.sessions, "get_environ_proxies", counted(requests.sessions.get_environ_proxies)
+    )
+    client = RegistryClient(services.auth_registry)  # no login but the .netrc's
+    for _ in range(3):
+        assert isinstance(list(client.iter_names("_catalog", "repositories", "")), list)
+    assert sorted(reads) == ["get_environ_proxies", "get_netrc_auth"]
+    monkeypatch.setenv("NETRC", str(tmp_path / "none"))
+    with pytest.raises(AccessDenied):  # without the .netrc the same registry refuses
+        list(RegistryClient(services.auth_registry).iter_names("_catalog", "repositories", ""))
