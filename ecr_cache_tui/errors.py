@@ -7,9 +7,10 @@ exit code below, never a traceback::
 
     EcrCacheError                       exit code
     ├── ConfigError                      2   bad input: an option, a value, an argument
-    │   └── UsageError                   2   a command-line argument the command cannot use
-    │       ├── OutsidePrefix            2   a change outside the cache prefix, not forced
-    │       └── NoPolicies               2   a policy asked of a registry that has none (OCI)
+    │   ├── UsageError                   2   a command-line argument the command cannot use
+    │   │                                    (raised by the shells only: the core raises the rest)
+    │   ├── OutsidePrefix                2   a change outside the cache prefix, not forced
+    │   └── NoPolicies                   2   a policy asked of a registry that has none (OCI)
     ├── BuildError                       1   `docker build` failed
     ├── RemoteError                      3   AWS or the registry
     │   ├── AccessDenied                 3   credentials missing or not allowed
@@ -128,7 +129,7 @@ class UsageError(ConfigError):
     """A command-line argument the command cannot use."""
 
 
-class OutsidePrefix(UsageError):
+class OutsidePrefix(ConfigError):
     """A change to ``repository``, outside the cache prefix ``prefix``, that was not forced."""
 
     def __init__(self, message: str, *, repository: str, prefix: str) -> None:
@@ -137,7 +138,7 @@ class OutsidePrefix(UsageError):
         self.prefix = prefix
 
 
-class NoPolicies(UsageError):
+class NoPolicies(ConfigError):
     """A lifecycle policy asked of ``repository`` on a registry that has none (OCI): its tags
     are expired by hand (``prune``)."""
 

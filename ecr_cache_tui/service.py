@@ -29,12 +29,12 @@ from ecr_cache_tui.cachekey.inputs import diff as diff_manifests
 from ecr_cache_tui.config.options import CACHE_PREFIX
 from ecr_cache_tui.config.parse import is_repository_name
 from ecr_cache_tui.errors import (
+    ConfigError,
     NoPolicies,
     OutsidePrefix,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
-    UsageError,
 )
 from ecr_cache_tui.model import (
     ECR,
@@ -218,7 +218,7 @@ def build_eviction_plan(
 
 def _check_days(days: int) -> None:
     if days < 1:
-        raise UsageError(
+        raise ConfigError(
             f"max-age-days: {days} is not allowed; use a whole number >= 1",
             option="max-age-days",
         )
@@ -350,18 +350,18 @@ class CacheService:
         ``build-cache/acme/web``).
 
         Raises:
-            UsageError: ``pipeline`` is empty.
+            ConfigError: ``pipeline`` is empty.
             RepositoryNotFound: neither exists.
         """
         name = pipeline.strip().strip("/")
         if not name:
-            raise UsageError("PIPELINE: empty; give org/pipeline or a repository name")
+            raise ConfigError("PIPELINE: empty; give org/pipeline or a repository name")
         candidates = [name]
         if self.prefix and not name.startswith(self.prefix):
             candidates.insert(0, self.prefix + name)
         candidates = [c for c in candidates if is_repository_name(c)]
         if not candidates:
-            raise UsageError(
+            raise ConfigError(
                 f"PIPELINE: {show(pipeline)} is not valid: expected org/pipeline or a repository "
                 "name (lower-case letters, digits, '.', '_', '-' between them, '/'-separated)"
             )
@@ -428,7 +428,7 @@ class CacheService:
         """Exactly what evicting ``tags`` (``None``: every image) would delete. No side effect.
 
         Raises:
-            UsageError: ``repository`` is outside the prefix and ``force`` is not set.
+            ConfigError: ``repository`` is outside the prefix and ``force`` is not set.
             TagNotFound: a named tag does not exist.
         """
         self._guard(repository, force)
@@ -468,12 +468,14 @@ class CacheService:
                 the clock's now).
 
         Raises:
-            UsageError: ``days`` < 1, ``keep`` < 0, or ``repository`` outside the prefix
+            ConfigError: ``days`` < 1, ``keep`` < 0, or ``repository`` outside the prefix
                 without ``force``.
         """
         _check_days(days)
         if keep < 0:
-            raise UsageError(f"keep: {keep} is not allowed; use a whole number >= 0", option="keep")
+            raise ConfigError(
+                f"keep: {keep} is not allowed; use a whole number >= 0", option="keep"
+            )
         self._guard(repository, force)
         info = self._describe(repository)
         images = list(self.ecr.iter_images(repository))
@@ -526,7 +528,7 @@ class CacheService:
         """The policy change to ``days`` and what it would expire at once. No side effect.
 
         Raises:
-            UsageError: ``days`` < 1, or ``repository`` is outside the prefix without ``force``.
+            ConfigError: ``days`` < 1, or ``repository`` is outside the prefix without ``force``.
         """
         _check_days(days)
         self._guard(repository, force)
@@ -556,7 +558,7 @@ class CacheService:
         time. No side effect; one failing fails the whole plan.
 
         Raises:
-            UsageError: as :meth:`plan_policy` (``days`` is checked before any call).
+            ConfigError: as :meth:`plan_policy` (``days`` is checked before any call).
         """
         _check_days(days)
         if not repositories:

@@ -14,11 +14,11 @@ from ecr_cache_tui.adapters.ecr import Ecr
 from ecr_cache_tui.adapters.labels import RegistryLabelReader
 from ecr_cache_tui.cachekey.inputs import LABEL, InputEntry, Manifest
 from ecr_cache_tui.errors import (
+    ConfigError,
     OutsidePrefix,
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
-    UsageError,
 )
 from ecr_cache_tui.model import Credentials, ImageDetail, PipelineSummary
 from ecr_cache_tui.service import (
@@ -238,7 +238,7 @@ def test_resolve_org_pipeline_and_full_name(world: Caches) -> None:
     assert world.service.resolve("custom/repo") == "custom/repo"
     with pytest.raises(RepositoryNotFound, match="build-cache/acme/nope"):
         world.service.resolve("acme/nope")
-    with pytest.raises(UsageError):
+    with pytest.raises(ConfigError):
         world.service.resolve("  ")
 
 
@@ -268,7 +268,7 @@ def test_evict_everything_empties_the_repository(world: Caches) -> None:
 def test_eviction_outside_prefix_needs_force(world: Caches) -> None:
     world.push("custom/repo", "t1", "a")
 
-    with pytest.raises(UsageError, match="outside the cache prefix"):
+    with pytest.raises(ConfigError, match="outside the cache prefix"):
         world.service.plan_eviction("custom/repo", ["t1"])
     assert world.service.plan_eviction("custom/repo", ["t1"], force=True).items
 
@@ -329,14 +329,14 @@ def test_policies_planned_for_several_repositories_in_their_order(world: Caches)
         ("build-cache/zeta/api", None, 7),
         (REPO, 14, 7),
     ]
-    with pytest.raises(UsageError, match="max-age-days"):
+    with pytest.raises(ConfigError, match="max-age-days"):
         world.service.plan_policies([REPO], 0)
     assert world.service.get_policy(REPO).max_age_days == 14  # planning changed nothing
 
 
 def test_policy_rejects_bad_days_and_outside_prefix(world: Caches) -> None:
     world.push("custom/repo", "t1", "a")
-    with pytest.raises(UsageError, match="max-age-days"):
+    with pytest.raises(ConfigError, match="max-age-days"):
         world.service.plan_policy(REPO, 0)
     with pytest.raises(OutsidePrefix, match="outside the cache prefix") as caught:
         world.service.plan_policy("custom/repo", 7)

@@ -33,7 +33,6 @@ from ecr_cache_tui.errors import (
     TagNotFound,
     Throttled,
     Unavailable,
-    UsageError,
 )
 from ecr_cache_tui.text import show
 
@@ -120,7 +119,7 @@ def ecr_client(
             f"profile: {show(profile)} is not a configured AWS profile", option="profile"
         ) from exc
     except InvalidRegionError as exc:
-        raise UsageError(
+        raise ConfigError(
             f"region: {show(region)} is not valid: expected an AWS region such as eu-west-1",
             option="region",
         ) from exc

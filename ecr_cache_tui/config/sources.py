@@ -56,7 +56,7 @@ from ecr_cache_tui.config.strings import (
     check_size,
     loads_json,
 )
-from ecr_cache_tui.errors import ConfigError, UsageError, one_line
+from ecr_cache_tui.errors import ConfigError, one_line
 
 __all__ = [
     "CONFIGURATION_ENV",
@@ -420,10 +420,10 @@ def from_cli(config_json: str | None, config_file: Path | None) -> dict[str, Any
     if config_json is None:
         return None
     raw = loads_json(
-        config_json, "--config", UsageError, hint=": expected an object of plugin options"
+        config_json, "--config", ConfigError, hint=": expected an object of plugin options"
     )
     if not isinstance(raw, dict):
-        raise UsageError(
+        raise ConfigError(
             f"--config: a JSON {type(raw).__name__} is not valid: expected an object of options",
             option="--config",
         )
