@@ -46,7 +46,6 @@ import json
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from ecr_cache_tui import lifecycle
@@ -67,6 +66,7 @@ from ecr_cache_tui.demo.data import (
     organisations,
     pipeline_names,
 )
+from ecr_cache_tui.demo.served import Served
 from ecr_cache_tui.demo.speedup import FAST_DESCRIBE_IMAGES
 from ecr_cache_tui.errors import ConfigError
 
@@ -90,7 +90,7 @@ DEMO_REGION = "eu-west-1"
 DEMO_NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
 
-class DemoEcr:
+class DemoEcr(Served):
     """moto's ECR in this process, filled with cache repositories; a context manager.
 
     Args:
@@ -176,17 +176,6 @@ class DemoEcr:
             self._mock.stop()
             self._mock = None
             self._client = None
-
-    def __enter__(self) -> DemoEcr:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def client(self) -> ECRClient:

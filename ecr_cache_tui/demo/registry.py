@@ -21,7 +21,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +34,7 @@ from ecr_cache_tui.demo.data import (
     layer_digest,
     make_image,
 )
+from ecr_cache_tui.demo.served import Served
 
 __all__ = ["DEMO_OCI_PIPELINES", "DemoRegistry"]
 
@@ -57,7 +57,7 @@ class _Repository:
     blobs: dict[str, bytes] = field(default_factory=dict)
 
 
-class DemoRegistry:
+class DemoRegistry(Served):
     """A ``registry:2``-compatible registry on ``127.0.0.1`` with generated pipelines.
 
     Args:
@@ -93,17 +93,6 @@ class DemoRegistry:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    def __enter__(self) -> DemoRegistry:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def tags(self, repository: str) -> list[str]:
         """The tags of ``repository`` now, sorted."""
