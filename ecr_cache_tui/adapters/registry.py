@@ -26,7 +26,6 @@ here::
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -207,12 +206,9 @@ class RegistryClient:
         """
         response = self._request("GET", repository, f"manifests/{reference}", MANIFEST_ACCEPT)
         self._check(response, repository, reference)
-        try:
-            document = _decode(response.content)
-        except ValueError as exc:
-            raise RegistryError(f"{self._where(repository, reference)}: not JSON") from exc
-        if not isinstance(document, dict):
-            raise RegistryError(f"{self._where(repository, reference)}: not a manifest")
+        document = _json_object(
+            response.content, self._where(repository, reference), kind="a manifest"
+        )
         media_type = str(
             document.get("mediaType")
             or response.headers.get("Content-Type", "").split(";")[0]
@@ -245,12 +241,7 @@ class RegistryClient:
         if media_type not in INDEX_TYPES and _DIGEST.fullmatch(digest):
             return digest
         body, digest = self._bounded_manifest(repository, reference)
-        try:
-            document = json.loads(body)
-        except ValueError as exc:
-            raise RegistryError(f"{self._where(repository, reference)}: not JSON") from exc
-        if not isinstance(document, dict):
-            raise RegistryError(f"{self._where(repository, reference)}: not a manifest")
+        document = _json_object(body, self._where(repository, reference), kind="a manifest")
         if str(document.get("mediaType") or media_type) not in INDEX_TYPES and not isinstance(
             document.get("manifests"), list
         ):
@@ -283,13 +274,7 @@ class RegistryClient:
         """A JSON blob (an image config) by digest."""
         response = self._request("GET", repository, f"blobs/{digest}", "*/*")
         self._check(response, repository, digest)
-        try:
-            data = _decode(response.content)
-        except ValueError as exc:
-            raise RegistryError(f"{self._where(repository, digest)}: blob is not JSON") from exc
-        if not isinstance(data, dict):
-            raise RegistryError(f"{self._where(repository, digest)}: blob is not a JSON object")
-        return data
+        return _json_object(response.content, self._where(repository, digest), subject="blob is ")
 
     def image_labels(
         self, repository: str, reference: str, *, platform: str | None = None
@@ -337,7 +322,7 @@ class RegistryClient:
             if response.status_code == 404:
                 raise RepositoryNotFound(f"{self.host}/v2/{path}: not found")
             self._check(response, path, "")
-            body = _json_object(response, f"{self.host}/v2/{path}")
+            body = _json_object(response.content, f"{self.host}/v2/{path}")
             names = body.get(key) or []  # registry:2 answers "tags": null for none
             if not isinstance(names, list):
                 raise RegistryError(f"{self.host}/v2/{path}: {key} is not a list")
@@ -521,13 +506,17 @@ def _decode(body: bytes) -> Any:
     return boundedjson.loads(body, max_chars=MAX_PAGE, max_depth=_MAX_DEPTH)
 
 
-def _json_object(response: requests.Response, where: str) -> dict[str, Any]:
+def _json_object(
+    body: bytes, where: str, *, kind: str = "a JSON object", subject: str = ""
+) -> dict[str, Any]:
+    """``body``'s JSON object (see :func:`_decode`); else a :class:`RegistryError`
+    ``{where}: {subject}not JSON`` or ``{where}: {subject}not {kind}``."""
     try:
-        data = _decode(response.content)
+        data = _decode(body)
     except ValueError as exc:
-        raise RegistryError(f"{where}: not JSON") from exc
+        raise RegistryError(f"{where}: {subject}not JSON") from exc
     if not isinstance(data, dict):
-        raise RegistryError(f"{where}: not a JSON object")
+        raise RegistryError(f"{where}: {subject}not {kind}")
     return data
 
 
