@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ecr_cache_tui.adapters.docker_socket import labels_of
 from ecr_cache_tui.errors import (
     AccessDenied,
     DaemonUnreachable,
@@ -26,6 +27,7 @@ from ecr_cache_tui.model import Credentials, ProgressEvent
 
 if TYPE_CHECKING:
     import docker
+    from docker.models.images import Image
 
 __all__ = ["Engine", "daemon_platform", "docker_client"]
 
@@ -119,6 +121,16 @@ class Engine:
 
     def local_labels(self, reference: str) -> dict[str, str] | None:
         """The labels of a local image; ``None`` when the daemon has no such image."""
+        image = self._image(reference)
+        return None if image is None else labels_of(image.attrs)
+
+    def image_labels(self, reference: str) -> dict[str, str]:
+        """The labels of a local image (empty when it has none or is absent)."""
+        image = self._image(reference)
+        return {} if image is None else {str(k): str(v) for k, v in (image.labels or {}).items()}
+
+    def _image(self, reference: str) -> Image | None:
+        """The daemon's image ``reference`` (inspected); ``None`` when it has no such image."""
         # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
         from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
 
@@ -128,20 +140,7 @@ class Engine:
             return None
         except DockerException as exc:
             raise DaemonUnreachable(f"cannot inspect image {reference}: {exc}") from exc
-        return {str(k): v for k, v in (image.labels or {}).items() if isinstance(v, str)}
-
-    def image_labels(self, reference: str) -> dict[str, str]:
-        """The labels of a local image (empty when it has none or is absent)."""
-        # lazy: the Docker SDK loads only when asked (a local hit uses the socket)
-        from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: PLC0415
-
-        try:
-            image = self._client.images.get(reference)
-        except (ImageNotFound, NotFound):
-            return {}
-        except DockerException as exc:
-            raise DaemonUnreachable(f"cannot inspect image {reference}: {exc}") from exc
-        return {str(k): str(v) for k, v in (image.labels or {}).items()}
+        return image
 
     def pull(
         self,
