@@ -421,6 +421,44 @@ def setup(env: dict[str, str], checkout: Path) -> str:
     return reference.rsplit(":", 1)[1]
 
 
+def plugin_config(registry: str) -> dict[str, object]:
+    """The plugin's configuration the benches' hook runs with, its images on ``registry``."""
+    return {
+        "dockerfile-inline": "FROM local/busybox:latest\nCOPY blob.bin package-lock.json /data/\n",
+        "cache-on": ["package-lock.json"],
+        "registry-hostname": registry,
+        "ecr-name": ECR_NAME,
+        "region": REGION,
+        "max-age-days": 14,
+    }
+
+
+def bench_env(
+    config: Mapping[str, object], proxy: str, work: Path, *, pipeline: str, docker_config: Path
+) -> dict[str, str]:
+    """The agent's environment for a hook run: this process's without its ``AWS_``,
+    ``BUILDKITE_``, ``ECR_``, ``XDG_``, virtualenv and Python names, then moto's credentials
+    behind ``proxy``, the plugin's ``config``, the pipeline's names and state under ``work``."""
+    return {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "BUILDKITE_", "ECR_", "XDG_", "VIRTUAL_ENV", "PYTHON"))
+        },
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": proxy,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config),
+        "BUILDKITE_ORGANIZATION_SLUG": "bench",
+        "BUILDKITE_PIPELINE_SLUG": pipeline,
+        "BUILDKITE_AGENT_NAME": "bench-agent",
+        "DOCKER_CONFIG": str(docker_config),
+        "XDG_STATE_HOME": str(work / "state"),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="timed runs per scenario")
@@ -443,14 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     checkout = work / "checkout"
     checkout.mkdir()
     relay = CountingRelay(registry)
-    config = {
-        "dockerfile-inline": "FROM local/busybox:latest\nCOPY blob.bin package-lock.json /data/\n",
-        "cache-on": ["package-lock.json"],
-        "registry-hostname": relay.address,
-        "ecr-name": ECR_NAME,
-        "region": REGION,
-        "max-age-days": 14,
-    }
+    config = plugin_config(relay.address)
     # The agent's interpreter, as the shim finds it: the real binary first on PATH under its
     # versioned name (not a pyenv shim script), then the system's docker CLI and tools.
     interpreter = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
@@ -458,24 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     bin_dir.mkdir()
     os.symlink(interpreter, bin_dir / f"python3.{sys.version_info.minor}")
     os.symlink(interpreter, bin_dir / "python3")
-    base_env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "BUILDKITE_", "ECR_", "XDG_", "VIRTUAL_ENV", "PYTHON"))
-    }
     agent_env = {
-        **base_env,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ENDPOINT_URL": proxy,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config),
-        "BUILDKITE_ORGANIZATION_SLUG": "bench",
-        "BUILDKITE_PIPELINE_SLUG": "web",
-        "BUILDKITE_AGENT_NAME": "bench-agent",
-        "DOCKER_CONFIG": str(work / "docker-config-hook"),
-        "XDG_STATE_HOME": str(work / "state"),
+        **bench_env(config, proxy, work, pipeline="web", docker_config=work / "docker-config-hook"),
         "XDG_CACHE_HOME": str(HOOK_CACHE),
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
     }

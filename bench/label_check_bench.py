@@ -23,7 +23,6 @@ front of moto, a counting relay in front of the registry): a local hit must make
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -37,9 +36,10 @@ sys.path.insert(0, str(REPO))
 from bench.hook_bench import (  # noqa: E402  (its proxy, relay, timing and setup, reused)
     ECR_NAME,
     PYTHON,
-    REGION,
     CallLog,
     Sample,
+    bench_env,
+    plugin_config,
     setup,
     start_proxy,
     timed,
@@ -90,32 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     base = baseline_tree(args.baseline, work / "baseline")
     checkout = work / "checkout"
     checkout.mkdir()
-    config = {
-        "dockerfile-inline": "FROM local/busybox:latest\nCOPY blob.bin package-lock.json /data/\n",
-        "cache-on": ["package-lock.json"],
-        "registry-hostname": relay.address,
-        "ecr-name": ECR_NAME,
-        "region": REGION,
-        "max-age-days": 14,
-    }
+    config = plugin_config(relay.address)
     interpreter = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
     env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "BUILDKITE_", "ECR_", "XDG_", "VIRTUAL_ENV", "PYTHON"))
-        },
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ENDPOINT_URL": proxy,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config),
-        "BUILDKITE_ORGANIZATION_SLUG": "bench",
-        "BUILDKITE_PIPELINE_SLUG": "labels",
-        "BUILDKITE_AGENT_NAME": "bench-agent",
-        "DOCKER_CONFIG": str(work / "docker-config"),
-        "XDG_STATE_HOME": str(work / "state"),
+        **bench_env(config, proxy, work, pipeline="labels", docker_config=work / "docker-config"),
         "ECR_CACHE_PYTHON": PYTHON,
     }
     (work / "docker-config").mkdir()
