@@ -25,7 +25,7 @@ from ecr_cache_tui.model import Credentials
 from ecr_cache_tui.wiring import base_image_login
 from tests.bearer_registry import IMAGE, BearerRegistry
 from tests.fakes import FakeEcr
-from tests.registry_push import RegistryPusher
+from tests.registry_push import OCI_INDEX, OCI_MANIFEST, RegistryPusher
 from tests.services import ECR_PASSWORD, ECR_USER, Services
 
 LOGIN = Credentials(ECR_USER, ECR_PASSWORD)
@@ -96,6 +96,29 @@ def test_an_index_larger_than_the_bound_is_refused_not_read_whole(services: Serv
     with pytest.raises(RegistryError, match="larger than"):
         RegistryBaseImages(anonymous).digest(
             parse_image(f"{services.registry}/{repo}:huge"), "linux/amd64"
+        )
+
+
+@pytest.mark.services
+def test_an_index_nested_deeper_than_the_bound_is_a_registry_error(services: Services) -> None:
+    repo = repository()
+    pusher = RegistryPusher(services.registry)
+    amd = pusher.image(repo, "amd", "a")
+    entry = {"mediaType": OCI_MANIFEST, "digest": amd, "size": 1, "platform": {"os": "linux"}}
+    body = (
+        f'{{"schemaVersion": 2, "mediaType": "{OCI_INDEX}", "manifests": [{json.dumps(entry)}],'
+        f' "nested": {"[" * 5_000}{"]" * 5_000}}}'
+    ).encode()
+    put = pusher.session.put(
+        f"{pusher.base}/{repo}/manifests/deep",
+        data=body,
+        headers={"Content-Type": OCI_INDEX},
+        timeout=30,
+    )
+    assert put.status_code == 201, put.text
+    with pytest.raises(RegistryError, match="deep: not JSON"):
+        RegistryBaseImages(anonymous).digest(
+            parse_image(f"{services.registry}/{repo}:deep"), "linux/amd64"
         )
 
 
