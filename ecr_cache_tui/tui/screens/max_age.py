@@ -11,27 +11,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
-from textual.worker import Worker, WorkerState
+from textual import on
+from textual.message import Message
+from textual.widgets import Button, Input
 
 from ecr_cache_tui import lifecycle
 from ecr_cache_tui.tui import format as fmt
-from ecr_cache_tui.tui.context import app_context
-from ecr_cache_tui.tui.format import describe_error
-from ecr_cache_tui.tui.messages import BackendFailed, PolicyPlanned, call_backend
-from ecr_cache_tui.tui.screens.confirm import fit_scroll
+from ecr_cache_tui.tui.messages import PolicyPlanned
+from ecr_cache_tui.tui.screens.days_dialog import DaysDialog
 
 if TYPE_CHECKING:
     from ecr_cache_tui.lifecycle import ExpiringImage
     from ecr_cache_tui.model import PolicyPlan
+    from ecr_cache_tui.ports import CacheServiceApi
 
 __all__ = [
     "MaxAgeScreen",
@@ -42,9 +37,6 @@ __all__ = [
     "rule_text",
 ]
 
-#: Rows of the editor that are not its preview: border, padding, title, the days line and
-#: its margins, the buttons.
-EDITOR_ROWS = 14
 #: Images listed one by one in a preview (oldest first); the rest are counted and sized.
 PREVIEW_LIMIT = 12
 
@@ -189,77 +181,33 @@ def plans_text(plans: Sequence[PolicyPlan]) -> Text:
     return bulk_preview_text(plans, plans[0].after_days)
 
 
-class MaxAgeScreen(ModalScreen["tuple[PolicyPlan, ...] | None"]):
+class MaxAgeScreen(DaysDialog["PolicyPlan"]):
     """The max-age editor for ``repositories`` (one, or the pipelines marked), starting at
     ``days``; dismisses with the plans (one per repository) or ``None``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DOING = "max age"
 
     def __init__(self, repositories: str | Sequence[str], days: int | None) -> None:
-        super().__init__(id="max-age")
-        self.repositories = (
-            (repositories,) if isinstance(repositories, str) else tuple(repositories)
+        super().__init__(
+            (repositories,) if isinstance(repositories, str) else repositories, days, id="max-age"
         )
         self.repository = self.repositories[0]
-        self.initial = days
-        self.plans: tuple[PolicyPlan, ...] | None = None
 
     @property
     def plan(self) -> PolicyPlan | None:
         """The plan of the first repository (the only one, usually)."""
         return self.plans[0] if self.plans else None
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            if len(self.repositories) == 1:
-                title = f"Max age of {self.repository}"
-            else:
-                title = f"Max age of {len(self.repositories)} marked pipelines"
-            yield Static(Text(title, style="bold"))
-            yield Input(
-                value=str(self.initial or lifecycle.DEFAULT_MAX_AGE_DAYS),
-                placeholder="days (a whole number, at least 1)",
-                restrict=r"[0-9]*",
-                id="days",
-            )
-            with VerticalScroll(id="preview-box"):
-                yield Static("Previewing…", id="preview")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Apply…", id="apply", variant="warning", disabled=True)
+    def heading(self) -> str:
+        if len(self.repositories) == 1:
+            return f"Max age of {self.repository}"
+        return f"Max age of {len(self.repositories)} marked pipelines"
 
-    def on_resize(self) -> None:
-        fit_scroll(self, self.query_one("#preview-box", VerticalScroll), EDITOR_ROWS)
+    def plan_days(self, service: CacheServiceApi, days: int) -> Sequence[PolicyPlan]:
+        return service.plan_policies(self.repositories, days)
 
-    def on_mount(self) -> None:
-        self.on_resize()
-        self.query_one("#days", Input).focus()
-        self._replan(self.query_one("#days", Input).value)
-
-    @on(Input.Changed, "#days")
-    def _days_changed(self, event: Input.Changed) -> None:
-        self._replan(event.value)
-
-    def _replan(self, value: str) -> None:
-        self.plans = None
-        self.query_one("#apply", Button).disabled = True
-        preview = self.query_one("#preview", Static)
-        if not value.isdigit() or int(value) < 1:
-            preview.update(Text("max-age-days: a whole number, at least 1", style="bold"))
-            return
-        preview.update(Text("Previewing…", style="italic"))
-        self.preview(int(value))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
-    def preview(self, days: int) -> None:
-        """Plan the change (no side effect) for the preview (a worker)."""
-        service = app_context(self.app).service
-        call_backend(
-            self,
-            f"preview max age {days}",
-            lambda: service.plan_policies(self.repositories, days),
-            PolicyPlanned,
-        )
+    def planned(self, days: int, plans: Sequence[PolicyPlan]) -> Message:
+        return PolicyPlanned(plans)
 
     @property
     def _changes(self) -> bool:
@@ -268,21 +216,8 @@ class MaxAgeScreen(ModalScreen["tuple[PolicyPlan, ...] | None"]):
     @on(PolicyPlanned)
     def _planned(self, event: PolicyPlanned) -> None:
         event.stop()
-        if str(event.plan.after_days) != self.query_one("#days", Input).value:
-            return  # an older preview arriving late
-        self.plans = event.plans
-        self.query_one("#preview", Static).update(plans_text(event.plans))
-        self.query_one("#apply", Button).disabled = not self._changes
-
-    @on(BackendFailed)
-    def _failed(self, event: BackendFailed) -> None:
-        event.stop()
-        title, message = describe_error(event.error)
-        self.query_one("#preview", Static).update(Text(f"{title}\n{message}", style="bold"))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.post_message(BackendFailed("preview", event.worker.error))
+        changes = any(p.changed for p in event.plans)
+        self._show(event.plan.after_days, event.plans, plans_text(event.plans), changes=changes)
 
     @on(Input.Submitted, "#days")
     def _submitted(self) -> None:
@@ -293,7 +228,3 @@ class MaxAgeScreen(ModalScreen["tuple[PolicyPlan, ...] | None"]):
     def _apply(self) -> None:
         if self.plans is not None:
             self.dismiss(self.plans)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)

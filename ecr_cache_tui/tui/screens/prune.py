@@ -9,33 +9,24 @@ plans; the app then asks in the one confirmation modal and only then deletes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual import on
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
-from textual.worker import Worker, WorkerState
 
-from ecr_cache_tui import lifecycle
 from ecr_cache_tui.tui import format as fmt
-from ecr_cache_tui.tui.context import app_context
-from ecr_cache_tui.tui.format import describe_error
-from ecr_cache_tui.tui.messages import BackendFailed, call_backend
-from ecr_cache_tui.tui.screens.confirm import fit_scroll
+from ecr_cache_tui.tui.screens.days_dialog import DaysDialog
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import PrunePlan
+    from ecr_cache_tui.ports import CacheServiceApi
 
 __all__ = ["PruneScreen", "prune_text"]
 
-#: Rows of the editor that are not its preview (as the max-age editor's).
-EDITOR_ROWS = 15
 #: Tags listed one by one in a preview; the rest are counted and sized.
 PREVIEW_LIMIT = 12
 
@@ -88,105 +79,50 @@ def prune_text(plans: Sequence[PrunePlan]) -> Text:
     return text
 
 
-class PruneScreen(ModalScreen["tuple[PrunePlan, ...] | None"]):
+class PruneScreen(DaysDialog["PrunePlan"]):
     """The prune editor for ``repositories`` (a registry without policies); dismisses with the
     plans or ``None``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    #: One row more than the max-age editor's: the line saying there are no policies.
+    EDITOR_ROWS = 15
+    APPLY_LABEL = "Prune…"
+    MAX_DAYS = 100_000
+    DOING = "prune"
 
     def __init__(self, repositories: Sequence[str], registry: str = "OCI") -> None:
-        super().__init__(id="prune")
-        self.repositories = tuple(repositories)
+        super().__init__(repositories, None, id="prune")
         self.registry = registry
-        self.plans: tuple[PrunePlan, ...] | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            where = (
-                self.repositories[0]
-                if len(self.repositories) == 1
-                else fmt.plural(len(self.repositories), "marked pipeline")
-            )
-            yield Static(Text(f"Prune {where}", style="bold"))
-            yield Static(
-                f"An {self.registry} registry has no lifecycle policies: delete the images "
-                "pushed more than N days ago now (ecr-cache prune).",
-                id="no-policies",
-            )
-            yield Input(
-                value=str(lifecycle.DEFAULT_MAX_AGE_DAYS),
-                placeholder="days (a whole number, at least 1)",
-                restrict=r"[0-9]*",
-                id="days",
-            )
-            with VerticalScroll(id="preview-box"):
-                yield Static("Previewing…", id="preview")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Prune…", id="apply", variant="warning", disabled=True)
+    def heading(self) -> str:
+        if len(self.repositories) == 1:
+            return f"Prune {self.repositories[0]}"
+        return f"Prune {fmt.plural(len(self.repositories), 'marked pipeline')}"
 
-    def on_resize(self) -> None:
-        fit_scroll(self, self.query_one("#preview-box", VerticalScroll), EDITOR_ROWS)
-
-    def on_mount(self) -> None:
-        self.on_resize()
-        self.query_one("#days", Input).focus()
-        self._replan(self.query_one("#days", Input).value)
-
-    @on(Input.Changed, "#days")
-    def _days_changed(self, event: Input.Changed) -> None:
-        self._replan(event.value)
-
-    def _replan(self, value: str) -> None:
-        self.plans = None
-        self.query_one("#apply", Button).disabled = True
-        preview = self.query_one("#preview", Static)
-        if not value.isdigit() or not 1 <= int(value) <= 100_000:
-            preview.update(Text("max-age-days: a whole number, at least 1", style="bold"))
-            return
-        preview.update(Text("Previewing…", style="italic"))
-        self.preview(int(value))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
-    def preview(self, days: int) -> None:
-        """Plan the prune (no side effect) for the preview (a worker)."""
-        service = app_context(self.app).service
-        call_backend(
-            self,
-            f"preview prune {days}",
-            lambda: [service.plan_prune(r, days) for r in self.repositories],
-            lambda plans: PrunePlanned(days, plans),
+    def intro(self) -> Iterator[Widget]:
+        yield Static(
+            f"An {self.registry} registry has no lifecycle policies: delete the images "
+            "pushed more than N days ago now (ecr-cache prune).",
+            id="no-policies",
         )
+
+    def plan_days(self, service: CacheServiceApi, days: int) -> list[PrunePlan]:
+        return [service.plan_prune(r, days) for r in self.repositories]
+
+    def planned(self, days: int, plans: Sequence[PrunePlan]) -> Message:
+        return PrunePlanned(days, plans)
 
     @on(PrunePlanned)
     def _planned(self, event: PrunePlanned) -> None:
         event.stop()
-        if str(event.days) != self.query_one("#days", Input).value:
-            return  # an older preview arriving late
-        self.plans = event.plans
-        self.query_one("#preview", Static).update(prune_text(event.plans))
-        self.query_one("#apply", Button).disabled = not self._deletes
+        deletes = any(not p.eviction.empty for p in event.plans)
+        self._show(event.days, event.plans, prune_text(event.plans), changes=deletes)
 
     @property
     def _deletes(self) -> bool:
         return self.plans is not None and any(not p.eviction.empty for p in self.plans)
-
-    @on(BackendFailed)
-    def _failed(self, event: BackendFailed) -> None:
-        event.stop()
-        title, message = describe_error(event.error)
-        self.query_one("#preview", Static).update(Text(f"{title}\n{message}", style="bold"))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.post_message(BackendFailed("preview", event.worker.error))
 
     @on(Input.Submitted, "#days")
     @on(Button.Pressed, "#apply")
     def _apply(self) -> None:
         if self.plans is not None and self._deletes:
             self.dismiss(self.plans)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
