@@ -13,14 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
+from ecr_cache_tui import figures
 from ecr_cache_tui.config.options import CACHE_PREFIX, normalise_prefix
 from ecr_cache_tui.errors import UsageError
 
 if TYPE_CHECKING:
+    from ecr_cache_tui.model import EvictionItem
     from ecr_cache_tui.service import CacheService
 
 __all__ = [
@@ -32,7 +34,9 @@ __all__ = [
     "ask",
     "check_account_id",
     "check_registry_arguments",
+    "confirm_deletion",
     "iso",
+    "print_deletions",
     "print_json",
     "service_from_args",
     "table",
@@ -55,12 +59,14 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_change_arguments(parser: argparse.ArgumentParser, *, dry_run: str) -> None:
-    """``--yes``, ``--dry-run`` (``dry_run``: what it does) and ``--force``, of every change."""
+    """``--yes``, ``--dry-run`` (``dry_run``: what it does), ``--force`` and ``--json``, of every
+    change."""
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--dry-run", action="store_true", help=dry_run)
     parser.add_argument(
         "--force", action="store_true", help="allow a repository outside the cache prefix"
     )
+    add_json_argument(parser)
 
 
 def add_region_profile_prefix(group: argparse._ActionsContainer) -> None:
@@ -216,6 +222,23 @@ def table(
     return [line(headers), *(line(r) for r in rows)]
 
 
+def print_deletions(
+    items: Sequence[EvictionItem],
+    untagged: Sequence[str],
+    note: Callable[[EvictionItem], str],
+    out: IO[str],
+) -> None:
+    """What a change deletes, indented: a row a tag (tag, digest, push, size, ``note``), then a
+    row an untagged image."""
+    rows = [
+        [i.tag, i.digest, figures.timestamp(i.pushed_at), figures.size(i.size_bytes), note(i)]
+        for i in items
+    ]
+    rows += [["<untagged>", d, "-", "-", ""] for d in untagged]
+    for line in table(["TAG", "DIGEST", "PUSHED", "SIZE", "NOTE"], rows, right={"SIZE"}):
+        print(f"  {line}", file=out)
+
+
 def print_json(data: Any, out: IO[str] | None = None) -> None:
     """``data`` as indented JSON with a trailing newline (keys in the order given)."""
     stream = out or sys.stdout
@@ -242,3 +265,25 @@ def ask(question: str, *, stdin: IO[str] | None = None, stderr: IO[str] | None =
             "without asking"
         )
     return answer.strip().lower() in ("y", "yes")
+
+
+def confirm_deletion(
+    args: argparse.Namespace, show: Callable[[IO[str]], None], question: str
+) -> bool:
+    """Show what a change deletes (``show``: onto a stream) and ask ``question`` unless
+    ``--yes``: on stdout for people; with ``--json`` only when asking, on stderr (stdout is for
+    the JSON result; the person answering reads stderr).
+
+    Returns:
+        False, having said ``Nothing deleted.``, when the answer is no.
+    """
+    if not args.json:
+        show(sys.stdout)
+    if args.yes:
+        return True
+    if args.json:
+        show(sys.stderr)
+    if ask(question):
+        return True
+    print("Nothing deleted.", file=sys.stderr)
+    return False

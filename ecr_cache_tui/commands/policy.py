@@ -74,7 +74,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="expire images N days after push (a whole number >= 1)",
     )
     add_change_arguments(put, dry_run="only show the change")
-    add_json_argument(put)
     add_aws_arguments(put)
 
 

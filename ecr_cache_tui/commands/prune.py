@@ -30,18 +30,17 @@ from ecr_cache_tui import figures
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
     add_change_arguments,
-    add_json_argument,
-    ask,
+    confirm_deletion,
     iso,
+    print_deletions,
     print_json,
     service_from_args,
-    table,
 )
 from ecr_cache_tui.errors import RemoteError, UsageError
 from ecr_cache_tui.pruning import cutoff
 
 if TYPE_CHECKING:
-    from ecr_cache_tui.model import PrunePlan, PruneResult
+    from ecr_cache_tui.model import EvictionItem, PrunePlan, PruneResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +64,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="always keep the N most recently pushed images (default 1; latest's always stays)",
     )
     add_change_arguments(parser, dry_run="only list what would be deleted")
-    add_json_argument(parser)
     add_aws_arguments(parser)
 
 
@@ -101,14 +99,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print("Dry run: nothing deleted." if todo else "Nothing to prune.", file=sys.stderr)
         return 0
-    if not args.json:
-        _print_plans(todo, sys.stdout)
-    if not args.yes:
-        if args.json:
-            _print_plans(todo, sys.stderr)
-        if not ask(_question(todo)):
-            print("Nothing deleted.", file=sys.stderr)
-            return 0
+    if not confirm_deletion(args, lambda out: _print_plans(todo, out), _question(todo)):
+        return 0
     results = [service.prune(p) for p in todo]
     _output(args, plans, results, days=days, keep=keep, cut=cut)
     failures = [f for r in results for f in r.failures]
@@ -137,19 +129,7 @@ def _print_plans(plans: list[PrunePlan], out: IO[str]) -> None:
     for plan in plans:
         ev = plan.eviction
         print(f"{plan.repository} ({ev.uri}): {plan.kept} kept", file=out)
-        rows = [
-            [
-                i.tag,
-                i.digest,
-                figures.timestamp(i.pushed_at),
-                figures.size(i.size_bytes),
-                f"same digest as {', '.join(i.goes_with)}: deleted with it" if i.goes_with else "",
-            ]
-            for i in ev.items
-        ]
-        rows += [["<untagged>", d, "-", "-", ""] for d in ev.untagged]
-        for line in table(["TAG", "DIGEST", "PUSHED", "SIZE", "NOTE"], rows, right={"SIZE"}):
-            print(f"  {line}", file=out)
+        print_deletions(ev.items, ev.untagged, _note, out)
     tags = sum(len(p.eviction.items) for p in plans)
     images = sum(len(p.eviction.digests) for p in plans)
     size = figures.size(sum(p.eviction.freed_bytes for p in plans))
@@ -157,6 +137,10 @@ def _print_plans(plans: list[PrunePlan], out: IO[str]) -> None:
         f"In all: {figures.plural(tags, 'tag')}, {figures.plural(images, 'image')}, {size}",
         file=out,
     )
+
+
+def _note(item: EvictionItem) -> str:
+    return f"same digest as {', '.join(item.goes_with)}: deleted with it" if item.goes_with else ""
 
 
 def _output(

@@ -33,13 +33,12 @@ from ecr_cache_tui import figures
 from ecr_cache_tui.commands._maintainer import (
     add_aws_arguments,
     add_change_arguments,
-    add_json_argument,
     add_pipeline_argument,
-    ask,
+    confirm_deletion,
     iso,
+    print_deletions,
     print_json,
     service_from_args,
-    table,
 )
 from ecr_cache_tui.commands.checksum import add_config_arguments
 from ecr_cache_tui.errors import RemoteError, UsageError
@@ -62,7 +61,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="in a checkout: build the current tag with --pull --no-cache and push it now",
     )
     add_change_arguments(parser, dry_run="only list what would be deleted")
-    add_json_argument(parser)
     here = parser.add_argument_group("--here")
     here.add_argument(
         "--checkout", default=".", help="the checkout (default: the current directory)"
@@ -99,14 +97,8 @@ def run(args: argparse.Namespace) -> int:
             _print_plan(plan, sys.stdout)
             print("Dry run: nothing deleted.", file=sys.stderr)
         return 0
-    if not args.json:
-        _print_plan(plan, sys.stdout)
-    if not args.yes:
-        if args.json:  # stdout is for the JSON result; the person answering reads stderr
-            _print_plan(plan, sys.stderr)
-        if not ask(_question(plan)):
-            print("Nothing deleted.", file=sys.stderr)
-            return 0
+    if not confirm_deletion(args, lambda out: _print_plan(plan, out), _question(plan)):
+        return 0
     result = service.evict(plan)
     _report(plan, result, dry_run=False, as_json=args.json)
     if not result.ok:
@@ -133,19 +125,7 @@ def _question(plan: EvictionPlan) -> str:
 def _print_plan(plan: EvictionPlan, out: IO[str]) -> None:
     what = "every image" if plan.everything else "these tags"
     print(f"Will delete {what} of {plan.repository} ({plan.uri}):", file=out)
-    rows = [
-        [
-            item.tag,
-            item.digest,
-            figures.timestamp(item.pushed_at),
-            figures.size(item.size_bytes),
-            _note(item),
-        ]
-        for item in plan.items
-    ]
-    rows += [["<untagged>", d, "-", "-", ""] for d in plan.untagged]
-    for line in table(["TAG", "DIGEST", "PUSHED", "SIZE", "NOTE"], rows, right={"SIZE"}):
-        print(f"  {line}", file=out)
+    print_deletions(plan.items, plan.untagged, _note, out)
 
 
 def _note(item: EvictionItem) -> str:
