@@ -8,15 +8,17 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from textual.widgets import Button
 
 from ecr_cache_tui import cli
 from ecr_cache_tui.demo import DEMO_NOW, DemoEcr, DemoRegistry, demo_service
 from ecr_cache_tui.demo.registry import DEMO_OCI_PIPELINES
 from ecr_cache_tui.tui.app import CacheApp
 from ecr_cache_tui.tui.screens.pipelines import PipelinesScreen
+from ecr_cache_tui.tui.screens.prune import PruneScreen
 from ecr_cache_tui.tui.widgets.table import FilterTable
 from ecr_cache_tui.wiring import open_oci_service
-from tests.tui.helpers import SMALL, running, settle, until
+from tests.tui.helpers import SMALL, running, screen_lines, settle, until
 
 
 @pytest.fixture
@@ -96,3 +98,22 @@ def test_tui_demo_runs_both(monkeypatch: pytest.MonkeyPatch) -> None:
         assert cli.main(["tui", "--demo"]) == 0
     assert seen["contexts"][0] == "demo"
     assert seen["contexts"][1].startswith("demo OCI registry 127.0.0.1:")
+
+
+async def test_the_prune_editor_keeps_its_buttons_on_screen_at_80x24(
+    registry: DemoRegistry,
+) -> None:
+    """The longest preview the demo has (the pipeline with most images): the preview scrolls,
+    the no-policies lines, the days and both buttons stay on an 80x24 screen."""
+    org, name, _ = max(DEMO_OCI_PIPELINES, key=lambda p: p[2])
+    service = open_oci_service(registry.host, clock=lambda: DEMO_NOW, env={})
+    app = CacheApp(service, clock=lambda: DEMO_NOW, source=f"OCI {registry.host}")
+    async with running(app, size=(80, 24)) as pilot:
+        prune = PruneScreen([f"build-cache/{org}/{name}"])
+        app.push_screen(prune)
+        await until(pilot, lambda: prune.plans is not None)
+        await settle(pilot)
+        lines = "\n".join(screen_lines(app))
+        assert "Cancel" in lines and "Prune…" in lines, lines
+        for button in prune.query(Button):
+            assert button.region.bottom <= app.size.height - 1, (button.id, button.region)

@@ -83,8 +83,9 @@ class PruneScreen(DaysDialog["PrunePlan"]):
     """The prune editor for ``repositories`` (a registry without policies); dismisses with the
     plans or ``None``."""
 
-    #: One row more than the max-age editor's: the line saying there are no policies.
-    EDITOR_ROWS = 15
+    #: Three rows more than the max-age editor's: the two lines (at 80 columns) saying there
+    #: are no policies, and the margin below them.
+    EDITOR_ROWS = 17
     APPLY_LABEL = "Prune…"
     MAX_DAYS = 100_000
     DOING = "prune"
