@@ -492,3 +492,111 @@ def test_a_shared_place_owned_by_another_user_is_not_built_in(plugin: Plugin) ->
     assert run.venv_python == str(plugin.root / f".venv-{plugin.key()}" / "bin" / "python")
     assert len(distrusted(run)) == 1
     assert list(plugin.venvs.iterdir()) == []
+
+
+# --- the remembered key: no `-V` nor hash on later jobs with a binary interpreter --------------
+
+
+@pytest.fixture
+def binary_plugin(plugin: Plugin) -> Plugin:
+    """``plugin`` whose ``python3`` looks like a binary, not a script: no ``#!`` line (bash runs
+    it all the same, as a script, when the kernel refuses it), so the shim may remember it."""
+    python3 = plugin.fakes / "python3"
+    python3.write_text(FAKE_PYTHON3.replace("#!/bin/bash\n", "# plays a binary\n", 1))
+    return plugin
+
+
+def memo(plugin: Plugin) -> Path:
+    return plugin.root / ".ecr-cache-memo"
+
+
+def replace(path: Path, text: str) -> None:
+    """A new file at ``path`` (a new inode), as a package upgrade or a git checkout makes."""
+    new = path.with_name(f"{path.name}.new")
+    new.write_text(text)
+    new.chmod(path.stat().st_mode & 0o777)
+    new.replace(path)
+
+
+def test_a_binary_interpreter_is_not_asked_again_once_the_key_is_remembered(
+    binary_plugin: Plugin,
+) -> None:
+    first = binary_plugin.run()
+    before = len(calls(binary_plugin, ""))
+
+    second = binary_plugin.run()
+
+    assert first.rc == second.rc == 0, first.stderr + second.stderr
+    assert second.venv_python == first.venv_python
+    assert first.venv_python == str(binary_plugin.venvs / binary_plugin.key() / "bin" / "python")
+    assert calls(binary_plugin, "")[before:] == []  # neither `-V` nor anything else
+    assert second.stdout == second.stderr == ""
+    assert memo(binary_plugin).stat().st_mode & 0o777 == 0o600
+    assert binary_plugin.key() in memo(binary_plugin).read_text().splitlines()
+
+
+def test_a_replaced_interpreter_is_asked_its_version_and_gets_its_own_virtualenv(
+    binary_plugin: Plugin,
+) -> None:
+    first = binary_plugin.run()
+    python3 = binary_plugin.fakes / "python3"
+    replace(python3, python3.read_text())
+    before = len(calls(binary_plugin, ""))
+
+    # The new interpreter at the same path is 3.13: a new key, a new virtualenv.
+    second = binary_plugin.run(FAKE_VERSION="Python 3.13.0")
+    again = binary_plugin.run(FAKE_VERSION="Python 3.13.0")
+
+    assert first.rc == second.rc == again.rc == 0, second.stderr
+    assert calls(binary_plugin, "")[before] == "python3 -I -V"
+    assert second.venv_python == str(
+        binary_plugin.venvs / binary_plugin.key("Python 3.13.0") / "bin" / "python"
+    )
+    assert again.venv_python == second.venv_python
+    assert len(calls(binary_plugin, "pip ")) == 2
+    assert "python3 -I -V" not in calls(binary_plugin, "")[before + 1 :]
+
+
+def test_a_changed_lock_is_hashed_again(binary_plugin: Plugin) -> None:
+    first = binary_plugin.run()
+    lock = binary_plugin.root / "requirements.lock"
+    replace(lock, lock.read_text() + "# a new lock\n")
+
+    second = binary_plugin.run()
+
+    assert first.rc == second.rc == 0, second.stderr
+    assert first.venv_python != second.venv_python
+    assert second.venv_python == str(binary_plugin.venvs / binary_plugin.key() / "bin" / "python")
+    assert len(calls(binary_plugin, "pip ")) == 2
+
+
+@pytest.mark.parametrize("spoil", ["group-writable memo", "malformed memo", "foreign lib"])
+def test_a_memo_or_virtualenv_not_the_users_own_is_not_trusted(
+    binary_plugin: Plugin, spoil: str
+) -> None:
+    first = binary_plugin.run()
+    venv = binary_plugin.venvs / binary_plugin.key()
+    assert first.venv_python == str(venv / "bin" / "python")
+    if spoil == "group-writable memo":
+        memo(binary_plugin).chmod(0o660)
+    elif spoil == "malformed memo":
+        memo(binary_plugin).write_text(memo(binary_plugin).read_text() + "end\n")
+    else:
+        (venv / "lib").mkdir()
+        os.chown(venv / "lib", 4242, 4242)  # root here: another uid than the job's
+    before = len(calls(binary_plugin, ""))
+
+    run = binary_plugin.run()
+
+    assert run.rc == 0, run.stderr
+    # The long way: asked again, and the shared virtualenv used only while it is the user's.
+    assert calls(binary_plugin, "")[before] == "python3 -I -V"
+    if spoil == "foreign lib":
+        assert run.venv_python == str(
+            binary_plugin.root / f".venv-{binary_plugin.key()}" / "bin" / "python"
+        )
+        assert len(distrusted(run)) == 1
+    else:
+        assert run.venv_python == first.venv_python
+        assert distrusted(run) == []
+        assert memo(binary_plugin).stat().st_mode & 0o777 == 0o600  # written afresh

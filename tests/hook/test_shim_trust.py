@@ -61,6 +61,7 @@ COMMANDS = (
     "mktemp",
     "cat",
     "sha256sum",
+    "stat",
     "flock",
     "docker",
 )
