@@ -18,13 +18,15 @@ of them alike):
   the first on PATH: starting the interpreter and asking the daemon, nothing else;
 * ``hit, ECR_CACHE_PYTHON``: the real ``hooks/pre-command`` sourced by bash as the agent does;
 * ``hit, agent's path``: the same without ``ECR_CACHE_PYTHON``: the shim finds the interpreter
-  (``python3.N -I -V``), hashes the lock and checks the shared virtualenv's ownership (``find``);
+  and the shared virtualenv (the key remembered in the plugin checkout, one ``stat`` telling the
+  interpreter's and the lock's identity and the places' ownership; the first run, or a changed
+  interpreter or lock: ``python3.N -I -V``, the lock's hash and a ``find``);
 * ``shim alone, ECR_CACHE_PYTHON`` and ``shim alone, agent's path``: the shim with a package
   that does nothing (a bash script writing an empty export file): the shim's own share, and its
   share plus interpreter discovery and the virtualenv check;
 * the parts: ``PY -I -c pass``, ``docker image inspect``, ``bash -c :``;
 * with ``--before DIR``: the hit through ``DIR``'s shim and package (an earlier tree), same
-  virtualenv, same image and host state.
+  virtualenv, same image and host state; and the shim alone, both ways, through ``DIR``'s shim.
 
 Reported: each scenario's minimum and median, the hit over the floor (median over median, and
 minimum over minimum), and the load average before and after. With ``--instructions``, also the
@@ -135,17 +137,19 @@ def setup(work: Path) -> tuple[dict[str, str], dict[str, str], str, Path]:
     return agent, with_python, probe.stderr.strip(), checkout
 
 
-def nothing_package(work: Path, agent: Mapping[str, str]) -> tuple[dict[str, str], Path]:
+def nothing_package(
+    work: Path, agent: Mapping[str, str], hook: Path = HOOK, suffix: str = ""
+) -> tuple[dict[str, str], Path]:
     """A plugin copy whose package does nothing, its virtualenv prebuilt where the shim looks."""
-    plugin = work / "nothing-plugin"
+    plugin = work / f"nothing-plugin{suffix}"
     (plugin / "hooks").mkdir(parents=True)
-    shutil.copy2(HOOK, plugin / "hooks" / "pre-command")
+    shutil.copy2(hook, plugin / "hooks" / "pre-command")
     shutil.copy2(REPO / "requirements.lock", plugin / "requirements.lock")
     python3 = next(Path(agent["PATH"].split(":")[0]).iterdir())
     version = subprocess.run(
         [str(python3), "-V"], capture_output=True, text=True, check=True
     ).stdout.split()[1]
-    cache = work / "nothing-cache"
+    cache = work / f"nothing-cache{suffix}"
     venv = (
         cache
         / "ecr-cache-tui"
@@ -207,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     agent, with_python, image, checkout = setup(work)
     python = with_python["ECR_CACHE_PYTHON"]
     nothing_env, nothing_hook = nothing_package(work, agent)
+    if args.before:
+        before_env, before_hook = nothing_package(
+            work, agent, args.before / "hooks" / "pre-command", "-before"
+        )
     nothing = work / "nothing-python"
     nothing.write_text(NOTHING)
     nothing.chmod(0o755)
@@ -233,6 +241,17 @@ def main(argv: list[str] | None = None) -> int:
             {**nothing_env, "ECR_CACHE_PYTHON": str(nothing)},
         ),
         "shim alone, agent's path": ([*SOURCE, str(nothing_hook)], nothing_env),
+        **(
+            {
+                "shim alone, ECR_CACHE_PYTHON, --before": (
+                    [*SOURCE, str(before_hook)],
+                    {**before_env, "ECR_CACHE_PYTHON": str(nothing)},
+                ),
+                "shim alone, agent's path, --before": ([*SOURCE, str(before_hook)], before_env),
+            }
+            if args.before
+            else {}
+        ),
         "part: python -I -c pass": ([python, "-I", "-c", "pass"], with_python),
         "part: docker image inspect": (["docker", "image", "inspect", image], with_python),
         "part: bash -c :": (["bash", "-c", ":"], with_python),
