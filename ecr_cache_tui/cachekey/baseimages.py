@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import xxhash
 
@@ -50,8 +50,7 @@ _TAG = re.compile(r"[\w][\w.-]{0,127}")
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
-@dataclass(frozen=True)
-class ImageName:
+class ImageName(NamedTuple):
     """A normalised image reference.
 
     Attributes:
@@ -86,8 +85,7 @@ class ImageName:
         return text
 
 
-@dataclass(frozen=True)
-class BaseImage:
+class BaseImage(NamedTuple):
     """One base image of the build and what it resolved to.
 
     Attributes:

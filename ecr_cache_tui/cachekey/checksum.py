@@ -54,9 +54,8 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import xxhash
 
@@ -105,8 +104,7 @@ _SPECIAL = (
 )
 
 
-@dataclass(frozen=True)
-class ChecksumResult:
+class ChecksumResult(NamedTuple):
     """The tag (``manifest.tag``), its inputs, and what people should be warned about."""
 
     manifest: Manifest

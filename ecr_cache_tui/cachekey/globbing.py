@@ -35,8 +35,8 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = [
     "MAX_MATCHES",
@@ -67,8 +67,7 @@ class TooManyMatches(PatternError):
     """An expansion went over :data:`MAX_MATCHES` matches or :data:`MAX_WALKED` entries."""
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """One path a pattern matched: ``path`` is relative to the root, ``/``-separated.
 
     ``linked``: a symlink is on the way (the path itself or one of its directories).
@@ -84,30 +83,34 @@ class Match:
         return self.path.encode("utf-8", "surrogateescape")
 
 
-@dataclass(frozen=True)
-class _Literal:
+class _Literal(NamedTuple):
     name: str
     raw: bytes
 
 
-@dataclass(frozen=True)
-class _Wild:
+class _Wild(NamedTuple):
     """A component with wildcards, matched in time linear in the name (see :class:`_Glob`)."""
 
     glob: _Glob
     allow_hidden: bool
 
 
-@dataclass(frozen=True)
 class _GlobStar:
-    pass
+    """``**``: any number of directories (all alike)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _GlobStar)
+
+    def __hash__(self) -> int:
+        return hash(_GlobStar)
 
 
 _Part = _Literal | _Wild | _GlobStar
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     """A compiled pattern: ``text`` as written, its components, and ``dirs_only`` for ``…/``."""
 
     text: str
@@ -470,8 +473,7 @@ def _class_char(ch: str) -> str:
     return "\\" + ch if ch in "\\]^-[" else ch
 
 
-@dataclass(frozen=True)
-class _Glob:
+class _Glob(NamedTuple):
     """One component's wildcards, matched without backtracking over ``*``.
 
     The component is cut at each ``*`` into segments of fixed length (every other token,

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from ecr_cache_tui import boundedjson
 from ecr_cache_tui.errors import escape
@@ -94,16 +93,14 @@ class LabelError(ValueError):
         super().__init__(f"not an inputs manifest: {why}")
 
 
-@dataclass(frozen=True)
-class FileDigest:
+class FileDigest(NamedTuple):
     """One file matched by a ``cache-on`` pattern (path relative to the checkout)."""
 
     path: str
     digest: str
 
 
-@dataclass(frozen=True)
-class InputEntry:
+class InputEntry(NamedTuple):
     """One input of the checksum.
 
     Attributes:
@@ -138,8 +135,7 @@ class InputEntry:
         return f"{_KIND_LABELS.get(self.kind, self.kind)} {self.name}".strip()
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     """The ordered inputs of one cache tag."""
 
     tag: str
@@ -243,14 +239,13 @@ class Manifest:
 Status = Literal["added", "removed", "changed", "same"]
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One input compared across two manifests (``old`` is A, ``new`` is B)."""
 
     status: Status
     old: InputEntry | None
     new: InputEntry | None
-    changed_files: tuple[str, ...] = field(default=())
+    changed_files: tuple[str, ...] = ()
 
     @property
     def entry(self) -> InputEntry:

@@ -18,8 +18,7 @@ its keys does not change the tag.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Selector", "SelectorError", "canonical_json", "parse_selector", "split_entry"]
 
@@ -30,8 +29,7 @@ class SelectorError(ValueError):
     """A selector that cannot be parsed."""
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(NamedTuple):
     """A parsed selector: ``text`` as written, ``steps`` as keys (str) and indexes (int)."""
 
     text: str

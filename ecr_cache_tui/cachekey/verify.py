@@ -18,8 +18,7 @@ IAM (who may push at all) stops a writer. See the README's "Trust model".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ecr_cache_tui.cachekey.inputs import Change, InputEntry, Manifest, diff
 from ecr_cache_tui.errors import escape
@@ -35,8 +34,7 @@ Verdict = Literal["match", "other", "absent", "unreadable"]
 _SHOWN = 80
 
 
-@dataclass(frozen=True)
-class LabelCheck:
+class LabelCheck(NamedTuple):
     """The verdict, and for ``other``/``unreadable`` the first difference as one line."""
 
     verdict: Verdict

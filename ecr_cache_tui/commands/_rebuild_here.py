@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
 from pathlib import Path
 
 from ecr_cache_tui.config.options import normalise_prefix
@@ -53,7 +52,7 @@ def rebuild_here(args: argparse.Namespace) -> int:
         plugin_dir=own_plugin_dir(),
     )
     settings = hook_settings(env)
-    result = run_hook_flow(replace(plugin, force_rebuild=True), settings, env, checkout)
+    result = run_hook_flow(plugin._replace(force_rebuild=True), settings, env, checkout)
     if not result.pushed:
         raise RegistryError(
             f"built {result.reference} but could not push it: the cached image was not replaced"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from ecr_cache_tui.config.options import (
     DEFAULT_BASE_IMAGE_CHECK_MINUTES,
@@ -17,8 +18,7 @@ from ecr_cache_tui.config.variables import DEFAULT_EXPORT_VARIABLE
 __all__ = ["BuildArg", "PluginConfig", "Secret"]
 
 
-@dataclass(frozen=True)
-class BuildArg:
+class BuildArg(NamedTuple):
     """One ``build-args`` / ``unhashed-build-args`` item.
 
     ``NAME`` reads the job environment (``from_env`` true, ``value`` what it read, empty when
@@ -36,16 +36,14 @@ class BuildArg:
         return f"BuildArg(name={self.name!r}, value={shown}, unset={self.unset})"
 
 
-@dataclass(frozen=True)
-class Secret:
+class Secret(NamedTuple):
     """One BuildKit secret: ``spec`` is what follows ``--secret`` (``id=X,env=X`` for ``X``)."""
 
     id: str
     spec: str
 
 
-@dataclass(frozen=True)
-class PluginConfig:
+class PluginConfig(NamedTuple):
     """Every option, defaults resolved (SPEC §2.1). Paths are relative to the checkout.
 
     ``dockerfile`` and ``context`` are normalised (``./docker/Dockerfile`` is
@@ -63,7 +61,7 @@ class PluginConfig:
     secrets: tuple[Secret, ...] = ()
     cache_on: tuple[str, ...] = ()
     ecr_name: str = ""
-    ecr_tags: Mapping[str, str] = field(default_factory=dict)
+    ecr_tags: Mapping[str, str] = MappingProxyType({})
     max_age_days: int = DEFAULT_MAX_AGE_DAYS
     max_age_days_explicit: bool = False
     export_env_variable: str = DEFAULT_EXPORT_VARIABLE

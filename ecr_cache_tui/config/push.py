@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ecr_cache_tui.text import show
 
@@ -48,8 +48,7 @@ PULL_REQUEST_REPO_ENV = "BUILDKITE_PULL_REQUEST_REPO"
 PushSetting = bool | tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class WriteDecision:
+class WriteDecision(NamedTuple):
     """Whether this job may write the cache, and if not, why (one line naming the rule)."""
 
     allowed: bool

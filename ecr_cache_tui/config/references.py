@@ -25,8 +25,8 @@ From those it derives three names this package needs to find its own entry in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
@@ -45,8 +45,7 @@ _WHITESPACE = re.compile(r"[\t\n\v\f\r ]+")
 _HYPHEN_OR_SPACE = re.compile(r"-|[\t\n\v\f\r ]")
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """A plugin reference as the agent holds it: ``location`` (host + path) and ``version``."""
 
     text: str

@@ -28,8 +28,7 @@ ECR and any OCI registry answer without a single AWS API call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from ecr_cache_tui.config.settings import DEFAULT_RETRY_SECONDS
 from ecr_cache_tui.errors import (
@@ -56,8 +55,7 @@ T = TypeVar("T")
 Source = Literal["local", "registry", "pulled", "forced", "not-found", "unavailable", "mismatch"]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """The decision: ``hit`` or not, and where it came from (for the summary line)."""
 
     hit: bool
@@ -70,8 +68,7 @@ class Outcome:
         return "hit" if self.hit else "miss"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """How often to retry a failed request, how long to wait before each retry, and for how long.
 
     Attributes:
@@ -90,7 +87,7 @@ class RetryPolicy:
 
     def with_budget(self, seconds: float) -> RetryPolicy:
         """The same delays within another budget."""
-        return replace(self, budget=seconds)
+        return self._replace(budget=seconds)
 
 
 #: ECR's control plane throttles (``ThrottlingException``): back off for longer, within the
@@ -98,8 +95,7 @@ class RetryPolicy:
 ECR_RETRY = RetryPolicy(delays=(1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0, 15.0))
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """A failed attempt, as :func:`retry` reports it.
 
     Attributes:

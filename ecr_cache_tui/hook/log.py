@@ -33,7 +33,6 @@ import json
 import re
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from ecr_cache_tui.errors import escape, one_line
@@ -133,18 +132,20 @@ class Redactor:
         return len(self._secrets)
 
 
-@dataclass
 class HookLog:
     """Writes the hook's log to ``stream``, every line redacted.
 
     Args:
         stream: where the job log goes (the hook's stdout).
-        redactor: masks secrets in every line.
+        redactor: masks secrets in every line (default: a new, empty one).
+
+    ``warnings`` holds every warning written, in order.
     """
 
-    stream: TextIO
-    redactor: Redactor = field(default_factory=Redactor)
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, stream: TextIO, redactor: Redactor | None = None) -> None:
+        self.stream = stream
+        self.redactor = Redactor() if redactor is None else redactor
+        self.warnings: list[str] = []
 
     def line(self, text: str = "") -> None:
         """One line, as given (``docker build`` output): redacted, line breaks escaped."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ecr_cache_tui.cachekey.inputs import Manifest
 from ecr_cache_tui.config.settings import DEFAULT_BUILD_WAIT
@@ -36,8 +35,7 @@ class ChecksumResultLike(Protocol):
     def warnings(self) -> tuple[str, ...] | list[str]: ...
 
 
-@dataclass(frozen=True)
-class HookDeps:
+class HookDeps(NamedTuple):
     """The hook's collaborators.
 
     Attributes:
@@ -77,7 +75,7 @@ class HookDeps:
     annotator: ports.Annotator | None = None
     annotation_context: str = "ecr-cache"
     annotation_job: str = "job"
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy = RetryPolicy()
     ecr_retry: RetryPolicy = ECR_RETRY
     tempdir: Path | None = None
     host: ports.HostStateApi | None = None
@@ -86,8 +84,7 @@ class HookDeps:
     base_images: Callable[[], ports.BaseImageResolver] | None = None
 
 
-@dataclass(frozen=True)
-class HookResult:
+class HookResult(NamedTuple):
     """What the hook did.
 
     Attributes:

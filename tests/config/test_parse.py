@@ -37,7 +37,7 @@ def test_an_empty_configuration_resolves_every_default(checkout: Path) -> None:
 
 
 def test_the_model_has_a_field_for_every_option() -> None:
-    fields = set(PluginConfig.__dataclass_fields__)
+    fields = set(PluginConfig._fields)
     assert {o.replace("-", "_") for o in OPTIONS} <= fields
 
 

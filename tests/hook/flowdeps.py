@@ -7,7 +7,6 @@ pipeline's repository (:data:`NAME`, with a 30-day policy) and whose checksum is
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -92,7 +91,7 @@ def make(
 
 def with_host(deps: HookDeps, host: FakeHostState, *, now: float = NOW) -> HookDeps:
     """``deps`` on a host that remembers (``host``), its wall clock at ``now``."""
-    return dataclasses.replace(deps, host=host, wall_clock=lambda: now)
+    return deps._replace(host=host, wall_clock=lambda: now)
 
 
 def ensured(config: PluginConfig = CONFIG, *, at: float = NOW - 60) -> FakeHostState:

@@ -6,7 +6,6 @@ stand-in (a script on PATH) that records, fails or hangs.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from pathlib import Path
@@ -24,8 +23,8 @@ from tests.hook.flowdeps import CONFIG, IMAGE, TAG, ecr_with_repository, make
 
 
 def job(deps: HookDeps, recorder: FakeAnnotator, label: str = "job 1/2") -> HookDeps:
-    return dataclasses.replace(
-        deps, annotator=recorder, annotation_context="ecr-cache-build", annotation_job=label
+    return deps._replace(
+        annotator=recorder, annotation_context="ecr-cache-build", annotation_job=label
     )
 
 
@@ -95,7 +94,7 @@ def test_an_aws_failure_is_annotated_and_still_raised() -> None:
 
 def test_annotate_false_never_annotates() -> None:
     recorder = FakeAnnotator()
-    quiet = dataclasses.replace(CONFIG, annotate=False)
+    quiet = CONFIG._replace(annotate=False)
     deps, *_ = make()
     run_pre_command(quiet, Path("/co"), env={}, deps=job(deps, recorder))
     deps, *_ = make(builder=FakeBuilder(fail=True))
@@ -119,7 +118,7 @@ def test_the_annotation_never_shows_a_secret() -> None:
     deps, *_ = make(builder=FakeBuilder(fail=True))
     deps.log.redactor.add("hunter2-secret")
     exploding = FakeBuilder(fail=True, message="cannot run docker: hunter2-secret")
-    failing = dataclasses.replace(deps, builder=exploding)
+    failing = deps._replace(builder=exploding)
     with pytest.raises(BuildError):
         run_pre_command(CONFIG, Path("/co"), env={}, deps=job(failing, recorder))
     assert "hunter2-secret" not in recorder.calls[0][0]

@@ -12,7 +12,6 @@ from ecr_cache_tui.config import BuildArg, PluginConfig, Secret
 from ecr_cache_tui.config.variables import EXPORT_IMAGE, EXPORT_TAG
 from ecr_cache_tui.errors import BuildError, ConfigError, RegistryError
 from ecr_cache_tui.hook.flow import run_pre_command
-from ecr_cache_tui.hook.types import HookDeps
 from ecr_cache_tui.model import Credentials
 from tests.fakes import TOKEN, FakeBuilder, FakeEngine
 from tests.hook.flowdeps import CONFIG, IMAGE, NAME, TAG, entries, make
@@ -109,7 +108,7 @@ def test_oci_provider_makes_no_aws_call(tmp_path: Path) -> None:
     config = PluginConfig(ecr_name="team/web", registry_provider="oci", registry_hostname="r:5000")
     engine = FakeEngine(local={f"r:5000/team/web:{TAG}"})
     deps, _, ecr, _, _ = make(engine=engine)
-    deps = HookDeps(**{**deps.__dict__, "ecr": None})
+    deps = deps._replace(ecr=None)
     result = run_pre_command(config, tmp_path, env={}, deps=deps)
     assert result.reference == f"r:5000/team/web:{TAG}" and ecr.calls == []
 

@@ -139,7 +139,7 @@ def test_a_fixed_login_from_the_docker_config_is_not_asked_for_again() -> None:
     )
     engine = FakeEngine(refusals={"push": 1})
     flow = faulty(engine, stored=Credentials("u", "p"))
-    deps = HookDeps(**{**flow.deps.__dict__, "ecr": None})
+    deps = flow.deps._replace(ecr=None)
 
     result = run_pre_command(config, Path("/co"), env={}, deps=deps)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from ecr_cache_tui.config import PluginConfig
@@ -38,7 +37,7 @@ def test_a_record_is_fresh_within_its_time_to_live_only() -> None:
 def test_a_changed_explicit_max_age_is_not_fresh_but_an_unset_one_is() -> None:
     record = ensured_record(EXPLICIT_14, host=HOST, registry_id=None, now=NOW)
     assert is_fresh(record, EXPLICIT_14, now=NOW)
-    assert not is_fresh(record, dataclasses.replace(EXPLICIT_14, max_age_days=7), now=NOW)
+    assert not is_fresh(record, EXPLICIT_14._replace(max_age_days=7), now=NOW)
     assert is_fresh(record, CONFIG, now=NOW), "unset max-age-days never rewrites a policy"
     unset = ensured_record(CONFIG, host=HOST, registry_id=None, now=NOW)
     assert not is_fresh(unset, EXPLICIT_14, now=NOW), "the days were never ensured"
@@ -46,9 +45,9 @@ def test_a_changed_explicit_max_age_is_not_fresh_but_an_unset_one_is() -> None:
 
 def test_changed_ecr_tags_or_another_key_are_not_fresh() -> None:
     record = ensured_record(CONFIG, host=HOST, registry_id=None, now=NOW)
-    assert not is_fresh(record, dataclasses.replace(CONFIG, ecr_tags={"team": "web"}), now=NOW)
-    assert not is_fresh(record, dataclasses.replace(CONFIG, region="us-east-1"), now=NOW)
-    assert not is_fresh(record, dataclasses.replace(CONFIG, account_id="210987654321"), now=NOW)
+    assert not is_fresh(record, CONFIG._replace(ecr_tags={"team": "web"}), now=NOW)
+    assert not is_fresh(record, CONFIG._replace(region="us-east-1"), now=NOW)
+    assert not is_fresh(record, CONFIG._replace(account_id="210987654321"), now=NOW)
     assert repository_key(CONFIG) == record.key
 
 
@@ -74,7 +73,7 @@ def test_a_stale_record_is_ensured_again_and_rewritten() -> None:
 def test_a_changed_explicit_max_age_is_applied_at_once() -> None:
     host = ensured(EXPLICIT_14)
     deps, _, ecr, _, _ = make(engine=FakeEngine(local={REFERENCE}))
-    seven = dataclasses.replace(EXPLICIT_14, max_age_days=7)
+    seven = EXPLICIT_14._replace(max_age_days=7)
     run_pre_command(seven, Path("/co"), env={}, deps=with_host(deps, host))
     assert ecr.calls == ["DescribeRepositories", "GetLifecyclePolicy", "PutLifecyclePolicy"]
     assert host.records[repository_key(seven)].policy_days == 7
@@ -89,7 +88,7 @@ def test_the_fast_path_needs_the_image_in_the_daemon() -> None:
 
 def test_force_rebuild_ignores_the_record() -> None:
     deps, _, ecr, _, _ = make(engine=FakeEngine(local={REFERENCE}))
-    forced = dataclasses.replace(CONFIG, force_rebuild=True)
+    forced = CONFIG._replace(force_rebuild=True)
     result = run_pre_command(forced, Path("/co"), env={}, deps=with_host(deps, ensured()))
     assert result.built and ecr.calls[:2] == ["DescribeRepositories", "GetLifecyclePolicy"]
 
@@ -139,7 +138,7 @@ def test_a_push_with_latest_off_owes_only_the_tag() -> None:
     host.save_pending_push(PendingPush(REFERENCE, False, NOW - 30))
     engine = FakeEngine(local={REFERENCE})
     deps, _, _, _, _ = make(engine=engine)
-    config = dataclasses.replace(CONFIG, push_latest=False)
+    config = CONFIG._replace(push_latest=False)
     run_pre_command(config, Path("/co"), env={}, deps=with_host(deps, host))
     assert engine.calls == [f"push {TAG}"]
 
@@ -185,7 +184,7 @@ def test_the_wait_is_bounded_then_the_job_builds_with_a_warning() -> None:
     host.holders[REFERENCE] = "pid 42 (agent a, job j)"
     clock = iter(float(n) for n in range(1000))
     deps, _, _, _, builder = make()
-    deps = dataclasses.replace(with_host(deps, host), clock=lambda: next(clock), build_wait=5.0)
+    deps = with_host(deps, host)._replace(clock=lambda: next(clock), build_wait=5.0)
     result = run_pre_command(CONFIG, Path("/co"), env={}, deps=deps)
     assert result.built and len(builder.args) == 1
     assert any("waited 5s for pid 42" in w for w in deps.log.warnings)
