@@ -65,7 +65,7 @@ __all__ = ["FileBuildLock", "HostState", "holder_text", "state_dir"]
 VERSION = 1
 _HOLDER_LIMIT = 300
 #: What a kept base-image digest must look like to be used (anything else reads as unknown).
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+_DIGEST = r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}"
 #: The most bytes read from one state file: a record is a few hundred.
 RECORD_LIMIT = 64 * 1024
 #: How a state file is opened: never through a symlink, never blocking (a FIFO, a device).
@@ -249,8 +249,8 @@ class HostState:
         except (KeyError, TypeError) as exc:
             self._corrupt(name, exc)
             return None
-        if (record.name, record.platform) != (name, platform) or not _DIGEST.fullmatch(
-            record.digest
+        if (record.name, record.platform) != (name, platform) or not re.fullmatch(
+            _DIGEST, record.digest
         ):
             return None
         return record

@@ -66,19 +66,19 @@ __all__ = [
     "parse",
 ]
 
-_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_SECRET_ID = re.compile(r"[A-Za-z0-9_.-]+")
+_ARG_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_SECRET_ID = r"[A-Za-z0-9_.-]+"  # noqa: S105 (a pattern, not a secret)
 _SECRET_KEYS = ("id", "src", "source", "env", "type")
 _SECRET_SOURCES = frozenset({"src", "source"})
 # ECR's own rule for repository names (CreateRepository's repositoryName pattern).
-_ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_HOSTNAME = re.compile(
+_ECR_NAME = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"
+_ACCOUNT_ID = r"[0-9]{12}"
+_HOSTNAME = (
     r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?P<port>[0-9]{1,5}))?"
 )
 # BuildKit's rule for stage names (frontend/dockerfile/instructions: validStageName), any case.
-_STAGE = re.compile(r"[a-z][a-z0-9_.-]*", re.IGNORECASE)
+_STAGE = r"(?i)[a-z][a-z0-9_.-]*"
 _MAX_TAGS = 50
 #: Characters of one ``push`` branch pattern at most (git allows long names; this is generous).
 _MAX_BRANCH_PATTERN = 255
@@ -360,7 +360,7 @@ class _Parser:
         args = []
         for item in self._string_list(option):
             name, sep, value = item.partition("=")
-            if not _ARG_NAME.fullmatch(name):
+            if not re.fullmatch(_ARG_NAME, name):
                 raise _bad(
                     option,
                     item if not sep else f"{name}=…",
@@ -419,7 +419,7 @@ class _Parser:
                 if not sep or key not in _SECRET_KEYS or not value or key in fields:
                     raise _bad("secrets", item, _SECRET_ALLOWED)
                 fields[key] = value
-            if not _SECRET_ID.fullmatch(fields.get("id", "")):
+            if not re.fullmatch(_SECRET_ID, fields.get("id", "")):
                 raise _bad("secrets", item, _SECRET_ALLOWED)
             spec = item
             if fields.keys() & _SECRET_SOURCES:
@@ -504,7 +504,7 @@ class _Parser:
             origin = "ecr-name (default from the organization and pipeline slugs)"
         else:
             origin = "ecr-name"
-        if not (2 <= len(name) <= 256 and _ECR_NAME.fullmatch(name)):
+        if not (2 <= len(name) <= 256 and re.fullmatch(_ECR_NAME, name)):
             raise ConfigError(
                 f"{origin}: {_show(name)} is not valid: expected 2-256 characters of lower-case "
                 "letters, digits and '.', '_', '-' between them, '/'-separated",
@@ -583,7 +583,7 @@ class _Parser:
 
     def _target(self) -> str | None:
         value = self._string("target")
-        if value is not None and not _STAGE.fullmatch(value):
+        if value is not None and not re.fullmatch(_STAGE, value):
             raise _bad(
                 "target",
                 value,
@@ -620,7 +620,7 @@ class _Parser:
 
     def _account_id(self) -> str | None:
         value = self._string("account-id")
-        if value is not None and not _ACCOUNT_ID.fullmatch(value):
+        if value is not None and not re.fullmatch(_ACCOUNT_ID, value):
             raise _bad("account-id", value, 'expected 12 digits, quoted ("123456789012")')
         return value
 
@@ -673,12 +673,12 @@ _SECRET_ALLOWED = (
 
 def is_repository_name(name: str) -> bool:
     """Whether ``name`` is a repository name ECR accepts (its CreateRepository pattern)."""
-    return 2 <= len(name) <= 256 and _ECR_NAME.fullmatch(name) is not None
+    return 2 <= len(name) <= 256 and re.fullmatch(_ECR_NAME, name) is not None
 
 
 def is_registry_hostname(host: str) -> bool:
     """Whether ``host`` is a registry's ``host[:port]`` (a port from 1 to 65535)."""
-    match = _HOSTNAME.fullmatch(host)
+    match = re.fullmatch(_HOSTNAME, host)
     return match is not None and 1 <= int(match["port"] or 1) <= 65535
 
 
@@ -697,7 +697,7 @@ def check_registry_hostname(provider: RegistryProvider, host: str | None) -> Non
 
 
 def _check_region(origin: str, value: str) -> str:
-    if not _REGION.fullmatch(value):
+    if not re.fullmatch(_REGION, value):
         raise _bad(origin, value, "expected an AWS region such as eu-west-1")
     return value
 

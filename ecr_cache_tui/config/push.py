@@ -92,10 +92,8 @@ def branch_allowed(patterns: tuple[str, ...], branch: str) -> bool:
     return not include or any(glob_matches(p, branch) for p in include)
 
 
-_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?P<path>(?!//).*)$")
-_URL = re.compile(
-    r"^[a-z][a-z0-9+.-]*://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d*)?(?P<path>/.*)?$", re.I
-)
+_SCP_LIKE = r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?P<path>(?!//).*)$"
+_URL = r"(?i)^[a-z][a-z0-9+.-]*://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d*)?(?P<path>/.*)?$"
 
 
 def normalise_repository(url: str) -> str:
@@ -108,7 +106,7 @@ def normalise_repository(url: str) -> str:
     neither form is returned stripped, so only equal strings compare equal.
     """
     text = url.strip()
-    match = _URL.match(text) or _SCP_LIKE.match(text)
+    match = re.match(_URL, text) or re.match(_SCP_LIKE, text)
     if match is None:
         return text.rstrip("/").removesuffix(".git")
     path = (match["path"] or "").strip("/")

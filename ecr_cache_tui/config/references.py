@@ -39,10 +39,10 @@ __all__ = [
 ]
 
 # Go's regexp classes are ASCII: spell them out (Python's \s and \w are Unicode).
-_NON_ID = re.compile(r"[^a-zA-Z0-9]")
-_HYPHENS = re.compile(r"-+")
-_WHITESPACE = re.compile(r"[\t\n\v\f\r ]+")
-_HYPHEN_OR_SPACE = re.compile(r"-|[\t\n\v\f\r ]")
+_NON_ID = r"[^a-zA-Z0-9]"
+_HYPHENS = r"-+"
+_WHITESPACE = r"[\t\n\v\f\r ]+"
+_HYPHEN_OR_SPACE = r"-|[\t\n\v\f\r ]"
 
 
 class Reference(NamedTuple):
@@ -75,13 +75,13 @@ def plugin_name(reference: Reference) -> str:
     if not location:
         return ""
     name = location.rsplit("/", 1)[-1].lstrip(".").lower()
-    name = _NON_ID.sub("-", _WHITESPACE.sub(" ", name))
+    name = re.sub(_NON_ID, "-", re.sub(_WHITESPACE, " ", name))
     return name.replace("-buildkite-plugin-git", "").replace("-buildkite-plugin", "")
 
 
 def env_name(name: str) -> str:
     """``formatEnvKey``: upper case, ``-`` and spaces to ``_`` (``MY_PLUGIN`` for ``my-plugin``)."""
-    return _HYPHEN_OR_SPACE.sub("_", name.upper())
+    return re.sub(_HYPHEN_OR_SPACE, "_", name.upper())
 
 
 def identifier(reference: Reference) -> str:
@@ -89,7 +89,7 @@ def identifier(reference: Reference) -> str:
     label = reference.location
     if reference.version:
         label += "#" + reference.version
-    return _HYPHENS.sub("-", _NON_ID.sub("-", label)).strip("-")
+    return re.sub(_HYPHENS, "-", re.sub(_NON_ID, "-", label)).strip("-")
 
 
 def _subdirectory(location: str) -> str:

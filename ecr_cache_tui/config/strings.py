@@ -61,13 +61,13 @@ MAX_PATH_BYTES = 4095
 
 _CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
 _OTHER = "\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ud800-\\udfff"
-_BAD_IN_LINE = re.compile(f"[\\t\\n\\r{_CONTROL}{_OTHER}]")
-_BAD_IN_TEXT = re.compile(f"[{_CONTROL}{_OTHER}]")
+_BAD_IN_LINE = f"[\\t\\n\\r{_CONTROL}{_OTHER}]"
+_BAD_IN_TEXT = f"[{_CONTROL}{_OTHER}]"
 
 
 def bad_character(value: str, *, multiline: bool = False) -> str | None:
     """A description of the first character ``value`` may not hold, or ``None``."""
-    found = (_BAD_IN_TEXT if multiline else _BAD_IN_LINE).search(value)
+    found = re.search(_BAD_IN_TEXT if multiline else _BAD_IN_LINE, value)
     if found is None:
         return None
     ch = found.group()
