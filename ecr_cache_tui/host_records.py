@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["BaseImageRecord", "EnsuredRecord", "LockBusy", "PendingPush", "RepositoryKey"]
+__all__ = [
+    "BaseImageRecord",
+    "DaemonRecord",
+    "EnsuredRecord",
+    "LockBusy",
+    "PendingPush",
+    "RepositoryKey",
+]
 
 
 class RepositoryKey(NamedTuple):
@@ -68,3 +75,13 @@ class BaseImageRecord(NamedTuple):
     platform: str
     digest: str
     resolved_at: float
+
+
+class DaemonRecord(NamedTuple):
+    """The platform (``os/arch[/variant]``) a Docker daemon answered at ``asked_at`` (wall-clock
+    seconds, epoch). ``daemon`` names the daemon's run: its socket and that socket file's
+    identity (a restarted daemon makes a new socket file, so it is asked again)."""
+
+    daemon: str
+    platform: str
+    asked_at: float

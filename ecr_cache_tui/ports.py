@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # only annotations: the hook's local hit never imports ecr_ca
     from ecr_cache_tui.cachekey.inputs import Change, Manifest
     from ecr_cache_tui.host_records import (
         BaseImageRecord,
+        DaemonRecord,
         EnsuredRecord,
         LockBusy,
         PendingPush,
@@ -184,6 +185,10 @@ class HostStateApi(Protocol):
     def base_image(self, name: str, platform: str) -> BaseImageRecord | None: ...
 
     def save_base_image(self, record: BaseImageRecord) -> None: ...
+
+    def daemon_platform(self, daemon: str) -> DaemonRecord | None: ...
+
+    def save_daemon_platform(self, record: DaemonRecord) -> None: ...
 
     def try_build_lock(self, reference: str) -> BuildLock | LockBusy | None:
         """The lock, held now; or who holds it; or ``None`` when this host has no locks."""

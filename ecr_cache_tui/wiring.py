@@ -120,7 +120,8 @@ def run_hook_flow(
     cli_path = settings.docker_cli or on_path("docker", env.get("PATH"))
     if not cli_path:
         raise DaemonUnreachable(f"no docker CLI on PATH (set {DOCKER_CLI})")
-    engine = _hook_engine(env)
+    host = _host_state(env, log.warn)
+    engine = _hook_engine(env, host)
 
     def stored_login(host: str, helpers_only: bool) -> Credentials | None:
         # lazy: adapters load only for the command that uses them (not --help, not a hit)
@@ -156,7 +157,7 @@ def run_hook_flow(
         annotator=cast("Annotator", _Lazy(buildkite)) if has_agent else None,
         annotation_context=step_context(env),
         annotation_job=job_label(env),
-        host=_host_state(env, log.warn),
+        host=host,
         build_wait=settings.build_wait,
         retry=RetryPolicy().with_budget(budget),
         ecr_retry=ECR_RETRY.with_budget(budget),
@@ -291,9 +292,10 @@ def on_path(name: str, path: str | None) -> str | None:
     return None
 
 
-def _hook_engine(env: Mapping[str, str]) -> EngineApi:
-    """The daemon over its unix socket, docker-py made only when pulling, tagging or pushing;
-    docker-py for everything when the daemon is not a unix socket (``tcp://``, ``ssh://``)."""
+def _hook_engine(env: Mapping[str, str], host: HostStateApi) -> EngineApi:
+    """The daemon over its unix socket, docker-py made only when pulling, tagging or pushing,
+    its platform kept in the host's state; docker-py for everything when the daemon is not a
+    unix socket (``tcp://``, ``ssh://``)."""
     # lazy: adapters load only for the command that uses them (not --help, not a hit)
     from ecr_cache_tui.adapters.docker_socket import (  # noqa: PLC0415
         DaemonSocket,
@@ -312,7 +314,7 @@ def _hook_engine(env: Mapping[str, str]) -> EngineApi:
         return sdk_engine()
     daemon = DaemonSocket(path)
     daemon.ping()  # an unreachable daemon is exit 4 before anything else happens
-    return SocketEngine(daemon, sdk_engine)
+    return SocketEngine(daemon, sdk_engine, host=host)
 
 
 def _host_state(env: Mapping[str, str], warn: Callable[[str], None]) -> HostStateApi:

@@ -41,6 +41,7 @@ from ecr_cache_tui.errors import (
 from ecr_cache_tui.hook.log import HookLog
 from ecr_cache_tui.host_records import (
     BaseImageRecord,
+    DaemonRecord,
     EnsuredRecord,
     LockBusy,
     PendingPush,
@@ -301,6 +302,13 @@ class FakeHostState:
         self.held: list[str] = []
         self.released: list[str] = []
         self.base_images: dict[tuple[str, str], BaseImageRecord] = {}
+        self.daemons: dict[str, DaemonRecord] = {}
+
+    def daemon_platform(self, daemon: str) -> DaemonRecord | None:
+        return self.daemons.get(daemon)
+
+    def save_daemon_platform(self, record: DaemonRecord) -> None:
+        self.daemons[record.daemon] = record
 
     def base_image(self, name: str, platform: str) -> BaseImageRecord | None:
         return self.base_images.get((name, platform))

@@ -1,7 +1,8 @@
 """The Docker daemon's unix socket, asked directly: the cheapest way to ask it anything.
 
-A local hit asks the daemon two questions: its platform (``GET /version``) and whether it has
-the image (``GET /images/<ref>/json``). Through docker-py that costs importing the SDK (about
+A local hit asks the daemon whether it has the image (``GET /images/<ref>/json``), and its
+platform (``GET /version``) only once per run of the daemon and day (:class:`SocketEngine`
+keeps the answer in the host's state). Through docker-py that costs importing the SDK (about
 0.2-0.3 s, with requests and urllib3); through the CLI, one more process (``docker image
 inspect``: 20-70 ms here, by CLI version). A raw HTTP/1.0 request over the socket with the
 standard library costs well under a millisecond, so the hook asks that way whenever the daemon
@@ -20,18 +21,27 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecr_cache_tui import boundedjson
 from ecr_cache_tui.errors import DaemonUnreachable
+from ecr_cache_tui.host_records import DaemonRecord
 
 if TYPE_CHECKING:
     from ecr_cache_tui.model import Credentials, ProgressEvent
-    from ecr_cache_tui.ports import EngineApi
+    from ecr_cache_tui.ports import EngineApi, HostStateApi
 
-__all__ = ["DEFAULT_SOCKET", "DaemonSocket", "SocketEngine", "labels_of", "socket_path"]
+__all__ = [
+    "DAEMON_RECORD_SECONDS",
+    "DEFAULT_SOCKET",
+    "DaemonSocket",
+    "SocketEngine",
+    "labels_of",
+    "socket_path",
+]
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 
@@ -129,6 +139,15 @@ class DaemonSocket:
                 f"the Docker daemon at unix://{self.path} sent unreadable JSON for GET {target}"
             ) from exc
 
+    def identity(self) -> str | None:
+        """This daemon's run: the socket and its file's device, inode and change time (a
+        daemon that starts makes its socket anew); ``None`` when it cannot be told."""
+        try:
+            found = Path(self.path).stat()
+        except OSError:
+            return None
+        return f"unix://{self.path} {found.st_dev}:{found.st_ino}:{found.st_ctime_ns}"
+
     def ping(self) -> None:
         """Raise :class:`DaemonUnreachable` unless the daemon answers ``/_ping``."""
         status, body = self.get("/_ping")
@@ -208,18 +227,35 @@ def _message(body: bytes) -> str:
     return str(message) if message else body[:200].decode("utf-8", "replace").strip()
 
 
+#: How long the host's record of a daemon's platform is trusted (the same run of the daemon).
+DAEMON_RECORD_SECONDS = 24 * 3600
+
+
 class SocketEngine:
     """:class:`ecr_cache_tui.ports.EngineApi`: questions over the socket, work through docker-py.
 
     ``platform`` and ``image_exists`` go to :class:`DaemonSocket`; ``pull``, ``tag`` and
     ``push`` to the engine ``make_engine`` makes, on first use (so a local hit never imports
     the SDK).
+
+    The platform is asked once per run of the daemon and day and kept in ``host`` (when given):
+    ``GET /version`` costs the daemon about 5 ms (it asks containerd and the runtime), a
+    tenth of a local hit, and a daemon's platform cannot change while it runs.
     """
 
-    def __init__(self, daemon: DaemonSocket, make_engine: Callable[[], EngineApi]) -> None:
+    def __init__(
+        self,
+        daemon: DaemonSocket,
+        make_engine: Callable[[], EngineApi],
+        *,
+        host: HostStateApi | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.daemon = daemon
         self._make_engine = make_engine
         self._engine: EngineApi | None = None
+        self._host = host
+        self._now = now
 
     @property
     def engine(self) -> EngineApi:
@@ -229,7 +265,15 @@ class SocketEngine:
         return self._engine
 
     def platform(self) -> str:
-        return self.daemon.platform()
+        identity = self.daemon.identity() if self._host is not None else None
+        if self._host is not None and identity is not None:
+            record = self._host.daemon_platform(identity)
+            if record is not None and 0 <= self._now() - record.asked_at < DAEMON_RECORD_SECONDS:
+                return record.platform
+        platform = self.daemon.platform()
+        if self._host is not None and identity is not None:
+            self._host.save_daemon_platform(DaemonRecord(identity, platform, self._now()))
+        return platform
 
     def image_exists(self, reference: str) -> bool:
         return self.daemon.image_exists(reference)

@@ -54,6 +54,7 @@ import xxhash
 
 from ecr_cache_tui.host_records import (
     BaseImageRecord,
+    DaemonRecord,
     EnsuredRecord,
     LockBusy,
     PendingPush,
@@ -66,6 +67,8 @@ VERSION = 1
 _HOLDER_LIMIT = 300
 #: What a kept base-image digest must look like to be used (anything else reads as unknown).
 _DIGEST = r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}"
+#: A platform as a daemon names one (``keyconfig.is_platform``'s shape, bounded).
+_PLATFORM = r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9]{1,32})?"
 #: The most bytes read from one state file: a record is a few hundred.
 RECORD_LIMIT = 64 * 1024
 #: How a state file is opened: never through a symlink, never blocking (a FIFO, a device).
@@ -264,6 +267,31 @@ class HostState:
                 "digest": record.digest,
                 "resolved_at": record.resolved_at,
             },
+        )
+
+    # --- the daemon's platform ---------------------------------------------------------------
+
+    def daemon_platform(self, daemon: str) -> DaemonRecord | None:
+        data = self._read(self._path("daemons", daemon))
+        if data is None:
+            return None
+        try:
+            record = DaemonRecord(
+                daemon=_str(data["daemon"]),
+                platform=_str(data["platform"]),
+                asked_at=_num(data["asked_at"]),
+            )
+        except (KeyError, TypeError) as exc:
+            self._corrupt(daemon, exc)
+            return None
+        if record.daemon != daemon or not re.fullmatch(_PLATFORM, record.platform):
+            return None
+        return record
+
+    def save_daemon_platform(self, record: DaemonRecord) -> None:
+        self._write(
+            self._path("daemons", record.daemon),
+            {"daemon": record.daemon, "platform": record.platform, "asked_at": record.asked_at},
         )
 
     # --- build locks --------------------------------------------------------------------------

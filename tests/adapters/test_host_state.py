@@ -13,6 +13,7 @@ import pytest
 from ecr_cache_tui.adapters.host_state import FileBuildLock, HostState, holder_text, state_dir
 from ecr_cache_tui.host_records import (
     BaseImageRecord,
+    DaemonRecord,
     EnsuredRecord,
     LockBusy,
     PendingPush,
@@ -83,6 +84,27 @@ def test_a_corrupt_base_image_record_is_one_warning_and_unknown(tmp_path: Path) 
     path.write_bytes(b'{"version": 1, "name": 5}')
     assert host.base_image(NODE, "linux/amd64") is None
     assert len(warnings) == 1
+
+
+DAEMON = "unix:///var/run/docker.sock 2049:1234:1700000000000000000"
+
+
+def test_daemon_records_round_trip_per_daemon_run(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    state(tmp_path, warnings).save_daemon_platform(DaemonRecord(DAEMON, "linux/arm/v7", 1e9))
+    other = state(tmp_path, warnings)
+    assert other.daemon_platform(DAEMON) == DaemonRecord(DAEMON, "linux/arm/v7", 1e9)
+    assert other.daemon_platform(DAEMON.replace(":1234:", ":1235:")) is None, "a new socket"
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    "platform", ["linux/amd64\x1b]0;PWNED\x07", "linux", "Linux/AMD64", "linux/" + "a" * 100, ""]
+)
+def test_a_kept_platform_that_is_not_one_reads_as_unknown(tmp_path: Path, platform: str) -> None:
+    host = state(tmp_path, [])
+    host.save_daemon_platform(DaemonRecord(DAEMON, platform, 1e9))
+    assert host.daemon_platform(DAEMON) is None
 
 
 def test_another_scope_does_not_share_records(tmp_path: Path) -> None:
