@@ -55,12 +55,11 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import xxhash
 
 from ecr_cache_tui import boundedjson
-from ecr_cache_tui.cachekey.baseimages import BaseImage, base_image_entry
 from ecr_cache_tui.cachekey.globbing import (
     MAX_MATCHES,
     Match,
@@ -83,9 +82,13 @@ from ecr_cache_tui.cachekey.inputs import (
     Manifest,
 )
 from ecr_cache_tui.cachekey.jsonselect import Selector, canonical_json, parse_selector, split_entry
-from ecr_cache_tui.cachekey.keyconfig import KeyConfig, check_platform
+from ecr_cache_tui.cachekey.keyconfig import check_platform
 from ecr_cache_tui.errors import ConfigError
 from ecr_cache_tui.text import show
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.cachekey.baseimages import BaseImage
+    from ecr_cache_tui.cachekey.keyconfig import KeyConfig
 
 __all__ = ["ALGORITHM", "VERSION", "ChecksumResult", "compute", "resolve_platform", "tag_of"]
 
@@ -191,7 +194,11 @@ def compute(
         copied, missing = copied_entries(view, checkout, _Hasher)
         entries.extend(copied)
         warnings.extend((*view.warnings, *missing))
-    entries.extend(base_image_entry(image) for image in base_images)
+    if base_images:
+        # lazy: base images are inputs only with base-image-digests (not on a plain local hit)
+        from ecr_cache_tui.cachekey.baseimages import base_image_entry  # noqa: PLC0415
+
+        entries.extend(base_image_entry(image) for image in base_images)
     frozen = tuple(entries)
     manifest = Manifest(tag=tag_of(frozen), entries=frozen, version=VERSION, algorithm=ALGORITHM)
     return ChecksumResult(manifest, tuple(warnings))

@@ -25,7 +25,7 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import xxhash
 
@@ -33,8 +33,10 @@ from ecr_cache_tui.cachekey.copied import CopiedSource, copied_sources
 from ecr_cache_tui.cachekey.dockerfile import MAX_BYTES, DockerfileReading, read_dockerfile
 from ecr_cache_tui.cachekey.dockerignore import compile_ignore, ignore_file, read_ignore
 from ecr_cache_tui.cachekey.inputs import CACHE_ON, COPIED, FileDigest, InputEntry, Manifest
-from ecr_cache_tui.cachekey.keyconfig import KeyConfig
 from ecr_cache_tui.errors import one_line
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.cachekey.keyconfig import KeyConfig
 
 __all__ = [
     "ContextView",

@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ecr_cache_tui.errors import one_line
 from ecr_cache_tui.hook.log import HookLog
-from ecr_cache_tui.ports import Annotator
+
+if TYPE_CHECKING:
+    from ecr_cache_tui.ports import Annotator
 
 __all__ = ["failure_line", "job_label", "markdown_text", "miss_line", "send", "step_context"]
 
