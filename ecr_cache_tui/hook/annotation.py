@@ -85,7 +85,7 @@ def _one_line(text: str) -> str:
 # brackets, autolinks by `://` and `www.`), each escaped with a backslash; HTML's `<`, `>` and
 # `&` as entities (no tag or entity can form). Emoji shortcodes (`:docker:`) and parentheses
 # stay readable: without brackets they form nothing.
-_MARKDOWN = re.compile(r"[\\`*_~\[\]<>&]|:(?=//)|(?<=www)\.")
+_MARKDOWN = r"[\\`*_~\[\]<>&]|:(?=//)|(?<=www)\."  # compiled on first use (not on a hit)
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
@@ -94,7 +94,7 @@ def markdown_text(text: str, limit: int = _MAX_LINE) -> str:
     escaping), control characters shown escaped, no Markdown or HTML syntax left (no link,
     image, tag, emphasis or autolink can form; what is shown reads as the text was)."""
     flat = one_line(_one_line(text))[:limit]
-    return _MARKDOWN.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), flat)
+    return re.sub(_MARKDOWN, lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), flat)
 
 
 def miss_line(job: str, summary: str, why: str, warnings: list[str] | tuple[str, ...] = ()) -> str:

@@ -28,7 +28,6 @@ never its line breaks: one call, one log line.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import urllib.parse
@@ -104,6 +103,9 @@ class Redactor:
             self._add_base64(_bytes(f"{username}:{password}"))
 
     def _add_base64(self, data: bytes) -> None:
+        # lazy: only with a secret to mask (base64 and struct are not on a plain local hit)
+        import base64  # noqa: PLC0415
+
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             encoded = encode(data).decode()
             self._secrets.add(encoded)
