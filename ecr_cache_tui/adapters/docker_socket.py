@@ -19,8 +19,8 @@ ssh tunnels are its business). Without ``DOCKER_HOST``, a Docker context other t
 
 from __future__ import annotations
 
+import _socket  # see DaemonSocket.get
 import json
-import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -101,17 +101,21 @@ class DaemonSocket:
         """
         request = f"GET {target} HTTP/1.0\r\nHost: docker\r\nUser-Agent: ecr-cache\r\n\r\n"
         chunks: list[bytes] = []
+        # The C module that ``socket`` wraps: one unix socket needs connect, sendall and recv,
+        # and importing ``socket`` (its enums, selectors) costs ~2 ms of every local hit.
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(self.timeout)
-                sock.connect(self.path)
-                sock.sendall(request.encode("ascii"))
-                while chunk := sock.recv(65536):
-                    chunks.append(chunk)
+            sock.settimeout(self.timeout)
+            sock.connect(self.path)
+            sock.sendall(request.encode("ascii"))
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
         except OSError as exc:
             raise DaemonUnreachable(
                 f"cannot reach the Docker daemon at unix://{self.path}: {exc}"
             ) from exc
+        finally:
+            sock.close()
         head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
         status_line = head.split(b"\r\n", 1)[0].split()
         if (

@@ -124,6 +124,8 @@ def test_a_local_hit_imports_neither_botocore_nor_docker(
         "shutil",
         "dataclasses",
         "inspect",
+        "socket",
+        "base64",
         "ecr_cache_tui.hook.miss",
         "ecr_cache_tui.hook.repository",
     )
