@@ -107,6 +107,32 @@ def test_the_package_is_run_as_contracted_from_the_checkout(work: Path) -> None:
     assert not Path(argv[7]).exists()
 
 
+@pytest.mark.parametrize("way", ["relative", "dot-dot", "symlinked plugin", "symlinked hooks"])
+def test_the_plugin_directory_is_found_however_the_hook_is_reached(work: Path, way: str) -> None:
+    # The agent sources the hook by its plain absolute path (the directory is then found by
+    # text, no subshell); any other way is resolved as before, to the same directory.
+    repo = HOOK.resolve().parents[1]
+    if way == "relative":
+        hook = os.path.relpath(HOOK, work / "checkout")
+    elif way == "dot-dot":
+        hook = str(repo / "hooks" / ".." / "hooks" / "pre-command")
+    elif way == "symlinked plugin":
+        (work / "plugin-link").symlink_to(repo)
+        hook = str(work / "plugin-link" / "hooks" / "pre-command")
+    else:
+        (work / "other-plugin").mkdir()
+        (work / "other-plugin" / "hooks").symlink_to(repo / "hooks")
+        hook = str(work / "other-plugin" / "hooks" / "pre-command")
+
+    result = source_hook(work, records(), env={"__T_HOOK": hook})
+
+    assert result.rc == 0, result.stderr
+    _, *argv = result.argv
+    assert os.path.isabs(argv[3])
+    assert Path(argv[3]).resolve() == repo
+    assert argv[8:] == ["--plugin-dir", argv[3]]
+
+
 def test_package_output_passes_through_and_the_shim_adds_nothing(work: Path) -> None:
     result = source_hook(work, records((b"A", b"1")))
 
