@@ -168,6 +168,11 @@ def test_a_hostile_checkout_runs_nothing_on_the_host(
     [venv] = [p for p in shared_venvs(home).iterdir() if p.is_dir() and "." not in p.name]
     complete = (venv / ".ecr-cache-complete").read_text()
     assert f"python={bin_dir}/python{minor}\n" in complete
+    # The plugin checkout remembers the key (later jobs find the virtualenv with one `stat`,
+    # without running the interpreter): the interpreter's path, the identities, the key.
+    memo = (plugin / ".ecr-cache-memo").read_text().splitlines()
+    assert memo[1] == f"{bin_dir}/python{minor}"
+    assert memo[4] == venv.name
     if uv is not None:
         # The checkout's uv.toml (an index that answers nothing) was not read.
         assert "installer=uv" in complete, miss.output
