@@ -2,14 +2,13 @@
 :mod:`ecr_cache_tui.adapters.host_state` keeps them in files).
 
 Apart from :mod:`ecr_cache_tui.model` because a local hit reads them and must stay cheap to
-start. Like every value on the local hit's path they are ``NamedTuple``s, not dataclasses: making
-a frozen dataclass costs about 0.6 ms (its methods are compiled from source), a ``NamedTuple``
-a fifth of that, and ``dataclasses`` brings ``inspect`` (another 6 ms).
+start: like every value on the local hit's path they are :class:`~ecr_cache_tui.records.Record`
+subclasses, which cost next to nothing to define.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "BaseImageRecord",
@@ -21,7 +20,7 @@ __all__ = [
 ]
 
 
-class RepositoryKey(NamedTuple):
+class RepositoryKey(Record):
     """What an ensured record is keyed by: account (as configured), region and repository."""
 
     account: str
@@ -29,7 +28,7 @@ class RepositoryKey(NamedTuple):
     repository: str
 
 
-class EnsuredRecord(NamedTuple):
+class EnsuredRecord(Record):
     """A repository this host ensured (SPEC §4 steps 3-4), and what it ensured.
 
     Attributes:
@@ -50,7 +49,7 @@ class EnsuredRecord(NamedTuple):
     tags: str
 
 
-class PendingPush(NamedTuple):
+class PendingPush(Record):
     """A push from this host that failed: ``reference`` (``host/name:tag``) must still reach
     the registry, and ``latest`` with it when ``latest`` is true."""
 
@@ -60,13 +59,13 @@ class PendingPush(NamedTuple):
     error: str = ""
 
 
-class LockBusy(NamedTuple):
+class LockBusy(Record):
     """Another job holds the build lock; ``holder`` says who (pid, agent, job), as it wrote."""
 
     holder: str
 
 
-class BaseImageRecord(NamedTuple):
+class BaseImageRecord(Record):
     """A base image this host resolved (``base-image-digests``): ``name`` (normalised,
     ``registry-1.docker.io/library/node:20``) on ``platform`` was ``digest`` at ``resolved_at``
     (wall-clock seconds, epoch)."""
@@ -77,7 +76,7 @@ class BaseImageRecord(NamedTuple):
     resolved_at: float
 
 
-class DaemonRecord(NamedTuple):
+class DaemonRecord(Record):
     """The platform (``os/arch[/variant]``) a Docker daemon answered at ``asked_at`` (wall-clock
     seconds, epoch). ``daemon`` names the daemon's run: its socket and that socket file's
     identity (a restarted daemon makes a new socket file, so it is asked again)."""

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
 
 import xxhash
 
 from ecr_cache_tui.cachekey.inputs import BASE_IMAGE, InputEntry
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "DOCKER_HUB",
@@ -50,7 +50,7 @@ _TAG = re.compile(r"[\w][\w.-]{0,127}")
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
-class ImageName(NamedTuple):
+class ImageName(Record):
     """A normalised image reference.
 
     Attributes:
@@ -85,7 +85,7 @@ class ImageName(NamedTuple):
         return text
 
 
-class BaseImage(NamedTuple):
+class BaseImage(Record):
     """One base image of the build and what it resolved to.
 
     Attributes:

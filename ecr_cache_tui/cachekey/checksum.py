@@ -55,7 +55,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import xxhash
 
@@ -84,6 +84,7 @@ from ecr_cache_tui.cachekey.inputs import (
 from ecr_cache_tui.cachekey.jsonselect import Selector, canonical_json, parse_selector, split_entry
 from ecr_cache_tui.cachekey.keyconfig import check_platform
 from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.records import Record
 from ecr_cache_tui.text import show
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ _SPECIAL = (
 )
 
 
-class ChecksumResult(NamedTuple):
+class ChecksumResult(Record):
     """The tag (``manifest.tag``), its inputs, and what people should be warned about."""
 
     manifest: Manifest

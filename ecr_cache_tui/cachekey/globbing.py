@@ -36,7 +36,8 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "MAX_MATCHES",
@@ -67,15 +68,22 @@ class TooManyMatches(PatternError):
     """An expansion went over :data:`MAX_MATCHES` matches or :data:`MAX_WALKED` entries."""
 
 
-class Match(NamedTuple):
+class Match(Record):
     """One path a pattern matched: ``path`` is relative to the root, ``/``-separated.
 
     ``linked``: a symlink is on the way (the path itself or one of its directories).
     """
 
+    # One per file matched: slots and an __init__ of its own (see ecr_cache_tui.records).
+    __slots__ = ("is_dir", "linked", "path")
     path: str
     is_dir: bool
-    linked: bool = False
+    linked: bool
+
+    def __init__(self, path: str, is_dir: bool, linked: bool = False) -> None:
+        self._set("path", path)
+        self._set("is_dir", is_dir)
+        self._set("linked", linked)
 
     @property
     def path_bytes(self) -> bytes:
@@ -83,12 +91,12 @@ class Match(NamedTuple):
         return self.path.encode("utf-8", "surrogateescape")
 
 
-class _Literal(NamedTuple):
+class _Literal(Record):
     name: str
     raw: bytes
 
 
-class _Wild(NamedTuple):
+class _Wild(Record):
     """A component with wildcards, matched in time linear in the name (see :class:`_Glob`)."""
 
     glob: _Glob
@@ -110,7 +118,7 @@ class _GlobStar:
 _Part = _Literal | _Wild | _GlobStar
 
 
-class Pattern(NamedTuple):
+class Pattern(Record):
     """A compiled pattern: ``text`` as written, its components, and ``dirs_only`` for ``…/``."""
 
     text: str
@@ -473,7 +481,7 @@ def _class_char(ch: str) -> str:
     return "\\" + ch if ch in "\\]^-[" else ch
 
 
-class _Glob(NamedTuple):
+class _Glob(Record):
     """One component's wildcards, matched without backtracking over ``*``.
 
     The component is cut at each ``*`` into segments of fixed length (every other token,

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ecr_cache_tui import boundedjson
 from ecr_cache_tui.errors import escape
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "ADDITIONAL_BUILD_ARGS",
@@ -93,14 +94,20 @@ class LabelError(ValueError):
         super().__init__(f"not an inputs manifest: {why}")
 
 
-class FileDigest(NamedTuple):
+class FileDigest(Record):
     """One file matched by a ``cache-on`` pattern (path relative to the checkout)."""
 
+    # One per file hashed: slots and an __init__ of its own (see ecr_cache_tui.records).
+    __slots__ = ("digest", "path")
     path: str
     digest: str
 
+    def __init__(self, path: str, digest: str) -> None:
+        self._set("path", path)
+        self._set("digest", digest)
 
-class InputEntry(NamedTuple):
+
+class InputEntry(Record):
     """One input of the checksum.
 
     Attributes:
@@ -135,7 +142,7 @@ class InputEntry(NamedTuple):
         return f"{_KIND_LABELS.get(self.kind, self.kind)} {self.name}".strip()
 
 
-class Manifest(NamedTuple):
+class Manifest(Record):
     """The ordered inputs of one cache tag."""
 
     tag: str
@@ -239,7 +246,7 @@ class Manifest(NamedTuple):
 Status = Literal["added", "removed", "changed", "same"]
 
 
-class Change(NamedTuple):
+class Change(Record):
     """One input compared across two manifests (``old`` is A, ``new`` is B)."""
 
     status: Status

@@ -18,7 +18,9 @@ its keys does not change the tag.
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import Any
+
+from ecr_cache_tui.records import Record
 
 __all__ = ["Selector", "SelectorError", "canonical_json", "parse_selector", "split_entry"]
 
@@ -29,7 +31,7 @@ class SelectorError(ValueError):
     """A selector that cannot be parsed."""
 
 
-class Selector(NamedTuple):
+class Selector(Record):
     """A parsed selector: ``text`` as written, ``steps`` as keys (str) and indexes (int)."""
 
     text: str

@@ -18,10 +18,11 @@ IAM (who may push at all) stops a writer. See the README's "Trust model".
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from ecr_cache_tui.cachekey.inputs import Change, InputEntry, Manifest, diff
 from ecr_cache_tui.errors import escape
+from ecr_cache_tui.records import Record
 
 __all__ = ["MAX_LABEL_CHARS", "LabelCheck", "check_label"]
 
@@ -34,7 +35,7 @@ Verdict = Literal["match", "other", "absent", "unreadable"]
 _SHOWN = 80
 
 
-class LabelCheck(NamedTuple):
+class LabelCheck(Record):
     """The verdict, and for ``other``/``unreadable`` the first difference as one line."""
 
     verdict: Verdict

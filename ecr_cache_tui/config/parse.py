@@ -593,7 +593,7 @@ class _Parser:
 
     def _region(self) -> str:
         choice = choose_region(self._string("region"), self.env, self.profile_region)
-        return choice.region if choice.is_default else _check_region(*choice)
+        return choice.region if choice.is_default else _check_region(choice.origin, choice.region)
 
     def _registry_provider(self) -> RegistryProvider:
         value = self.raw.get("registry-provider", "ecr")

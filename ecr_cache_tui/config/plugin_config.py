@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
 
 from ecr_cache_tui.config.options import (
     DEFAULT_BASE_IMAGE_CHECK_MINUTES,
@@ -14,11 +13,12 @@ from ecr_cache_tui.config.options import (
     VerifyLabel,
 )
 from ecr_cache_tui.config.variables import DEFAULT_EXPORT_VARIABLE
+from ecr_cache_tui.records import Record
 
 __all__ = ["BuildArg", "PluginConfig", "Secret"]
 
 
-class BuildArg(NamedTuple):
+class BuildArg(Record):
     """One ``build-args`` / ``unhashed-build-args`` item.
 
     ``NAME`` reads the job environment (``from_env`` true, ``value`` what it read, empty when
@@ -36,14 +36,14 @@ class BuildArg(NamedTuple):
         return f"BuildArg(name={self.name!r}, value={shown}, unset={self.unset})"
 
 
-class Secret(NamedTuple):
+class Secret(Record):
     """One BuildKit secret: ``spec`` is what follows ``--secret`` (``id=X,env=X`` for ``X``)."""
 
     id: str
     spec: str
 
 
-class PluginConfig(NamedTuple):
+class PluginConfig(Record):
     """Every option, defaults resolved (SPEC §2.1). Paths are relative to the checkout.
 
     ``dockerfile`` and ``context`` are normalised (``./docker/Dockerfile`` is

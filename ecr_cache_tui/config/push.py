@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
+from ecr_cache_tui.records import Record
 from ecr_cache_tui.text import show
 
 __all__ = [
@@ -48,7 +48,7 @@ PULL_REQUEST_REPO_ENV = "BUILDKITE_PULL_REQUEST_REPO"
 PushSetting = bool | tuple[str, ...]
 
 
-class WriteDecision(NamedTuple):
+class WriteDecision(Record):
     """Whether this job may write the cache, and if not, why (one line naming the rule)."""
 
     allowed: bool

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
+
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "Reference",
@@ -45,7 +46,7 @@ _WHITESPACE = r"[\t\n\v\f\r ]+"
 _HYPHEN_OR_SPACE = r"-|[\t\n\v\f\r ]"
 
 
-class Reference(NamedTuple):
+class Reference(Record):
     """A plugin reference as the agent holds it: ``location`` (host + path) and ``version``."""
 
     text: str

@@ -10,9 +10,9 @@ the question in as ``profile_region``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
 
 from ecr_cache_tui.config.options import DEFAULT_REGION
+from ecr_cache_tui.records import Record
 
 __all__ = ["PROFILE_ORIGIN", "RegionChoice", "choose_region"]
 
@@ -20,7 +20,7 @@ __all__ = ["PROFILE_ORIGIN", "RegionChoice", "choose_region"]
 PROFILE_ORIGIN = "region (from the AWS profile)"
 
 
-class RegionChoice(NamedTuple):
+class RegionChoice(Record):
     """A region and where it came from (the option's name, a variable, the profile, default)."""
 
     origin: str

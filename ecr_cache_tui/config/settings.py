@@ -9,10 +9,10 @@ same tag, and which ``docker`` CLI builds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from ecr_cache_tui.config.variables import BUILD_WAIT, DOCKER_CLI, RETRY_SECONDS
 from ecr_cache_tui.errors import ConfigError
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "DEFAULT_BUILD_WAIT",
@@ -31,7 +31,7 @@ DEFAULT_RETRY_SECONDS = 60.0
 DEFAULT_BUILD_WAIT = 1800.0
 
 
-class HookSettings(NamedTuple):
+class HookSettings(Record):
     """The hook's settings from the environment, checked.
 
     Attributes:

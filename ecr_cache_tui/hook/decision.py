@@ -28,7 +28,7 @@ ECR and any OCI registry answer without a single AWS API call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, TypeVar
 
 from ecr_cache_tui.config.settings import DEFAULT_RETRY_SECONDS
 from ecr_cache_tui.errors import (
@@ -38,6 +38,7 @@ from ecr_cache_tui.errors import (
     RepositoryNotFound,
     TagNotFound,
 )
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "ECR_RETRY",
@@ -55,7 +56,7 @@ T = TypeVar("T")
 Source = Literal["local", "registry", "pulled", "forced", "not-found", "unavailable", "mismatch"]
 
 
-class Outcome(NamedTuple):
+class Outcome(Record):
     """The decision: ``hit`` or not, and where it came from (for the summary line)."""
 
     hit: bool
@@ -68,7 +69,7 @@ class Outcome(NamedTuple):
         return "hit" if self.hit else "miss"
 
 
-class RetryPolicy(NamedTuple):
+class RetryPolicy(Record):
     """How often to retry a failed request, how long to wait before each retry, and for how long.
 
     Attributes:
@@ -95,7 +96,7 @@ class RetryPolicy(NamedTuple):
 ECR_RETRY = RetryPolicy(delays=(1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0, 15.0))
 
 
-class Attempt(NamedTuple):
+class Attempt(Record):
     """A failed attempt, as :func:`retry` reports it.
 
     Attributes:

@@ -49,7 +49,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ecr_cache_tui.cachekey.inputs import Manifest
 from ecr_cache_tui.config import PluginConfig
@@ -78,6 +78,7 @@ from ecr_cache_tui.hook.remote import (
 )
 from ecr_cache_tui.hook.types import HookDeps, HookResult
 from ecr_cache_tui.hook.writers import LocalLook, remote_for_reader, verify_hit
+from ecr_cache_tui.records import Record
 
 if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
     from ecr_cache_tui.cachekey.baseimages import BaseImage
@@ -87,14 +88,14 @@ if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_rec
 __all__ = ["register_secrets", "run_pre_command", "summary"]
 
 
-class Key(NamedTuple):
+class Key(Record):
     """The cache key: the platform it was computed for and the inputs manifest (its tag)."""
 
     platform: str
     manifest: Manifest
 
 
-class Done(NamedTuple):
+class Done(Record):
     """What the steps after the decision did.
 
     Attributes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ecr_cache_tui.config import PluginConfig
 from ecr_cache_tui.errors import Throttled, Unavailable
@@ -21,6 +21,7 @@ from ecr_cache_tui.hook.decision import retry
 from ecr_cache_tui.hook.host import ensured_record, is_fresh, repository_key
 from ecr_cache_tui.hook.login import Login
 from ecr_cache_tui.hook.types import HookDeps
+from ecr_cache_tui.records import Record
 
 if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
     from ecr_cache_tui.host_records import EnsuredRecord
@@ -40,7 +41,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class Remote(NamedTuple):
+class Remote(Record):
     """Where the image lives.
 
     Attributes:

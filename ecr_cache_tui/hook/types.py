@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ecr_cache_tui.cachekey.inputs import Manifest
 from ecr_cache_tui.config.settings import DEFAULT_BUILD_WAIT
 from ecr_cache_tui.hook.decision import ECR_RETRY, Outcome, RetryPolicy
 from ecr_cache_tui.hook.log import HookLog
+from ecr_cache_tui.records import Record
 
 if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_records)
     from ecr_cache_tui import ports
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # a local hit never imports ecr_cache_tui.model (see host_rec
 __all__ = ["ChecksumResultLike", "HookDeps", "HookResult"]
 
 
-class HookDeps(NamedTuple):
+class HookDeps(Record):
     """The hook's collaborators.
 
     Attributes:
@@ -85,7 +86,7 @@ class HookDeps(NamedTuple):
     base_images: Callable[[], ports.BaseImageResolver] | None = None
 
 
-class HookResult(NamedTuple):
+class HookResult(Record):
     """What the hook did.
 
     Attributes:
