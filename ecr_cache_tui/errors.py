@@ -77,12 +77,12 @@ EXIT_DAEMON = 4
 
 # What a terminal or a log viewer would act on rather than show: C0/C1 controls and DEL (line
 # breaks, ESC), the Unicode line and paragraph separators, bidirectional overrides, and lone
-# surrogates (which no UTF-8 stream can write).
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# surrogates (which no UTF-8 stream can write). Every one is a character str.isprintable()
+# refuses (categories Cc, Cf, Zl, Zp, Cs), so printable text is returned as it is without a
+# pattern: these are compiled (re's cache) only for text that needs them.
+_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 # Line breaks as str.splitlines knows them, with the blanks around them: folded to one space.
-_BREAKS = re.compile("[ \t]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
+_BREAKS = "[ \t]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+[ \t]*"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -97,13 +97,17 @@ def _escape(match: re.Match[str]) -> str:
 def escape(text: str) -> str:
     """``text`` with every control character, line separator, bidirectional override and lone
     surrogate escaped (``\\n``, ``\\x1b``, ``\\x85``, ``\\u2028``, ``\\ud800``)."""
-    return _UNPRINTABLE.sub(_escape, text)
+    if text.isprintable():
+        return text
+    return re.sub(_UNPRINTABLE, _escape, text)
 
 
 def one_line(text: str) -> str:
     """``text`` as one printable line: line breaks folded to a space, the rest of
     :func:`escape`'s characters escaped."""
-    return escape(_BREAKS.sub(" ", text))
+    if text.isprintable():
+        return text
+    return escape(re.sub(_BREAKS, " ", text))
 
 
 class EcrCacheError(Exception):

@@ -60,9 +60,10 @@ _FINAL_STATUSES = (
 
 
 # Line breaks as str.splitlines knows them: what would split one log line into two.
-_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_BREAKS = "[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]"
 # Lone surrogates (undecodable bytes kept by surrogateescape): no UTF-8 stream can write them.
-_SURROGATES = re.compile("[\ud800-\udfff]")
+# Neither is printable (str.isprintable): a printable line needs neither pattern compiled.
+_SURROGATES = "[\ud800-\udfff]"
 
 
 class Redactor:
@@ -80,7 +81,7 @@ class Redactor:
         """
         if not secret:
             return 0
-        lines = [line.strip() for line in _BREAKS.split(secret)]
+        lines = [line.strip() for line in re.split(_BREAKS, secret)]
         parts = [line for line in lines if line]
         short = [part for part in parts if len(part) < MIN_SECRET_LENGTH]
         if len(secret.strip()) < MIN_SECRET_LENGTH:
@@ -167,7 +168,7 @@ class HookLog:
         short = self.redactor.add(value)
         if not short:
             return
-        if value is not None and _BREAKS.search(value.strip()):
+        if value is not None and re.search(_BREAKS, value.strip()):
             what_is = f"{short} of the lines of its value are"
         else:
             what_is = "its value is"
@@ -216,11 +217,10 @@ def _bytes(text: str) -> bytes:
 
 def _fold(text: str) -> str:
     """Line breaks folded to a space, lone surrogates escaped; the rest (colours) as it was."""
-    if _BREAKS.search(text):
-        text = _BREAKS.sub(" ", text)
-    if _SURROGATES.search(text):
-        text = _SURROGATES.sub(lambda m: escape(m.group()), text)
-    return text
+    if text.isprintable():
+        return text
+    text = re.sub(_BREAKS, " ", text)
+    return re.sub(_SURROGATES, lambda m: escape(m.group()), text)
 
 
 class ProgressCollapser:
