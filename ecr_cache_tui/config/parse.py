@@ -376,6 +376,8 @@ class _Parser:
         return tuple(args)
 
     def _additional_build_args(self, raw: str) -> tuple[str, ...]:
+        if not raw.strip():
+            return ()
         try:
             # lazy: only when the option is set
             import shlex  # noqa: PLC0415
