@@ -17,6 +17,8 @@ of them alike):
   that virtualenv's python (what an operator would name in ``ECR_CACHE_PYTHON``) and ``docker``
   the first on PATH: starting the interpreter and asking the daemon, nothing else;
 * ``hit, ECR_CACHE_PYTHON``: the real ``hooks/pre-command`` sourced by bash as the agent does;
+* ``hit, ECR_CACHE_PYTHON, base-image-digests``: the same hit of a Dockerfile ``FROM`` an image
+  in the plain registry with ``base-image-digests: true``, its digest kept on the host (#21);
 * ``hit, agent's path``: the same without ``ECR_CACHE_PYTHON``: the shim finds the interpreter
   and the shared virtualenv (the key remembered in the plugin checkout, one ``stat`` telling the
   interpreter's and the lock's identity and the places' ownership; the first run, or a changed
@@ -137,6 +139,31 @@ def setup(work: Path) -> tuple[dict[str, str], dict[str, str], str, Path]:
     return agent, with_python, probe.stderr.strip(), checkout
 
 
+def with_base_digests(with_python: Mapping[str, str], checkout: Path) -> dict[str, str]:
+    """The same local hit with ``base-image-digests: true``: ``FROM`` an image in the plain
+    registry, its digest kept on the host by one miss (not timed), within its window."""
+    base = f"{os.environ['ECR_CACHE_TEST_REGISTRY']}/bench/base:1"
+    for argv in (["docker", "tag", "local/busybox:latest", base], ["docker", "push", base]):
+        run(argv, os.environ, checkout)
+    (checkout / "Dockerfile.base").write_text(f"FROM {base}\nCOPY a.txt /a.txt\n")
+    config = json.loads(with_python["BUILDKITE_PLUGIN_CONFIGURATION"])
+    config.update(
+        {
+            "dockerfile": "Dockerfile.base",
+            "ecr-name": f"{ECR_NAME}-digests",
+            "base-image-digests": True,
+        }
+    )
+    env = {**with_python, "BUILDKITE_PLUGIN_CONFIGURATION": json.dumps(config)}
+    run([*SOURCE, str(HOOK)], env, checkout)  # the miss: build, push, keep the digest
+    probe = subprocess.run(
+        [*SOURCE, str(HOOK)], env=env, cwd=checkout, capture_output=True, text=True, check=True
+    )
+    if "hit (local)" not in probe.stdout:
+        sys.exit(f"the base-image-digests setup did not leave a local hit:\n{probe.stdout}")
+    return env
+
+
 def nothing_package(
     work: Path, agent: Mapping[str, str], hook: Path = HOOK, suffix: str = ""
 ) -> tuple[dict[str, str], Path]:
@@ -235,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "hit, ECR_CACHE_PYTHON": ([*SOURCE, str(HOOK)], with_python),
         "hit, agent's path": ([*SOURCE, str(HOOK)], agent),
+        "hit, ECR_CACHE_PYTHON, base-image-digests": (
+            [*SOURCE, str(HOOK)],
+            with_base_digests(with_python, checkout),
+        ),
         **(
             {
                 "hit, ECR_CACHE_PYTHON, --before": (
