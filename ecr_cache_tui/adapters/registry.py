@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ecr_cache_tui import boundedjson
+from ecr_cache_tui.adapters.keepalive import Answer, Transport, read_bounded
 from ecr_cache_tui.errors import (
     AccessDenied,
     DeletionRefused,
@@ -176,6 +177,7 @@ class RegistryClient:
         self._credentials = credentials
         self._session = session or EnvOnceSession()
         self._timeout = timeout
+        self._transport = Transport(self._session, timeout)
         # Learned from the first challenge: "basic" sends the login up front from then on.
         self._scheme: str | None = None
         self._bearer: dict[str, str] = {}
@@ -371,21 +373,18 @@ class RegistryClient:
         *,
         action: str = "pull",
         limit: int = MAX_DOCUMENT,
-    ) -> requests.Response:
+    ) -> Answer:
         return self._call(
             method, f"{repository}/{path}", accept, f"repository:{repository}:{action}", limit
         )
 
-    def _call(
-        self, method: str, path: str, accept: str, scope: str, limit: int
-    ) -> requests.Response:
+    def _call(self, method: str, path: str, accept: str, scope: str, limit: int) -> Answer:
         """``method /v2/<path>`` with the login the registry asks for; the body read (bounded)."""
         url = f"{self.base}/v2/{path}"
         headers = {"Accept": accept}
         self._authorize(headers, scope)
         response = self._send(method, url, headers, limit)
         if response.status_code == 401 and self._answer_challenge(response, scope):
-            response.close()
             headers = {"Accept": accept}
             self._authorize(headers, scope)
             response = self._send(method, url, headers, limit)
@@ -393,20 +392,8 @@ class RegistryClient:
 
     def _send(
         self, method: str, url: str, headers: Mapping[str, str], limit: int = MAX_DOCUMENT
-    ) -> requests.Response:
-        try:
-            response = self._session.request(
-                method,
-                url,
-                headers=dict(headers),
-                timeout=self._timeout,
-                allow_redirects=True,
-                stream=True,
-            )
-        except requests.RequestException as exc:
-            raise RegistryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-        _read_bounded(response, limit, f"{method} {url}")
-        return response
+    ) -> Answer:
+        return self._transport.send(method, url, headers, limit)
 
     def _authorize(self, headers: dict[str, str], scope: str) -> None:
         if self._scheme == "basic" and self._credentials:
@@ -418,7 +405,7 @@ class RegistryClient:
         elif self._scheme == "bearer" and scope in self._bearer:
             headers["Authorization"] = f"Bearer {self._bearer[scope]}"
 
-    def _answer_challenge(self, response: requests.Response, scope: str) -> bool:
+    def _answer_challenge(self, response: Answer, scope: str) -> bool:
         """Learn the scheme from a 401; fetch a bearer token if asked. False: cannot answer."""
         challenge = response.headers.get("WWW-Authenticate", "")
         kind, _, rest = challenge.partition(" ")
@@ -448,13 +435,13 @@ class RegistryClient:
             )
         except requests.RequestException as exc:
             raise RegistryError(f"{self.host}: token endpoint: {type(exc).__name__}") from exc
-        _read_bounded(response, MAX_DOCUMENT, f"{self.host}: token endpoint")
+        content = read_bounded(response, MAX_DOCUMENT, f"{self.host}: token endpoint")
         if response.status_code in (401, 403):
             raise AccessDenied(f"{self.host}: the token endpoint refused the login")
         if response.status_code != 200:
             raise RegistryError(f"{self.host}: token endpoint answered {response.status_code}")
         try:
-            body = _decode(response.content)
+            body = _decode(content)
             token = body.get("token") or body.get("access_token")
         except (ValueError, AttributeError) as exc:
             raise RegistryError(f"{self.host}: token endpoint answered no token") from exc
@@ -462,7 +449,7 @@ class RegistryClient:
             raise RegistryError(f"{self.host}: token endpoint answered no token")
         return str(token)
 
-    def _check(self, response: requests.Response, repository: str, reference: str) -> None:
+    def _check(self, response: Answer, repository: str, reference: str) -> None:
         status = response.status_code
         if 200 <= status < 300:
             return
@@ -481,23 +468,6 @@ class RegistryClient:
             return f"{self.host}/{repository}"
         sep = "@" if reference.startswith("sha256:") else ":"
         return f"{self.host}/{repository}{sep}{reference}"
-
-
-def _read_bounded(response: requests.Response, limit: int, what: str) -> None:
-    """Read the body of a streamed ``response`` whole, refusing more than ``limit`` bytes."""
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        for chunk in response.iter_content(64 * 1024):
-            total += len(chunk)
-            if total > limit:
-                raise RegistryError(f"{what}: the answer is larger than {limit:,} bytes")
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise RegistryError(f"{what}: {type(exc).__name__}: {exc}") from exc
-    finally:
-        response.close()
-    response._content = b"".join(chunks)
 
 
 def _decode(body: bytes) -> Any:
@@ -531,7 +501,7 @@ def _next_link(header: str) -> str | None:
     return parts.path[len("/v2/") :] + (f"?{parts.query}" if parts.query else "")
 
 
-def _error_codes(response: requests.Response) -> list[str]:
+def _error_codes(response: Answer) -> list[str]:
     if not response.content:
         return []
     try:
