@@ -117,6 +117,16 @@ class OciRegistry:
         self.host = client.host
         self.in_flight = max(1, in_flight)
         self._gate = threading.BoundedSemaphore(self.in_flight)
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The adapter's threads for a repository's manifests and configs: one pool for every
+        repository (a pool, and its threads, per repository cost more than the requests)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.in_flight, thread_name_prefix="oci")
+            return self._pool
 
     def __repr__(self) -> str:
         return f"OciRegistry({self.host!r})"
@@ -178,15 +188,14 @@ class OciRegistry:
             return
         if not tags:
             return
-        workers = min(self.in_flight, len(tags))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            found = list(pool.map(lambda tag: self._manifest(name, tag), tags))
-            by_digest: dict[str, tuple[ManifestDocument, list[str]]] = {}
-            for tag, manifest in zip(tags, found, strict=True):
-                if manifest is not None:
-                    by_digest.setdefault(manifest.digest, (manifest, []))[1].append(tag)
-            details = pool.map(lambda item: self._detail(name, *item), by_digest.values())
-            yield from sorted(details, key=lambda d: d.digest)
+        pool = self._workers()
+        found = list(pool.map(lambda tag: self._manifest(name, tag), tags))
+        by_digest: dict[str, tuple[ManifestDocument, list[str]]] = {}
+        for tag, manifest in zip(tags, found, strict=True):
+            if manifest is not None:
+                by_digest.setdefault(manifest.digest, (manifest, []))[1].append(tag)
+        details = list(pool.map(lambda item: self._detail(name, *item), by_digest.values()))
+        yield from sorted(details, key=lambda d: d.digest)
 
     def _manifest(self, name: str, reference: str) -> ManifestDocument | None:
         """The manifest of a tag (``None``: deleted since the tag list was read)."""
