@@ -34,6 +34,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -67,11 +68,13 @@ def fill_tags(host: str, repo: str, tags: int) -> None:
         list(pool.map(one, range(tags)))
 
 
-def run_ls(host: str, prefix: str) -> tuple[float, int]:
+def run_ls(host: str, prefix: str, tree: str | None = None) -> tuple[float, int]:
+    """``ecr-cache ls`` of this checkout, or of the source tree ``tree`` (same virtualenv)."""
     argv = [str(REPO / ".venv/bin/ecr-cache"), "ls", "--json", "--registry-provider", "oci",
             "--registry-hostname", host, "--prefix", prefix]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
     t0 = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, env=env)
     elapsed = time.perf_counter() - t0
     return elapsed, len(json.loads(done.stdout)["pipelines"])
 
@@ -104,6 +107,39 @@ def catalog_urls(host: str, total: int) -> list[str]:
         if len(page) < 1000:
             return urls
         last = page[-1]
+
+
+def registry_pid() -> int | None:
+    """The plain registry's process (``scripts/test``'s run directory's ``registry.yml``)."""
+    config = f"{os.environ.get('ECR_CACHE_TEST_RUN_DIR', '?')}/registry.yml"
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if entry.name.isdigit() and config.encode() in argv:
+            return int(entry.name)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU (user + system) of ``pid`` so far, or of this process's finished children."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    cpu: dict[str, list[tuple[float, float]]], name: str, server: int | None, run: Any
+) -> Any:
+    """``run()``, and the CPU its children and the registry spent, kept under ``name``."""
+    before = (cpu_seconds(None), cpu_seconds(server) if server else 0.0)
+    result = run()
+    after = (cpu_seconds(None), cpu_seconds(server) if server else 0.0)
+    cpu.setdefault(name, []).append((after[0] - before[0], after[1] - before[1]))
+    return result
 
 
 def curl_loop(urls: list[str]) -> float:
@@ -152,6 +188,9 @@ def main() -> int:
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--tags", type=int, default=10_000, help="0: no memory measurement")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--baseline", help="a source tree (git archive of a commit) whose ls runs interleaved too"
+    )
     opts = parser.parse_args()
     host = os.environ["ECR_CACHE_TEST_REGISTRY"]
     stamp = f"{int(time.time())}"
@@ -165,13 +204,24 @@ def main() -> int:
     urls += [f"http://{host}/v2/{r}/tags/list" for r in repositories]
     print(f"baseline requests: {len(urls)} ({len(urls) - opts.repos} catalog pages)", flush=True)
     times: dict[str, list[float]] = {"ls": [], "curl loop": [], "curl one": []}
+    if opts.baseline:
+        times["ls (baseline)"] = []
+    server = registry_pid()
+    cpu: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(opts.runs):
-            elapsed, listed = run_ls(host, prefix)
+            elapsed, listed = measured(cpu, "ls", server, lambda: run_ls(host, prefix))
             assert listed == opts.repos, listed
             times["ls"].append(elapsed)
-            times["curl loop"].append(curl_loop(urls))
-            times["curl one"].append(curl_one(urls, Path(tmp)))
+            times["curl loop"].append(measured(cpu, "curl loop", server, lambda: curl_loop(urls)))
+            one = measured(cpu, "curl one", server, lambda: curl_one(urls, Path(tmp)))
+            times["curl one"].append(one)
+            if opts.baseline:
+                elapsed, listed = measured(
+                    cpu, "ls (baseline)", server, lambda: run_ls(host, prefix, opts.baseline)
+                )
+                assert listed == opts.repos, listed
+                times["ls (baseline)"].append(elapsed)
     load = os.getloadavg()
     loads = f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     print(f"\nls over {opts.repos} repositories, {opts.runs} interleaved rounds "
@@ -182,6 +232,18 @@ def main() -> int:
     for name, values in times.items():
         med, low = statistics.median(values), min(values)
         print(f"| {name} | {med:.2f} | {low:.2f} | {ls_med / med:.2f}x | {ls_min / low:.2f}x |")
+    print("\nCPU seconds of each contender (median over rounds): its own processes, and the")
+    print("registry's process over the same time (its access log on, as scripts/test starts it)")
+    print("| contender | client CPU s | registry CPU s |")
+    print("|---|---|---|")
+    for name, spent in cpu.items():
+        client = statistics.median(c for c, _ in spent)
+        registry = statistics.median(r for _, r in spent)
+        print(
+            f"| {name} | {client:.2f} | {registry:.2f} |"
+            if server
+            else f"| {name} | {client:.2f} | ? |"
+        )
     if opts.tags:
         measure_memory(host, prefix, opts.tags)
     return 0
