@@ -10,6 +10,10 @@ image config carry (the inputs manifest lives in one). The maintainers' commands
 ``registry-provider: oci`` also list (the catalog and tag lists, paginated: :meth:`~RegistryClient.
 iter_pages`) and delete manifests (:mod:`ecr_cache_tui.adapters.oci`).
 
+Requests go out on kept-alive connections of the standard library
+(:mod:`ecr_cache_tui.adapters.keepalive`: the environment's proxies, CA bundle and ``.netrc`` as
+``requests`` reads them; redirects without the login on another origin).
+
 Everything a registry answers is untrusted: every body is read up to a bound (:data:`MAX_DOCUMENT`
 for manifests and configs, :data:`MAX_PAGE` for a list page) and refused beyond it, and a ``Link``
 to the next page is followed only on this host (its scheme and host are ignored: a registry
@@ -159,7 +163,10 @@ class RegistryClient:
         host: ``host[:port]`` (what precedes the repository in an image reference).
         credentials: ``(username, password)`` or ``None`` for anonymous access.
         scheme: ``http`` or ``https``; by default :func:`default_scheme`.
-        session: a ``requests.Session`` to reuse (tests inject one).
+        session: the ``requests.Session`` whose settings apply (``trust_env``, ``verify``),
+            that asks token endpoints and sends what goes through a proxy; requests
+            themselves go out on :class:`~ecr_cache_tui.adapters.keepalive.Transport`'s
+            kept-alive connections.
         timeout: seconds per request.
     """
 

@@ -154,7 +154,7 @@ def test_a_401_mid_run_gets_one_fresh_token_for_each_step_refused(faulty: Proxie
     # once. The daemon answers a refused HEAD of the tag with a GET of it: both are refused.
     faulty.forget_local(seeded.tag, "latest")
     manifests = rf"^(HEAD|GET) /v2/{faulty.name}/manifests/"
-    faulty.registry.unauthorized(manifests, user_agent="^python-requests/")
+    faulty.registry.unauthorized(manifests, user_agent="^ecr-cache")
     faulty.registry.unauthorized(manifests, times=2, user_agent="^docker/")
     pulled = ok(faulty.run())
     assert "ecr-cache: hit (pulled)" in pulled.output
