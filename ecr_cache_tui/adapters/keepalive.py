@@ -315,6 +315,8 @@ def _exchange(
 def _readable(sock: Any) -> bool:
     """Whether an idle connection's socket has something to read: the server closed it (or
     sent what nobody asked for); either way it is not reused."""
+    if not hasattr(select, "poll"):  # Windows: no poll; one socket is within select's limits
+        return bool(select.select([sock], [], [], 0)[0])
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     return bool(poller.poll(0))
