@@ -1,7 +1,7 @@
 """``ecr-cache ls`` on an OCI registry against the registry's own requests made by ``curl``.
 
     scripts/test --with-services .venv/bin/python bench/oci_bench.py [--repos 1000] [--runs 3]
-        [--tags 10000 | --tags 0 (no memory measurement)]
+        [--tags 10000 | --tags 0 (no memory measurement)] [--baseline TREE]
 
 The registry is the real ``docker-registry`` (distribution 2.8) ``scripts/test`` starts
 (``ECR_CACHE_TEST_REGISTRY``), filled over the distribution API (blobs and manifests pushed
@@ -14,6 +14,12 @@ image tagged twice (a checksum tag and ``latest``). Rounds interleave, in one in
 * the baseline: the registry's own catalog (pages of 1,000) and tag-list requests only, made
   serially by ``curl``: one ``curl`` process per request (a shell loop), and one ``curl``
   given every URL (one connection, kept alive: the fastest serial client there is).
+* with ``--baseline TREE``, the same ``ls`` from that source tree (a ``git archive`` of another
+  commit), run with this virtualenv through ``PYTHONPATH``.
+
+Each contender's CPU is reported too: its processes' (``RUSAGE_CHILDREN``) and the registry
+process's over the same time (``/proc``), so the wall time can be split into client and
+registry.
 
 Memory: one repository with ``--tags`` tags (on ``--tags``/100 images), listed by
 ``CacheService.list_tags`` in a child under ``tracemalloc``: the peak, against the same listing
