@@ -32,7 +32,6 @@ Dockerfile is one warning and no copies), lines as BuildKit bounds them, all of 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 
 from ecr_cache_tui.cachekey.dockerfile_syntax import (
     Instruction,
@@ -44,6 +43,7 @@ from ecr_cache_tui.cachekey.dockerfile_syntax import (
 )
 from ecr_cache_tui.cachekey.shellwords import WordError, expand_word
 from ecr_cache_tui.errors import one_line
+from ecr_cache_tui.records import Record
 
 __all__ = ["MAX_BYTES", "Copy", "DockerfileReading", "Stage", "read_dockerfile"]
 
@@ -52,8 +52,7 @@ MAX_BYTES = 1 << 20
 _SHOWN = 120
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(Record):
     """One ``FROM``: its index, name, base reference (after ``ARG`` substitution), line, and
     the ``--platform`` it asks for (after substitution; ``None``: the build's)."""
 
@@ -70,8 +69,7 @@ class Stage:
         return self.base_stage is None and self.base.lower() != "scratch"
 
 
-@dataclass(frozen=True)
-class Copy:
+class Copy(Record):
     """One ``COPY`` or ``ADD`` of a needed stage.
 
     Attributes:
@@ -106,8 +104,7 @@ class Copy:
         return () if self.from_ is not None else self.sources
 
 
-@dataclass(frozen=True)
-class DockerfileReading:
+class DockerfileReading(Record):
     """A Dockerfile as Docker reads it (see the module docstring)."""
 
     stages: tuple[Stage, ...]
@@ -124,26 +121,37 @@ class DockerfileReading:
         return tuple(self.stages[i] for i in self.needed if self.stages[i].external)
 
 
-@dataclass
 class _StageState:
-    stage: Stage
-    vars: dict[str, str]
-    env_names: set[str]
-    env_known: bool
-    deps: set[int] = field(default_factory=set)
-    refs: list[str] = field(default_factory=list)
-    copies: list[Copy] = field(default_factory=list)
-    mounts: list[Copy] = field(default_factory=list)
+    """What the reader knows of one stage while it reads (mutable)."""
+
+    def __init__(
+        self,
+        stage: Stage,
+        vars: dict[str, str],
+        env_names: set[str],
+        env_known: bool,
+        deps: set[int] | None = None,
+    ) -> None:
+        self.stage = stage
+        self.vars = vars
+        self.env_names = env_names
+        self.env_known = env_known
+        self.deps: set[int] = set() if deps is None else deps
+        self.refs: list[str] = []
+        self.copies: list[Copy] = []
+        self.mounts: list[Copy] = []
 
 
-@dataclass
 class _Reader:
-    name: str
-    build_args: Mapping[str, str]
-    escape: str = "\\"
-    global_vars: dict[str, str] = field(default_factory=dict)
-    states: list[_StageState] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """The reading of one Dockerfile in progress (mutable)."""
+
+    def __init__(self, name: str, build_args: Mapping[str, str], escape: str = "\\") -> None:
+        self.name = name
+        self.build_args = build_args
+        self.escape = escape
+        self.global_vars: dict[str, str] = {}
+        self.states: list[_StageState] = []
+        self.warnings: list[str] = []
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(f"{one_line(self.name)}:{line}: {message}")
@@ -429,7 +437,7 @@ def _link_stages(reader: _Reader) -> None:
             if index is not None:
                 state.deps.add(index)
         state.copies = [
-            replace(copy, from_stage=_resolve_ref(reader, copy.from_, state))
+            copy._replace(from_stage=_resolve_ref(reader, copy.from_, state))
             if copy.from_ is not None
             else copy
             for copy in state.copies

@@ -21,7 +21,7 @@ expression with backtracking): linear in the size of the Dockerfile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ecr_cache_tui.records import Record
 
 __all__ = [
     "MAX_LINE",
@@ -43,8 +43,7 @@ _HEREDOC_COMMANDS = ("run", "copy", "add")
 _WS = "\t\v\f\r "
 
 
-@dataclass(frozen=True)
-class Heredoc:
+class Heredoc(Record):
     """One ``<<NAME`` of an instruction: its terminator, and whether its body is expanded."""
 
     name: str
@@ -52,16 +51,34 @@ class Heredoc:
     expand: bool
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(Record):
     """One instruction: the keyword (lower case), its builder flags, the rest, where it is."""
 
+    # One per instruction: slots and an __init__ of its own (see ecr_cache_tui.records).
+    __slots__ = ("args", "command", "end_line", "flags", "heredocs", "line")
     command: str
     flags: tuple[str, ...]
     args: str
     line: int
     end_line: int
-    heredocs: tuple[Heredoc, ...] = ()
+    heredocs: tuple[Heredoc, ...]
+
+    def __init__(
+        self,
+        command: str,
+        flags: tuple[str, ...],
+        args: str,
+        line: int,
+        end_line: int,
+        *,
+        heredocs: tuple[Heredoc, ...] = (),
+    ) -> None:
+        self._set("command", command)
+        self._set("flags", flags)
+        self._set("args", args)
+        self._set("line", line)
+        self._set("end_line", end_line)
+        self._set("heredocs", heredocs)
 
     @property
     def keyword(self) -> str:
@@ -69,8 +86,7 @@ class Instruction:
         return self.command.upper()
 
 
-@dataclass(frozen=True)
-class Syntax:
+class Syntax(Record):
     """The instructions, the escape character, the ``syntax`` directive, and problems."""
 
     instructions: tuple[Instruction, ...]
@@ -107,7 +123,7 @@ def split_syntax(text: str) -> Syntax:
                 instruction.args,
                 start + 1,
                 i,
-                heredocs,
+                heredocs=heredocs,
             )
         out.append(instruction)
     return Syntax(tuple(out), escape, syntax, tuple(problems))

@@ -15,7 +15,8 @@ One pass over the word, no regular expression: linear in its length.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from ecr_cache_tui.records import Record
 
 __all__ = ["Expanded", "WordError", "expand_word"]
 
@@ -24,12 +25,17 @@ class WordError(ValueError):
     """A word this reader cannot expand as Docker would (syntax error, unsupported modifier)."""
 
 
-@dataclass(frozen=True)
-class Expanded:
+class Expanded(Record):
     """The expanded word and the variable names it used that were not set."""
 
+    # One per word expanded: slots and an __init__ of its own (see ecr_cache_tui.records).
+    __slots__ = ("text", "unset")
     text: str
-    unset: frozenset[str] = frozenset()
+    unset: frozenset[str]
+
+    def __init__(self, text: str, unset: frozenset[str] = frozenset()) -> None:
+        self._set("text", text)
+        self._set("unset", unset)
 
 
 _SPECIAL = frozenset("@*#?-$!0")
