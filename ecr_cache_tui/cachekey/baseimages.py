@@ -40,14 +40,15 @@ DOCKER_HUB_API = "registry-1.docker.io"
 
 _MAX_NAME = 255
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_PATH = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-_DOMAIN = re.compile(
+# Compiled on first use (re's cache): a reference without a domain or a digest needs fewer.
+_PATH = rf"{_COMPONENT}(?:/{_COMPONENT})*"
+_DOMAIN = (
     r"(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
     r"(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
     r"|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?"
 )
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
-_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
 
 class ImageName(Record):
@@ -108,17 +109,17 @@ def parse_image(text: str) -> ImageName:
             component, a bad tag or digest, a name over 255 characters).
     """
     rest, at, digest = text.partition("@")
-    if at and not _DIGEST.fullmatch(digest):
+    if at and not re.fullmatch(_DIGEST, digest):
         raise ValueError(f"{text!r}: {digest!r} is not a digest")
     tag: str | None = None
     last_slash = rest.rfind("/")
     colon = rest.rfind(":")
     if colon > last_slash:
         rest, tag = rest[:colon], rest[colon + 1 :]
-        if not _TAG.fullmatch(tag):
+        if not re.fullmatch(_TAG, tag):
             raise ValueError(f"{text!r}: {tag!r} is not a tag")
     domain, path = _split_domain(rest)
-    if not _PATH.fullmatch(path):
+    if not re.fullmatch(_PATH, path):
         raise ValueError(f"{text!r} is not an image name (lower-case path components expected)")
     if len(f"{domain}/{path}") > _MAX_NAME:
         raise ValueError(f"{text[:40]!r}…: an image name is at most {_MAX_NAME} characters")
@@ -135,7 +136,7 @@ def _split_domain(name: str) -> tuple[str, str]:
     ):
         domain, path = DOCKER_HUB, name
     else:
-        if not _DOMAIN.fullmatch(first):
+        if not re.fullmatch(_DOMAIN, first):
             raise ValueError(f"{name!r}: {first!r} is not a registry host")
         domain, path = first, remainder
     if domain == "index.docker.io":
