@@ -235,8 +235,18 @@ def test_the_hook_path_runs_in_it_a_miss_then_a_hit(
     checkout = write_context(
         root / "lean-checkout", f"FROM {busybox_image}\nCOPY a.txt /a.txt\n", {"a.txt": "x\n"}
     )
-    agent = Agent(services=services, home=Path(bootstrapped.env["HOME"]), transcript=[])
     modules = root / "modules.json"
+    # What the hook path imports: the shim runs the plugin's own virtualenv -I -S (no PYTHON*
+    # variables, no site module), so a copy of the plugin whose package lists sys.modules at exit.
+    plugin = copy_checkout(root / "spied-plugin")
+    init = plugin / "ecr_cache_tui" / "__init__.py"
+    init.write_text(init.read_text() + LIST_MODULES.format(out=str(modules)))
+    agent = Agent(
+        services=services,
+        home=Path(bootstrapped.env["HOME"]),
+        transcript=[],
+        hook=plugin / "hooks" / "pre-command",
+    )
     extra = {"ECR_CACHE_PYTHON": "", "PATH": bootstrapped.env["PATH"]}
     config = {
         "cache-on": ["a.txt"],
@@ -245,17 +255,9 @@ def test_the_hook_path_runs_in_it_a_miss_then_a_hit(
     }
     before_lines = len(bootstrapped.log.read_text().splitlines())
 
-    # What the hook path imports: the shim runs the interpreter -I (no PYTHON* variables such
-    # as PYTHONPROFILEIMPORTTIME), so a sitecustomize in the virtualenv lists sys.modules.
-    [venv] = venvs(Path(bootstrapped.env["HOME"]))
-    [site] = venv.glob("lib/python*/site-packages")
-    (site / "sitecustomize.py").write_text(LIST_MODULES.format(out=str(modules)))
-    try:
-        miss = agent.run(checkout, config, "lean", extra)
-        imported = json.loads(modules.read_text())
-        hit = agent.run(checkout, config, "lean", extra)
-    finally:
-        (site / "sitecustomize.py").unlink()
+    miss = agent.run(checkout, config, "lean", extra)
+    imported = json.loads(modules.read_text())
+    hit = agent.run(checkout, config, "lean", extra)
 
     assert miss.rc == 0, miss.output
     assert hit.rc == 0, hit.output
@@ -266,7 +268,7 @@ def test_the_hook_path_runs_in_it_a_miss_then_a_hit(
     top = {name.split(".")[0] for name in imported}
     for needed in ("botocore", "docker", "requests", "xxhash", "ecr_cache_tui"):
         assert needed in top, needed
-    for never in ("textual", "rich", "boto3", "yaml", "moto"):
+    for never in ("textual", "rich", "boto3", "yaml", "moto", "site"):
         assert never not in top, never
 
 
