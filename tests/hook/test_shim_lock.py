@@ -61,7 +61,7 @@ exit 0
 FAKE_VENV_PYTHON = r"""#!/bin/bash
 # Plays a virtualenv's python: ensurepip, pip install/uninstall, and the package (which reports
 # the python and the directory put first on its import path). Isolated (-I) or it fails.
-[[ $1 == -I ]] || exit 9
+[[ $1 == -I || $1 == -IS ]] || exit 9  # -IS: the package itself (no site module)
 shift
 if [[ $1 == -m && $2 == ensurepip ]]; then
   printf 'ensurepip %s\n' "$*" >>"$FAKE_LOG"
