@@ -12,8 +12,8 @@ What a subclass gets, as from ``@dataclass(frozen=True)`` (and the type checker 
 through ``dataclass_transform``): the fields are the class's annotations, in order, with the
 defaults its body gives; ``__init__`` by position or keyword; ``==`` and ``hash`` over the
 fields, and only between records of the same class; a ``repr`` naming the fields; attributes
-that cannot be set; and :meth:`Record._replace`, a copy with some
-fields changed. A default must be immutable (it is shared, as a ``NamedTuple``'s is).
+that cannot be set; ``copy``, ``deepcopy`` and ``pickle`` (through ``__init__``); and
+:meth:`Record._replace`, a copy with some fields changed. A default must be immutable (it is shared, as a ``NamedTuple``'s is).
 
 A class made in great numbers (a match per file of a tree) declares ``__slots__`` with its
 fields and an ``__init__`` of its own that sets them with :meth:`Record._set`: the generic
@@ -100,8 +100,16 @@ class Record:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__name__}({fields})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle make it anew through __init__ (setting a field is refused).
+        return (_remake, (type(self), {name: getattr(self, name) for name in self._fields}))
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+
+def _remake(cls: type[Record], values: dict[str, Any]) -> Record:
+    return cls(**values)

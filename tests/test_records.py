@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from ecr_cache_tui.records import Record
@@ -83,3 +86,10 @@ def test_a_slotted_record_with_its_own_init() -> None:
     assert not hasattr(d, "__dict__")
     with pytest.raises(AttributeError, match="immutable"):
         d.a = "y"  # type: ignore[misc]
+
+
+def test_copies_and_pickles_are_equal_records() -> None:
+    for record in (Point(1, 2, ("a",)), Dense("x", True)):
+        assert copy.copy(record) == record
+        assert copy.deepcopy(record) == record
+        assert pickle.loads(pickle.dumps(record)) == record
