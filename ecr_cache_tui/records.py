@@ -13,7 +13,8 @@ through ``dataclass_transform``): the fields are the class's annotations, in ord
 defaults its body gives; ``__init__`` by position or keyword; ``==`` and ``hash`` over the
 fields, and only between records of the same class; a ``repr`` naming the fields; attributes
 that cannot be set; ``copy``, ``deepcopy`` and ``pickle`` (through ``__init__``); and
-:meth:`Record._replace`, a copy with some fields changed. A default must be immutable (it is shared, as a ``NamedTuple``'s is).
+:meth:`Record._replace`, a copy with some fields changed. A default must be immutable (it is
+shared, as a ``NamedTuple``'s is).
 
 A class made in great numbers (a match per file of a tree) declares ``__slots__`` with its
 fields and an ``__init__`` of its own that sets them with :meth:`Record._set`: the generic
