@@ -235,6 +235,18 @@ def test_malformed_content_is_one_warning_and_nothing_known(tmp_path: Path, kind
     assert len(warnings[0]) < 1000
 
 
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_a_malformed_daemon_record_is_one_warning_and_unknown(tmp_path: Path, kind: str) -> None:
+    warnings: list[str] = []
+    host = state(tmp_path, warnings)
+    host.save_daemon_platform(DaemonRecord(DAEMON, "linux/amd64", 1e9))
+    (path,) = (tmp_path / "daemons").iterdir()
+    path.write_bytes(HOSTILE[kind]())
+
+    assert host.daemon_platform(DAEMON) is None
+    assert len(warnings) == 1 and len(warnings[0]) < 1000
+
+
 def test_a_fifo_in_place_of_a_record_does_not_block(tmp_path: Path) -> None:
     warnings: list[str] = []
     host = state(tmp_path, warnings)
