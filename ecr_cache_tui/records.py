@@ -49,13 +49,21 @@ class Record:
         super().__init_subclass__(**kwargs)
         # The class's own annotations (3.10+: never a base class's), read without importing
         # inspect; strings, as every module here uses ``from __future__ import annotations``.
-        names = tuple(
+        own = tuple(
             name
             for name, kind in cls.__annotations__.items()
             if not str(kind).startswith(("ClassVar", "typing.ClassVar"))
         )
-        cls._fields = names
-        cls._defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
+        # A base record's fields come first, as a dataclass's do.
+        inherited: dict[str, None] = {}
+        defaults: dict[str, Any] = {}
+        for base in reversed(cls.__bases__):
+            if issubclass(base, Record):
+                inherited.update(dict.fromkeys(base._fields))
+                defaults.update(base._defaults)
+        cls._fields = (*inherited, *(name for name in own if name not in inherited))
+        defaults.update({name: cls.__dict__[name] for name in own if name in cls.__dict__})
+        cls._defaults = defaults
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         names = self._fields

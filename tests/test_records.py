@@ -93,3 +93,17 @@ def test_copies_and_pickles_are_equal_records() -> None:
         assert copy.copy(record) == record
         assert copy.deepcopy(record) == record
         assert pickle.loads(pickle.dumps(record)) == record
+
+
+class Labelled(Point):
+    label: str = ""
+
+    def doubled(self) -> int:
+        return self.x * 2
+
+
+def test_a_subclass_keeps_its_bases_fields_first() -> None:
+    assert Labelled._fields == ("x", "y", "tags", "label")
+    assert Labelled(3, label="a") == Labelled(x=3, y=0, tags=(), label="a")
+    assert Labelled(3).doubled() == 6
+    assert Labelled(3) != Point(3), "another class"
