@@ -48,7 +48,7 @@ import stat
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import xxhash
 
@@ -62,6 +62,8 @@ from ecr_cache_tui.host_records import (
 )
 
 __all__ = ["FileBuildLock", "HostState", "holder_text", "state_dir"]
+
+_R = TypeVar("_R")
 
 VERSION = 1
 _HOLDER_LIMIT = 300
@@ -161,11 +163,10 @@ class HostState:
     # --- ensured repositories -----------------------------------------------------------------
 
     def ensured(self, key: RepositoryKey) -> EnsuredRecord | None:
-        data = self._read(self._path("repositories", key.account, key.region, key.repository))
-        if data is None:
-            return None
-        try:
-            record = EnsuredRecord(
+        return self._load(
+            self._path("repositories", key.account, key.region, key.repository),
+            key.repository,
+            lambda data: EnsuredRecord(
                 key=RepositoryKey(
                     _str(data["account"]), _str(data["region"]), _str(data["repository"])
                 ),
@@ -174,11 +175,8 @@ class HostState:
                 ensured_at=_num(data["ensured_at"]),
                 policy_days=_opt_int(data["policy_days"]),
                 tags=_str(data["tags"]),
-            )
-        except (KeyError, TypeError) as exc:
-            self._corrupt(key.repository, exc)
-            return None
-        return record
+            ),
+        )
 
     def save_ensured(self, record: EnsuredRecord) -> None:
         key = record.key
@@ -199,20 +197,17 @@ class HostState:
     # --- pending pushes -----------------------------------------------------------------------
 
     def pending_push(self, reference: str) -> PendingPush | None:
-        data = self._read(self._path("pending-pushes", reference))
-        if data is None:
-            return None
-        try:
-            pending = PendingPush(
+        pending = self._load(
+            self._path("pending-pushes", reference),
+            reference,
+            lambda data: PendingPush(
                 reference=_str(data["reference"]),
                 latest=bool(data["latest"]),
                 failed_at=_num(data["failed_at"]),
                 error=_str(data.get("error", "")),
-            )
-        except (KeyError, TypeError) as exc:
-            self._corrupt(reference, exc)
-            return None
-        return pending if pending.reference == reference else None
+            ),
+        )
+        return pending if pending is not None and pending.reference == reference else None
 
     def save_pending_push(self, pending: PendingPush) -> None:
         self._write(
@@ -239,24 +234,19 @@ class HostState:
     # --- base images ------------------------------------------------------------------------
 
     def base_image(self, name: str, platform: str) -> BaseImageRecord | None:
-        data = self._read(self._path("base-images", name, platform))
-        if data is None:
-            return None
-        try:
-            record = BaseImageRecord(
+        record = self._load(
+            self._path("base-images", name, platform),
+            name,
+            lambda data: BaseImageRecord(
                 name=_str(data["name"]),
                 platform=_str(data["platform"]),
                 digest=_str(data["digest"]),
                 resolved_at=_num(data["resolved_at"]),
-            )
-        except (KeyError, TypeError) as exc:
-            self._corrupt(name, exc)
+            ),
+        )
+        if record is None or (record.name, record.platform) != (name, platform):
             return None
-        if (record.name, record.platform) != (name, platform) or not re.fullmatch(
-            _DIGEST, record.digest
-        ):
-            return None
-        return record
+        return record if re.fullmatch(_DIGEST, record.digest) else None
 
     def save_base_image(self, record: BaseImageRecord) -> None:
         self._write(
@@ -272,21 +262,18 @@ class HostState:
     # --- the daemon's platform ---------------------------------------------------------------
 
     def daemon_platform(self, daemon: str) -> DaemonRecord | None:
-        data = self._read(self._path("daemons", daemon))
-        if data is None:
-            return None
-        try:
-            record = DaemonRecord(
+        record = self._load(
+            self._path("daemons", daemon),
+            daemon,
+            lambda data: DaemonRecord(
                 daemon=_str(data["daemon"]),
                 platform=_str(data["platform"]),
                 asked_at=_num(data["asked_at"]),
-            )
-        except (KeyError, TypeError) as exc:
-            self._corrupt(daemon, exc)
+            ),
+        )
+        if record is None or record.daemon != daemon:
             return None
-        if record.daemon != daemon or not re.fullmatch(_PLATFORM, record.platform):
-            return None
-        return record
+        return record if re.fullmatch(_PLATFORM, record.platform) else None
 
     def save_daemon_platform(self, record: DaemonRecord) -> None:
         self._write(
@@ -332,6 +319,20 @@ class HostState:
             return None
         suffix = ".lock" if kind == "locks" else ".json"
         return self.directory / kind / f"{_digest(self._scope, *key)}{suffix}"
+
+    def _load(
+        self, path: Path | None, what: str, make: Callable[[dict[str, Any]], _R]
+    ) -> _R | None:
+        """The record ``make`` makes of the file at ``path``; ``None`` when there is none, and
+        when it is malformed (a missing field, a wrong type: one warning naming ``what``)."""
+        data = self._read(path)
+        if data is None:
+            return None
+        try:
+            return make(data)
+        except (KeyError, TypeError) as exc:
+            self._corrupt(what, exc)
+            return None
 
     def _read(self, path: Path | None) -> dict[str, Any] | None:
         if path is None or not self._directory_ok(path.parent, create=False):
