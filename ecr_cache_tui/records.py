@@ -89,9 +89,13 @@ class Record:
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)
 
+    def _asdict(self) -> dict[str, Any]:
+        """The fields and their values, in order (as a ``NamedTuple``'s)."""
+        return {name: getattr(self, name) for name in self._fields}
+
     def _replace(self, **changes: Any) -> Self:
         """A copy with the fields ``changes`` names changed."""
-        values = {name: getattr(self, name) for name in self._fields}
+        values = self._asdict()
         unknown = set(changes) - set(values)
         if unknown:
             raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
@@ -111,7 +115,7 @@ class Record:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # copy, deepcopy and pickle make it anew through __init__ (setting a field is refused).
-        return (_remake, (type(self), {name: getattr(self, name) for name in self._fields}))
+        return (_remake, (type(self), self._asdict()))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")

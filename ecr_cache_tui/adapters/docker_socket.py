@@ -269,14 +269,15 @@ class SocketEngine:
         return self._engine
 
     def platform(self) -> str:
-        identity = self.daemon.identity() if self._host is not None else None
-        if self._host is not None and identity is not None:
-            record = self._host.daemon_platform(identity)
-            if record is not None and 0 <= self._now() - record.asked_at < DAEMON_RECORD_SECONDS:
-                return record.platform
+        host = self._host
+        identity = self.daemon.identity() if host is not None else None
+        if host is None or identity is None:
+            return self.daemon.platform()
+        record = host.daemon_platform(identity)
+        if record is not None and 0 <= self._now() - record.asked_at < DAEMON_RECORD_SECONDS:
+            return record.platform
         platform = self.daemon.platform()
-        if self._host is not None and identity is not None:
-            self._host.save_daemon_platform(DaemonRecord(identity, platform, self._now()))
+        host.save_daemon_platform(DaemonRecord(identity, platform, self._now()))
         return platform
 
     def image_exists(self, reference: str) -> bool:

@@ -52,6 +52,7 @@ from typing import Any, TypeVar
 
 import xxhash
 
+from ecr_cache_tui.cachekey.keyconfig import is_platform
 from ecr_cache_tui.host_records import (
     BaseImageRecord,
     DaemonRecord,
@@ -69,8 +70,8 @@ VERSION = 1
 _HOLDER_LIMIT = 300
 #: What a kept base-image digest must look like to be used (anything else reads as unknown).
 _DIGEST = r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}"
-#: A platform as a daemon names one (``keyconfig.is_platform``'s shape, bounded).
-_PLATFORM = r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9]{1,32})?"
+#: A kept platform longer than this is not one a daemon answered (they are a few words).
+_MAX_PLATFORM = 64
 #: The most bytes read from one state file: a record is a few hundred.
 RECORD_LIMIT = 64 * 1024
 #: How a state file is opened: never through a symlink, never blocking (a FIFO, a device).
@@ -273,7 +274,8 @@ class HostState:
         )
         if record is None or record.daemon != daemon:
             return None
-        return record if re.fullmatch(_PLATFORM, record.platform) else None
+        platform = record.platform
+        return record if len(platform) <= _MAX_PLATFORM and is_platform(platform) else None
 
     def save_daemon_platform(self, record: DaemonRecord) -> None:
         self._write(
